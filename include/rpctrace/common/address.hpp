@@ -1,0 +1,44 @@
+// IpAddress and Endpoint: value types for IPv4/IPv6 addresses and address:port pairs.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rpctrace::common {
+
+struct IpAddress {
+  enum class Family : std::uint8_t { v4 = 4, v6 = 6 };
+  Family family = Family::v4;
+  std::array<std::uint8_t, 16> octets{};  // v4 uses the first 4
+
+  static IpAddress v4(std::uint32_t host_order);
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+  [[nodiscard]] std::string to_string() const;
+  static std::optional<IpAddress> parse(std::string_view text);
+};
+
+struct Endpoint {
+  IpAddress address;
+  std::uint16_t port = 0;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+  friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
+  // "10.1.1.2:135" or "[2001:db8::1]:135"
+  [[nodiscard]] std::string to_string() const;
+};
+
+// Capture timestamp: seconds and microseconds since the epoch, from the capture file.
+struct Timestamp {
+  std::int64_t sec = 0;
+  std::int32_t usec = 0;
+  friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
+  [[nodiscard]] std::int64_t micros() const { return sec * 1000000 + usec; }
+  // "2026-11-24T23:08:34.123456Z"
+  [[nodiscard]] std::string to_iso8601() const;
+};
+
+}  // namespace rpctrace::common

@@ -1,0 +1,56 @@
+// CaptureReader: libpcap offline reading of pcap and pcapng files, or of standard input.
+//
+// Errors of the environment (missing file, not a capture) throw CaptureError when opening;
+// damage found while reading (a record cut short at the end of the file, a corrupt block) ends
+// the reading with next() == Status::error and error() naming it, after every good frame.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "rpctrace/common/address.hpp"
+#include "rpctrace/common/byte_reader.hpp"
+
+namespace rpctrace::pcap {
+
+class CaptureError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Frame {
+  std::uint64_t number = 0;  // 1-based, as tshark and Network Monitor count
+  common::Timestamp ts;
+  std::uint32_t caplen = 0;  // bytes captured
+  std::uint32_t len = 0;     // bytes on the wire
+  common::Bytes data;        // valid until the next call to next()
+};
+
+class CaptureReader {
+ public:
+  enum class Status { frame, end, error };
+
+  // path "-" reads standard input.
+  explicit CaptureReader(const std::string& path);
+  ~CaptureReader();
+  CaptureReader(const CaptureReader&) = delete;
+  CaptureReader& operator=(const CaptureReader&) = delete;
+
+  Status next(Frame& frame);
+  [[nodiscard]] int link_type() const { return link_type_; }
+  [[nodiscard]] std::string link_type_name() const;
+  [[nodiscard]] const std::string& error() const { return error_; }
+  [[nodiscard]] std::uint32_t snaplen() const { return snaplen_; }
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+  int link_type_ = 0;
+  std::uint32_t snaplen_ = 0;
+  std::uint64_t count_ = 0;
+  std::string error_;
+};
+
+}  // namespace rpctrace::pcap

@@ -1,0 +1,23 @@
+// Counters of the capture layer: frames read and every frame that did not become a TCP segment,
+// by reason. frames_read == tcp_segments + sum(skipped).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "rpctrace/pcap/packet.hpp"
+
+namespace rpctrace::pcap {
+
+struct Counters {
+  std::uint64_t frames_read = 0;
+  std::uint64_t bytes_read = 0;       // captured bytes
+  std::uint64_t tcp_segments = 0;     // frames that decoded to a TCP segment
+  std::uint64_t payload_truncated = 0;  // TCP segments whose payload the snap length cut
+  std::array<std::uint64_t, kSkipReasonCount> skipped{};
+
+  void skip(SkipReason r) { ++skipped[static_cast<std::size_t>(r)]; }
+  [[nodiscard]] std::uint64_t skipped_total() const;
+};
+
+}  // namespace rpctrace::pcap

@@ -1,0 +1,34 @@
+// Analyzer: the pipeline's top. Reads a capture (pcap layer), feeds the TCP connection table,
+// attaches a DCE/RPC association to each connection, decodes EPM calls, and hands frame
+// records, conversations and the statistics to a Writer.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "rpctrace/dcerpc/limits.hpp"
+#include "rpctrace/report/filter.hpp"
+#include "rpctrace/report/model.hpp"
+#include "rpctrace/tcp/limits.hpp"
+
+namespace rpctrace::report {
+
+struct Options {
+  Filter filter;
+  bool show_all_tcp = false;  // show conversations that carried no DCE/RPC too
+  tcp::ReassemblyLimits tcp_limits;
+  dcerpc::AssociationLimits dcerpc_limits;
+};
+
+struct RunResult {
+  bool read_error = false;  // the file was damaged; everything before was reported
+  std::string message;
+};
+
+// Runs the whole pipeline over `path` ("-" for standard input). Throws pcap::CaptureError
+// when the file cannot be opened as a capture.
+RunResult analyze(const std::string& path, const Options& options, Writer& writer);
+
+}  // namespace rpctrace::report

@@ -1,0 +1,37 @@
+// JsonLine: builds one JSON object on one line (JSON Lines), with escaping per RFC 8259.
+// Keys are written in the order given, so output is deterministic.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace rpctrace::report {
+
+class JsonLine {
+ public:
+  JsonLine& begin_object(std::string_view key = {});
+  JsonLine& end_object();
+  JsonLine& begin_array(std::string_view key);
+  JsonLine& end_array();
+  JsonLine& str(std::string_view key, std::string_view value);
+  JsonLine& num(std::string_view key, std::uint64_t value);
+  JsonLine& inum(std::string_view key, std::int64_t value);
+  JsonLine& boolean(std::string_view key, bool value);
+  JsonLine& null(std::string_view key);
+  // An array element that is a string.
+  JsonLine& element(std::string_view value);
+  [[nodiscard]] const std::string& text() const { return out_; }
+  void clear() {
+    out_.clear();
+    need_comma_ = false;
+  }
+
+ private:
+  void key(std::string_view k);
+  void quoted(std::string_view s);
+  std::string out_;
+  bool need_comma_ = false;
+};
+
+}  // namespace rpctrace::report

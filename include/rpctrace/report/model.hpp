@@ -1,0 +1,93 @@
+// What the analyzer hands to the writers: one FrameRecord per frame of a conversation (its TCP
+// facts, the PDUs it completed, the anomalies found at it), a Conversation at its end, and the
+// closing Statistics. Owned values only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "rpctrace/common/address.hpp"
+#include "rpctrace/dcerpc/association.hpp"
+#include "rpctrace/dcerpc/counters.hpp"
+#include "rpctrace/epm/types.hpp"
+#include "rpctrace/pcap/counters.hpp"
+#include "rpctrace/tcp/counters.hpp"
+#include "rpctrace/tcp/stream_sink.hpp"
+
+namespace rpctrace::report {
+
+struct EpmDecode {
+  std::uint16_t opnum = 0;
+  std::variant<std::monostate, epm::EptMapRequest, epm::EptMapResponse> value;
+  std::string error;  // set when the stub did not decode
+};
+
+struct ReportedPdu {
+  dcerpc::PduEvent event;  // stub pointers cleared
+  std::optional<EpmDecode> epm;
+};
+
+struct ReportedNote {
+  std::string layer;  // "tcp" or "dcerpc"
+  std::string kind;   // "gap", "retransmission", "malformed_pdu", ...
+  std::string detail;
+  std::optional<dcerpc::CommonHeader> header;
+};
+
+struct FrameRecord {
+  std::uint64_t conversation = 0;
+  tcp::SegmentInfo segment;
+  common::Endpoint src, dst;
+  std::int64_t delta_us = 0;  // since the conversation's previous frame; -1: not a frame
+  bool shown = false;         // the conversation is shown, as far as known at this frame
+  std::vector<ReportedPdu> pdus;
+  std::vector<ReportedNote> notes;
+};
+
+struct InterfaceUse {
+  dcerpc::SyntaxId interface;
+  std::uint64_t calls = 0;
+};
+
+struct Conversation {
+  std::uint64_t id = 0;
+  common::Endpoint client, server;
+  bool roles_from_syn = false;  // else from the PDUs or the ports
+  bool syn_seen = false;
+  bool dcerpc = false;           // at least one PDU
+  bool shown = false;            // printed (DCE/RPC, the endpoint mapper's ports, or --all)
+  std::uint64_t first_frame = 0, last_frame = 0, frames = 0;
+  common::Timestamp start, end;
+  std::uint64_t bytes_to_server = 0, bytes_to_client = 0;
+  std::uint64_t pdus = 0, calls = 0, faults = 0, notes = 0;
+  std::vector<InterfaceUse> interfaces;
+  std::string end_reason;
+};
+
+struct Statistics {
+  std::string file;
+  std::string link_type;
+  pcap::Counters capture;
+  tcp::Counters tcp;
+  dcerpc::Counters dcerpc;
+  std::uint64_t conversations_tcp = 0;
+  std::uint64_t conversations_dcerpc = 0;
+  std::uint64_t conversations_shown = 0;
+  std::uint64_t epm_decoded = 0;
+  std::uint64_t epm_errors = 0;
+  std::string capture_error;  // set when reading stopped on a damaged file
+};
+
+// Receives the analysis in capture order. Conversations end in order of their end.
+class Writer {
+ public:
+  virtual ~Writer() = default;
+  virtual void frame(const FrameRecord& f) = 0;
+  virtual void conversation_end(const Conversation& c) = 0;
+  virtual void finish(const Statistics& s) = 0;
+};
+
+}  // namespace rpctrace::report

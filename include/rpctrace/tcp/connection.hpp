@@ -1,0 +1,66 @@
+// Connection: one TCP conversation (a 5-tuple from its first frame until it ends or the port
+// is reused) with the reassembly state of both directions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "rpctrace/common/address.hpp"
+
+namespace rpctrace::tcp {
+
+// Direction 0 carries bytes from endpoint[0] to endpoint[1]; endpoint[0] is the sender of the
+// SYN, or the receiver of a SYN/ACK, or else (capture started mid-connection) the sender of
+// the first frame seen.
+using Direction = std::uint8_t;
+
+// State a later layer attaches to a connection (the DCE/RPC association). Owned here so it
+// goes when the connection goes.
+class ConnectionState {
+ public:
+  virtual ~ConnectionState() = default;
+};
+
+// One direction's reassembly state. Sequence numbers are tracked as 64-bit stream offsets so
+// that wrap-around at 2^32 needs no special case.
+struct HalfStream {
+  bool syn_seen = false;
+  bool fin_seen = false;
+  bool rst_seen = false;
+  bool started = false;     // next_seq is known
+  bool mid_stream = false;  // first byte seen was not just after a SYN
+  std::uint32_t isn = 0;
+  std::uint32_t next_seq = 0;       // next byte expected, in sequence space
+  std::uint64_t delivered = 0;      // bytes delivered or skipped as gaps (stream offset)
+  bool peer_ack_known = false;
+  std::uint32_t peer_max_ack = 0;   // highest ACK the other side sent for this direction
+  struct Held {
+    std::vector<std::byte> data;     // captured bytes
+    std::uint32_t wire_length = 0;   // payload length on the wire (>= data.size())
+  };
+  std::map<std::uint64_t, Held> out_of_order;  // by stream offset
+  std::size_t out_of_order_bytes = 0;
+};
+
+enum class EndReason : std::uint8_t {
+  capture_end,      // still open when the capture ended
+  closed,           // FIN both ways or RST, then the grace period passed
+  port_reused,      // a new SYN on the same 5-tuple started a new conversation
+  evicted_idle,     // no frame for the idle timeout
+  evicted_limit,    // the connection table was full
+};
+const char* to_string(EndReason r);
+
+struct Connection {
+  std::uint64_t id = 0;  // 1-based, in order of first frame
+  common::Endpoint endpoint[2];
+  std::uint64_t first_frame = 0;
+  common::Timestamp first_ts, last_ts, closed_ts;
+  bool closed = false;
+  HalfStream half[2];
+  std::unique_ptr<ConnectionState> state;
+};
+
+}  // namespace rpctrace::tcp

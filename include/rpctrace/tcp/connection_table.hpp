@@ -1,0 +1,59 @@
+// ConnectionTable: finds or creates the Connection of each TCP segment, runs the reassembly of
+// both directions and drives a StreamSink. Bounded by ReassemblyLimits; what it drops is counted.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <unordered_map>
+
+#include "rpctrace/pcap/packet.hpp"
+#include "rpctrace/tcp/connection.hpp"
+#include "rpctrace/tcp/counters.hpp"
+#include "rpctrace/tcp/limits.hpp"
+#include "rpctrace/tcp/stream_sink.hpp"
+
+namespace rpctrace::tcp {
+
+struct FlowKey {
+  common::Endpoint lo, hi;  // canonical order: lo < hi
+  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+};
+struct FlowKeyHash {
+  std::size_t operator()(const FlowKey& k) const noexcept;
+};
+
+class ConnectionTable {
+ public:
+  ConnectionTable(StreamSink& sink, ReassemblyLimits limits = {});
+  ~ConnectionTable();
+  ConnectionTable(const ConnectionTable&) = delete;
+  ConnectionTable& operator=(const ConnectionTable&) = delete;
+
+  // One decoded TCP segment of frame `frame` at capture time `ts`.
+  void add(const pcap::TcpSegmentView& seg, std::uint64_t frame, common::Timestamp ts);
+  // Ends every connection still tracked (flushing held bytes as gaps) with capture_end.
+  void finish();
+
+  [[nodiscard]] const Counters& counters() const { return counters_; }
+  [[nodiscard]] std::size_t size() const { return table_.size(); }
+
+ private:
+  struct Entry;
+  using Lru = std::list<Entry*>;
+  Entry* create(const FlowKey& key, const pcap::TcpSegmentView& seg, std::uint64_t frame,
+                common::Timestamp ts);
+  void end(Entry* e, EndReason reason);
+  void expire(common::Timestamp now);
+
+  StreamSink& sink_;
+  ReassemblyLimits limits_;
+  Counters counters_;
+  std::unordered_map<FlowKey, std::unique_ptr<Entry>, FlowKeyHash> table_;
+  Lru lru_;                   // most recently active first
+  std::list<Entry*> closed_;  // closed connections, in order of closing
+  std::uint64_t next_id_ = 1;
+  std::int64_t last_sweep_us_ = 0;
+};
+
+}  // namespace rpctrace::tcp

@@ -1,0 +1,34 @@
+// Per-direction TCP reassembly: in-order delivery despite retransmissions, reordering and
+// overlap (first copy wins), gaps declared with their size and cause. Pure of I/O: it moves
+// bytes from segments to the sink and counts what it could not deliver.
+#pragma once
+
+#include "rpctrace/pcap/packet.hpp"
+#include "rpctrace/tcp/connection.hpp"
+#include "rpctrace/tcp/counters.hpp"
+#include "rpctrace/tcp/limits.hpp"
+#include "rpctrace/tcp/stream_sink.hpp"
+
+namespace rpctrace::tcp {
+
+class Reassembler {
+ public:
+  Reassembler(StreamSink& sink, const ReassemblyLimits& limits, Counters& counters)
+      : sink_(sink), limits_(limits), counters_(counters) {}
+
+  // Handles one segment of `c` in direction `info.dir`; sets info.note.
+  void segment(Connection& c, const pcap::TcpSegmentView& seg, SegmentInfo& info);
+  // Declares the hole before the first held segment a gap and delivers what follows.
+  void flush(Connection& c, Direction dir, GapCause cause);
+
+ private:
+  void deliver_in_order(Connection& c, Direction dir);
+  void skip_to_first_held(Connection& c, Direction dir, GapCause cause);
+  void hold(Connection& c, Direction dir, std::uint64_t offset, common::Bytes data, SegmentInfo& info);
+
+  StreamSink& sink_;
+  const ReassemblyLimits& limits_;
+  Counters& counters_;
+};
+
+}  // namespace rpctrace::tcp

@@ -1,0 +1,104 @@
+// rpctrace command line: options (CLI11) and exit codes only; the work is in report::analyze.
+//
+// Exit status: 0 when the capture was read (even if its traffic was broken or the file ended
+// in damage after readable frames: that is reported); 2 when rpctrace could not do its job
+// (no such file, not a capture, bad options).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "rpctrace/pcap/capture_reader.hpp"
+#include "rpctrace/report/analyzer.hpp"
+#include "rpctrace/report/writers.hpp"
+
+namespace {
+
+constexpr const char* kDescription =
+    "rpctrace: MSRPC (DCE/RPC) and Endpoint Mapper timelines from packet captures.\n"
+    "Reads pcap or pcapng, reassembles TCP, finds DCE/RPC on any port and prints, per\n"
+    "conversation, the frame walkthrough of Microsoft KB159298: handshake, bind and bind_ack,\n"
+    "ept_map and the port it answered, requests and responses by opnum with latency, faults,\n"
+    "teardown, and every anomaly. Closing statistics count everything not decoded.";
+
+constexpr const char* kFooter =
+    "Exit status: 0 the capture was read (broken traffic or a damaged end of file is reported,\n"
+    "not an error); 2 rpctrace could not do its job (missing file, not a capture, bad options).\n"
+    "Text goes to standard output and the statistics to standard error; --format jsonl puts\n"
+    "everything, statistics last, on standard output (schema: docs/jsonl.md).";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{kDescription, "rpctrace"};
+  app.footer(kFooter);
+  std::string file, read_file, format = "text";
+  std::vector<std::uint16_t> ports;
+  std::vector<std::string> hosts;
+  rpctrace::report::Options options;
+  app.add_option("file", file, "Capture file (pcap or pcapng); - reads standard input");
+  app.add_option("-r,--read", read_file, "Capture file, as tcpdump and tshark take it; - for standard input");
+  app.add_option("--format", format, "Output format: text (default) or jsonl")
+      ->check(CLI::IsMember({"text", "jsonl"}));
+  app.add_option("--port", ports, "Only conversations with this TCP port on either side (repeatable)");
+  app.add_option("--host", hosts, "Only conversations with this IPv4/IPv6 address on either side (repeatable)");
+  app.add_flag("--all", options.show_all_tcp, "Also show TCP conversations that carry no DCE/RPC");
+  auto* limits = app.add_option_group("Limits", "Resource bounds (docs/limits.md); what they drop is counted");
+  limits->add_option("--max-connections", options.tcp_limits.max_connections, "TCP connections tracked at once")
+      ->capture_default_str();
+  limits->add_option("--max-out-of-order-bytes", options.tcp_limits.max_out_of_order_bytes,
+                     "Out-of-order bytes held per TCP direction")
+      ->capture_default_str();
+  std::int64_t idle_seconds = options.tcp_limits.idle_timeout_us / 1000000;
+  limits->add_option("--idle-timeout", idle_seconds, "Seconds (capture time) before an idle connection is evicted")
+      ->capture_default_str();
+  limits->add_option("--max-calls", options.dcerpc_limits.max_outstanding_calls, "Outstanding calls per association")
+      ->capture_default_str();
+  limits->add_option("--max-contexts", options.dcerpc_limits.max_contexts, "Presentation contexts per association")
+      ->capture_default_str();
+  limits->add_option("--max-stub-bytes", options.dcerpc_limits.max_stub_bytes,
+                     "Stub bytes kept per call for decoding (EPM)")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (!file.empty() && !read_file.empty()) {
+    fmt::print(stderr, "rpctrace: give the capture either as FILE or with -r, not both\n");
+    return 2;
+  }
+  if (file.empty()) file = read_file;
+  if (file.empty()) {
+    fmt::print(stderr, "rpctrace: no capture file given (try --help)\n");
+    return 2;
+  }
+  options.tcp_limits.idle_timeout_us = idle_seconds * 1000000;
+  options.filter.ports = ports;
+  for (const auto& h : hosts) {
+    auto a = rpctrace::common::IpAddress::parse(h);
+    if (!a) {
+      fmt::print(stderr, "rpctrace: --host {}: not an IPv4 or IPv6 address\n", h);
+      return 2;
+    }
+    options.filter.hosts.push_back(*a);
+  }
+
+  std::unique_ptr<rpctrace::report::Writer> writer;
+  if (format == "jsonl") writer = std::make_unique<rpctrace::report::JsonlWriter>(stdout);
+  else writer = std::make_unique<rpctrace::report::TextWriter>(stdout, stderr);
+  try {
+    auto result = rpctrace::report::analyze(file, options, *writer);
+    if (result.read_error)
+      fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
+                 file == "-" ? "standard input" : file, result.message);
+  } catch (const rpctrace::pcap::CaptureError& e) {
+    fmt::print(stderr, "rpctrace: {}\n", e.what());
+    return 2;
+  }
+  return 0;
+}

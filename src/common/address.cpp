@@ -1,0 +1,57 @@
+// Text forms of addresses, endpoints and capture timestamps.
+#include "rpctrace/common/address.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <ctime>
+
+namespace rpctrace::common {
+
+IpAddress IpAddress::v4(std::uint32_t host_order) {
+  IpAddress a;
+  a.family = Family::v4;
+  a.octets[0] = static_cast<std::uint8_t>(host_order >> 24);
+  a.octets[1] = static_cast<std::uint8_t>(host_order >> 16);
+  a.octets[2] = static_cast<std::uint8_t>(host_order >> 8);
+  a.octets[3] = static_cast<std::uint8_t>(host_order);
+  return a;
+}
+
+std::string IpAddress::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (family == Family::v4) {
+    return fmt::format("{}.{}.{}.{}", octets[0], octets[1], octets[2], octets[3]);
+  }
+  if (inet_ntop(AF_INET6, octets.data(), buf, sizeof buf) == nullptr) return "?";
+  return buf;
+}
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  std::string s(text);
+  IpAddress a;
+  if (inet_pton(AF_INET, s.c_str(), a.octets.data()) == 1) {
+    a.family = Family::v4;
+    return a;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), a.octets.data()) == 1) {
+    a.family = Family::v6;
+    return a;
+  }
+  return std::nullopt;
+}
+
+std::string Endpoint::to_string() const {
+  if (address.family == IpAddress::Family::v6) return fmt::format("[{}]:{}", address.to_string(), port);
+  return fmt::format("{}:{}", address.to_string(), port);
+}
+
+std::string Timestamp::to_iso8601() const {
+  std::time_t t = static_cast<std::time_t>(sec);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+}  // namespace rpctrace::common

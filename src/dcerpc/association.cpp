@@ -1,0 +1,215 @@
+// Association state: presentation contexts (C706 §12.6.3.1 p_cont_list_t, results matched to
+// the proposed list by position), calls by call_id (C706 §12.4: a response or fault carries
+// the request's call_id), and fragment reassembly (C706 §12.6.3.3 PFC_FIRST_FRAG/LAST_FRAG).
+#include "rpctrace/dcerpc/association.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "rpctrace/dcerpc/pdu.hpp"
+
+namespace rpctrace::dcerpc {
+
+std::optional<SyntaxId> Association::interface_of(std::uint16_t p_cont_id) const {
+  auto it = contexts_.find(p_cont_id);
+  if (it == contexts_.end()) return std::nullopt;
+  return it->second.abstract_syntax;
+}
+
+void Association::append_stub(std::vector<std::byte>& to, std::uint64_t& length, bool& truncated,
+                              bool keep, common::Bytes stub) {
+  length += stub.size();
+  if (!keep || truncated) return;
+  if (to.size() + stub.size() > limits_.max_stub_bytes) {
+    truncated = true;
+    ++counters_.stub_truncated_calls;
+    to.clear();
+    to.shrink_to_fit();
+    return;
+  }
+  to.insert(to.end(), stub.begin(), stub.end());
+}
+
+Association::Call* Association::call_for_request(const PduView& v, const Request& q,
+                                                 const FrameRef& at) {
+  const std::uint32_t call_id = v.header.call_id;
+  const bool first = (v.header.pfc_flags & pfc::first_frag) != 0;
+  auto it = calls_.find(call_id);
+  // A first fragment starts a call; so does any fragment of a call we have not seen start
+  // (capture began mid-call, or a peer that omits PFC_FIRST_FRAG). A first fragment for a
+  // call_id already complete is a new call reusing the id.
+  if (it != calls_.end() && !first && !it->second.request_complete) return &it->second;
+  if (it != calls_.end()) calls_.erase(it);
+  if (calls_.size() >= limits_.max_outstanding_calls) {
+    auto oldest = std::min_element(calls_.begin(), calls_.end(), [](const auto& a, const auto& b) {
+      return a.second.order < b.second.order;
+    });
+    ++counters_.calls_evicted;
+    note(0, at, NoteKind::limit,
+         fmt::format("{} calls outstanding (max_outstanding_calls): call_id {} forgotten",
+                     calls_.size(), oldest->first));
+    calls_.erase(oldest);
+  }
+  Call c;
+  c.opnum = q.opnum;
+  c.p_cont_id = q.p_cont_id;
+  c.interface = interface_of(q.p_cont_id);
+  c.first = at;
+  c.order = ++call_order_;
+  c.keep_stub = c.interface.has_value() && observer_.wants_stub(*c.interface);
+  return &calls_.emplace(call_id, std::move(c)).first->second;
+}
+
+void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& at) {
+  seen_pdu_ = true;
+  PduResult r = parse_pdu(pdu);
+  if (!r.is_complete()) {
+    const auto& err = r.error();
+    ++counters_.malformed[static_cast<std::size_t>(err.reason)];
+    Note n;
+    n.at = at;
+    n.dir = dir;
+    n.kind = NoteKind::malformed_pdu;
+    n.reason = err.reason;
+    n.detail = err.detail;
+    n.bytes = pdu.size();
+    HeaderResult h = parse_common_header(pdu);
+    if (h.is_complete()) n.header = h.value();
+    observer_.on_note(n);
+    return;
+  }
+  PduView& v = r.value();
+  ++counters_.pdus;
+  ++counters_.pdus_by_ptype[static_cast<std::size_t>(v.header.ptype)];
+
+  PduEvent e;
+  e.at = at;
+  e.dir = dir;
+  e.header = v.header;
+  e.sec_trailer = v.sec_trailer;
+  e.auth_value_length = static_cast<std::uint16_t>(v.auth_value.size());
+  const std::uint32_t call_id = v.header.call_id;
+  const bool last = (v.header.pfc_flags & pfc::last_frag) != 0;
+  const bool first = (v.header.pfc_flags & pfc::first_frag) != 0;
+
+  switch (v.header.ptype) {
+    case PacketType::bind:
+    case PacketType::alter_context: {
+      const Bind& b = std::get<Bind>(v.body);
+      // Remember the proposal for the ack, and label the contexts provisionally so calls are
+      // named even when the ack is not in the capture (one-sided captures).
+      pending_binds_[call_id] = b.contexts;
+      while (pending_binds_.size() > limits_.max_contexts) pending_binds_.erase(pending_binds_.begin());
+      for (const auto& c : b.contexts) {
+        if (contexts_.size() >= limits_.max_contexts && !contexts_.count(c.p_cont_id)) {
+          ++counters_.contexts_evicted;
+          note(dir, at, NoteKind::limit,
+               fmt::format("{} presentation contexts (max_contexts): p_cont_id {} not tracked",
+                           contexts_.size(), c.p_cont_id));
+          continue;
+        }
+        auto& ctx = contexts_[c.p_cont_id];
+        if (!ctx.accepted || ctx.abstract_syntax != c.abstract_syntax) {
+          ctx.abstract_syntax = c.abstract_syntax;
+          ctx.accepted = false;
+          ctx.transfer_syntax.reset();
+        }
+      }
+      break;
+    }
+    case PacketType::bind_ack:
+    case PacketType::alter_context_resp: {
+      const BindAck& a = std::get<BindAck>(v.body);
+      auto pending = pending_binds_.find(call_id);
+      if (pending != pending_binds_.end()) {
+        e.proposed = std::move(pending->second);
+        pending_binds_.erase(pending);
+        // Results answer the proposed contexts in order (C706 §12.6.3.1).
+        for (std::size_t i = 0; i < a.results.size() && i < e.proposed.size(); ++i) {
+          auto it = contexts_.find(e.proposed[i].p_cont_id);
+          if (it == contexts_.end()) continue;
+          if (a.results[i].result == 0) {
+            it->second.accepted = true;
+            it->second.transfer_syntax = a.results[i].transfer_syntax;
+          } else if (!it->second.accepted) {
+            contexts_.erase(it);
+          }
+        }
+      }
+      break;
+    }
+    case PacketType::bind_nak:
+      pending_binds_.erase(call_id);
+      break;
+    case PacketType::request: {
+      const Request& q = std::get<Request>(v.body);
+      Call* c = call_for_request(v, q, at);
+      e.interface = c->interface;
+      if (!e.interface) e.interface = interface_of(q.p_cont_id);
+      ++c->fragments;
+      c->last = at;
+      if (c->fragments > limits_.max_fragments_per_call && !c->truncated) {
+        c->truncated = true;
+        ++counters_.stub_truncated_calls;
+        c->request_stub.clear();
+      }
+      append_stub(c->request_stub, c->stub_length, c->truncated, c->keep_stub, v.stub);
+      if (last) {
+        c->request_complete = true;
+        e.call_complete = true;
+        e.call_fragments = c->fragments;
+        e.call_stub_length = c->stub_length;
+        e.call_stub_truncated = c->truncated;
+        if (c->keep_stub && !c->truncated) e.call_stub = &c->request_stub;
+      }
+      e.body = q;
+      break;
+    }
+    case PacketType::response:
+    case PacketType::fault: {
+      std::uint16_t p_cont_id = v.header.ptype == PacketType::response
+                                    ? std::get<Response>(v.body).p_cont_id
+                                    : std::get<Fault>(v.body).p_cont_id;
+      auto it = calls_.find(call_id);
+      if (it == calls_.end()) {
+        ++counters_.responses_without_request;
+        e.interface = interface_of(p_cont_id);
+        break;
+      }
+      Call& c = it->second;
+      e.interface = c.interface ? c.interface : interface_of(p_cont_id);
+      e.opnum = c.opnum;
+      e.request_frame = c.first.frame;
+      if (!c.responding || first) {
+        if (!c.responding) e.latency_us = at.ts.micros() - c.last.ts.micros();
+        c.responding = true;
+      }
+      ++c.response_fragments;
+      append_stub(c.response_stub, c.response_stub_length, c.response_truncated, c.keep_stub, v.stub);
+      // A fault ends the call whatever its flags.
+      if (last || v.header.ptype == PacketType::fault) {
+        e.call_complete = true;
+        e.call_fragments = c.response_fragments;
+        e.call_stub_length = c.response_stub_length;
+        e.call_stub_truncated = c.response_truncated;
+        if (c.keep_stub && !c.response_truncated) e.call_stub = &c.response_stub;
+        if (c.keep_stub && !c.truncated && c.request_complete) e.request_stub = &c.request_stub;
+        e.body = std::move(v.body);
+        observer_.on_pdu(e);
+        calls_.erase(call_id);
+        return;
+      }
+      break;
+    }
+    case PacketType::orphaned:
+      calls_.erase(call_id);  // the client abandoned the call (C706 §12.6.4.8)
+      break;
+    default:
+      break;
+  }
+  if (e.body.index() == 0) e.body = std::move(v.body);
+  observer_.on_pdu(e);
+}
+
+}  // namespace rpctrace::dcerpc

@@ -1,0 +1,130 @@
+// parse_pdu(): the dispatch over packet types, request/response/fault/rts bodies
+// (C706 §12.6.4.9, §12.6.4.10, §12.6.4.7; MS-RPCH 2.2.3.6.1) and the sec_trailer
+// (C706 §13.2.6.1, MS-RPCE 2.2.2.11).
+#include <fmt/format.h>
+
+#include "rpctrace/dcerpc/limits.hpp"
+#include "rpctrace/dcerpc/pdu.hpp"
+
+namespace rpctrace::dcerpc {
+
+common::ParseResult<SecTrailer, Reason> parse_sec_trailer(common::ByteReader r) {
+  SecTrailer t;
+  t.auth_type = r.u8();
+  t.auth_level = r.u8();
+  t.auth_pad_length = r.u8();
+  t.auth_reserved = r.u8();
+  t.auth_context_id = r.u32();
+  if (!r.ok())
+    return common::ParseResult<SecTrailer, Reason>::malformed(Reason::body_truncated, 0,
+                                                             "sec_trailer shorter than 8 octets");
+  return common::ParseResult<SecTrailer, Reason>::complete(t, kSecTrailerSize);
+}
+
+PduResult parse_pdu(Bytes pdu) {
+  HeaderResult hr = parse_common_header(pdu);
+  if (hr.is_need_more())
+    return PduResult::malformed(Reason::frag_length_too_small, 0, "PDU shorter than 16 octets");
+  if (hr.is_malformed()) return PduResult::from(hr.error());
+  PduView v;
+  v.header = hr.take();
+  const CommonHeader& h = v.header;
+  if (pdu.size() < h.frag_length)
+    return PduResult::malformed(Reason::body_truncated, 8,
+                                fmt::format("frag_length {} > {} octets given", h.frag_length, pdu.size()));
+  pdu = pdu.first(h.frag_length);
+  const common::ByteOrder order = h.packed_drep.integer_order();
+
+  // Split the PDU: header | body | auth padding | sec_trailer | auth_value. auth_length + 8
+  // was checked against the room after the fixed part by parse_common_header().
+  std::size_t body_end = h.frag_length;
+  if (h.auth_length > 0) {
+    body_end = h.frag_length - h.auth_length - kSecTrailerSize;
+    auto st = parse_sec_trailer(common::ByteReader(pdu.subspan(body_end, kSecTrailerSize), order));
+    if (!st.is_complete()) return PduResult::from(st.error());
+    v.sec_trailer = st.value();
+    v.auth_value = pdu.subspan(body_end + kSecTrailerSize, h.auth_length);
+  }
+  common::ByteReader body(pdu.subspan(kCommonHeaderSize, body_end - kCommonHeaderSize), order);
+  // The auth padding sits between the stub and the sec_trailer (MS-RPCE 2.2.2.11).
+  std::size_t pad = v.sec_trailer ? v.sec_trailer->auth_pad_length : 0;
+
+  auto stub_of = [&](common::ByteReader& r) -> Bytes {
+    Bytes rest = r.rest();
+    return rest.size() >= pad ? rest.first(rest.size() - pad) : Bytes{};
+  };
+
+  switch (h.ptype) {
+    case PacketType::request: {
+      Request q;
+      q.alloc_hint = body.u32();
+      q.p_cont_id = body.u16();
+      q.opnum = body.u16();
+      if (h.pfc_flags & pfc::object_uuid) q.object = common::read_uuid(body);
+      v.stub = stub_of(body);
+      q.stub_length = static_cast<std::uint32_t>(v.stub.size());
+      v.body = q;
+      break;
+    }
+    case PacketType::response: {
+      Response s;
+      s.alloc_hint = body.u32();
+      s.p_cont_id = body.u16();
+      s.cancel_count = body.u8();
+      body.skip(1);
+      v.stub = stub_of(body);
+      s.stub_length = static_cast<std::uint32_t>(v.stub.size());
+      v.body = s;
+      break;
+    }
+    case PacketType::fault: {
+      Fault f;
+      f.alloc_hint = body.u32();
+      f.p_cont_id = body.u16();
+      f.cancel_count = body.u8();
+      f.fault_flags = body.u8();
+      f.status = body.u32();
+      if (body.remaining() >= 4) body.skip(4);  // reserved (absent in some old stacks)
+      v.stub = stub_of(body);
+      f.stub_length = static_cast<std::uint32_t>(v.stub.size());
+      v.body = f;
+      break;
+    }
+    case PacketType::bind:
+    case PacketType::alter_context: {
+      auto b = parse_bind(body);
+      if (!b.is_complete()) return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset, b.error().detail);
+      v.body = b.take();
+      break;
+    }
+    case PacketType::bind_ack:
+    case PacketType::alter_context_resp: {
+      auto b = parse_bind_ack(body, kCommonHeaderSize);
+      if (!b.is_complete()) return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset, b.error().detail);
+      v.body = b.take();
+      break;
+    }
+    case PacketType::bind_nak: {
+      auto b = parse_bind_nak(body);
+      if (!b.is_complete()) return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset, b.error().detail);
+      v.body = b.take();
+      break;
+    }
+    case PacketType::rts: {
+      Rts t;
+      t.flags = body.u16();
+      t.number_of_commands = body.u16();
+      v.body = t;
+      break;
+    }
+    default:  // auth3, shutdown, co_cancel, orphaned: no body beyond padding
+      v.body = NoBody{};
+      break;
+  }
+  if (!body.ok())
+    return PduResult::malformed(Reason::body_truncated, kCommonHeaderSize,
+                                fmt::format("{} body shorter than its fixed fields", to_string(h.ptype)));
+  return PduResult::complete(std::move(v), h.frag_length);
+}
+
+}  // namespace rpctrace::dcerpc

@@ -1,0 +1,342 @@
+// The pipeline: pcap reader -> packet decoder -> TCP connection table -> DCE/RPC association
+// -> EPM decoder -> Writer. One ConnState per TCP connection owns its association and its
+// conversation summary; a FrameRecord is built while a frame is processed and handed to the
+// writer when the TCP layer says the frame is done.
+#include "rpctrace/report/analyzer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/epm/decode.hpp"
+#include "rpctrace/pcap/capture_reader.hpp"
+#include "rpctrace/tcp/connection_table.hpp"
+
+namespace rpctrace::report {
+
+namespace {
+
+using dcerpc::PacketType;
+
+// Well-known endpoint mapper ports: 135 (ncacn_ip_tcp) and 593 (ncacn_http), as the source
+// documents give them.
+bool is_epm_port(std::uint16_t port) { return port == 135 || port == 593; }
+
+class Pipeline;
+
+class ConnState : public tcp::ConnectionState, public dcerpc::Observer {
+ public:
+  ConnState(Pipeline& p, tcp::Connection& c);
+  void on_pdu(const dcerpc::PduEvent& e) override;
+  void on_note(const dcerpc::Note& n) override;
+  bool wants_stub(const dcerpc::SyntaxId& interface) override {
+    return interface.uuid == dcerpc::epm_uuid();
+  }
+
+  Pipeline& pipeline;
+  tcp::Connection& conn;
+  dcerpc::Association assoc;
+  Conversation conv;
+  common::Timestamp prev_ts;
+  bool have_prev = false;
+  bool start_set[2] = {false, false};
+  int client_dir = -1;  // from the PDUs when no SYN was seen
+};
+
+class Pipeline : public tcp::StreamSink {
+ public:
+  Pipeline(const Options& o, Writer& w) : options(o), writer(w), table(*this, o.tcp_limits) {}
+
+  void on_connection_start(tcp::Connection& c) override {
+    c.state = std::make_unique<ConnState>(*this, c);
+    ++stats.conversations_tcp;
+  }
+  // Records for bytes flushed when a connection ends (no frame of their own) go in a trailer
+  // record attached to the conversation's last frame.
+  FrameRecord& record(tcp::Connection& c) {
+    if (in_frame) return current;
+    if (!trailer_open || current.conversation != c.id) {
+      ConnState& st = state(c);
+      current = FrameRecord{};
+      current.conversation = c.id;
+      current.segment.frame = st.conv.last_frame;
+      current.segment.ts = st.conv.end;
+      current.src = c.endpoint[0];
+      current.dst = c.endpoint[1];
+      current.delta_us = -1;  // not a frame of its own
+      at = dcerpc::FrameRef{st.conv.last_frame, st.conv.end};
+      trailer_open = true;
+    }
+    return current;
+  }
+
+  void on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) override {
+    ConnState& st = state(c);
+    in_frame = true;
+    trailer_open = false;
+    current = FrameRecord{};
+    current.conversation = c.id;
+    current.segment = s;
+    current.src = c.endpoint[s.dir];
+    current.dst = c.endpoint[s.dir ^ 1];
+    current.delta_us = st.have_prev ? s.ts.micros() - st.prev_ts.micros() : 0;
+    st.prev_ts = s.ts;
+    st.have_prev = true;
+    at = dcerpc::FrameRef{s.frame, s.ts};
+    Conversation& v = st.conv;
+    ++v.frames;
+    v.last_frame = s.frame;
+    v.end = s.ts;
+  }
+  void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data) override {
+    ConnState& st = state(c);
+    if (!st.start_set[dir]) {
+      st.assoc.set_stream_start(dir, c.half[dir].syn_seen && !c.half[dir].mid_stream);
+      st.start_set[dir] = true;
+    }
+    (dir == 0 ? st.conv.bytes_to_server : st.conv.bytes_to_client) += data.size();
+    st.assoc.on_data(dir, data, at, true);
+  }
+  void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size, tcp::GapCause cause) override {
+    ConnState& st = state(c);
+    ReportedNote n;
+    n.layer = "tcp";
+    n.kind = cause == tcp::GapCause::snaplen ? "snaplen" : "gap";
+    n.detail = fmt::format("{} bytes {} -> {} missing: {}", size, c.endpoint[dir].to_string(),
+                           c.endpoint[dir ^ 1].to_string(), tcp::to_string(cause));
+    record(c).notes.push_back(std::move(n));
+    ++st.conv.notes;
+    if (!st.start_set[dir]) {
+      st.assoc.set_stream_start(dir, false);
+      st.start_set[dir] = true;
+    }
+    st.assoc.on_gap(dir, size, at);
+  }
+  void on_frame_end(tcp::Connection& c, const tcp::SegmentInfo& s) override {
+    ConnState& st = state(c);
+    current.segment.note = s.note;
+    if (s.note != tcp::SegmentNote::none) {
+      ReportedNote n;
+      n.layer = "tcp";
+      n.kind = tcp::to_string(s.note);
+      n.detail = tcp::to_string(s.note);
+      current.notes.push_back(std::move(n));
+    }
+    if (s.flags & pcap::tcp_flag::syn) st.conv.syn_seen = true;
+    st.conv.shown = shown(st);
+    current.shown = st.conv.shown;
+    in_frame = false;
+    writer.frame(current);
+  }
+  void on_connection_end(tcp::Connection& c, tcp::EndReason reason) override {
+    ConnState& st = state(c);
+    record(c);
+    st.assoc.finish(at);
+    Conversation& v = st.conv;
+    v.end_reason = tcp::to_string(reason);
+    resolve_roles(st);
+    v.shown = shown(st);
+    current.shown = v.shown;
+    if (!current.notes.empty() || !current.pdus.empty()) writer.frame(current);
+    trailer_open = false;
+    if (v.dcerpc) ++stats.conversations_dcerpc;
+    if (v.shown) ++stats.conversations_shown;
+    writer.conversation_end(v);
+  }
+
+  ConnState& state(tcp::Connection& c) { return static_cast<ConnState&>(*c.state); }
+
+  void resolve_roles(ConnState& st) {
+    Conversation& v = st.conv;
+    const tcp::Connection& c = st.conn;
+    int client = 0;
+    if (c.half[0].syn_seen || c.half[1].syn_seen) {
+      v.roles_from_syn = true;  // endpoint[0] is the SYN's sender or the SYN/ACK's receiver
+    } else if (st.client_dir >= 0) {
+      client = st.client_dir;
+    } else if (is_epm_port(c.endpoint[0].port) ||
+               (c.endpoint[0].port < 1024 && c.endpoint[1].port >= 1024)) {
+      client = 1;
+    }
+    v.client = c.endpoint[client];
+    v.server = c.endpoint[client ^ 1];
+  }
+
+  bool shown(ConnState& st) {
+    if (st.conv.dcerpc || options.show_all_tcp) return true;
+    const tcp::Connection& c = st.conn;
+    for (int i = 0; i < 2; ++i) {
+      if (is_epm_port(c.endpoint[i].port)) return true;
+      if (epm_ports.count({c.endpoint[i].address, c.endpoint[i].port})) return true;
+    }
+    return false;
+  }
+
+  const Options& options;
+  Writer& writer;
+  Statistics stats;
+  dcerpc::Counters dcerpc_counters;
+  tcp::ConnectionTable table;
+  FrameRecord current;
+  bool in_frame = false;
+  bool trailer_open = false;
+  dcerpc::FrameRef at;
+  // (address, port) pairs an EPM answer handed out: connections to them are shown.
+  std::set<std::pair<common::IpAddress, std::uint16_t>> epm_ports;
+};
+
+ConnState::ConnState(Pipeline& p, tcp::Connection& c)
+    : pipeline(p), conn(c), assoc(*this, p.dcerpc_counters, p.options.dcerpc_limits) {
+  conv.id = c.id;
+  conv.first_frame = c.first_frame;
+  conv.start = conv.end = c.first_ts;
+  conv.client = c.endpoint[0];
+  conv.server = c.endpoint[1];
+}
+
+void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const tcp::Connection& c,
+                std::uint8_t dir) {
+  if (!e.call_complete || !e.interface || e.interface->uuid != dcerpc::epm_uuid()) return;
+  std::uint16_t opnum = 0;
+  if (e.header.ptype == PacketType::request) opnum = std::get<dcerpc::Request>(e.body).opnum;
+  else if (e.header.ptype == PacketType::response && e.opnum) opnum = *e.opnum;
+  else return;
+  if (opnum != 3) return;  // ept_map; the other operations are decoded in a later issue
+  EpmDecode d;
+  d.opnum = opnum;
+  if (e.call_stub == nullptr) {
+    d.error = e.call_stub_truncated ? "stub larger than max_stub_bytes: not decoded" : "stub not kept";
+    ++p.stats.epm_errors;
+    out.epm = std::move(d);
+    return;
+  }
+  auto order = e.header.packed_drep.integer_order();
+  if (e.header.ptype == PacketType::request) {
+    auto r = epm::parse_ept_map_request(*e.call_stub, order);
+    if (r.is_complete()) d.value = r.take();
+    else d.error = fmt::format("ept_map request: {} at stub offset {}: {}", epm::to_string(r.error().reason), r.error().offset, r.error().detail);
+  } else {
+    auto r = epm::parse_ept_map_response(*e.call_stub, order);
+    if (r.is_complete()) {
+      // Remember where the mapper sent clients (a tower with no address means the server's).
+      const common::Endpoint& server = c.endpoint[dir];
+      for (const auto& t : r.value().towers)
+        if (t.port && *t.port != 0)
+          p.epm_ports.insert({t.address && !(t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
+                                             t.address->octets[2] == 0 && t.address->octets[3] == 0)
+                                  ? *t.address
+                                  : server.address,
+                              *t.port});
+      d.value = r.take();
+    } else {
+      d.error = fmt::format("ept_map response: {} at stub offset {}: {}", epm::to_string(r.error().reason), r.error().offset, r.error().detail);
+    }
+  }
+  if (d.error.empty()) ++p.stats.epm_decoded;
+  else ++p.stats.epm_errors;
+  out.epm = std::move(d);
+}
+
+void ConnState::on_pdu(const dcerpc::PduEvent& e) {
+  conv.dcerpc = true;
+  ++conv.pdus;
+  switch (e.header.ptype) {
+    case PacketType::bind: case PacketType::alter_context: case PacketType::request:
+    case PacketType::auth3: case PacketType::co_cancel: case PacketType::orphaned:
+      if (client_dir < 0) client_dir = e.dir;
+      break;
+    case PacketType::bind_ack: case PacketType::alter_context_resp: case PacketType::bind_nak:
+    case PacketType::response: case PacketType::fault:
+      if (client_dir < 0) client_dir = e.dir ^ 1;
+      break;
+    default:
+      break;
+  }
+  if (e.header.ptype == PacketType::fault) ++conv.faults;
+  if (e.header.ptype == PacketType::request && e.call_complete && e.interface) {
+    ++conv.calls;
+    auto it = std::find_if(conv.interfaces.begin(), conv.interfaces.end(),
+                           [&](const InterfaceUse& u) { return u.interface == *e.interface; });
+    if (it == conv.interfaces.end()) conv.interfaces.push_back({*e.interface, 1});
+    else ++it->calls;
+  } else if (e.header.ptype == PacketType::request && e.call_complete) {
+    ++conv.calls;
+  }
+  if (e.header.ptype == PacketType::bind || e.header.ptype == PacketType::alter_context) {
+    for (const auto& ctx : std::get<dcerpc::Bind>(e.body).contexts) {
+      auto it = std::find_if(conv.interfaces.begin(), conv.interfaces.end(), [&](const InterfaceUse& u) {
+        return u.interface == ctx.abstract_syntax;
+      });
+      if (it == conv.interfaces.end()) conv.interfaces.push_back({ctx.abstract_syntax, 0});
+    }
+  }
+  ReportedPdu r;
+  r.event = e;
+  r.event.call_stub = nullptr;
+  r.event.request_stub = nullptr;
+  decode_epm(e, r, pipeline, conn, e.dir);
+  pipeline.record(conn).pdus.push_back(std::move(r));
+}
+
+void ConnState::on_note(const dcerpc::Note& n) {
+  static constexpr const char* kKinds[] = {"malformed_pdu", "lost_sync", "resynchronised", "picked_up",
+                                          "partial_pdu_lost", "not_dcerpc", "ncacn_http", "limit",
+                                          "response_without_request"};
+  ReportedNote r;
+  r.layer = "dcerpc";
+  r.kind = kKinds[static_cast<std::size_t>(n.kind)];
+  r.detail = n.detail;
+  if (n.kind == dcerpc::NoteKind::malformed_pdu && n.header) {
+    r.detail = fmt::format("{} call_id {} malformed ({}): {}; {} bytes skipped", dcerpc::to_string(n.header->ptype),
+                           n.header->call_id, dcerpc::to_string(n.reason), n.detail, n.bytes);
+    conv.dcerpc = true;
+  }
+  r.header = n.header;
+  ++conv.notes;
+  pipeline.record(conn).notes.push_back(std::move(r));
+}
+
+}  // namespace
+
+RunResult analyze(const std::string& path, const Options& options, Writer& writer) {
+  pcap::CaptureReader reader(path);
+  Pipeline p(options, writer);
+  p.stats.file = path == "-" ? "standard input" : path;
+  p.stats.link_type = reader.link_type_name();
+  const int link_type = reader.link_type();
+  pcap::Counters& cc = p.stats.capture;
+  RunResult result;
+  pcap::Frame frame;
+  for (;;) {
+    auto status = reader.next(frame);
+    if (status == pcap::CaptureReader::Status::end) break;
+    if (status == pcap::CaptureReader::Status::error) {
+      result.read_error = true;
+      result.message = reader.error();
+      break;
+    }
+    ++cc.frames_read;
+    cc.bytes_read += frame.caplen;
+    pcap::DecodeOutcome out = pcap::decode_frame(link_type, frame.data);
+    if (!out.is_tcp) {
+      cc.skip(out.reason);
+      continue;
+    }
+    if (!options.filter.empty() && !options.filter.matches(out.segment)) {
+      cc.skip(pcap::SkipReason::filtered);
+      continue;
+    }
+    ++cc.tcp_segments;
+    if (out.segment.payload_truncated()) ++cc.payload_truncated;
+    p.table.add(out.segment, frame.number, frame.ts);
+  }
+  p.table.finish();
+  p.stats.tcp = p.table.counters();
+  p.stats.dcerpc = p.dcerpc_counters;
+  p.stats.capture_error = result.message;
+  writer.finish(p.stats);
+  return result;
+}
+
+}  // namespace rpctrace::report

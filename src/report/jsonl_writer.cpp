@@ -1,0 +1,273 @@
+// JSON Lines output (schema in docs/jsonl.md). Field names are the specs' (C706, MS-RPCE).
+#include <fmt/format.h>
+
+#include "pdu_text.hpp"
+#include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/report/writers.hpp"
+
+namespace rpctrace::report {
+
+void write_statistics_json(const Statistics& s, JsonLine& j);
+
+namespace {
+
+using dcerpc::PacketType;
+
+void syntax(JsonLine& j, std::string_view key, const dcerpc::SyntaxId& s) {
+  j.begin_object(key).str("uuid", s.uuid.to_string()).str("version", fmt::format("{}.{}", s.major, s.minor));
+  auto name = dcerpc::interface_name(s.uuid);
+  if (name.empty()) name = dcerpc::transfer_syntax_name(s);
+  if (!name.empty()) j.str("name", name);
+  j.end_object();
+}
+
+void tower(JsonLine& j, const epm::Tower& t) {
+  j.begin_object().str("string_binding", t.string_binding());
+  if (!t.protseq.empty()) j.str("protseq", t.protseq);
+  if (t.interface) syntax(j, "interface", *t.interface);
+  if (t.transfer_syntax) syntax(j, "transfer_syntax", *t.transfer_syntax);
+  if (t.port) j.num("port", *t.port);
+  if (t.address) j.str("address", t.address->to_string());
+  if (!t.endpoint_name.empty()) j.str("endpoint", t.endpoint_name);
+  j.begin_array("floors");
+  for (const auto& f : t.floors) {
+    j.begin_object().num("protocol_id", f.protocol_id);
+    auto name = epm::protocol_id_name(f.protocol_id);
+    if (!name.empty()) j.str("protocol", name);
+    std::string lhs, rhs;
+    for (auto b : f.lhs) lhs += fmt::format("{:02x}", b);
+    for (auto b : f.rhs) rhs += fmt::format("{:02x}", b);
+    j.str("lhs", lhs).str("rhs", rhs).end_object();
+  }
+  j.end_array().end_object();
+}
+
+void epm(JsonLine& j, const EpmDecode& d) {
+  j.begin_object("epm").str("operation", dcerpc::operation_name(dcerpc::epm_uuid(), d.opnum));
+  if (!d.error.empty()) j.str("error", d.error);
+  if (const auto* q = std::get_if<epm::EptMapRequest>(&d.value)) {
+    if (q->object) j.str("object", q->object->to_string());
+    if (q->map_tower) {
+      j.begin_array("map_tower");
+      tower(j, *q->map_tower);
+      j.end_array();
+    }
+    j.num("max_towers", q->max_towers);
+  } else if (const auto* s = std::get_if<epm::EptMapResponse>(&d.value)) {
+    j.num("num_towers", s->num_towers);
+    j.begin_array("towers");
+    for (const auto& t : s->towers) tower(j, t);
+    j.end_array();
+    j.num("status", s->status);
+    auto name = dcerpc::status_name(s->status);
+    if (!name.empty()) j.str("status_name", name);
+  }
+  j.end_object();
+}
+
+void body(JsonLine& j, const dcerpc::PduEvent& e) {
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, dcerpc::Bind>) {
+          j.num("max_xmit_frag", b.max_xmit_frag).num("max_recv_frag", b.max_recv_frag);
+          j.num("assoc_group_id", b.assoc_group_id).num("n_context_elem", b.contexts.size());
+          j.begin_array("p_cont_elem");
+          for (const auto& c : b.contexts) {
+            j.begin_object().num("p_cont_id", c.p_cont_id).num("n_transfer_syn", c.transfer_syntaxes.size());
+            syntax(j, "abstract_syntax", c.abstract_syntax);
+            j.begin_array("transfer_syntaxes");
+            for (const auto& t : c.transfer_syntaxes) syntax(j, {}, t);
+            j.end_array().end_object();
+          }
+          j.end_array();
+        } else if constexpr (std::is_same_v<T, dcerpc::BindAck>) {
+          j.num("max_xmit_frag", b.max_xmit_frag).num("max_recv_frag", b.max_recv_frag);
+          j.num("assoc_group_id", b.assoc_group_id).str("sec_addr", b.sec_addr).num("n_results", b.results.size());
+          j.begin_array("p_results");
+          for (std::size_t i = 0; i < b.results.size(); ++i) {
+            const auto& r = b.results[i];
+            j.begin_object();
+            if (i < e.proposed.size()) {
+              j.num("p_cont_id", e.proposed[i].p_cont_id);
+              syntax(j, "abstract_syntax", e.proposed[i].abstract_syntax);
+            }
+            j.num("result", r.result).str("result_name", dcerpc::result_name(r.result));
+            j.num("reason", r.reason);
+            if (r.result == 1 || r.result == 2) j.str("reason_name", dcerpc::provider_reason_name(r.reason));
+            syntax(j, "transfer_syntax", r.transfer_syntax);
+            j.end_object();
+          }
+          j.end_array();
+        } else if constexpr (std::is_same_v<T, dcerpc::BindNak>) {
+          j.num("provider_reject_reason", b.provider_reject_reason);
+          j.str("provider_reject_reason_name", dcerpc::reject_reason_name(b.provider_reject_reason));
+          j.begin_array("versions");
+          for (auto [major, minor] : b.versions) j.element(fmt::format("{}.{}", major, minor));
+          j.end_array();
+        } else if constexpr (std::is_same_v<T, dcerpc::Request>) {
+          j.num("alloc_hint", b.alloc_hint).num("p_cont_id", b.p_cont_id).num("opnum", b.opnum);
+          if (b.object) j.str("object", b.object->to_string());
+          j.num("stub_length", b.stub_length);
+        } else if constexpr (std::is_same_v<T, dcerpc::Response>) {
+          j.num("alloc_hint", b.alloc_hint).num("p_cont_id", b.p_cont_id).num("cancel_count", b.cancel_count);
+          j.num("stub_length", b.stub_length);
+        } else if constexpr (std::is_same_v<T, dcerpc::Fault>) {
+          j.num("alloc_hint", b.alloc_hint).num("p_cont_id", b.p_cont_id).num("cancel_count", b.cancel_count);
+          j.num("status", b.status);
+          auto name = dcerpc::status_name(b.status);
+          if (!name.empty()) j.str("status_name", name);
+        } else if constexpr (std::is_same_v<T, dcerpc::Rts>) {
+          j.num("rts_flags", b.flags).num("number_of_commands", b.number_of_commands);
+        }
+      },
+      e.body);
+}
+
+void endpoints(JsonLine& j, const FrameRecord& f) {
+  j.num("frame", f.segment.frame).str("ts", f.segment.ts.to_iso8601()).num("conversation", f.conversation);
+  j.str("src", f.src.address.to_string()).num("src_port", f.src.port);
+  j.str("dst", f.dst.address.to_string()).num("dst_port", f.dst.port);
+}
+
+}  // namespace
+
+void JsonlWriter::emit(const JsonLine& j) {
+  std::fwrite(j.text().data(), 1, j.text().size(), out_);
+  std::fputc('\n', out_);
+}
+
+void JsonlWriter::frame(const FrameRecord& f) {
+  JsonLine j;
+  for (const auto& p : f.pdus) {
+    const auto& e = p.event;
+    const auto& h = e.header;
+    j.clear();
+    j.begin_object().str("type", "pdu");
+    endpoints(j, f);
+    j.str("ptype", dcerpc::to_string(h.ptype)).num("ptype_value", static_cast<unsigned>(h.ptype));
+    j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
+    j.num("pfc_flags", h.pfc_flags).str("pfc_flags_names", dcerpc::pfc_flags_string(h.pfc_flags, h.ptype));
+    const auto& d = h.packed_drep.octets;
+    j.str("packed_drep", fmt::format("{:02x}{:02x}{:02x}{:02x}", d[0], d[1], d[2], d[3]));
+    j.str("integer_order", h.packed_drep.integer_order() == common::ByteOrder::little ? "little" : "big");
+    j.num("frag_length", h.frag_length).num("auth_length", h.auth_length).num("call_id", h.call_id);
+    body(j, e);
+    if (e.opnum && h.ptype != PacketType::request) j.num("opnum", *e.opnum);
+    if (e.interface) {
+      syntax(j, "interface", *e.interface);
+      std::optional<std::uint16_t> op = e.opnum;
+      if (h.ptype == PacketType::request) op = std::get<dcerpc::Request>(e.body).opnum;
+      if (op) {
+        auto name = dcerpc::operation_name(e.interface->uuid, *op);
+        if (!name.empty()) j.str("operation", name);
+      }
+    }
+    if (e.request_frame) j.num("request_frame", *e.request_frame);
+    if (e.latency_us) j.inum("latency_us", *e.latency_us);
+    if (e.call_complete) {
+      j.boolean("call_complete", true).num("call_fragments", e.call_fragments);
+      j.num("call_stub_length", e.call_stub_length);
+    }
+    if (e.sec_trailer) {
+      const auto& t = *e.sec_trailer;
+      j.begin_object("sec_trailer").num("auth_type", t.auth_type).str("auth_type_name", dcerpc::auth_type_name(t.auth_type));
+      j.num("auth_level", t.auth_level).str("auth_level_name", dcerpc::auth_level_name(t.auth_level));
+      j.num("auth_pad_length", t.auth_pad_length).num("auth_context_id", t.auth_context_id).end_object();
+    }
+    if (p.epm) epm(j, *p.epm);
+    j.end_object();
+    emit(j);
+  }
+  for (const auto& n : f.notes) {
+    j.clear();
+    j.begin_object().str("type", "note");
+    endpoints(j, f);
+    j.str("layer", n.layer).str("kind", n.kind).str("detail", n.detail);
+    if (n.header) {
+      j.str("ptype", dcerpc::to_string(n.header->ptype)).num("call_id", n.header->call_id);
+      j.num("frag_length", n.header->frag_length);
+    }
+    j.end_object();
+    emit(j);
+  }
+  // SYN, FIN and RST are timeline events; pure ACKs and data segments are not recorded.
+  if (f.delta_us >= 0 && (f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst))) {
+    j.clear();
+    const auto& s = f.segment;
+    j.begin_object().str("type", "tcp");
+    endpoints(j, f);
+    std::string flags;
+    static constexpr std::pair<std::uint8_t, const char*> kFlags[] = {
+        {pcap::tcp_flag::syn, "SYN"}, {pcap::tcp_flag::ack, "ACK"}, {pcap::tcp_flag::fin, "FIN"},
+        {pcap::tcp_flag::rst, "RST"}, {pcap::tcp_flag::psh, "PSH"}, {pcap::tcp_flag::urg, "URG"}};
+    for (auto [bit, name] : kFlags)
+      if (s.flags & bit) flags += (flags.empty() ? "" : "|") + std::string(name);
+    j.str("flags", flags).num("seq", s.seq).num("ack", s.ack).num("win", s.window).num("len", s.payload_length);
+    j.end_object();
+    if (f.shown) {
+      auto& pending = pending_[f.conversation];
+      for (const auto& line : pending) {
+        std::fwrite(line.data(), 1, line.size(), out_);
+        std::fputc('\n', out_);
+      }
+      pending_.erase(f.conversation);
+      emit(j);
+    } else {
+      auto& pending = pending_[f.conversation];
+      if (pending.size() < 16) pending.push_back(j.text());
+    }
+  } else if (f.shown) {
+    auto it = pending_.find(f.conversation);
+    if (it != pending_.end()) {
+      // Flushed late: these records come after the PDU records of this frame.
+      for (const auto& line : it->second) {
+        std::fwrite(line.data(), 1, line.size(), out_);
+        std::fputc('\n', out_);
+      }
+      pending_.erase(it);
+    }
+  }
+}
+
+void JsonlWriter::conversation_end(const Conversation& c) {
+  auto it = pending_.find(c.id);
+  if (it != pending_.end()) {
+    if (c.shown)
+      for (const auto& line : it->second) {
+        std::fwrite(line.data(), 1, line.size(), out_);
+        std::fputc('\n', out_);
+      }
+    pending_.erase(it);
+  }
+  if (!c.shown) return;
+  JsonLine j;
+  j.begin_object().str("type", "conversation").num("conversation", c.id);
+  j.str("client", c.client.address.to_string()).num("client_port", c.client.port);
+  j.str("server", c.server.address.to_string()).num("server_port", c.server.port);
+  j.boolean("roles_from_syn", c.roles_from_syn).boolean("dcerpc", c.dcerpc);
+  j.num("first_frame", c.first_frame).num("last_frame", c.last_frame).num("frames", c.frames);
+  j.str("start", c.start.to_iso8601()).str("end", c.end.to_iso8601());
+  j.inum("duration_us", c.end.micros() - c.start.micros());
+  j.num("bytes_to_server", c.bytes_to_server).num("bytes_to_client", c.bytes_to_client);
+  j.num("pdus", c.pdus).num("calls", c.calls).num("faults", c.faults).num("anomalies", c.notes);
+  j.begin_array("interfaces");
+  for (const auto& u : c.interfaces) {
+    j.begin_object().str("uuid", u.interface.uuid.to_string());
+    j.str("version", fmt::format("{}.{}", u.interface.major, u.interface.minor));
+    auto name = dcerpc::interface_name(u.interface.uuid);
+    if (!name.empty()) j.str("name", name);
+    j.num("calls", u.calls).end_object();
+  }
+  j.end_array().str("end_reason", c.end_reason).end_object();
+  emit(j);
+}
+
+void JsonlWriter::finish(const Statistics& s) {
+  JsonLine j;
+  write_statistics_json(s, j);
+  emit(j);
+  std::fflush(out_);
+}
+
+}  // namespace rpctrace::report

@@ -1,0 +1,200 @@
+// PDU summaries and details for the text report.
+#include "pdu_text.hpp"
+
+#include <fmt/format.h>
+
+#include "rpctrace/dcerpc/names.hpp"
+
+namespace rpctrace::report {
+
+namespace {
+
+using dcerpc::PacketType;
+
+std::string interface_label(const std::optional<dcerpc::SyntaxId>& i, std::optional<std::uint16_t> opnum) {
+  if (!i) return {};
+  std::string name(dcerpc::interface_name(i->uuid));
+  if (name.empty()) name = i->uuid.to_string(true);
+  std::string out = fmt::format("{} v{}.{}", name, i->major, i->minor);
+  if (opnum) {
+    auto op = dcerpc::operation_name(i->uuid, *opnum);
+    if (!op.empty()) out += fmt::format(" {}", op);
+  }
+  return out;
+}
+
+std::string frag_label(std::uint8_t flags) {
+  bool first = flags & dcerpc::pfc::first_frag, last = flags & dcerpc::pfc::last_frag;
+  if (first && last) return {};
+  if (first) return " [first fragment]";
+  if (last) return " [last fragment]";
+  return " [middle fragment]";
+}
+
+std::string auth_line(const ReportedPdu& p) {
+  const auto& t = *p.event.sec_trailer;
+  auto type = dcerpc::auth_type_name(t.auth_type);
+  auto level = dcerpc::auth_level_name(t.auth_level);
+  return fmt::format("auth: type {} ({}) level {} ({}) pad {} context_id {} auth_length {}", t.auth_type,
+                     type.empty() ? "unknown" : type, t.auth_level, level.empty() ? "unknown" : level,
+                     t.auth_pad_length, t.auth_context_id, p.event.header.auth_length);
+}
+
+void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
+  if (!p.epm) return;
+  const EpmDecode& d = *p.epm;
+  if (!d.error.empty()) {
+    out.push_back(fmt::format("ept_map: not decoded: {}", d.error));
+    return;
+  }
+  if (const auto* q = std::get_if<epm::EptMapRequest>(&d.value)) {
+    std::string line = "ept_map request:";
+    if (q->map_tower && q->map_tower->interface)
+      line += " " + format_syntax(*q->map_tower->interface);
+    if (q->map_tower) line += fmt::format(" {}", q->map_tower->protseq.empty() ? "?" : q->map_tower->protseq);
+    if (q->object && !q->object->is_nil()) line += fmt::format(" object {}", q->object->to_string(true));
+    line += fmt::format(" max_towers {}", q->max_towers);
+    out.push_back(line);
+  } else if (const auto* s = std::get_if<epm::EptMapResponse>(&d.value)) {
+    for (const auto& t : s->towers) {
+      std::string iface = t.interface ? format_syntax(*t.interface) : std::string("?");
+      out.push_back(fmt::format("ept_map: {} -> {}", iface, t.string_binding()));
+    }
+    if (s->status != 0 || s->towers.empty())
+      out.push_back(fmt::format("ept_map: {} tower(s), status {}", s->towers.size(), format_status(s->status)));
+  }
+}
+
+}  // namespace
+
+std::string format_seconds(std::int64_t us) {
+  std::uint64_t a = us < 0 ? static_cast<std::uint64_t>(-us) : static_cast<std::uint64_t>(us);
+  return fmt::format("{}{}.{:06}", us < 0 ? "-" : "", a / 1000000, a % 1000000);
+}
+
+std::string format_status(std::uint32_t status) {
+  auto name = dcerpc::status_name(status);
+  if (status == 0) return "0x0 (success)";
+  return name.empty() ? fmt::format("0x{:X}", status) : fmt::format("0x{:X} ({})", status, name);
+}
+
+std::string format_syntax(const dcerpc::SyntaxId& s, bool with_name) {
+  std::string out = fmt::format("{} v{}.{}", s.uuid.to_string(true), s.major, s.minor);
+  if (!with_name) return out;
+  auto name = dcerpc::interface_name(s.uuid);
+  if (name.empty()) name = dcerpc::transfer_syntax_name(s);
+  if (!name.empty()) out += fmt::format(" ({})", name);
+  return out;
+}
+
+PduText format_pdu(const ReportedPdu& p) {
+  const dcerpc::PduEvent& e = p.event;
+  const dcerpc::CommonHeader& h = e.header;
+  PduText t;
+  std::string& s = t.summary;
+  auto& d = t.details;
+  switch (h.ptype) {
+    case PacketType::bind:
+    case PacketType::alter_context: {
+      const auto& b = std::get<dcerpc::Bind>(e.body);
+      std::string uuid = b.contexts.empty() ? std::string("(no context)") : b.contexts[0].abstract_syntax.uuid.to_string(true);
+      s = fmt::format("MSRPC: c/o RPC {}: UUID {} call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
+                      h.ptype == PacketType::bind ? "Bind" : "Alter Context", uuid, h.call_id,
+                      b.assoc_group_id, b.max_xmit_frag, b.max_recv_frag);
+      for (const auto& c : b.contexts) {
+        std::string ts;
+        for (const auto& x : c.transfer_syntaxes) ts += (ts.empty() ? "" : ", ") + format_syntax(x);
+        d.push_back(fmt::format("context 0x{:X}: {} transfer {}", c.p_cont_id, format_syntax(c.abstract_syntax),
+                                ts.empty() ? "(none)" : ts));
+      }
+      break;
+    }
+    case PacketType::bind_ack:
+    case PacketType::alter_context_resp: {
+      const auto& a = std::get<dcerpc::BindAck>(e.body);
+      s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
+                      h.ptype == PacketType::bind_ack ? "Bind Ack" : "Alter Context Resp", h.call_id,
+                      a.assoc_group_id, a.max_xmit_frag, a.max_recv_frag);
+      if (!a.sec_addr.empty()) d.push_back(fmt::format("sec_addr {}", a.sec_addr));
+      for (std::size_t i = 0; i < a.results.size(); ++i) {
+        const auto& r = a.results[i];
+        std::string who = i < e.proposed.size()
+                              ? fmt::format("context 0x{:X} {}", e.proposed[i].p_cont_id,
+                                            format_syntax(e.proposed[i].abstract_syntax))
+                              : fmt::format("result {}", i);
+        auto rn = dcerpc::result_name(r.result);
+        std::string res = rn.empty() ? fmt::format("result {}", r.result) : std::string(rn);
+        if (r.result == 0) {
+          d.push_back(fmt::format("{}: {}, transfer {}", who, res, format_syntax(r.transfer_syntax)));
+        } else if (r.result == 3) {
+          d.push_back(fmt::format("{}: {}, features 0x{:X}", who, res, r.reason));
+        } else {
+          auto reason = dcerpc::provider_reason_name(r.reason);
+          d.push_back(fmt::format("{}: {} ({})", who, res, reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)));
+        }
+      }
+      break;
+    }
+    case PacketType::bind_nak: {
+      const auto& n = std::get<dcerpc::BindNak>(e.body);
+      auto reason = dcerpc::reject_reason_name(n.provider_reject_reason);
+      s = fmt::format("MSRPC: c/o RPC Bind Nak: call 0x{:X} reason 0x{:X} ({})", h.call_id, n.provider_reject_reason,
+                      reason.empty() ? "unknown" : reason);
+      for (auto [major, minor] : n.versions) d.push_back(fmt::format("supports version {}.{}", major, minor));
+      break;
+    }
+    case PacketType::request: {
+      const auto& q = std::get<dcerpc::Request>(e.body);
+      s = fmt::format("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}", h.call_id,
+                      q.opnum, q.p_cont_id, q.alloc_hint);
+      std::string label = interface_label(e.interface, q.opnum);
+      if (!label.empty()) s += "  " + label;
+      s += frag_label(h.pfc_flags);
+      if (q.object) d.push_back(fmt::format("object {}", q.object->to_string(true)));
+      break;
+    }
+    case PacketType::response: {
+      const auto& r = std::get<dcerpc::Response>(e.body);
+      s = fmt::format("MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}", h.call_id,
+                      r.p_cont_id, r.alloc_hint, r.cancel_count);
+      std::string label = interface_label(e.interface, e.opnum);
+      if (!label.empty()) s += "  " + label;
+      if (e.opnum) s += fmt::format(" (opnum 0x{:X})", *e.opnum);
+      s += frag_label(h.pfc_flags);
+      break;
+    }
+    case PacketType::fault: {
+      const auto& f = std::get<dcerpc::Fault>(e.body);
+      s = fmt::format("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}", h.call_id,
+                      f.p_cont_id, format_status(f.status), f.cancel_count);
+      std::string label = interface_label(e.interface, e.opnum);
+      if (!label.empty()) s += "  " + label;
+      if (e.opnum) s += fmt::format(" (opnum 0x{:X})", *e.opnum);
+      break;
+    }
+    case PacketType::rts: {
+      const auto& r = std::get<dcerpc::Rts>(e.body);
+      s = fmt::format("MSRPC: c/o RPC RTS: call 0x{:X} flags 0x{:X} commands {}", h.call_id, r.flags,
+                      r.number_of_commands);
+      break;
+    }
+    case PacketType::auth3: s = fmt::format("MSRPC: c/o RPC Auth3: call 0x{:X}", h.call_id); break;
+    case PacketType::shutdown: s = fmt::format("MSRPC: c/o RPC Shutdown: call 0x{:X}", h.call_id); break;
+    case PacketType::co_cancel: s = fmt::format("MSRPC: c/o RPC Cancel: call 0x{:X}", h.call_id); break;
+    case PacketType::orphaned: s = fmt::format("MSRPC: c/o RPC Orphaned: call 0x{:X}", h.call_id); break;
+    default: s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", dcerpc::to_string(h.ptype), h.call_id); break;
+  }
+  if (h.packed_drep.integer_order() == common::ByteOrder::big) d.push_back("big-endian data representation");
+  if (e.request_frame) {
+    std::string line = fmt::format("answers request in frame {}", *e.request_frame);
+    if (e.latency_us) line += fmt::format(", {} s later", format_seconds(*e.latency_us));
+    d.push_back(line);
+  }
+  if (e.call_complete && e.call_fragments > 1)
+    d.push_back(fmt::format("reassembled from {} fragments, {} stub bytes", e.call_fragments, e.call_stub_length));
+  if (e.sec_trailer) d.push_back(auth_line(p));
+  epm_lines(p, d);
+  return t;
+}
+
+}  // namespace rpctrace::report

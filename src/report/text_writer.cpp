@@ -1,0 +1,116 @@
+// The text report: per conversation, the KB159298 frame walkthrough.
+#include <fmt/format.h>
+
+#include "pdu_text.hpp"
+#include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/report/writers.hpp"
+
+namespace rpctrace::report {
+
+namespace {
+
+// Network Monitor's flag column, as KB159298 prints it: U A P R S F, '.' when clear.
+std::string flag_column(std::uint8_t flags) {
+  std::string s = "......";
+  if (flags & pcap::tcp_flag::urg) s[0] = 'U';
+  if (flags & pcap::tcp_flag::ack) s[1] = 'A';
+  if (flags & pcap::tcp_flag::psh) s[2] = 'P';
+  if (flags & pcap::tcp_flag::rst) s[3] = 'R';
+  if (flags & pcap::tcp_flag::syn) s[4] = 'S';
+  if (flags & pcap::tcp_flag::fin) s[5] = 'F';
+  return s;
+}
+
+std::string tcp_line(const FrameRecord& f) {
+  const tcp::SegmentInfo& s = f.segment;
+  // seq range as Network Monitor prints it: first-last octet, or seq-seq when empty.
+  std::uint32_t last = s.payload_length == 0 ? s.seq : s.seq + s.payload_length - 1;
+  return fmt::format("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}", flag_column(s.flags),
+                     s.payload_length, s.seq, last, s.ack, s.window, f.src.port, f.dst.port);
+}
+
+constexpr std::string_view kIndent = "                    ";
+
+std::string conversation_header(const Conversation& c) {
+  std::string names;
+  for (const auto& u : c.interfaces) {
+    auto n = dcerpc::interface_name(u.interface.uuid);
+    std::string label = n.empty() ? u.interface.uuid.to_string(true) : std::string(n);
+    names += (names.empty() ? "" : ", ") + fmt::format("{} v{}.{}", label, u.interface.major, u.interface.minor);
+  }
+  std::string roles = c.roles_from_syn ? "" : " (roles inferred: no SYN in the capture)";
+  std::string out = fmt::format("Conversation {}: {} -> {}{}\n", c.id, c.client.to_string(), c.server.to_string(), roles);
+  out += fmt::format("  {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls", c.start.to_iso8601(),
+                     c.end.to_iso8601(), c.first_frame, c.last_frame, c.frames, c.pdus, c.calls);
+  if (c.faults) out += fmt::format(", {} faults", c.faults);
+  if (c.notes) out += fmt::format(", {} anomalies", c.notes);
+  out += fmt::format(", ended: {}\n", c.end_reason);
+  if (!names.empty()) out += fmt::format("  interfaces: {}\n", names);
+  if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
+  return out;
+}
+
+}  // namespace
+
+void TextWriter::frame(const FrameRecord& f) {
+  Block& b = blocks_[f.conversation];
+  if (!f.shown && b.lines >= kMaxHiddenFrames) {
+    ++b.omitted;
+    return;
+  }
+  ++b.lines;
+  std::string& out = b.text;
+  std::string number = fmt::format("{:>6}.", f.segment.frame);
+  std::string delta = f.delta_us < 0 ? std::string(10, ' ') : fmt::format("{:>10}", "+" + format_seconds(f.delta_us));
+  if (f.delta_us >= 0) {
+    bool control = f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst);
+    for (const auto& p : f.pdus) {
+      PduText t = format_pdu(p);
+      fmt::format_to(std::back_inserter(out), "{} {}  {}\n", number, delta, t.summary);
+      for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
+    }
+    if (f.pdus.empty() || control)
+      fmt::format_to(std::back_inserter(out), "{} {}  {}\n", number, delta, tcp_line(f));
+  } else {
+    for (const auto& p : f.pdus) {
+      PduText t = format_pdu(p);
+      fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, t.summary);
+    }
+  }
+  for (const auto& n : f.notes)
+    fmt::format_to(std::back_inserter(out), "{}! {} {}: {}\n", kIndent, n.layer, n.kind, n.detail);
+}
+
+void TextWriter::conversation_end(const Conversation& c) {
+  Block& b = blocks_[c.id];
+  b.ended = true;
+  b.shown = c.shown;
+  b.conv = c;
+  flush_ready();
+}
+
+void TextWriter::flush_ready() {
+  while (!blocks_.empty() && blocks_.begin()->second.ended) {
+    Block& b = blocks_.begin()->second;
+    if (b.shown) {
+      if (printed_++ > 0) std::fputc('\n', out_);
+      std::string header = conversation_header(b.conv);
+      if (b.omitted)
+        header += fmt::format("  ({} frames not listed: they came after the first {} while the conversation "
+                              "showed no DCE/RPC)\n", b.omitted, kMaxHiddenFrames);
+      std::fwrite(header.data(), 1, header.size(), out_);
+      std::fwrite(b.text.data(), 1, b.text.size(), out_);
+    }
+    blocks_.erase(blocks_.begin());
+  }
+}
+
+void TextWriter::finish(const Statistics& s) {
+  flush_ready();
+  std::string text = format_statistics(s);
+  if (stats_out_ == out_ && printed_ > 0) std::fputc('\n', out_);
+  std::fwrite(text.data(), 1, text.size(), stats_out_);
+  std::fflush(out_);
+}
+
+}  // namespace rpctrace::report

@@ -1,0 +1,233 @@
+// Per-direction reassembly (RFC 9293 sequence arithmetic, 32-bit wrap handled by working in
+// signed differences from next_seq and keeping 64-bit stream offsets).
+//
+// Policy: the first copy of a byte wins. Bytes already delivered are never re-delivered; a
+// held out-of-order copy is kept when a later copy of the same range arrives, and a differing
+// copy is counted as an overlap conflict. Holes become gaps when (a) the other side ACKs past
+// them (the receiver got bytes the capture missed), (b) the out-of-order buffer passes its
+// limit, (c) the snap length cut a payload, or (d) the connection ends.
+#include "rpctrace/tcp/reassembler.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rpctrace::tcp {
+
+namespace {
+std::int32_t seq_diff(std::uint32_t a, std::uint32_t b) {
+  return static_cast<std::int32_t>(a - b);
+}
+}  // namespace
+
+void Reassembler::segment(Connection& c, const pcap::TcpSegmentView& seg, SegmentInfo& info) {
+  const Direction dir = info.dir;
+  HalfStream& h = c.half[dir];
+  HalfStream& other = c.half[dir ^ 1];
+
+  if (seg.flags & pcap::tcp_flag::syn) {
+    if (!h.syn_seen) {
+      h.syn_seen = true;
+      h.isn = seg.seq;
+      if (!h.started) {
+        h.started = true;
+        h.next_seq = seg.seq + 1;
+      }
+    } else if (seg.seq == h.isn) {
+      info.note = SegmentNote::syn_retransmission;
+      ++counters_.syn_retransmissions;
+    }
+  }
+
+  if (seg.flags & pcap::tcp_flag::ack) {
+    // This ACK covers the other direction's bytes. An ACK past a hole there proves the hole's
+    // bytes reached the receiver and will not be sent again: they are lost to the capture.
+    if (!other.peer_ack_known || seq_diff(seg.ack, other.peer_max_ack) > 0) {
+      other.peer_ack_known = true;
+      other.peer_max_ack = seg.ack;
+    }
+    if (!other.out_of_order.empty() && other.started &&
+        seq_diff(other.peer_max_ack, other.next_seq) > 0)
+      skip_to_first_held(c, static_cast<Direction>(dir ^ 1), GapCause::lost);
+  }
+
+  if (seg.payload_length > 0) {
+    counters_.payload_bytes += seg.payload_length;
+    if (!h.started) {
+      h.started = true;
+      h.mid_stream = true;
+      h.next_seq = seg.seq;
+      ++counters_.mid_stream_starts;
+    }
+    if (h.rst_seen || other.rst_seen) {
+      info.note = SegmentNote::after_close;
+      counters_.after_close_bytes += seg.payload_length;
+    } else {
+      common::Bytes data = seg.payload;
+      std::uint32_t wire = seg.payload_length;
+      std::int32_t diff = seq_diff(seg.seq, h.next_seq);
+      if (diff < 0) {
+        auto overlap = static_cast<std::uint32_t>(-static_cast<std::int64_t>(diff));
+        if (overlap >= wire) {
+          info.note = SegmentNote::retransmission;
+          ++counters_.retransmissions;
+          counters_.retransmitted_bytes += wire;
+          wire = 0;
+        } else {
+          info.note = SegmentNote::partial_overlap;
+          counters_.retransmitted_bytes += overlap;
+          data = data.subspan(std::min<std::size_t>(overlap, data.size()));
+          wire -= overlap;
+          diff = 0;
+        }
+      }
+      if (wire > 0 && diff == 0) {
+        sink_.on_data(c, dir, data);
+        counters_.delivered_bytes += data.size();
+        h.next_seq += static_cast<std::uint32_t>(data.size());
+        h.delivered += data.size();
+        if (wire > data.size()) {
+          std::uint64_t missing = wire - data.size();
+          ++counters_.gaps;
+          ++counters_.snaplen_gaps;
+          counters_.gap_bytes += missing;
+          sink_.on_gap(c, dir, missing, GapCause::snaplen);
+          h.next_seq += static_cast<std::uint32_t>(missing);
+          h.delivered += missing;
+        }
+        deliver_in_order(c, dir);
+      } else if (wire > 0) {
+        hold(c, dir, h.delivered + static_cast<std::uint64_t>(diff), data, info);
+        if (info.note == SegmentNote::out_of_order && h.peer_ack_known &&
+            seq_diff(h.peer_max_ack, h.next_seq) > 0)
+          skip_to_first_held(c, dir, GapCause::lost);
+      }
+    }
+  }
+
+  if (seg.flags & pcap::tcp_flag::fin) h.fin_seen = true;
+  if (seg.flags & pcap::tcp_flag::rst) h.rst_seen = true;
+}
+
+void Reassembler::hold(Connection& c, Direction dir, std::uint64_t offset, common::Bytes data,
+                       SegmentInfo& info) {
+  HalfStream& h = c.half[dir];
+  auto found = h.out_of_order.find(offset);
+  if (found != h.out_of_order.end()) {
+    const auto& held = found->second.data;
+    std::size_t n = std::min(held.size(), data.size());
+    if (n > 0 && std::memcmp(held.data(), data.data(), n) != 0) {
+      info.note = SegmentNote::overlap_conflict;
+      ++counters_.overlap_conflicts;
+    } else {
+      info.note = SegmentNote::retransmission;
+      ++counters_.retransmissions;
+      counters_.retransmitted_bytes += data.size();
+    }
+    return;
+  }
+  if (data.size() > limits_.max_out_of_order_bytes) {
+    info.note = SegmentNote::buffer_full;
+    ++counters_.buffer_limit_drops;
+    counters_.buffer_limit_bytes += data.size();
+    return;
+  }
+  info.note = SegmentNote::out_of_order;
+  ++counters_.out_of_order_segments;
+  HalfStream::Held held;
+  held.data.assign(data.begin(), data.end());
+  held.wire_length = static_cast<std::uint32_t>(
+      std::max<std::size_t>(data.size(), info.payload_length));
+  h.out_of_order_bytes += held.data.size();
+  h.out_of_order.emplace(offset, std::move(held));
+  // Over either limit: give up the oldest hole(s) rather than drop new data.
+  while (!h.out_of_order.empty() && (h.out_of_order_bytes > limits_.max_out_of_order_bytes ||
+                                     h.out_of_order.size() > limits_.max_out_of_order_segments))
+    skip_to_first_held(c, dir, GapCause::buffer_limit);
+}
+
+void Reassembler::deliver_in_order(Connection& c, Direction dir) {
+  HalfStream& h = c.half[dir];
+  while (!h.out_of_order.empty()) {
+    auto it = h.out_of_order.begin();
+    if (it->first > h.delivered) return;
+    HalfStream::Held held = std::move(it->second);
+    std::uint64_t offset = it->first;
+    h.out_of_order_bytes -= held.data.size();
+    h.out_of_order.erase(it);
+    std::uint64_t end = offset + held.wire_length;
+    if (end <= h.delivered) continue;  // wholly delivered by an earlier copy
+    std::uint64_t skip = h.delivered - offset;
+    if (skip < held.data.size()) {
+      common::Bytes part = common::Bytes(held.data).subspan(static_cast<std::size_t>(skip));
+      sink_.on_data(c, dir, part);
+      counters_.delivered_bytes += part.size();
+      h.delivered += part.size();
+      h.next_seq += static_cast<std::uint32_t>(part.size());
+    }
+    if (end > h.delivered) {  // snap length cut this held segment
+      std::uint64_t missing = end - h.delivered;
+      ++counters_.gaps;
+      ++counters_.snaplen_gaps;
+      counters_.gap_bytes += missing;
+      sink_.on_gap(c, dir, missing, GapCause::snaplen);
+      h.delivered = end;
+      h.next_seq += static_cast<std::uint32_t>(missing);
+    }
+  }
+}
+
+void Reassembler::skip_to_first_held(Connection& c, Direction dir, GapCause cause) {
+  HalfStream& h = c.half[dir];
+  if (h.out_of_order.empty()) return;
+  std::uint64_t first = h.out_of_order.begin()->first;
+  if (first > h.delivered) {
+    std::uint64_t size = first - h.delivered;
+    ++counters_.gaps;
+    counters_.gap_bytes += size;
+    sink_.on_gap(c, dir, size, cause);
+    h.next_seq += static_cast<std::uint32_t>(size);
+    h.delivered = first;
+  }
+  deliver_in_order(c, dir);
+}
+
+void Reassembler::flush(Connection& c, Direction dir, GapCause cause) {
+  while (!c.half[dir].out_of_order.empty()) skip_to_first_held(c, dir, cause);
+}
+
+const char* to_string(SegmentNote n) {
+  switch (n) {
+    case SegmentNote::none: return "";
+    case SegmentNote::retransmission: return "retransmission";
+    case SegmentNote::partial_overlap: return "partial retransmission";
+    case SegmentNote::out_of_order: return "out of order";
+    case SegmentNote::overlap_conflict: return "overlap with different bytes (first copy kept)";
+    case SegmentNote::syn_retransmission: return "SYN retransmission";
+    case SegmentNote::buffer_full: return "out-of-order buffer full: segment dropped";
+    case SegmentNote::after_close: return "payload after RST: not decoded";
+  }
+  return "";
+}
+
+const char* to_string(GapCause c) {
+  switch (c) {
+    case GapCause::lost: return "lost (not in the capture)";
+    case GapCause::snaplen: return "cut by the snap length";
+    case GapCause::buffer_limit: return "out-of-order buffer limit";
+    case GapCause::flush: return "never filled before the connection ended";
+  }
+  return "";
+}
+
+const char* to_string(EndReason r) {
+  switch (r) {
+    case EndReason::capture_end: return "capture_end";
+    case EndReason::closed: return "closed";
+    case EndReason::port_reused: return "port_reused";
+    case EndReason::evicted_idle: return "evicted_idle";
+    case EndReason::evicted_limit: return "evicted_limit";
+  }
+  return "";
+}
+
+}  // namespace rpctrace::tcp
