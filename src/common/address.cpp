@@ -21,7 +21,15 @@ IpAddress IpAddress::v4(std::uint32_t host_order) {
 std::string IpAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (family == Family::v4) {
-    return fmt::format("{}.{}.{}.{}", octets[0], octets[1], octets[2], octets[3]);
+    // Hand-written: one per JSON record.
+    std::string out;
+    out.reserve(15);
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) out += '.';
+      fmt::format_int n(octets[static_cast<std::size_t>(i)]);
+      out.append(n.data(), n.size());
+    }
+    return out;
   }
   if (inet_ntop(AF_INET6, octets.data(), buf, sizeof buf) == nullptr) return "?";
   return buf;
@@ -52,6 +60,23 @@ std::string Timestamp::to_iso8601() const {
   gmtime_r(&t, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+void TimestampFormatter::append(std::string& out, Timestamp ts) {
+  if (ts.sec != cached_sec_) {
+    std::string full = ts.to_iso8601();
+    prefix_ = full.substr(0, full.size() - 7);  // up to and including the '.'
+    cached_sec_ = ts.sec;
+  }
+  out += prefix_;
+  char frac[7];
+  auto us = static_cast<std::uint32_t>(ts.usec < 0 ? 0 : ts.usec);
+  for (int i = 5; i >= 0; --i) {
+    frac[i] = static_cast<char>('0' + us % 10);
+    us /= 10;
+  }
+  frac[6] = 'Z';
+  out.append(frac, 7);
 }
 
 }  // namespace rpctrace::common

@@ -12,16 +12,16 @@ bool Uuid::is_nil() const {
 }
 
 std::string Uuid::to_string(bool upper) const {
-  const auto& o = octets;
-  if (upper)
-    return fmt::format("{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-"
-                       "{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}",
-                       o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11],
-                       o[12], o[13], o[14], o[15]);
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
-                     "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                     o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11],
-                     o[12], o[13], o[14], o[15]);
+  // Hand-written: this runs for every PDU of the JSON output.
+  const char* hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // the dashes
+    out[pos++] = hex[octets[i] >> 4];
+    out[pos++] = hex[octets[i] & 15];
+  }
+  return out;
 }
 
 namespace {

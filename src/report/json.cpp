@@ -10,26 +10,39 @@ void JsonLine::key(std::string_view k) {
   if (need_comma_) out_ += ',';
   need_comma_ = true;
   if (!k.empty()) {
-    quoted(k);
-    out_ += ':';
+    // Keys are our own ASCII identifiers: no escaping needed.
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
   }
 }
 
+namespace {
+bool needs_escape(unsigned char c) { return c < 0x20 || c >= 0x7f || c == '"' || c == '\\'; }
+}  // namespace
+
 void JsonLine::quoted(std::string_view s) {
   out_ += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  std::size_t run = 0;  // start of the current run of bytes that need no escape
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (!needs_escape(c)) continue;
+    out_.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out_ += "\\\""; break;
       case '\\': out_ += "\\\\"; break;
       case '\n': out_ += "\\n"; break;
       case '\r': out_ += "\\r"; break;
       case '\t': out_ += "\\t"; break;
-      default:
-        if (c < 0x20 || c >= 0x7f) out_ += fmt::format("\\u{:04x}", c);
-        else out_ += static_cast<char>(c);
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out_.append(esc, 6);
+      }
     }
   }
+  out_.append(s.data() + run, s.size() - run);
   out_ += '"';
 }
 
@@ -62,12 +75,14 @@ JsonLine& JsonLine::str(std::string_view k, std::string_view v) {
 }
 JsonLine& JsonLine::num(std::string_view k, std::uint64_t v) {
   key(k);
-  fmt::format_to(std::back_inserter(out_), "{}", v);
+  fmt::format_int f(v);
+  out_.append(f.data(), f.size());
   return *this;
 }
 JsonLine& JsonLine::inum(std::string_view k, std::int64_t v) {
   key(k);
-  fmt::format_to(std::back_inserter(out_), "{}", v);
+  fmt::format_int f(v);
+  out_.append(f.data(), f.size());
   return *this;
 }
 JsonLine& JsonLine::boolean(std::string_view k, bool v) {

@@ -14,7 +14,13 @@ namespace {
 using dcerpc::PacketType;
 
 void syntax(JsonLine& j, std::string_view key, const dcerpc::SyntaxId& s) {
-  j.begin_object(key).str("uuid", s.uuid.to_string()).str("version", fmt::format("{}.{}", s.major, s.minor));
+  j.begin_object(key).str("uuid", s.uuid.to_string());
+  j.raw_str("version", [&](std::string& out) {
+    fmt::format_int major(s.major), minor(s.minor);
+    out.append(major.data(), major.size());
+    out += '.';
+    out.append(minor.data(), minor.size());
+  });
   auto name = dcerpc::interface_name(s.uuid);
   if (name.empty()) name = dcerpc::transfer_syntax_name(s);
   if (!name.empty()) j.str("name", name);
@@ -124,13 +130,15 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
       e.body);
 }
 
-void endpoints(JsonLine& j, const FrameRecord& f) {
-  j.num("frame", f.segment.frame).str("ts", f.segment.ts.to_iso8601()).num("conversation", f.conversation);
+}  // namespace
+
+void JsonlWriter::endpoints(JsonLine& j, const FrameRecord& f) {
+  j.num("frame", f.segment.frame);
+  j.raw_str("ts", [&](std::string& out) { timestamps_.append(out, f.segment.ts); });
+  j.num("conversation", f.conversation);
   j.str("src", f.src.address.to_string()).num("src_port", f.src.port);
   j.str("dst", f.dst.address.to_string()).num("dst_port", f.dst.port);
 }
-
-}  // namespace
 
 void JsonlWriter::emit(const JsonLine& j) {
   std::fwrite(j.text().data(), 1, j.text().size(), out_);
@@ -149,7 +157,13 @@ void JsonlWriter::frame(const FrameRecord& f) {
     j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
     j.num("pfc_flags", h.pfc_flags).str("pfc_flags_names", dcerpc::pfc_flags_string(h.pfc_flags, h.ptype));
     const auto& d = h.packed_drep.octets;
-    j.str("packed_drep", fmt::format("{:02x}{:02x}{:02x}{:02x}", d[0], d[1], d[2], d[3]));
+    j.raw_str("packed_drep", [&](std::string& out) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (auto o : d) {
+        out += kHex[o >> 4];
+        out += kHex[o & 15];
+      }
+    });
     j.str("integer_order", h.packed_drep.integer_order() == common::ByteOrder::little ? "little" : "big");
     j.num("frag_length", h.frag_length).num("auth_length", h.auth_length).num("call_id", h.call_id);
     body(j, e);

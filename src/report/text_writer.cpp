@@ -1,4 +1,5 @@
 // The text report: per conversation, the KB159298 frame walkthrough.
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "pdu_text.hpp"
@@ -21,12 +22,13 @@ std::string flag_column(std::uint8_t flags) {
   return s;
 }
 
-std::string tcp_line(const FrameRecord& f) {
+// Appends the TCP line; compiled format strings: this is the hottest line of the report.
+void append_tcp_line(std::string& out, const FrameRecord& f) {
   const tcp::SegmentInfo& s = f.segment;
   // seq range as Network Monitor prints it: first-last octet, or seq-seq when empty.
   std::uint32_t last = s.payload_length == 0 ? s.seq : s.seq + s.payload_length - 1;
-  return fmt::format("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}", flag_column(s.flags),
-                     s.payload_length, s.seq, last, s.ack, s.window, f.src.port, f.dst.port);
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}\n"),
+                 flag_column(s.flags), s.payload_length, s.seq, last, s.ack, s.window, f.src.port, f.dst.port);
 }
 
 constexpr std::string_view kIndent = "                    ";
@@ -60,8 +62,15 @@ void TextWriter::frame(const FrameRecord& f) {
   }
   ++b.lines;
   std::string& out = b.text;
-  std::string number = fmt::format("{:>6}.", f.segment.frame);
-  std::string delta = f.delta_us < 0 ? std::string(10, ' ') : fmt::format("{:>10}", "+" + format_seconds(f.delta_us));
+  std::string number = fmt::format(FMT_COMPILE("{:>6}."), f.segment.frame);
+  std::string delta;
+  if (f.delta_us < 0) {
+    delta.assign(10, ' ');
+  } else {
+    auto us = static_cast<std::uint64_t>(f.delta_us);
+    delta = fmt::format(FMT_COMPILE("+{}.{:06}"), us / 1000000, us % 1000000);
+    if (delta.size() < 10) delta.insert(0, 10 - delta.size(), ' ');
+  }
   if (f.delta_us >= 0) {
     bool control = f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst);
     for (const auto& p : f.pdus) {
@@ -69,8 +78,13 @@ void TextWriter::frame(const FrameRecord& f) {
       fmt::format_to(std::back_inserter(out), "{} {}  {}\n", number, delta, t.summary);
       for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
     }
-    if (f.pdus.empty() || control)
-      fmt::format_to(std::back_inserter(out), "{} {}  {}\n", number, delta, tcp_line(f));
+    if (f.pdus.empty() || control) {
+      out += number;
+      out += ' ';
+      out += delta;
+      out += "  ";
+      append_tcp_line(out, f);
+    }
   } else {
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);

@@ -41,4 +41,15 @@ struct Timestamp {
   [[nodiscard]] std::string to_iso8601() const;
 };
 
+// Formats timestamps as to_iso8601() does, caching the date and time of the last second seen:
+// the JSON writer formats one per record, and consecutive records share their second.
+class TimestampFormatter {
+ public:
+  void append(std::string& out, Timestamp ts);
+
+ private:
+  std::int64_t cached_sec_ = -1;
+  std::string prefix_;  // "2026-11-24T23:08:34."
+};
+
 }  // namespace rpctrace::common

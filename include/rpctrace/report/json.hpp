@@ -19,6 +19,15 @@ class JsonLine {
   JsonLine& inum(std::string_view key, std::int64_t value);
   JsonLine& boolean(std::string_view key, bool value);
   JsonLine& null(std::string_view key);
+  // A string value appended by `fill` (which writes the characters, no escaping needed).
+  template <typename Fill>
+  JsonLine& raw_str(std::string_view k, Fill&& fill) {
+    key(k);
+    out_ += '"';
+    fill(out_);
+    out_ += '"';
+    return *this;
+  }
   // An array element that is a string.
   JsonLine& element(std::string_view value);
   [[nodiscard]] const std::string& text() const { return out_; }

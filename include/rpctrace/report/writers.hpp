@@ -54,7 +54,9 @@ class JsonlWriter : public Writer {
 
  private:
   void emit(const JsonLine& j);
+  void endpoints(JsonLine& j, const FrameRecord& f);
   std::FILE* out_;
+  common::TimestampFormatter timestamps_;
   // "tcp" records of a conversation not yet known to carry DCE/RPC, held until it is shown.
   std::map<std::uint64_t, std::vector<std::string>> pending_;
   std::map<std::uint64_t, bool> shown_;

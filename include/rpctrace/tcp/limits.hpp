@@ -20,8 +20,9 @@ struct ReassemblyLimits {
   // Suricata and Zeek use for established TCP is of this order.
   std::int64_t idle_timeout_us = 3600ll * 1000000;
   // A connection closed by FIN in both directions or RST stays this long (capture time) so
-  // that its last ACKs are still shown with it.
-  std::int64_t closed_grace_us = 30ll * 1000000;
+  // that its last ACKs are still shown with it. Short, because the report of a conversation
+  // (and its memory) is released only when it leaves the table.
+  std::int64_t closed_grace_us = 2ll * 1000000;
 };
 
 }  // namespace rpctrace::tcp
