@@ -74,12 +74,23 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
     n.reason = err.reason;
     n.detail = err.detail;
     n.bytes = pdu.size();
-    HeaderResult h = parse_common_header(pdu);
+    HeaderResult h = parse_framing_header(pdu);
     if (h.is_complete()) n.header = h.value();
     observer_.on_note(n);
     return;
   }
-  PduView& v = r.value();
+  process(dir, r.value(), at);
+}
+
+void Association::handle_partial(Direction dir, common::Bytes partial, const FrameRef& at) {
+  PduResult r = parse_pdu_prefix(partial);
+  if (!r.is_complete()) return;
+  ++counters_.truncated_pdus;
+  process(dir, r.value(), at);
+}
+
+void Association::process(Direction dir, PduView& v, const FrameRef& at) {
+  seen_pdu_ = true;
   ++counters_.pdus;
   ++counters_.pdus_by_ptype[static_cast<std::size_t>(v.header.ptype)];
 
@@ -89,6 +100,8 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
   e.header = v.header;
   e.sec_trailer = v.sec_trailer;
   e.auth_value_length = static_cast<std::uint16_t>(v.auth_value.size());
+  e.truncated = v.truncated;
+  e.captured = v.truncated ? v.captured : v.header.frag_length;
   const std::uint32_t call_id = v.header.call_id;
   const bool last = (v.header.pfc_flags & pfc::last_frag) != 0;
   const bool first = (v.header.pfc_flags & pfc::first_frag) != 0;
@@ -96,12 +109,13 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
   switch (v.header.ptype) {
     case PacketType::bind:
     case PacketType::alter_context: {
-      const Bind& b = std::get<Bind>(v.body);
+      const Bind* b = std::get_if<Bind>(&v.body);
+      if (b == nullptr) break;  // truncated before its contexts
       // Remember the proposal for the ack, and label the contexts provisionally so calls are
       // named even when the ack is not in the capture (one-sided captures).
-      pending_binds_[call_id] = b.contexts;
+      pending_binds_[call_id] = b->contexts;
       while (pending_binds_.size() > limits_.max_contexts) pending_binds_.erase(pending_binds_.begin());
-      for (const auto& c : b.contexts) {
+      for (const auto& c : b->contexts) {
         if (contexts_.size() >= limits_.max_contexts && !contexts_.count(c.p_cont_id)) {
           ++counters_.contexts_evicted;
           note(dir, at, NoteKind::limit,
@@ -120,21 +134,20 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
     }
     case PacketType::bind_ack:
     case PacketType::alter_context_resp: {
-      const BindAck& a = std::get<BindAck>(v.body);
+      const BindAck* a = std::get_if<BindAck>(&v.body);
       auto pending = pending_binds_.find(call_id);
-      if (pending != pending_binds_.end()) {
-        e.proposed = std::move(pending->second);
-        pending_binds_.erase(pending);
-        // Results answer the proposed contexts in order (C706 §12.6.3.1).
-        for (std::size_t i = 0; i < a.results.size() && i < e.proposed.size(); ++i) {
-          auto it = contexts_.find(e.proposed[i].p_cont_id);
-          if (it == contexts_.end()) continue;
-          if (a.results[i].result == 0) {
-            it->second.accepted = true;
-            it->second.transfer_syntax = a.results[i].transfer_syntax;
-          } else if (!it->second.accepted) {
-            contexts_.erase(it);
-          }
+      if (a == nullptr || pending == pending_binds_.end()) break;
+      e.proposed = std::move(pending->second);
+      pending_binds_.erase(pending);
+      // Results answer the proposed contexts in order (C706 §12.6.3.1).
+      for (std::size_t i = 0; i < a->results.size() && i < e.proposed.size(); ++i) {
+        auto it = contexts_.find(e.proposed[i].p_cont_id);
+        if (it == contexts_.end()) continue;
+        if (a->results[i].result == 0) {
+          it->second.accepted = true;
+          it->second.transfer_syntax = a->results[i].transfer_syntax;
+        } else if (!it->second.accepted) {
+          contexts_.erase(it);
         }
       }
       break;
@@ -143,10 +156,11 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
       pending_binds_.erase(call_id);
       break;
     case PacketType::request: {
-      const Request& q = std::get<Request>(v.body);
-      Call* c = call_for_request(v, q, at);
+      const Request* q = std::get_if<Request>(&v.body);
+      if (q == nullptr) break;  // truncated before opnum
+      Call* c = call_for_request(v, *q, at);
       e.interface = c->interface;
-      if (!e.interface) e.interface = interface_of(q.p_cont_id);
+      if (!e.interface) e.interface = interface_of(q->p_cont_id);
       ++c->fragments;
       c->last = at;
       if (c->fragments > limits_.max_fragments_per_call && !c->truncated) {
@@ -154,6 +168,7 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
         ++counters_.stub_truncated_calls;
         c->request_stub.clear();
       }
+      if (v.truncated) c->truncated = c->incomplete = true;  // stub incomplete: nothing to decode
       append_stub(c->request_stub, c->stub_length, c->truncated, c->keep_stub, v.stub);
       if (last) {
         c->request_complete = true;
@@ -161,16 +176,17 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
         e.call_fragments = c->fragments;
         e.call_stub_length = c->stub_length;
         e.call_stub_truncated = c->truncated;
+        e.call_stub_incomplete = c->incomplete;
         if (c->keep_stub && !c->truncated) e.call_stub = &c->request_stub;
       }
-      e.body = q;
       break;
     }
     case PacketType::response:
     case PacketType::fault: {
-      std::uint16_t p_cont_id = v.header.ptype == PacketType::response
-                                    ? std::get<Response>(v.body).p_cont_id
-                                    : std::get<Fault>(v.body).p_cont_id;
+      const Response* rs = std::get_if<Response>(&v.body);
+      const Fault* ft = std::get_if<Fault>(&v.body);
+      if (rs == nullptr && ft == nullptr) break;  // truncated before p_cont_id
+      std::uint16_t p_cont_id = rs ? rs->p_cont_id : ft->p_cont_id;
       auto it = calls_.find(call_id);
       if (it == calls_.end()) {
         ++counters_.responses_without_request;
@@ -181,18 +197,20 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
       e.interface = c.interface ? c.interface : interface_of(p_cont_id);
       e.opnum = c.opnum;
       e.request_frame = c.first.frame;
-      if (!c.responding || first) {
-        if (!c.responding) e.latency_us = at.ts.micros() - c.last.ts.micros();
+      if (!c.responding) {
+        e.latency_us = at.ts.micros() - c.last.ts.micros();
         c.responding = true;
       }
       ++c.response_fragments;
+      if (v.truncated) c.response_truncated = c.response_incomplete = true;
       append_stub(c.response_stub, c.response_stub_length, c.response_truncated, c.keep_stub, v.stub);
       // A fault ends the call whatever its flags.
-      if (last || v.header.ptype == PacketType::fault) {
+      if (last || ft != nullptr) {
         e.call_complete = true;
         e.call_fragments = c.response_fragments;
         e.call_stub_length = c.response_stub_length;
         e.call_stub_truncated = c.response_truncated;
+        e.call_stub_incomplete = c.response_incomplete;
         if (c.keep_stub && !c.response_truncated) e.call_stub = &c.response_stub;
         if (c.keep_stub && !c.truncated && c.request_complete) e.request_stub = &c.request_stub;
         e.body = std::move(v.body);
@@ -208,7 +226,8 @@ void Association::handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& a
     default:
       break;
   }
-  if (e.body.index() == 0) e.body = std::move(v.body);
+  (void)first;
+  e.body = std::move(v.body);
   observer_.on_pdu(e);
 }
 

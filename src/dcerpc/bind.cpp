@@ -62,6 +62,26 @@ common::ParseResult<Bind, Reason> parse_bind(common::ByteReader r) {
   return Result::complete(std::move(b), r.position());
 }
 
+Bind parse_bind_prefix(common::ByteReader& r) {
+  Bind b;
+  b.max_xmit_frag = r.u16();
+  b.max_recv_frag = r.u16();
+  b.assoc_group_id = r.u32();
+  std::uint8_t n_context_elem = r.u8();
+  r.skip(3);
+  for (std::uint8_t i = 0; i < n_context_elem && r.ok(); ++i) {
+    ContextElement e;
+    e.p_cont_id = r.u16();
+    std::uint8_t n_transfer_syn = r.u8();
+    r.skip(1);
+    e.abstract_syntax = read_syntax_id(r);
+    for (std::uint8_t t = 0; t < n_transfer_syn && r.ok(); ++t) e.transfer_syntaxes.push_back(read_syntax_id(r));
+    if (!r.ok()) break;  // this element was cut: keep only the whole ones
+    b.contexts.push_back(std::move(e));
+  }
+  return b;
+}
+
 common::ParseResult<BindAck, Reason> parse_bind_ack(common::ByteReader r, std::size_t body_offset) {
   using Result = common::ParseResult<BindAck, Reason>;
   BindAck b;

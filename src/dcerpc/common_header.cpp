@@ -32,7 +32,12 @@ std::size_t fixed_body_size(PacketType t, std::uint8_t pfc_flags) {
   }
 }
 
-HeaderResult parse_common_header(Bytes data) {
+namespace {
+
+// Reads and checks the common header. `strict` adds the checks that involve the PTYPE's fixed
+// part and auth_length; without them the header is still good enough to trust frag_length
+// (the framer then skips a PDU whose body is wrong by exactly frag_length and stays in sync).
+HeaderResult read_header(Bytes data, bool strict) {
   if (data.size() < kCommonHeaderSize) return HeaderResult::need_more(kCommonHeaderSize);
   common::ByteReader r(data.first(kCommonHeaderSize));
   CommonHeader h;
@@ -61,6 +66,12 @@ HeaderResult parse_common_header(Bytes data) {
   h.frag_length = r.u16();
   h.auth_length = r.u16();
   h.call_id = r.u32();
+  if (!strict) {
+    if (h.frag_length < kCommonHeaderSize)
+      return HeaderResult::malformed(Reason::frag_length_too_small, 8,
+                                     fmt::format("frag_length {} < 16 (common header)", h.frag_length));
+    return HeaderResult::complete(h, kCommonHeaderSize);
+  }
   std::size_t minimum = kCommonHeaderSize + fixed_body_size(h.ptype, h.pfc_flags);
   if (h.frag_length < minimum)
     return HeaderResult::malformed(
@@ -75,8 +86,13 @@ HeaderResult parse_common_header(Bytes data) {
   return HeaderResult::complete(h, kCommonHeaderSize);
 }
 
+}  // namespace
+
+HeaderResult parse_common_header(Bytes data) { return read_header(data, true); }
+HeaderResult parse_framing_header(Bytes data) { return read_header(data, false); }
+
 HeaderResult frame_pdu(Bytes data) {
-  HeaderResult h = parse_common_header(data);
+  HeaderResult h = read_header(data, false);
   if (!h.is_complete()) return h;
   std::size_t frag_length = h.value().frag_length;
   if (data.size() < frag_length) return HeaderResult::need_more(frag_length);

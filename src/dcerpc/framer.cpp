@@ -237,7 +237,8 @@ void Association::on_gap(Direction dir, std::uint64_t size, const FrameRef& at) 
   }
   // A PDU was cut. If its header is here, its frag_length says where the next one starts.
   ++counters_.partial_pdus_lost;
-  HeaderResult h = parse_common_header(s.buffer);
+  HeaderResult h = parse_framing_header(s.buffer);
+  if (h.is_complete()) handle_partial(dir, s.buffer, at);
   Note n;
   n.at = at;
   n.dir = dir;
@@ -279,8 +280,9 @@ void Association::finish(const FrameRef& at) {
     n.dir = dir;
     n.kind = NoteKind::partial_pdu_lost;
     n.bytes = s.buffer.size();
-    HeaderResult h = parse_common_header(s.buffer);
+    HeaderResult h = parse_framing_header(s.buffer);
     if (h.is_complete()) {
+      handle_partial(dir, s.buffer, at);
       n.header = h.value();
       n.detail = fmt::format("{} call_id {} incomplete at the end of the connection: {} of {} bytes",
                              to_string(h.value().ptype), h.value().call_id, s.buffer.size(),

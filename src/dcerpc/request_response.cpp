@@ -3,6 +3,8 @@
 // (C706 §13.2.6.1, MS-RPCE 2.2.2.11).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "rpctrace/dcerpc/limits.hpp"
 #include "rpctrace/dcerpc/pdu.hpp"
 
@@ -19,6 +21,72 @@ common::ParseResult<SecTrailer, Reason> parse_sec_trailer(common::ByteReader r) 
     return common::ParseResult<SecTrailer, Reason>::malformed(Reason::body_truncated, 0,
                                                              "sec_trailer shorter than 8 octets");
   return common::ParseResult<SecTrailer, Reason>::complete(t, kSecTrailerSize);
+}
+
+PduResult parse_pdu_prefix(Bytes partial) {
+  HeaderResult hr = parse_framing_header(partial);
+  if (!hr.is_complete())
+    return PduResult::malformed(hr.is_malformed() ? hr.error().reason : Reason::body_truncated, 0,
+                                hr.is_malformed() ? hr.error().detail : "fewer than 16 octets captured");
+  PduView v;
+  v.header = hr.take();
+  v.truncated = true;
+  const CommonHeader& h = v.header;
+  Bytes avail = partial.first(std::min<std::size_t>(partial.size(), h.frag_length));
+  v.captured = avail.size();
+  common::ByteReader body(avail.subspan(kCommonHeaderSize), h.packed_drep.integer_order());
+  switch (h.ptype) {
+    case PacketType::request:
+      if (body.remaining() >= kRequestFixed) {
+        Request q;
+        q.alloc_hint = body.u32();
+        q.p_cont_id = body.u16();
+        q.opnum = body.u16();
+        if ((h.pfc_flags & pfc::object_uuid) && body.remaining() >= kObjectUuidSize) q.object = common::read_uuid(body);
+        v.body = q;
+      }
+      break;
+    case PacketType::response:
+      if (body.remaining() >= kResponseFixed) {
+        Response s;
+        s.alloc_hint = body.u32();
+        s.p_cont_id = body.u16();
+        s.cancel_count = body.u8();
+        v.body = s;
+      }
+      break;
+    case PacketType::fault:
+      if (body.remaining() >= kFaultFixed) {
+        Fault f;
+        f.alloc_hint = body.u32();
+        f.p_cont_id = body.u16();
+        f.cancel_count = body.u8();
+        f.fault_flags = body.u8();
+        f.status = body.u32();
+        v.body = f;
+      }
+      break;
+    case PacketType::bind:
+    case PacketType::alter_context:
+      if (body.remaining() >= kBindFixed) v.body = parse_bind_prefix(body);
+      break;
+    case PacketType::bind_ack:
+    case PacketType::alter_context_resp: {
+      auto b = parse_bind_ack(body, kCommonHeaderSize);
+      if (b.is_complete()) {
+        v.body = b.take();
+      } else if (body.remaining() >= 8) {
+        auto& a = v.body.emplace<BindAck>();  // the fixed fields only
+        a.max_xmit_frag = body.u16();
+        a.max_recv_frag = body.u16();
+        a.assoc_group_id = body.u32();
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return PduResult::complete(std::move(v), avail.size());
 }
 
 PduResult parse_pdu(Bytes pdu) {

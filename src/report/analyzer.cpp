@@ -199,14 +199,16 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
                 std::uint8_t dir) {
   if (!e.call_complete || !e.interface || e.interface->uuid != dcerpc::epm_uuid()) return;
   std::uint16_t opnum = 0;
-  if (e.header.ptype == PacketType::request) opnum = std::get<dcerpc::Request>(e.body).opnum;
+  if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) opnum = q->opnum;
   else if (e.header.ptype == PacketType::response && e.opnum) opnum = *e.opnum;
   else return;
   if (opnum != 3) return;  // ept_map; the other operations are decoded in a later issue
   EpmDecode d;
   d.opnum = opnum;
   if (e.call_stub == nullptr) {
-    d.error = e.call_stub_truncated ? "stub larger than max_stub_bytes: not decoded" : "stub not kept";
+    d.error = e.call_stub_incomplete ? "stub incomplete in the capture: not decoded"
+              : e.call_stub_truncated ? "stub larger than max_stub_bytes: not decoded"
+                                      : "stub not kept";
     ++p.stats.epm_errors;
     out.epm = std::move(d);
     return;
@@ -263,8 +265,8 @@ void ConnState::on_pdu(const dcerpc::PduEvent& e) {
   } else if (e.header.ptype == PacketType::request && e.call_complete) {
     ++conv.calls;
   }
-  if (e.header.ptype == PacketType::bind || e.header.ptype == PacketType::alter_context) {
-    for (const auto& ctx : std::get<dcerpc::Bind>(e.body).contexts) {
+  if (const auto* b = std::get_if<dcerpc::Bind>(&e.body)) {
+    for (const auto& ctx : b->contexts) {
       auto it = std::find_if(conv.interfaces.begin(), conv.interfaces.end(), [&](const InterfaceUse& u) {
         return u.interface == ctx.abstract_syntax;
       });

@@ -171,7 +171,7 @@ void JsonlWriter::frame(const FrameRecord& f) {
     if (e.interface) {
       syntax(j, "interface", *e.interface);
       std::optional<std::uint16_t> op = e.opnum;
-      if (h.ptype == PacketType::request) op = std::get<dcerpc::Request>(e.body).opnum;
+      if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) op = q->opnum;
       if (op) {
         auto name = dcerpc::operation_name(e.interface->uuid, *op);
         if (!name.empty()) j.str("operation", name);
@@ -179,6 +179,7 @@ void JsonlWriter::frame(const FrameRecord& f) {
     }
     if (e.request_frame) j.num("request_frame", *e.request_frame);
     if (e.latency_us) j.inum("latency_us", *e.latency_us);
+    if (e.truncated) j.boolean("truncated", true).num("captured_length", e.captured);
     if (e.call_complete) {
       j.boolean("call_complete", true).num("call_fragments", e.call_fragments);
       j.num("call_stub_length", e.call_stub_length);

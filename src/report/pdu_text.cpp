@@ -87,13 +87,40 @@ std::string format_syntax(const dcerpc::SyntaxId& s, bool with_name) {
   return out;
 }
 
+// Network Monitor's names for the PDU types.
+std::string_view display_name(PacketType t) {
+  switch (t) {
+    case PacketType::request: return "Request";
+    case PacketType::response: return "Response";
+    case PacketType::fault: return "Fault";
+    case PacketType::bind: return "Bind";
+    case PacketType::bind_ack: return "Bind Ack";
+    case PacketType::bind_nak: return "Bind Nak";
+    case PacketType::alter_context: return "Alter Context";
+    case PacketType::alter_context_resp: return "Alter Context Resp";
+    case PacketType::auth3: return "Auth3";
+    case PacketType::shutdown: return "Shutdown";
+    case PacketType::co_cancel: return "Cancel";
+    case PacketType::orphaned: return "Orphaned";
+    case PacketType::rts: return "RTS";
+    default: return dcerpc::to_string(t);
+  }
+}
+
 PduText format_pdu(const ReportedPdu& p) {
   const dcerpc::PduEvent& e = p.event;
   const dcerpc::CommonHeader& h = e.header;
   PduText t;
   std::string& s = t.summary;
   auto& d = t.details;
-  switch (h.ptype) {
+  // A body-carrying PDU cut before its fixed fields has only its header to show.
+  bool body_missing = std::holds_alternative<dcerpc::NoBody>(e.body) &&
+                      (h.ptype == PacketType::request || h.ptype == PacketType::response ||
+                       h.ptype == PacketType::fault || h.ptype == PacketType::bind ||
+                       h.ptype == PacketType::bind_ack || h.ptype == PacketType::alter_context ||
+                       h.ptype == PacketType::alter_context_resp || h.ptype == PacketType::bind_nak ||
+                       h.ptype == PacketType::rts);
+  switch (body_missing ? PacketType::ping : h.ptype) {
     case PacketType::bind:
     case PacketType::alter_context: {
       const auto& b = std::get<dcerpc::Bind>(e.body);
@@ -182,8 +209,10 @@ PduText format_pdu(const ReportedPdu& p) {
     case PacketType::shutdown: s = fmt::format("MSRPC: c/o RPC Shutdown: call 0x{:X}", h.call_id); break;
     case PacketType::co_cancel: s = fmt::format("MSRPC: c/o RPC Cancel: call 0x{:X}", h.call_id); break;
     case PacketType::orphaned: s = fmt::format("MSRPC: c/o RPC Orphaned: call 0x{:X}", h.call_id); break;
-    default: s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", dcerpc::to_string(h.ptype), h.call_id); break;
+    default: s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", display_name(h.ptype), h.call_id); break;
   }
+  if (e.truncated)
+    s += fmt::format(" [cut short: {} of {} bytes captured]", e.captured, h.frag_length);
   if (h.packed_drep.integer_order() == common::ByteOrder::big) d.push_back("big-endian data representation");
   if (e.request_frame) {
     std::string line = fmt::format("answers request in frame {}", *e.request_frame);

@@ -86,9 +86,11 @@ void TextWriter::frame(const FrameRecord& f) {
       append_tcp_line(out, f);
     }
   } else {
+    // Decoded when the connection ended (a PDU the capture cut short): shown at its last frame.
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
-      fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, t.summary);
+      fmt::format_to(std::back_inserter(out), "{} {:>10}  {}\n", number, "(end)", t.summary);
+      for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
     }
   }
   for (const auto& n : f.notes)

@@ -49,7 +49,12 @@ struct PduEvent {
   bool call_complete = false;
   std::uint32_t call_fragments = 0;
   std::uint64_t call_stub_length = 0;
-  bool call_stub_truncated = false;  // stub longer than max_stub_bytes: decode not attempted
+  bool call_stub_truncated = false;   // stub not kept whole: not decoded
+  bool call_stub_incomplete = false;  // ... because the capture cut a fragment short
+  // The capture cut this PDU short (snap length, lost segment, end of capture): only its first
+  // `captured` octets were seen and decoded.
+  bool truncated = false;
+  std::size_t captured = 0;
   const std::vector<std::byte>* call_stub = nullptr;     // when the observer wanted it
   const std::vector<std::byte>* request_stub = nullptr;  // on a completed response
 };
@@ -127,13 +132,15 @@ class Association {
     bool keep_stub = false;
     std::uint32_t fragments = 0;
     std::uint64_t stub_length = 0;
-    bool truncated = false;
+    bool truncated = false;   // request stub not kept whole (limit or capture)
+    bool incomplete = false;  // ... because the capture cut a fragment short
     std::vector<std::byte> request_stub;
     // response side
     bool responding = false;
     std::uint32_t response_fragments = 0;
     std::uint64_t response_stub_length = 0;
     bool response_truncated = false;
+    bool response_incomplete = false;
     std::vector<std::byte> response_stub;
     std::uint64_t order = 0;  // for eviction of the oldest
   };
@@ -141,6 +148,9 @@ class Association {
   std::size_t process(Direction dir, common::Bytes input, const FrameRef& at, bool chunk_start);
   std::size_t frame_loop(Direction dir, common::Bytes input, const FrameRef& at);
   void handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& at);
+  // A PDU cut short by a gap or the end of the connection: report what its octets hold.
+  void handle_partial(Direction dir, common::Bytes partial, const FrameRef& at);
+  void process(Direction dir, PduView& v, const FrameRef& at);
   void note(Direction dir, const FrameRef& at, NoteKind kind, std::string detail,
             std::uint64_t bytes = 0);
   Call* call_for_request(const PduView& v, const Request& q, const FrameRef& at);

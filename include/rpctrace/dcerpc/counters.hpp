@@ -16,6 +16,7 @@ struct Counters {
   std::uint64_t resync_bytes = 0;       // bytes skipped to find the next valid header
   std::uint64_t hunting_bytes = 0;      // mid-stream bytes before the first header
   std::uint64_t partial_pdus_lost = 0;  // PDUs cut by a gap
+  std::uint64_t truncated_pdus = 0;     // of those, reported from their captured header
   std::uint64_t gap_skipped_bytes = 0;  // captured bytes of PDUs cut by a gap
   std::uint64_t non_rpc_streams = 0;    // directions that do not start with a header
   std::uint64_t non_rpc_bytes = 0;

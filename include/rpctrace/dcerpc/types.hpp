@@ -152,6 +152,8 @@ struct PduView {
   std::optional<SecTrailer> sec_trailer;
   Bytes auth_value;
   Bytes stub;  // request/response/fault stub data (without the auth padding)
+  bool truncated = false;  // parse_pdu_prefix(): only the PDU's first octets were captured
+  std::size_t captured = 0;  // octets of the PDU parsed
 };
 
 // Why a PDU could not be parsed. Closed set; each value is counted.

@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""Compare rpctrace's PDU records with tshark's DCE/RPC dissection of one capture.
+
+Usage: compare_tshark.py CAPTURE [--rpctrace BIN] [--tshark BIN] [--allowlist FILE]
+                         [--summary] [--max-list N]        (design notes: docs/oracle.md)
+
+tshark runs with `-Y dcerpc -T pdml`: PDML keeps one <proto name="dcerpc"> per PDU, so
+several PDUs in a frame cannot be misaligned as with `-T fields -E occurrence=a`. Only
+PDUs whose frame.protocols puts "dcerpc" right after "tcp" over a single IP layer are
+compared (rpctrace's scope); SMB/NBSS pipes, UDP (connectionless), ICMP-quoted and
+tunnelled PDUs are only counted. Ports 593 and 6001-6004 are always decoded as DCE/RPC,
+and tshark is re-run with `-d tcp.port==P,dcerpc` for any server port where rpctrace
+found more PDUs than tshark. PDUs pair per frame on (ptype, call_id), then across frames
+of one connection ("frame" disagreement); the rest are "missing" (tshark only) or "extra"
+(rpctrace only). Paired PDUs are compared on FIELDS, opnum, request frame, auth_type and
+auth_level (where both have them) and ept_map tower ports and addresses.
+
+Allow-list lines: "capture-name frame field reason..." (frame may be '*'; '#' comments),
+or "capture-name tshark-args ARG...". Exit status: 0 no unexplained disagreement, 1 some,
+2 tool failure, 3 skipped (rpctrace cannot read the file).
+"""
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_RPCTRACE = os.path.join(HERE, "..", "..", "build", "rpctrace")
+BASE_DECODE_PORTS = {593, 6001, 6002, 6003, 6004}   # ncacn_http and Exchange RPC
+PTYPE_NAMES = ("request ping response fault working nocall reject ack cl_cancel fack cancel_ack "
+               "bind bind_ack bind_nak alter_context alter_context_resp auth3 shutdown co_cancel "
+               "orphaned rts").split()
+CALLS, BINDS, ACKS = {0, 2, 3}, {11, 14}, {12, 15}
+# Compared field -> (ptypes it applies to, or None for all; tshark field; rpctrace path).
+# A tshark field name ending in "*" collects every occurrence into a list; a rpctrace path
+# "a[].b" collects b from each element of list a.
+FIELDS = {
+    "frag_length": (None, "dcerpc.cn_frag_len", "frag_length"),
+    "auth_length": (None, "dcerpc.cn_auth_len", "auth_length"),
+    "pfc_flags": (None, "dcerpc.cn_flags", "pfc_flags"),
+    "alloc_hint": (CALLS, "dcerpc.cn_alloc_hint", "alloc_hint"),
+    "ctx_id": (CALLS, "dcerpc.cn_ctx_id", "p_cont_id"),
+    "status": ({3}, "dcerpc.cn_status", "status"),
+    "ctx_list": (BINDS, "dcerpc.cn_ctx_id*", "p_cont_elem[].p_cont_id"),
+    "abstract_syntaxes": (BINDS, "dcerpc.cn_bind_to_uuid*", "p_cont_elem[].abstract_syntax.uuid"),
+    "max_xmit_frag": (BINDS | ACKS, "dcerpc.cn_max_xmit", "max_xmit_frag"),
+    "max_recv_frag": (BINDS | ACKS, "dcerpc.cn_max_recv", "max_recv_frag"),
+    "assoc_group_id": (BINDS | ACKS, "dcerpc.cn_assoc_group", "assoc_group_id"),
+    "results": (ACKS, "dcerpc.cn_ack_result*", "p_results[].result"),
+    "sec_addr": ({12}, "dcerpc.cn_sec_addr", "sec_addr"),
+    "reject_reason": ({13}, "dcerpc.cn_reject_reason", "provider_reject_reason"),
+}
+STRING_FIELDS = {"dcerpc.cn_sec_addr", "dcerpc.cn_bind_to_uuid"}   # never read as numbers
+TUNNEL_PROTOS = {"icmp", "icmpv6", "gre", "udp", "wccp", "erspan", "vxlan", "l2tp", "gtp"}
+SMB_PROTOS = {"nbss", "smb", "smb2", "smb_pipe", "netbios"}
+
+
+def fail(message):   # a tool failure, not a disagreement
+    sys.exit(print(message, file=sys.stderr) or 2)
+
+
+def value(s):
+    """A PDML 'show' string as an int when it is one (decimal or 0x hex), else itself."""
+    try:
+        return int(s, 0)
+    except (TypeError, ValueError):   # not a number (or absent): keep it as it is
+        return s
+
+
+# ---------------------------------------------------------------- tshark side
+
+def carrier(protocols):
+    """Classify a frame.protocols chain: 'tcp' (in scope) or why it is excluded."""
+    layers = protocols.split(":")
+    head = layers[:layers.index("dcerpc")] if "dcerpc" in layers else layers
+    if SMB_PROTOS & set(head):
+        return "smb"                      # named pipe over SMB/SMB2/NBSS
+    if "icmp" in head or "icmpv6" in head:
+        return "icmp"                     # quoted inside an ICMP error
+    if head and head[-1] == "tcp":
+        before = head[:-1]
+        if sum(p in ("ip", "ipv6") for p in before) == 1 and not TUNNEL_PROTOS & set(before):
+            return "tcp"
+        return "tunnel"                   # GRE, IP-in-IP, ...: rpctrace does not decapsulate
+    if "udp" in head:
+        return "udp"                      # connectionless (ncadg_ip_udp)
+    return "other"                        # e.g. RPC over HTTP
+
+
+def walk_fields(elem):
+    """Yield (field, depth) below a proto element in document order, not entering nested
+    protos (NTLMSSP, SPNEGO, ... inside the auth verifier)."""
+    stack = [(c, 1) for c in reversed(list(elem))]
+    while stack:
+        node, depth = stack.pop()
+        if node.tag == "proto":
+            continue
+        yield node, depth
+        stack.extend((c, depth + 1) for c in reversed(list(node)))
+
+
+def parse_dcerpc(proto):
+    """One tshark PDU from a <proto name="dcerpc"> element."""
+    first, every = {}, collections.defaultdict(list)
+    for f, depth in walk_fields(proto):
+        name = f.get("name", "")
+        if name.startswith("dcerpc."):
+            if name == "dcerpc.cn_ctx_id" and depth > 1:
+                name = "dcerpc.cn_ctx_id*"    # inside a bind's p_cont_elem, not the header's
+            v = f.get("show") if name in STRING_FIELDS else value(f.get("show"))
+            first.setdefault(name, v)
+            every[name].append(v)
+    pdu = {"ptype": first.get("dcerpc.pkt_type"), "call_id": first.get("dcerpc.cn_call_id"),
+           "opnum": first.get("dcerpc.opnum"), "request_in": first.get("dcerpc.request_in"),
+           "auth_type": first.get("dcerpc.auth_type"),
+           "auth_level": first.get("dcerpc.auth_level")}
+    for key, (_, tf, _) in FIELDS.items():   # "x*": every occurrence of x, as a list
+        pdu[key] = every.get(tf, every.get(tf[:-1], [])) if tf[-1] == "*" else first.get(tf)
+    return pdu
+
+
+def parse_epm(proto):
+    """(opnum, sorted tower ports, sorted tower IPv4 addresses) of an <proto name="epm">."""
+    ports, addrs, opnum = [], [], None
+    for f in proto.iter("field"):
+        name = f.get("name")
+        if name == "epm.opnum":
+            opnum = value(f.get("show"))
+        elif name in ("epm.proto.tcp_port", "epm.proto.udp_port", "epm.proto.http_port"):
+            ports.append(value(f.get("show")))
+        elif name == "epm.proto.ip":
+            addrs.append(f.get("show"))
+    return opnum, sorted(ports), sorted(addrs)
+
+
+def packet_info(packet):
+    """(frame number, frame.protocols, tcp src port, tcp dst port) of a PDML packet."""
+    info = {}
+    for f in packet.iter("field"):
+        name = f.get("name")
+        if name in ("frame.number", "frame.protocols", "tcp.srcport", "tcp.dstport"):
+            info.setdefault(name, f.get("show"))
+    sport, dport = (int(info[k]) if k in info else None for k in ("tcp.srcport", "tcp.dstport"))
+    return int(info["frame.number"]), info.get("frame.protocols", ""), sport, dport
+
+
+def run_tshark(tshark, capture, ports, extra_args):
+    """Run tshark; return (PDUs over TCP, PDU counts per carrier, warning, error)."""
+    cmd = [tshark, "-r", capture, "-Y", "dcerpc", "-T", "pdml",
+           "-J", "frame ip ipv6 tcp dcerpc epm"] + extra_args
+    cmd += [arg for p in sorted(ports) for arg in ("-d", "tcp.port==%d,dcerpc" % p)]
+    errors = tempfile.TemporaryFile()   # a file, not a pipe: tshark never blocks on it
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+    except OSError as exc:
+        fail("%s: cannot run tshark: %s" % (os.path.basename(capture), exc))
+    pdus, counts = [], collections.Counter()
+    try:
+        for _, packet in ET.iterparse(proc.stdout, events=("end",)):
+            if packet.tag != "packet":
+                continue
+            frame, protocols, sport, dport = packet_info(packet)
+            kind, last = carrier(protocols), None
+            for proto in packet.iter("proto"):
+                if proto.get("name") == "dcerpc":
+                    counts[kind] += 1
+                    last = None
+                    if kind == "tcp":
+                        last = parse_dcerpc(proto)
+                        last.update(frame=frame, src_port=sport, dst_port=dport)
+                        pdus.append(last)
+                elif proto.get("name") == "epm" and last is not None:
+                    opnum, tports, addrs = parse_epm(proto)
+                    if opnum == 3:
+                        last["epm"] = (tports, addrs)   # the stub of the PDU just before
+            packet.clear()
+    except ET.ParseError as exc:
+        proc.kill()
+        proc.wait()
+        return pdus, counts, None, "PDML parse error: %s" % exc
+    status = proc.wait()
+    errors.seek(0)
+    err = "\n".join(line for line in errors.read().decode(errors="replace").splitlines()
+                    if "Running as user" not in line).strip()
+    if status != 0 and "cut short in the middle of a packet" not in err:
+        return pdus, counts, None, err or "tshark failed"
+    return pdus, counts, err or None, None   # a damaged file end: what precedes it counts
+
+
+# ---------------------------------------------------------------- rpctrace side
+
+def dig(rec, path):
+    """Follow a FIELDS rpctrace path ("a.b", "a[].b") through a JSON record."""
+    if "[]." in path:
+        head, rest = path.split("[].", 1)
+        return [dig(e, rest) for e in rec.get(head, [])]
+    for part in path.split("."):
+        rec = rec.get(part) if isinstance(rec, dict) else None
+    return rec
+
+
+def run_rpctrace(rpctrace, capture):
+    """Return (PDUs, {conversation: server port}, error text or None)."""
+    try:
+        proc = subprocess.run([rpctrace, capture, "--format", "jsonl"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        fail("%s: cannot run rpctrace: %s" % (os.path.basename(capture), exc))
+    if proc.returncode != 0:
+        return [], {}, proc.stderr.decode(errors="replace").strip() or "exit %d" % proc.returncode
+    pdus, servers = [], {}
+    for line in proc.stdout.decode(errors="replace").splitlines():
+        rec = json.loads(line)
+        if rec.get("type") == "conversation":
+            servers[rec["conversation"]] = rec.get("server_port")
+        if rec.get("type") != "pdu":
+            continue
+        trailer = rec.get("sec_trailer") or {}
+        pdu = {"frame": rec["frame"], "conversation": rec.get("conversation"),
+               "src_port": rec.get("src_port"), "dst_port": rec.get("dst_port"),
+               "ptype": rec.get("ptype_value"), "call_id": rec.get("call_id"),
+               "opnum": rec.get("opnum"), "request_in": rec.get("request_frame"),
+               "auth_type": trailer.get("auth_type"), "auth_level": trailer.get("auth_level")}
+        for key, (_, _, path) in FIELDS.items():
+            pdu[key] = dig(rec, path)
+        epm = rec.get("epm")
+        if epm and epm.get("operation") == "ept_map":
+            towers = epm.get("towers", epm.get("map_tower", []))
+            pdu["epm"] = (sorted(t["port"] for t in towers if "port" in t),
+                          sorted(t["address"] for t in towers if "address" in t))
+        pdus.append(pdu)
+    return pdus, servers, None
+
+
+# ---------------------------------------------------------------- comparison
+
+def compare_pair(t, r, t_requests):
+    """[(field, tshark value, rpctrace value)] for a pair. tshark links a response to its
+    request only after seeing the bind, so mid-stream its responses lack opnum: rpctrace's
+    opnum is then checked against tshark's request at rpctrace's request_frame
+    (t_requests: (frame, call_id) -> opnum)."""
+    out = [("direction", "%s>%s" % (t["src_port"], t["dst_port"]),
+            "%s>%s" % (r["src_port"], r["dst_port"]))] if t["src_port"] != r["src_port"] else []
+    for key, (ptypes, _, _) in FIELDS.items():
+        if (ptypes is None or t["ptype"] in ptypes) and t[key] != r[key]:
+            if key == "sec_addr" and t[key] is None:
+                continue                       # tshark shows no sec_addr when its length is 0
+            out.append((key, t[key], r[key]))
+    topnum = t["opnum"]
+    if (topnum is None and r["opnum"] is not None and t["ptype"] in (2, 3)
+            and t_requests.get((r["request_in"], r["call_id"]), "none") == r["opnum"]):
+        topnum = r["opnum"]
+    if topnum != r["opnum"]:
+        out.append(("opnum", topnum, r["opnum"]))
+    if t["request_in"] is not None and t["ptype"] in (2, 3) and t["request_in"] != r["request_in"]:
+        out.append(("request_frame", t["request_in"], r["request_in"]))
+    for key in ("auth_type", "auth_level"):
+        if t[key] is not None and r[key] is not None and t[key] != r[key]:
+            out.append((key, t[key], r[key]))
+    if "epm" in t or "epm" in r:
+        te, re_ = t.get("epm", ([], [])), r.get("epm", ([], []))
+        out += [(k, tv, rv) for k, tv, rv in zip(("epm_ports", "epm_addresses"), te, re_)
+                if tv != rv]
+    return out
+
+
+def match(tpdus, rpdus):
+    """Pair PDUs; return (same-frame pairs, tshark-only, rpctrace-only, cross-frame pairs)."""
+    by_frame = collections.defaultdict(list)
+    for r in rpdus:
+        by_frame[r["frame"]].append(r)
+    used, pairs, t_left = set(), [], []
+    for t in tpdus:
+        cands = [r for r in by_frame.get(t["frame"], [])
+                 if id(r) not in used and (r["ptype"], r["call_id"]) == (t["ptype"], t["call_id"])]
+        same_length = [r for r in cands if r["frag_length"] == t["frag_length"]]
+        best = (same_length or cands or [None])[0]
+        if best is None:
+            t_left.append(t)
+        else:
+            used.add(id(best))
+            pairs.append((t, best))
+    r_left = [r for r in rpdus if id(r) not in used]
+    # Second chance: the same PDU reported at another frame of the same connection.
+    key = lambda p: (p["ptype"], p["call_id"], p["frag_length"],
+                     frozenset((p["src_port"], p["dst_port"])))
+    moved, t_only = [], []
+    for t in t_left:
+        cands = [r for r in r_left if key(r) == key(t)]
+        if cands:
+            r = min(cands, key=lambda r: abs(r["frame"] - t["frame"]))
+            r_left.remove(r)
+            moved.append((t, r))
+        else:
+            t_only.append(t)
+    return pairs, t_only, r_left, moved
+
+
+def describe(p):
+    ptype = p["ptype"]   # its name when it is a known number
+    name = PTYPE_NAMES[ptype] if ptype in range(len(PTYPE_NAMES)) else ptype
+    return "%s call_id=%s frag_len=%s ports=%s>%s" % (
+        name, p["call_id"], p["frag_length"], p["src_port"], p["dst_port"])
+
+
+def load_allowlist(path, capture):
+    """({(frame or '*', field)} allow-listed for this capture, extra tshark arguments).
+    A line "capture tshark-args ARG..." passes ARGs (e.g. -o pref:value) to tshark."""
+    allowed, tshark_args = set(), []
+    if path and os.path.exists(path):
+        with open(path) as fh:
+            for line in fh:
+                words = line.split("#", 1)[0].split()
+                if len(words) >= 3 and words[0] == capture and words[1] == "tshark-args":
+                    tshark_args += words[2:]
+                elif len(words) >= 4 and words[0] == capture:
+                    allowed.add((words[1], words[2]))
+    return allowed, tshark_args
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("capture")
+    ap.add_argument("--rpctrace", default=os.environ.get("RPCTRACE", DEFAULT_RPCTRACE))
+    ap.add_argument("--tshark", default=os.environ.get("TSHARK", "tshark"))
+    ap.add_argument("--allowlist", default=os.path.join(HERE, "allowlist.txt"))
+    ap.add_argument("--summary", action="store_true", help="add a SUMMARY line for run_all.sh")
+    ap.add_argument("--max-list", type=int, default=200, help="disagreements to list")
+    args = ap.parse_args()
+    name = os.path.basename(args.capture)
+
+    allowed, tshark_args = load_allowlist(args.allowlist, name)
+    rpdus, servers, rerr = run_rpctrace(args.rpctrace, args.capture)
+    decode_ports = set(BASE_DECODE_PORTS)
+    tpdus, counts, warning, terr = run_tshark(args.tshark, args.capture, decode_ports, tshark_args)
+    if rerr or terr:
+        why = "rpctrace cannot read: " + rerr if rerr else "tshark failed: " + terr
+        print("%s: skipped: %s" % (name, why))
+        if args.summary:
+            print("SUMMARY\t%s\tskip\t%d\t-\t-\t-\t-\t%s" % (
+                name, counts["tcp"], why.split(":")[0]))
+        return 3 if rerr else 2
+
+    # Server ports where rpctrace found more PDUs than tshark: force tshark's dcerpc there.
+    r_ports = collections.Counter(servers.get(r["conversation"]) for r in rpdus)
+    t_ports = collections.Counter(p for t in tpdus for p in {t["src_port"], t["dst_port"]})
+    extra = {p for p, n in r_ports.items() if p is not None and n > t_ports[p]} - decode_ports
+    if extra:
+        tpdus, counts, warning, terr = run_tshark(args.tshark, args.capture, decode_ports | extra,
+                                                  tshark_args)
+        if terr:
+            fail("%s: tshark failed with decode-as: %s" % (name, terr))
+
+    pairs, t_only, r_only, moved = match(tpdus, rpdus)
+    t_requests = {(t["frame"], t["call_id"]): t["opnum"] for t in tpdus if t["ptype"] == 0}
+    problems, agreed = [], 0          # problems: (frame, field, tshark value, rpctrace value)
+    for t, r in pairs:
+        diffs = compare_pair(t, r, t_requests)
+        agreed += not diffs
+        problems += [(t["frame"], f, tv, rv) for f, tv, rv in diffs]
+    for t, r in moved:
+        problems.append((t["frame"], "frame", "%d (%s)" % (t["frame"], describe(t)), r["frame"]))
+        problems += [(t["frame"], f, tv, rv) for f, tv, rv in compare_pair(t, r, t_requests)]
+    problems += [(t["frame"], "missing", describe(t), None) for t in t_only]
+    problems += [(r["frame"], "extra", None, describe(r)) for r in r_only]
+    problems.sort(key=lambda p: (p[0], p[1]))
+    is_allowed = lambda p: (str(p[0]), p[1]) in allowed or ("*", p[1]) in allowed
+    unexplained = [p for p in problems if not is_allowed(p)]
+
+    excluded = ", ".join("%s %d" % kv for kv in sorted(counts.items()) if kv[0] != "tcp")
+    print("%s: tshark %d PDUs over TCP (not compared: %s), rpctrace %d, agreed %d, "
+          "disagreements %d (%d allow-listed)" % (
+              name, counts["tcp"], excluded or "none", len(rpdus), agreed, len(problems),
+              len(problems) - len(unexplained)))
+    for label, text in (("tshark arguments from the allow-list", " ".join(tshark_args)),
+                        ("tshark warning", (warning or "").replace("\n", " ")),
+                        ("tshark decode-as added for ports", ", ".join(map(str, sorted(extra))))):
+        if text:
+            print("  %s: %s" % (label, text))
+    for p in problems[:args.max_list]:
+        print("  frame %-6s %-17s tshark=%-36s rpctrace=%s%s" % (
+            p[0], p[1], "-" if p[2] in (None, []) else p[2], "-" if p[3] in (None, []) else p[3],
+            " (allowed)" if is_allowed(p) else ""))
+    if len(problems) > args.max_list:
+        print("  ... %d more" % (len(problems) - args.max_list))
+    if args.summary:
+        total = max(counts["tcp"], len(rpdus))
+        pct = "%.1f" % (100.0 * agreed / total) if total else "-"   # "-": nothing to compare
+        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s" % (
+            name, counts["tcp"], len(rpdus), agreed, len(problems), len(unexplained), pct))
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

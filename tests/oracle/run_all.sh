@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Run compare_tshark.py over every capture in the given directories (recursively) and
+# print a summary table. Usage: run_all.sh [-v] [DIR...]
+#   default DIRs: /work/main/testdata /work/shared/captures/public
+#   -v            also print each capture's disagreement list (otherwise they go to $LOG_DIR)
+# Environment: RPCTRACE, TSHARK (passed through), LOG_DIR (default /tmp/rpctrace-oracle).
+# A file is a capture when its first four bytes are a pcap, pcapng or NetMon 2.x magic.
+# Exit status: 0 all agree (or disagreements are allow-listed), 1 otherwise.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+verbose=0
+if [ "${1:-}" = "-v" ]; then verbose=1; shift; fi
+[ $# -eq 0 ] && set -- /work/main/testdata /work/shared/captures/public
+log_dir=${LOG_DIR:-/tmp/rpctrace-oracle}
+mkdir -p "$log_dir"
+
+is_capture() {
+  case "$(od -An -tx1 -N4 "$1" 2>/dev/null | tr -d ' \n')" in
+    # pcap (us and ns, both byte orders), pcapng, NetMon 2.x ("GMBU")
+    a1b2c3d4|d4c3b2a1|a1b23c4d|4d3cb2a1|0a0d0d0a|474d4255) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+rows=()
+status=0
+for dir in "$@"; do
+  [ -d "$dir" ] || { echo "warning: $dir is not a directory" >&2; continue; }
+  while IFS= read -r -d '' f; do
+    is_capture "$f" || continue
+    log="$log_dir/$(basename "$f").txt"
+    python3 "$here/compare_tshark.py" --summary "$f" >"$log" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] && status=1
+    [ $rc -eq 2 ] && status=1
+    [ $verbose -eq 1 ] && [ $rc -ne 0 ] && grep -v '^SUMMARY' "$log"
+    row=$(grep '^SUMMARY' "$log" | tail -n1)
+    if [ -z "$row" ]; then   # the script itself failed: show it in the table
+      status=1
+      row=$(printf 'SUMMARY\t%s\tskip\t-\t-\t-\t-\t-\tERROR (see %s)' "$(basename "$f")" "$log")
+    fi
+    rows+=("$row")
+  done < <(find "$dir" -type f -print0 | sort -z)
+done
+
+# SUMMARY fields: SUMMARY name state tshark rpctrace agreed disagreements unexplained percent|reason
+printf '%s\n' "${rows[@]}" | awk -F'\t' '
+  BEGIN {
+    fmt = "%-58s %7s %8s %7s %6s %6s %8s\n"
+    printf fmt, "capture", "tshark", "rpctrace", "agreed", "diffs", "unexpl", "agree%"
+  }
+  { name = length($2) > 58 ? substr($2, 1, 55) "..." : $2
+    if ($3 == "skip") { printf "%-58s %7s %8s   skipped: %s\n", name, $4, "-", $9; next }
+    printf fmt, name, $4, $5, $6, $7, $8, $9
+    t += $4; r += $5; a += $6; d += $7; u += $8 }
+  END { m = t > r ? t : r
+        printf fmt, "TOTAL", t, r, a, d, u, m ? sprintf("%.1f", 100 * a / m) : "-" }'
+echo "per-capture details: $log_dir"
+exit $status
