@@ -17,6 +17,12 @@ std::optional<SyntaxId> Association::interface_of(std::uint16_t p_cont_id) const
   return it->second.abstract_syntax;
 }
 
+std::optional<SyntaxId> Association::transfer_syntax_of(std::uint16_t p_cont_id) const {
+  auto it = contexts_.find(p_cont_id);
+  if (it == contexts_.end()) return std::nullopt;
+  return it->second.transfer_syntax;
+}
+
 void Association::append_stub(std::vector<std::byte>& to, std::uint64_t& length, bool& truncated,
                               bool keep, common::Bytes stub) {
   length += stub.size();
@@ -55,6 +61,7 @@ Association::Call* Association::call_for_request(const PduView& v, const Request
   c.opnum = q.opnum;
   c.p_cont_id = q.p_cont_id;
   c.interface = interface_of(q.p_cont_id);
+  c.transfer_syntax = transfer_syntax_of(q.p_cont_id);
   c.first = at;
   c.order = ++call_order_;
   c.keep_stub = c.interface.has_value() && observer_.wants_stub(*c.interface);
@@ -160,6 +167,7 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
       if (q == nullptr) break;  // truncated before opnum
       Call* c = call_for_request(v, *q, at);
       e.interface = c->interface;
+      e.transfer_syntax = c->transfer_syntax;
       if (!e.interface) e.interface = interface_of(q->p_cont_id);
       ++c->fragments;
       c->last = at;
@@ -195,6 +203,7 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
       }
       Call& c = it->second;
       e.interface = c.interface ? c.interface : interface_of(p_cont_id);
+      e.transfer_syntax = c.transfer_syntax;
       e.opnum = c.opnum;
       e.request_frame = c.first.frame;
       if (!c.responding) {

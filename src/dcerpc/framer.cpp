@@ -53,6 +53,7 @@ void Association::note(Direction dir, const FrameRef& at, NoteKind kind, std::st
 
 void Association::on_data(Direction dir, common::Bytes data, const FrameRef& at, bool chunk_start) {
   Stream& s = streams_[dir];
+  s.last_data = at;
   if (s.mode == Mode::not_rpc) {
     counters_.non_rpc_bytes += data.size();
     return;
@@ -238,7 +239,7 @@ void Association::on_gap(Direction dir, std::uint64_t size, const FrameRef& at) 
   // A PDU was cut. If its header is here, its frag_length says where the next one starts.
   ++counters_.partial_pdus_lost;
   HeaderResult h = parse_framing_header(s.buffer);
-  if (h.is_complete()) handle_partial(dir, s.buffer, at);
+  if (h.is_complete()) handle_partial(dir, s.buffer, s.last_data);
   Note n;
   n.at = at;
   n.dir = dir;
@@ -282,7 +283,7 @@ void Association::finish(const FrameRef& at) {
     n.bytes = s.buffer.size();
     HeaderResult h = parse_framing_header(s.buffer);
     if (h.is_complete()) {
-      handle_partial(dir, s.buffer, at);
+      handle_partial(dir, s.buffer, s.last_data);
       n.header = h.value();
       n.detail = fmt::format("{} call_id {} incomplete at the end of the connection: {} of {} bytes",
                              to_string(h.value().ptype), h.value().call_id, s.buffer.size(),

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/dcerpc/verification_trailer.hpp"
 #include "rpctrace/epm/decode.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
 #include "rpctrace/tcp/connection_table.hpp"
@@ -42,6 +43,7 @@ class ConnState : public tcp::ConnectionState, public dcerpc::Observer {
   bool have_prev = false;
   bool start_set[2] = {false, false};
   int client_dir = -1;  // from the PDUs when no SYN was seen
+  std::vector<FrameRecord> held;  // records waiting while bytes are held out of order
 };
 
 class Pipeline : public tcp::StreamSink {
@@ -55,6 +57,7 @@ class Pipeline : public tcp::StreamSink {
   // Records for bytes flushed when a connection ends (no frame of their own) go in a trailer
   // record attached to the conversation's last frame.
   FrameRecord& record(tcp::Connection& c) {
+    if (target != nullptr) return *target;
     if (in_frame) return current;
     if (!trailer_open || current.conversation != c.id) {
       ConnState& st = state(c);
@@ -89,14 +92,27 @@ class Pipeline : public tcp::StreamSink {
     v.last_frame = s.frame;
     v.end = s.ts;
   }
-  void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data) override {
+  void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data,
+               const tcp::DataOrigin& origin) override {
     ConnState& st = state(c);
     if (!st.start_set[dir]) {
       st.assoc.set_stream_start(dir, c.half[dir].syn_seen && !c.half[dir].mid_stream);
       st.start_set[dir] = true;
     }
     (dir == 0 ? st.conv.bytes_to_server : st.conv.bytes_to_client) += data.size();
-    st.assoc.on_data(dir, data, at, true);
+    // Bytes held out of order belong to the frame that carried them: its record is still
+    // held (see on_frame_end), so PDUs they complete are reported there, as tshark does.
+    dcerpc::FrameRef ref = at;
+    if (!in_frame || origin.frame != current.segment.frame) {
+      for (auto& r : st.held)
+        if (r.segment.frame == origin.frame) {
+          target = &r;
+          ref = dcerpc::FrameRef{origin.frame, origin.ts};
+          break;
+        }
+    }
+    st.assoc.on_data(dir, data, ref, true);
+    target = nullptr;
   }
   void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size, tcp::GapCause cause) override {
     ConnState& st = state(c);
@@ -127,10 +143,27 @@ class Pipeline : public tcp::StreamSink {
     st.conv.shown = shown(st);
     current.shown = st.conv.shown;
     in_frame = false;
-    writer.frame(current);
+    // While either direction holds out-of-order bytes, this conversation's records wait, so
+    // the PDUs those bytes complete can join the frame that carried them.
+    bool holding = !c.half[0].out_of_order.empty() || !c.half[1].out_of_order.empty();
+    if (holding || !st.held.empty()) {
+      st.held.push_back(std::move(current));
+      if (!holding || st.held.size() > kMaxHeldRecords) flush_held(st);
+    } else {
+      writer.frame(current);
+    }
+  }
+
+  void flush_held(ConnState& st) {
+    for (auto& r : st.held) {
+      r.shown = st.conv.shown;
+      writer.frame(r);
+    }
+    st.held.clear();
   }
   void on_connection_end(tcp::Connection& c, tcp::EndReason reason) override {
     ConnState& st = state(c);
+    flush_held(st);
     record(c);
     st.assoc.finish(at);
     Conversation& v = st.conv;
@@ -178,7 +211,11 @@ class Pipeline : public tcp::StreamSink {
   Statistics stats;
   dcerpc::Counters dcerpc_counters;
   tcp::ConnectionTable table;
+  // Bound on frame records held per conversation while out-of-order bytes wait (the TCP
+  // layer's own bound, max_out_of_order_segments, normally releases them long before).
+  static constexpr std::size_t kMaxHeldRecords = 4096;
   FrameRecord current;
+  FrameRecord* target = nullptr;  // where PDUs of released held bytes go
   bool in_frame = false;
   bool trailer_open = false;
   dcerpc::FrameRef at;
@@ -206,33 +243,59 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
   EpmDecode d;
   d.opnum = opnum;
   if (e.call_stub == nullptr) {
-    d.error = e.call_stub_incomplete ? "stub incomplete in the capture: not decoded"
-              : e.call_stub_truncated ? "stub larger than max_stub_bytes: not decoded"
+    d.error = e.call_stub_incomplete ? "stub incomplete in the capture"
+              : e.call_stub_truncated ? "stub larger than max_stub_bytes"
                                       : "stub not kept";
     ++p.stats.epm_errors;
     out.epm = std::move(d);
     return;
   }
   auto order = e.header.packed_drep.integer_order();
-  if (e.header.ptype == PacketType::request) {
-    auto r = epm::parse_ept_map_request(*e.call_stub, order);
-    if (r.is_complete()) d.value = r.take();
-    else d.error = fmt::format("ept_map request: {} at stub offset {}: {}", epm::to_string(r.error().reason), r.error().offset, r.error().detail);
-  } else {
-    auto r = epm::parse_ept_map_response(*e.call_stub, order);
-    if (r.is_complete()) {
-      // Remember where the mapper sent clients (a tower with no address means the server's).
-      const common::Endpoint& server = c.endpoint[dir];
-      for (const auto& t : r.value().towers)
-        if (t.port && *t.port != 0)
-          p.epm_ports.insert({t.address && !(t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
-                                             t.address->octets[2] == 0 && t.address->octets[3] == 0)
-                                  ? *t.address
-                                  : server.address,
-                              *t.port});
-      d.value = r.take();
+  // Windows appends a verification trailer to request stubs (MS-RPCE 2.2.2.13): decode what
+  // precedes it.
+  common::Bytes stub = *e.call_stub;
+  if (e.header.ptype == PacketType::request)
+    if (auto vt = dcerpc::find_verification_trailer(stub, order)) {
+      stub = stub.first(vt->offset);
+      out.verification_trailer = std::move(vt);
+    }
+  // The stub is in the context's transfer syntax; without the bind_ack (capture started late)
+  // try NDR, then NDR64.
+  std::vector<epm::Syntax> syntaxes{epm::Syntax::ndr, epm::Syntax::ndr64};
+  if (e.transfer_syntax && dcerpc::transfer_syntax_name(*e.transfer_syntax) == "NDR64")
+    syntaxes = {epm::Syntax::ndr64};
+  else if (e.transfer_syntax && dcerpc::transfer_syntax_name(*e.transfer_syntax) == "NDR")
+    syntaxes = {epm::Syntax::ndr};
+  for (epm::Syntax syntax : syntaxes) {
+    d.error.clear();
+    if (e.header.ptype == PacketType::request) {
+      auto r = epm::parse_ept_map_request(stub, order, syntax);
+      if (r.is_complete() && r.consumed() == stub.size()) {
+        d.value = r.take();
+        break;
+      }
+      d.error = r.is_complete() ? fmt::format("ept_map request: {} octets left after the stub",
+                                              stub.size() - r.consumed())
+                                : fmt::format("ept_map request: {} at stub offset {}: {}",
+                                              epm::to_string(r.error().reason), r.error().offset, r.error().detail);
     } else {
-      d.error = fmt::format("ept_map response: {} at stub offset {}: {}", epm::to_string(r.error().reason), r.error().offset, r.error().detail);
+      auto r = epm::parse_ept_map_response(stub, order, syntax);
+      if (r.is_complete() && r.consumed() == stub.size()) {
+        // Remember where the mapper sent clients (a tower with no address means the server's).
+        const common::Endpoint& server = c.endpoint[dir];
+        for (const auto& t : r.value().towers) {
+          if (!t.port || *t.port == 0) continue;
+          bool unspecified = !t.address || (t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
+                                            t.address->octets[2] == 0 && t.address->octets[3] == 0);
+          p.epm_ports.insert({unspecified ? server.address : *t.address, *t.port});
+        }
+        d.value = r.take();
+        break;
+      }
+      d.error = r.is_complete() ? fmt::format("ept_map response: {} octets left after the stub",
+                                              stub.size() - r.consumed())
+                                : fmt::format("ept_map response: {} at stub offset {}: {}",
+                                              epm::to_string(r.error().reason), r.error().offset, r.error().detail);
     }
   }
   if (d.error.empty()) ++p.stats.epm_decoded;

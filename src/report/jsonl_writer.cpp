@@ -152,7 +152,16 @@ void JsonlWriter::frame(const FrameRecord& f) {
     const auto& h = e.header;
     j.clear();
     j.begin_object().str("type", "pdu");
-    endpoints(j, f);
+    // A PDU carries its own frame and direction: a PDU the capture cut short is reported when
+    // the gap is found, from the frame that carried its last captured bytes.
+    bool same_dir = e.dir == f.segment.dir;
+    const common::Endpoint& src = same_dir ? f.src : f.dst;
+    const common::Endpoint& dst = same_dir ? f.dst : f.src;
+    j.num("frame", e.at.frame);
+    j.raw_str("ts", [&](std::string& out) { timestamps_.append(out, e.at.ts); });
+    j.num("conversation", f.conversation);
+    j.str("src", src.address.to_string()).num("src_port", src.port);
+    j.str("dst", dst.address.to_string()).num("dst_port", dst.port);
     j.str("ptype", dcerpc::to_string(h.ptype)).num("ptype_value", static_cast<unsigned>(h.ptype));
     j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
     j.num("pfc_flags", h.pfc_flags).str("pfc_flags_names", dcerpc::pfc_flags_string(h.pfc_flags, h.ptype));
@@ -189,6 +198,17 @@ void JsonlWriter::frame(const FrameRecord& f) {
       j.begin_object("sec_trailer").num("auth_type", t.auth_type).str("auth_type_name", dcerpc::auth_type_name(t.auth_type));
       j.num("auth_level", t.auth_level).str("auth_level_name", dcerpc::auth_level_name(t.auth_level));
       j.num("auth_pad_length", t.auth_pad_length).num("auth_context_id", t.auth_context_id).end_object();
+    }
+    if (p.verification_trailer) {
+      j.begin_object("verification_trailer").num("offset", p.verification_trailer->offset);
+      j.begin_array("commands");
+      for (const auto& c : p.verification_trailer->commands) {
+        auto name = dcerpc::verification_command_name(c.command);
+        j.begin_object().num("command", c.command);
+        if (!name.empty()) j.str("name", name);
+        j.boolean("must_process", c.must_process).num("length", c.length).end_object();
+      }
+      j.end_array().end_object();
     }
     if (p.epm) epm(j, *p.epm);
     j.end_object();

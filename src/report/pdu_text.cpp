@@ -221,6 +221,14 @@ PduText format_pdu(const ReportedPdu& p) {
   }
   if (e.call_complete && e.call_fragments > 1)
     d.push_back(fmt::format("reassembled from {} fragments, {} stub bytes", e.call_fragments, e.call_stub_length));
+  if (p.verification_trailer) {
+    std::string cmds;
+    for (const auto& c : p.verification_trailer->commands) {
+      auto name = dcerpc::verification_command_name(c.command);
+      cmds += fmt::format("{}{}", cmds.empty() ? "" : ", ", name.empty() ? fmt::format("0x{:X}", c.command) : std::string(name));
+    }
+    d.push_back(fmt::format("verification trailer at stub offset {}: {}", p.verification_trailer->offset, cmds));
+  }
   if (e.sec_trailer) d.push_back(auth_line(p));
   epm_lines(p, d);
   return t;

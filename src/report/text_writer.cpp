@@ -75,10 +75,15 @@ void TextWriter::frame(const FrameRecord& f) {
     bool control = f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst);
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
-      fmt::format_to(std::back_inserter(out), "{} {}  {}\n", number, delta, t.summary);
+      if (p.event.at.frame != f.segment.frame)  // a cut PDU, found at this frame's gap
+        fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(cut)", t.summary);
+      else
+        fmt::format_to(std::back_inserter(out), "{} {}  {}\n", number, delta, t.summary);
       for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
     }
-    if (f.pdus.empty() || control) {
+    bool own_pdu = false;
+    for (const auto& p : f.pdus) own_pdu = own_pdu || p.event.at.frame == f.segment.frame;
+    if (!own_pdu || control) {
       out += number;
       out += ' ';
       out += delta;

@@ -81,7 +81,7 @@ void Reassembler::segment(Connection& c, const pcap::TcpSegmentView& seg, Segmen
         }
       }
       if (wire > 0 && diff == 0) {
-        sink_.on_data(c, dir, data);
+        sink_.on_data(c, dir, data, DataOrigin{info.frame, info.ts});
         counters_.delivered_bytes += data.size();
         h.next_seq += static_cast<std::uint32_t>(data.size());
         h.delivered += data.size();
@@ -94,7 +94,7 @@ void Reassembler::segment(Connection& c, const pcap::TcpSegmentView& seg, Segmen
           h.next_seq += static_cast<std::uint32_t>(missing);
           h.delivered += missing;
         }
-        deliver_in_order(c, dir);
+        deliver_in_order(c, dir, DataOrigin{info.frame, info.ts});
       } else if (wire > 0) {
         hold(c, dir, h.delivered + static_cast<std::uint64_t>(diff), data, info);
         if (info.note == SegmentNote::out_of_order && h.peer_ack_known &&
@@ -137,6 +137,8 @@ void Reassembler::hold(Connection& c, Direction dir, std::uint64_t offset, commo
   held.data.assign(data.begin(), data.end());
   held.wire_length = static_cast<std::uint32_t>(
       std::max<std::size_t>(data.size(), info.payload_length));
+  held.frame = info.frame;
+  held.ts = info.ts;
   h.out_of_order_bytes += held.data.size();
   h.out_of_order.emplace(offset, std::move(held));
   // Over either limit: give up the oldest hole(s) rather than drop new data.
@@ -145,7 +147,7 @@ void Reassembler::hold(Connection& c, Direction dir, std::uint64_t offset, commo
     skip_to_first_held(c, dir, GapCause::buffer_limit);
 }
 
-void Reassembler::deliver_in_order(Connection& c, Direction dir) {
+void Reassembler::deliver_in_order(Connection& c, Direction dir, std::optional<DataOrigin> filler) {
   HalfStream& h = c.half[dir];
   while (!h.out_of_order.empty()) {
     auto it = h.out_of_order.begin();
@@ -159,7 +161,9 @@ void Reassembler::deliver_in_order(Connection& c, Direction dir) {
     std::uint64_t skip = h.delivered - offset;
     if (skip < held.data.size()) {
       common::Bytes part = common::Bytes(held.data).subspan(static_cast<std::size_t>(skip));
-      sink_.on_data(c, dir, part);
+      // Held bytes a new segment made contiguous complete at that segment's frame (as tshark
+      // reports them); bytes released because a hole was given up stay with their own frame.
+      sink_.on_data(c, dir, part, filler ? *filler : DataOrigin{held.frame, held.ts});
       counters_.delivered_bytes += part.size();
       h.delivered += part.size();
       h.next_seq += static_cast<std::uint32_t>(part.size());
@@ -188,7 +192,7 @@ void Reassembler::skip_to_first_held(Connection& c, Direction dir, GapCause caus
     h.next_seq += static_cast<std::uint32_t>(size);
     h.delivered = first;
   }
-  deliver_in_order(c, dir);
+  deliver_in_order(c, dir, std::nullopt);
 }
 
 void Reassembler::flush(Connection& c, Direction dir, GapCause cause) {

@@ -39,6 +39,7 @@ struct PduEvent {
   std::uint16_t auth_value_length = 0;
   // Labels from the association.
   std::optional<SyntaxId> interface;  // the context's abstract syntax
+  std::optional<SyntaxId> transfer_syntax;  // the context's accepted transfer syntax
   std::optional<std::uint16_t> opnum;  // responses and faults: the request's
   std::optional<std::uint64_t> request_frame;  // responses and faults
   std::optional<std::int64_t> latency_us;  // first response fragment - last request fragment
@@ -117,6 +118,7 @@ class Association {
     std::vector<std::byte> buffer;  // a partial PDU or the tail of a resync scan
     std::uint64_t skip_remaining = 0;  // rest of a PDU a gap cut (known from frag_length)
     std::uint64_t skipped = 0;         // bytes skipped while hunting/resynchronising
+    FrameRef last_data;                // frame of the last bytes received (a cut PDU's frame)
   };
   struct Context {
     SyntaxId abstract_syntax;
@@ -127,6 +129,7 @@ class Association {
     std::uint16_t opnum = 0;
     std::uint16_t p_cont_id = 0;
     std::optional<SyntaxId> interface;
+    std::optional<SyntaxId> transfer_syntax;
     FrameRef first, last;
     bool request_complete = false;
     bool keep_stub = false;
@@ -157,6 +160,7 @@ class Association {
   void append_stub(std::vector<std::byte>& to, std::uint64_t& length, bool& truncated, bool keep,
                    common::Bytes stub);
   std::optional<SyntaxId> interface_of(std::uint16_t p_cont_id) const;
+  std::optional<SyntaxId> transfer_syntax_of(std::uint16_t p_cont_id) const;
 
   Observer& observer_;
   Counters& counters_;

@@ -12,6 +12,7 @@
 #include "rpctrace/common/address.hpp"
 #include "rpctrace/dcerpc/association.hpp"
 #include "rpctrace/dcerpc/counters.hpp"
+#include "rpctrace/dcerpc/verification_trailer.hpp"
 #include "rpctrace/epm/types.hpp"
 #include "rpctrace/pcap/counters.hpp"
 #include "rpctrace/tcp/counters.hpp"
@@ -28,6 +29,7 @@ struct EpmDecode {
 struct ReportedPdu {
   dcerpc::PduEvent event;  // stub pointers cleared
   std::optional<EpmDecode> epm;
+  std::optional<dcerpc::VerificationTrailer> verification_trailer;
 };
 
 struct ReportedNote {

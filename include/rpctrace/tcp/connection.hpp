@@ -39,6 +39,8 @@ struct HalfStream {
   struct Held {
     std::vector<std::byte> data;     // captured bytes
     std::uint32_t wire_length = 0;   // payload length on the wire (>= data.size())
+    std::uint64_t frame = 0;         // the frame that carried it
+    common::Timestamp ts;
   };
   std::map<std::uint64_t, Held> out_of_order;  // by stream offset
   std::size_t out_of_order_bytes = 0;

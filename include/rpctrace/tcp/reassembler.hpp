@@ -3,6 +3,8 @@
 // bytes from segments to the sink and counts what it could not deliver.
 #pragma once
 
+#include <optional>
+
 #include "rpctrace/pcap/packet.hpp"
 #include "rpctrace/tcp/connection.hpp"
 #include "rpctrace/tcp/counters.hpp"
@@ -22,7 +24,9 @@ class Reassembler {
   void flush(Connection& c, Direction dir, GapCause cause);
 
  private:
-  void deliver_in_order(Connection& c, Direction dir);
+  // Delivers held segments that are now contiguous. `filler`: the frame whose segment filled
+  // the hole (their PDUs complete there); nullopt when a hole was given up (each keeps its own).
+  void deliver_in_order(Connection& c, Direction dir, std::optional<DataOrigin> filler);
   void skip_to_first_held(Connection& c, Direction dir, GapCause cause);
   void hold(Connection& c, Direction dir, std::uint64_t offset, common::Bytes data, SegmentInfo& info);
 

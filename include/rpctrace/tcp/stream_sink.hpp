@@ -2,7 +2,8 @@
 //
 // For every frame of a connection: on_segment(), then zero or more on_data()/on_gap() calls
 // with the bytes that frame made contiguous (its own and any held out-of-order bytes it
-// released), then on_frame_end(). Bytes passed to on_data() live only during the call.
+// released, each with the frame that carried it), then on_frame_end(). Bytes passed to
+// on_data() live only during the call.
 #pragma once
 
 #include <cstdint>
@@ -47,12 +48,19 @@ enum class GapCause : std::uint8_t {
 };
 const char* to_string(GapCause c);
 
+// The frame whose segment carried bytes: the current frame, or an earlier one when held
+// out-of-order bytes are released.
+struct DataOrigin {
+  std::uint64_t frame = 0;
+  common::Timestamp ts;
+};
+
 class StreamSink {
  public:
   virtual ~StreamSink() = default;
   virtual void on_connection_start(Connection& c) = 0;
   virtual void on_segment(Connection& c, const SegmentInfo& s) = 0;
-  virtual void on_data(Connection& c, Direction dir, common::Bytes data) = 0;
+  virtual void on_data(Connection& c, Direction dir, common::Bytes data, const DataOrigin& origin) = 0;
   virtual void on_gap(Connection& c, Direction dir, std::uint64_t size, GapCause cause) = 0;
   virtual void on_frame_end(Connection& c, const SegmentInfo& s) = 0;
   virtual void on_connection_end(Connection& c, EndReason reason) = 0;
