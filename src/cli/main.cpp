@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   app.add_option("--port", ports, "Only conversations with this TCP port on either side (repeatable)");
   app.add_option("--host", hosts, "Only conversations with this IPv4/IPv6 address on either side (repeatable)");
   app.add_flag("--all", options.show_all_tcp, "Also show TCP conversations that carry no DCE/RPC");
+  bool summary = false;
+  app.add_flag("--summary", summary,
+               "Only one summary per conversation (text: its header; jsonl: conversation records) and the statistics");
   auto* limits = app.add_option_group("Limits", "Resource bounds (docs/limits.md); what they drop is counted");
   limits->add_option("--max-connections", options.tcp_limits.max_connections, "TCP connections tracked at once")
       ->capture_default_str();
@@ -89,8 +92,8 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<rpctrace::report::Writer> writer;
-  if (format == "jsonl") writer = std::make_unique<rpctrace::report::JsonlWriter>(stdout);
-  else writer = std::make_unique<rpctrace::report::TextWriter>(stdout, stderr);
+  if (format == "jsonl") writer = std::make_unique<rpctrace::report::JsonlWriter>(stdout, summary);
+  else writer = std::make_unique<rpctrace::report::TextWriter>(stdout, stderr, summary);
   try {
     auto result = rpctrace::report::analyze(file, options, *writer);
     if (result.read_error)

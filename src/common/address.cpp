@@ -18,21 +18,24 @@ IpAddress IpAddress::v4(std::uint32_t host_order) {
   return a;
 }
 
-std::string IpAddress::to_string() const {
-  char buf[INET6_ADDRSTRLEN] = {};
+void IpAddress::append_to(std::string& out) const {
   if (family == Family::v4) {
     // Hand-written: one per JSON record.
-    std::string out;
-    out.reserve(15);
     for (int i = 0; i < 4; ++i) {
       if (i > 0) out += '.';
       fmt::format_int n(octets[static_cast<std::size_t>(i)]);
       out.append(n.data(), n.size());
     }
-    return out;
+    return;
   }
-  if (inet_ntop(AF_INET6, octets.data(), buf, sizeof buf) == nullptr) return "?";
-  return buf;
+  char buf[INET6_ADDRSTRLEN] = {};
+  out += inet_ntop(AF_INET6, octets.data(), buf, sizeof buf) == nullptr ? "?" : buf;
+}
+
+std::string IpAddress::to_string() const {
+  std::string out;
+  append_to(out);
+  return out;
 }
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {

@@ -11,16 +11,22 @@ bool Uuid::is_nil() const {
   return true;
 }
 
-std::string Uuid::to_string(bool upper) const {
+void Uuid::append_to(std::string& out, bool upper) const {
   // Hand-written: this runs for every PDU of the JSON output.
   const char* hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-  std::string out(36, '-');
+  char text[36];
   std::size_t pos = 0;
   for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // the dashes
-    out[pos++] = hex[octets[i] >> 4];
-    out[pos++] = hex[octets[i] & 15];
+    if (i == 4 || i == 6 || i == 8 || i == 10) text[pos++] = '-';
+    text[pos++] = hex[octets[i] >> 4];
+    text[pos++] = hex[octets[i] & 15];
   }
+  out.append(text, sizeof text);
+}
+
+std::string Uuid::to_string(bool upper) const {
+  std::string out;
+  append_to(out, upper);
   return out;
 }
 

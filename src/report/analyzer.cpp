@@ -78,7 +78,10 @@ class Pipeline : public tcp::StreamSink {
     ConnState& st = state(c);
     in_frame = true;
     trailer_open = false;
-    current = FrameRecord{};
+    // Reset field by field: clear() keeps the vectors' capacity for the next frame.
+    current.pdus.clear();
+    current.notes.clear();
+    current.shown = false;
     current.conversation = c.id;
     current.segment = s;
     current.src = c.endpoint[s.dir];

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 namespace rpctrace::report {
 
 void JsonLine::key(std::string_view k) {
@@ -18,7 +20,13 @@ void JsonLine::key(std::string_view k) {
 }
 
 namespace {
-bool needs_escape(unsigned char c) { return c < 0x20 || c >= 0x7f || c == '"' || c == '\\'; }
+// Octets that need escaping: control characters, '"', '\\', and everything outside ASCII.
+constexpr auto kEscape = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+  return t;
+}();
+bool needs_escape(unsigned char c) { return kEscape[c]; }
 }  // namespace
 
 void JsonLine::quoted(std::string_view s) {

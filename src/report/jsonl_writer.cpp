@@ -14,7 +14,7 @@ namespace {
 using dcerpc::PacketType;
 
 void syntax(JsonLine& j, std::string_view key, const dcerpc::SyntaxId& s) {
-  j.begin_object(key).str("uuid", s.uuid.to_string());
+  j.begin_object(key).uuid("uuid", s.uuid);
   j.raw_str("version", [&](std::string& out) {
     fmt::format_int major(s.major), minor(s.minor);
     out.append(major.data(), major.size());
@@ -136,8 +136,8 @@ void JsonlWriter::endpoints(JsonLine& j, const FrameRecord& f) {
   j.num("frame", f.segment.frame);
   j.raw_str("ts", [&](std::string& out) { timestamps_.append(out, f.segment.ts); });
   j.num("conversation", f.conversation);
-  j.str("src", f.src.address.to_string()).num("src_port", f.src.port);
-  j.str("dst", f.dst.address.to_string()).num("dst_port", f.dst.port);
+  j.ip("src", f.src.address).num("src_port", f.src.port);
+  j.ip("dst", f.dst.address).num("dst_port", f.dst.port);
 }
 
 void JsonlWriter::emit(const JsonLine& j) {
@@ -146,7 +146,8 @@ void JsonlWriter::emit(const JsonLine& j) {
 }
 
 void JsonlWriter::frame(const FrameRecord& f) {
-  JsonLine j;
+  if (summary_) return;
+  JsonLine& j = line_;  // reused: its buffer keeps its capacity
   for (const auto& p : f.pdus) {
     const auto& e = p.event;
     const auto& h = e.header;
@@ -160,8 +161,8 @@ void JsonlWriter::frame(const FrameRecord& f) {
     j.num("frame", e.at.frame);
     j.raw_str("ts", [&](std::string& out) { timestamps_.append(out, e.at.ts); });
     j.num("conversation", f.conversation);
-    j.str("src", src.address.to_string()).num("src_port", src.port);
-    j.str("dst", dst.address.to_string()).num("dst_port", dst.port);
+    j.ip("src", src.address).num("src_port", src.port);
+    j.ip("dst", dst.address).num("dst_port", dst.port);
     j.str("ptype", dcerpc::to_string(h.ptype)).num("ptype_value", static_cast<unsigned>(h.ptype));
     j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
     j.num("pfc_flags", h.pfc_flags).str("pfc_flags_names", dcerpc::pfc_flags_string(h.pfc_flags, h.ptype));

@@ -1,6 +1,7 @@
 // PDU summaries and details for the text report.
 #include "pdu_text.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "rpctrace/dcerpc/names.hpp"
@@ -15,10 +16,13 @@ std::string interface_label(const std::optional<dcerpc::SyntaxId>& i, std::optio
   if (!i) return {};
   std::string name(dcerpc::interface_name(i->uuid));
   if (name.empty()) name = i->uuid.to_string(true);
-  std::string out = fmt::format("{} v{}.{}", name, i->major, i->minor);
+  std::string out = fmt::format(FMT_COMPILE("{} v{}.{}"), name, i->major, i->minor);
   if (opnum) {
     auto op = dcerpc::operation_name(i->uuid, *opnum);
-    if (!op.empty()) out += fmt::format(" {}", op);
+    if (!op.empty()) {
+      out += ' ';
+      out += op;
+    }
   }
   return out;
 }
@@ -69,7 +73,7 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
 
 std::string format_seconds(std::int64_t us) {
   std::uint64_t a = us < 0 ? static_cast<std::uint64_t>(-us) : static_cast<std::uint64_t>(us);
-  return fmt::format("{}{}.{:06}", us < 0 ? "-" : "", a / 1000000, a % 1000000);
+  return fmt::format(FMT_COMPILE("{}{}.{:06}"), us < 0 ? "-" : "", a / 1000000, a % 1000000);
 }
 
 std::string format_status(std::uint32_t status) {
@@ -79,7 +83,9 @@ std::string format_status(std::uint32_t status) {
 }
 
 std::string format_syntax(const dcerpc::SyntaxId& s, bool with_name) {
-  std::string out = fmt::format("{} v{}.{}", s.uuid.to_string(true), s.major, s.minor);
+  std::string out;
+  s.uuid.append_to(out, true);
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE(" v{}.{}"), s.major, s.minor);
   if (!with_name) return out;
   auto name = dcerpc::interface_name(s.uuid);
   if (name.empty()) name = dcerpc::transfer_syntax_name(s);
@@ -172,8 +178,8 @@ PduText format_pdu(const ReportedPdu& p) {
     }
     case PacketType::request: {
       const auto& q = std::get<dcerpc::Request>(e.body);
-      s = fmt::format("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}", h.call_id,
-                      q.opnum, q.p_cont_id, q.alloc_hint);
+      s = fmt::format(FMT_COMPILE("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
+                      h.call_id, q.opnum, q.p_cont_id, q.alloc_hint);
       std::string label = interface_label(e.interface, q.opnum);
       if (!label.empty()) s += "  " + label;
       s += frag_label(h.pfc_flags);
@@ -182,11 +188,11 @@ PduText format_pdu(const ReportedPdu& p) {
     }
     case PacketType::response: {
       const auto& r = std::get<dcerpc::Response>(e.body);
-      s = fmt::format("MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}", h.call_id,
-                      r.p_cont_id, r.alloc_hint, r.cancel_count);
+      s = fmt::format(FMT_COMPILE("MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
+                      h.call_id, r.p_cont_id, r.alloc_hint, r.cancel_count);
       std::string label = interface_label(e.interface, e.opnum);
       if (!label.empty()) s += "  " + label;
-      if (e.opnum) s += fmt::format(" (opnum 0x{:X})", *e.opnum);
+      if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
       s += frag_label(h.pfc_flags);
       break;
     }
@@ -196,7 +202,7 @@ PduText format_pdu(const ReportedPdu& p) {
                       f.p_cont_id, format_status(f.status), f.cancel_count);
       std::string label = interface_label(e.interface, e.opnum);
       if (!label.empty()) s += "  " + label;
-      if (e.opnum) s += fmt::format(" (opnum 0x{:X})", *e.opnum);
+      if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
       break;
     }
     case PacketType::rts: {
@@ -215,12 +221,16 @@ PduText format_pdu(const ReportedPdu& p) {
     s += fmt::format(" [cut short: {} of {} bytes captured]", e.captured, h.frag_length);
   if (h.packed_drep.integer_order() == common::ByteOrder::big) d.push_back("big-endian data representation");
   if (e.request_frame) {
-    std::string line = fmt::format("answers request in frame {}", *e.request_frame);
-    if (e.latency_us) line += fmt::format(", {} s later", format_seconds(*e.latency_us));
+    std::string line = fmt::format(FMT_COMPILE("answers request in frame {}"), *e.request_frame);
+    if (e.latency_us) {
+      line += ", ";
+      line += format_seconds(*e.latency_us);
+      line += " s later";
+    }
     d.push_back(line);
   }
   if (e.call_complete && e.call_fragments > 1)
-    d.push_back(fmt::format("reassembled from {} fragments, {} stub bytes", e.call_fragments, e.call_stub_length));
+    d.push_back(fmt::format(FMT_COMPILE("reassembled from {} fragments, {} stub bytes"), e.call_fragments, e.call_stub_length));
   if (p.verification_trailer) {
     std::string cmds;
     for (const auto& c : p.verification_trailer->commands) {

@@ -55,6 +55,7 @@ std::string conversation_header(const Conversation& c) {
 }  // namespace
 
 void TextWriter::frame(const FrameRecord& f) {
+  if (summary_) return;
   Block& b = blocks_[f.conversation];
   if (!f.shown && b.lines >= kMaxHiddenFrames) {
     ++b.omitted;
@@ -78,8 +79,12 @@ void TextWriter::frame(const FrameRecord& f) {
       if (p.event.at.frame != f.segment.frame)  // a cut PDU, found at this frame's gap
         fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(cut)", t.summary);
       else
-        fmt::format_to(std::back_inserter(out), "{} {}  {}\n", number, delta, t.summary);
-      for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
+        fmt::format_to(std::back_inserter(out), FMT_COMPILE("{} {}  {}\n"), number, delta, t.summary);
+      for (const auto& d : t.details) {
+        out += kIndent;
+        out += d;
+        out += '\n';
+      }
     }
     bool own_pdu = false;
     for (const auto& p : f.pdus) own_pdu = own_pdu || p.event.at.frame == f.segment.frame;
@@ -114,7 +119,7 @@ void TextWriter::flush_ready() {
   while (!blocks_.empty() && blocks_.begin()->second.ended) {
     Block& b = blocks_.begin()->second;
     if (b.shown) {
-      if (printed_++ > 0) std::fputc('\n', out_);
+      if (printed_++ > 0 && !summary_) std::fputc('\n', out_);
       std::string header = conversation_header(b.conv);
       if (b.omitted)
         header += fmt::format("  ({} frames not listed: they came after the first {} while the conversation "

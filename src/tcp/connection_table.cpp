@@ -2,6 +2,7 @@
 #include "rpctrace/tcp/connection_table.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "rpctrace/tcp/reassembler.hpp"
@@ -17,20 +18,25 @@ struct ConnectionTable::Entry {
 };
 
 namespace {
-std::size_t hash_endpoint(const common::Endpoint& e) {
-  std::size_t h = 1469598103934665603ull;
-  for (auto o : e.address.octets) {
-    h ^= o;
-    h *= 1099511628211ull;
-  }
-  h ^= e.port;
-  h *= 1099511628211ull;
-  return h;
+// Our own key's octets (not packet data): a plain 8-octet load.
+std::uint64_t load64(const std::uint8_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// A multiply-xorshift mix of the address halves and the port (addresses are already spread;
+// this only has to be cheap and to use every bit).
+std::uint64_t hash_endpoint(const common::Endpoint& e) {
+  const auto* o = e.address.octets.data();
+  std::uint64_t h = load64(o) * 0x9e3779b97f4a7c15ull;
+  h ^= (load64(o + 8) + e.port) * 0xc2b2ae3d27d4eb4full;
+  return h ^ (h >> 29);
 }
 }  // namespace
 
 std::size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
-  return hash_endpoint(k.lo) * 31 + hash_endpoint(k.hi);
+  return static_cast<std::size_t>(hash_endpoint(k.lo) * 31 + hash_endpoint(k.hi));
 }
 
 ConnectionTable::ConnectionTable(StreamSink& sink, ReassemblyLimits limits)

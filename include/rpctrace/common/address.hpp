@@ -19,6 +19,8 @@ struct IpAddress {
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
   [[nodiscard]] std::string to_string() const;
+  // Appends the same text to `out` (no allocation for IPv4).
+  void append_to(std::string& out) const;
   static std::optional<IpAddress> parse(std::string_view text);
 };
 

@@ -23,6 +23,8 @@ struct Uuid {
   [[nodiscard]] bool is_nil() const;
   // 8-4-4-4-12 hex; upper case as Network Monitor and the KB print it, lower case for JSON.
   [[nodiscard]] std::string to_string(bool upper = false) const;
+  // Appends the same text to `out` without allocating a string of its own.
+  void append_to(std::string& out, bool upper = false) const;
   // Parses "e1af8308-5d1f-11c9-91a4-08002b14a0fa" (either case); nullopt when not a UUID.
   static std::optional<Uuid> parse(std::string_view text);
 };

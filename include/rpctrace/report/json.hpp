@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "rpctrace/common/address.hpp"
+#include "rpctrace/common/uuid.hpp"
+
 namespace rpctrace::report {
 
 class JsonLine {
@@ -27,6 +30,12 @@ class JsonLine {
     fill(out_);
     out_ += '"';
     return *this;
+  }
+  JsonLine& uuid(std::string_view k, const common::Uuid& u) {
+    return raw_str(k, [&](std::string& out) { u.append_to(out); });
+  }
+  JsonLine& ip(std::string_view k, const common::IpAddress& a) {
+    return raw_str(k, [&](std::string& out) { a.append_to(out); });
   }
   // An array element that is a string.
   JsonLine& element(std::string_view value);

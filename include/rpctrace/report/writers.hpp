@@ -21,7 +21,9 @@ namespace rpctrace::report {
 
 class TextWriter : public Writer {
  public:
-  TextWriter(std::FILE* out, std::FILE* stats_out) : out_(out), stats_out_(stats_out) {}
+  // `summary`: conversation headers only, no frame lines.
+  TextWriter(std::FILE* out, std::FILE* stats_out, bool summary = false)
+      : out_(out), stats_out_(stats_out), summary_(summary) {}
   void frame(const FrameRecord& f) override;
   void conversation_end(const Conversation& c) override;
   void finish(const Statistics& s) override;
@@ -41,13 +43,15 @@ class TextWriter : public Writer {
   void flush_ready();
   std::FILE* out_;
   std::FILE* stats_out_;
+  bool summary_ = false;
   std::map<std::uint64_t, Block> blocks_;  // by conversation id
   std::uint64_t printed_ = 0;
 };
 
 class JsonlWriter : public Writer {
  public:
-  explicit JsonlWriter(std::FILE* out) : out_(out) {}
+  // `summary`: conversation and stats records only.
+  explicit JsonlWriter(std::FILE* out, bool summary = false) : out_(out), summary_(summary) {}
   void frame(const FrameRecord& f) override;
   void conversation_end(const Conversation& c) override;
   void finish(const Statistics& s) override;
@@ -56,7 +60,9 @@ class JsonlWriter : public Writer {
   void emit(const JsonLine& j);
   void endpoints(JsonLine& j, const FrameRecord& f);
   std::FILE* out_;
+  bool summary_ = false;
   common::TimestampFormatter timestamps_;
+  JsonLine line_;
   // "tcp" records of a conversation not yet known to carry DCE/RPC, held until it is shown.
   std::map<std::uint64_t, std::vector<std::string>> pending_;
   std::map<std::uint64_t, bool> shown_;
