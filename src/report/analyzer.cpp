@@ -138,13 +138,17 @@ class Pipeline : public tcp::StreamSink {
     if (s.note != tcp::SegmentNote::none) {
       ReportedNote n;
       n.layer = "tcp";
-      n.kind = tcp::to_string(s.note);
-      n.detail = tcp::to_string(s.note);
+      n.kind = tcp::kind_of(s.note);
+      n.detail = fmt::format("{}: {} bytes at seq {}", tcp::to_string(s.note), s.payload_length, s.seq);
       current.notes.push_back(std::move(n));
     }
     if (s.flags & pcap::tcp_flag::syn) st.conv.syn_seen = true;
     st.conv.shown = shown(st);
     current.shown = st.conv.shown;
+    resolve_roles(st);
+    current.client = st.conv.client;
+    current.server = st.conv.server;
+    current.roles_from_syn = st.conv.roles_from_syn;
     in_frame = false;
     // While either direction holds out-of-order bytes, this conversation's records wait, so
     // the PDUs those bytes complete can join the frame that carried them.
@@ -174,6 +178,9 @@ class Pipeline : public tcp::StreamSink {
     resolve_roles(st);
     v.shown = shown(st);
     current.shown = v.shown;
+    current.client = v.client;
+    current.server = v.server;
+    current.roles_from_syn = v.roles_from_syn;
     if (!current.notes.empty() || !current.pdus.empty()) writer.frame(current);
     trailer_open = false;
     if (v.dcerpc) ++stats.conversations_dcerpc;

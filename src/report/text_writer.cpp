@@ -33,36 +33,34 @@ void append_tcp_line(std::string& out, const FrameRecord& f) {
 
 constexpr std::string_view kIndent = "                    ";
 
-std::string conversation_header(const Conversation& c) {
+std::string conversation_footer(const Conversation& c, std::uint64_t omitted, std::size_t hidden_cap) {
   std::string names;
   for (const auto& u : c.interfaces) {
     auto n = dcerpc::interface_name(u.interface.uuid);
     std::string label = n.empty() ? u.interface.uuid.to_string(true) : std::string(n);
     names += (names.empty() ? "" : ", ") + fmt::format("{} v{}.{}", label, u.interface.major, u.interface.minor);
   }
-  std::string roles = c.roles_from_syn ? "" : " (roles inferred: no SYN in the capture)";
-  std::string out = fmt::format("Conversation {}: {} -> {}{}\n", c.id, c.client.to_string(), c.server.to_string(), roles);
-  out += fmt::format("  {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls", c.start.to_iso8601(),
-                     c.end.to_iso8601(), c.first_frame, c.last_frame, c.frames, c.pdus, c.calls);
+  std::string out = fmt::format("  end of conversation {}: {}; {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls",
+                                c.id, c.end_reason, c.start.to_iso8601(), c.end.to_iso8601(), c.first_frame,
+                                c.last_frame, c.frames, c.pdus, c.calls);
   if (c.faults) out += fmt::format(", {} faults", c.faults);
   if (c.notes) out += fmt::format(", {} anomalies", c.notes);
-  out += fmt::format(", ended: {}\n", c.end_reason);
+  out += '\n';
   if (!names.empty()) out += fmt::format("  interfaces: {}\n", names);
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
+  if (omitted)
+    out += fmt::format("  ({} frames not listed: they came after the first {} while the conversation showed no "
+                       "DCE/RPC)\n", omitted, hidden_cap);
   return out;
 }
 
 }  // namespace
 
-void TextWriter::frame(const FrameRecord& f) {
-  if (summary_) return;
-  Block& b = blocks_[f.conversation];
-  if (!f.shown && b.lines >= kMaxHiddenFrames) {
-    ++b.omitted;
-    return;
-  }
-  ++b.lines;
-  std::string& out = b.text;
+TextWriter::~TextWriter() {
+  if (spill_file_ != nullptr) std::fclose(spill_file_);
+}
+
+void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
   std::string number = fmt::format(FMT_COMPILE("{:>6}."), f.segment.frame);
   std::string delta;
   if (f.delta_us < 0) {
@@ -99,7 +97,7 @@ void TextWriter::frame(const FrameRecord& f) {
     // Decoded when the connection ended (a PDU the capture cut short): shown at its last frame.
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
-      fmt::format_to(std::back_inserter(out), "{} {:>10}  {}\n", number, "(end)", t.summary);
+      fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(end)", t.summary);
       for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
     }
   }
@@ -107,27 +105,100 @@ void TextWriter::frame(const FrameRecord& f) {
     fmt::format_to(std::back_inserter(out), "{}! {} {}: {}\n", kIndent, n.layer, n.kind, n.detail);
 }
 
+void TextWriter::frame(const FrameRecord& f) {
+  Block& b = blocks_[f.conversation];
+  b.shown = f.shown;
+  b.client = f.client;
+  b.server = f.server;
+  b.roles_from_syn = f.roles_from_syn;
+  if (summary_) return;  // the block only keeps the conversations in order of first frame
+  if (!f.shown && b.lines >= kMaxHiddenFrames) {
+    ++b.omitted;
+    return;
+  }
+  ++b.lines;
+  if (b.header_printed) {  // the head conversation: straight out
+    scratch_.clear();
+    format_frame(f, scratch_);
+    std::fwrite(scratch_.data(), 1, scratch_.size(), out_);
+    return;
+  }
+  std::size_t before = b.text.size();
+  format_frame(f, b.text);
+  buffered_ += b.text.size() - before;
+  if (buffered_ > kMaxBufferedText) {
+    for (auto& [id, other] : blocks_)
+      if (!other.header_printed) spill(other);
+  }
+  flush_ready();
+}
+
+void TextWriter::spill(Block& b) {
+  if (b.text.empty()) return;
+  if (spill_file_ == nullptr) {
+    spill_file_ = std::tmpfile();
+    if (spill_file_ == nullptr) return;  // no temporary file: keep it in memory
+  }
+  std::fseek(spill_file_, 0, SEEK_END);
+  long offset = std::ftell(spill_file_);
+  if (std::fwrite(b.text.data(), 1, b.text.size(), spill_file_) != b.text.size()) return;
+  b.spilled.emplace_back(offset, b.text.size());
+  buffered_ -= b.text.size();
+  b.text.clear();
+  b.text.shrink_to_fit();
+}
+
+void TextWriter::print_header(std::uint64_t id, Block& b) {
+  if (printed_++ > 0 && !summary_) std::fputc('\n', out_);
+  std::string roles = b.roles_from_syn ? "" : " (roles inferred: no SYN in the capture)";
+  std::string header = fmt::format("Conversation {}: {} -> {}{}\n", id, b.client.to_string(), b.server.to_string(), roles);
+  std::fwrite(header.data(), 1, header.size(), out_);
+  b.header_printed = true;
+}
+
+void TextWriter::print_buffered(Block& b) {
+  std::vector<char> chunk;
+  for (auto [offset, length] : b.spilled) {
+    chunk.resize(length);
+    if (std::fseek(spill_file_, offset, SEEK_SET) == 0 && std::fread(chunk.data(), 1, length, spill_file_) == length)
+      std::fwrite(chunk.data(), 1, length, out_);
+  }
+  b.spilled.clear();
+  std::fwrite(b.text.data(), 1, b.text.size(), out_);
+  buffered_ -= b.text.size();
+  b.text.clear();
+  b.text.shrink_to_fit();
+}
+
 void TextWriter::conversation_end(const Conversation& c) {
   Block& b = blocks_[c.id];
   b.ended = true;
   b.shown = c.shown;
+  b.client = c.client;
+  b.server = c.server;
+  b.roles_from_syn = c.roles_from_syn;
   b.conv = c;
   flush_ready();
 }
 
+// Prints from the head (oldest conversation): an ended one whole, with its footer; a live one
+// that is shown gets its header and buffered lines, then streams.
 void TextWriter::flush_ready() {
-  while (!blocks_.empty() && blocks_.begin()->second.ended) {
-    Block& b = blocks_.begin()->second;
-    if (b.shown) {
-      if (printed_++ > 0 && !summary_) std::fputc('\n', out_);
-      std::string header = conversation_header(b.conv);
-      if (b.omitted)
-        header += fmt::format("  ({} frames not listed: they came after the first {} while the conversation "
-                              "showed no DCE/RPC)\n", b.omitted, kMaxHiddenFrames);
-      std::fwrite(header.data(), 1, header.size(), out_);
-      std::fwrite(b.text.data(), 1, b.text.size(), out_);
+  while (!blocks_.empty()) {
+    auto head = blocks_.begin();
+    Block& b = head->second;
+    if (b.shown && !b.header_printed) {
+      print_header(head->first, b);
+      print_buffered(b);
     }
-    blocks_.erase(blocks_.begin());
+    if (!b.ended) return;
+    if (b.shown) {
+      std::string footer = conversation_footer(b.conv, b.omitted, kMaxHiddenFrames);
+      std::fwrite(footer.data(), 1, footer.size(), out_);
+    } else {
+      buffered_ -= b.text.size();
+    }
+    blocks_.erase(head);
   }
 }
 

@@ -45,6 +45,8 @@ struct FrameRecord {
   common::Endpoint src, dst;
   std::int64_t delta_us = 0;  // since the conversation's previous frame; -1: not a frame
   bool shown = false;         // the conversation is shown, as far as known at this frame
+  common::Endpoint client, server;  // the conversation's roles, as far as known at this frame
+  bool roles_from_syn = false;
   std::vector<ReportedPdu> pdus;
   std::vector<ReportedNote> notes;
 };

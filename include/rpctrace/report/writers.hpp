@@ -24,28 +24,43 @@ class TextWriter : public Writer {
   // `summary`: conversation headers only, no frame lines.
   TextWriter(std::FILE* out, std::FILE* stats_out, bool summary = false)
       : out_(out), stats_out_(stats_out), summary_(summary) {}
+  ~TextWriter() override;
   void frame(const FrameRecord& f) override;
   void conversation_end(const Conversation& c) override;
   void finish(const Statistics& s) override;
 
- private:
   // Frames of a conversation not (yet) shown are formatted only up to this many, so traffic
-  // that is not DCE/RPC costs little; if it is shown later the header says how many were cut.
+  // that is not DCE/RPC costs little; if it is shown later the footer says how many were cut.
   static constexpr std::size_t kMaxHiddenFrames = 64;
+  // Text of conversations waiting behind an older one still open, kept in memory up to this
+  // many bytes; past it, it is moved to a temporary file and read back in order.
+  static constexpr std::size_t kMaxBufferedText = 64u << 20;
+
+ private:
   struct Block {
-    std::string text;
-    std::uint64_t lines = 0;
-    std::uint64_t omitted = 0;
+    std::string text;                // formatted, not yet printed
+    std::vector<std::pair<long, std::size_t>> spilled;  // earlier text, in the spill file
     bool ended = false;
     bool shown = false;
-    Conversation conv;
+    bool header_printed = false;     // the head conversation streams its lines directly
+    std::uint64_t lines = 0, omitted = 0;
+    common::Endpoint client, server;
+    bool roles_from_syn = false;
+    Conversation conv;               // set when it ends
   };
+  void format_frame(const FrameRecord& f, std::string& out);
+  void print_header(std::uint64_t id, Block& b);
+  void print_buffered(Block& b);
+  void spill(Block& b);
   void flush_ready();
   std::FILE* out_;
   std::FILE* stats_out_;
   bool summary_ = false;
-  std::map<std::uint64_t, Block> blocks_;  // by conversation id
+  std::FILE* spill_file_ = nullptr;
+  std::size_t buffered_ = 0;
+  std::map<std::uint64_t, Block> blocks_;  // by conversation id: the first is the head
   std::uint64_t printed_ = 0;
+  std::string scratch_;
 };
 
 class JsonlWriter : public Writer {

@@ -2,6 +2,7 @@
 // is reused) with the reassembly state of both directions.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,6 +45,15 @@ struct HalfStream {
   };
   std::map<std::uint64_t, Held> out_of_order;  // by stream offset
   std::size_t out_of_order_bytes = 0;
+  // The last segments delivered, by sequence number, length and a hash of their bytes, so a
+  // retransmission that carries different bytes is noticed (kRecentSegments, tcp/limits.hpp).
+  struct Recent {
+    std::uint32_t seq = 0;
+    std::uint32_t length = 0;
+    std::uint64_t hash = 0;
+  };
+  std::array<Recent, 8> recent{};
+  std::uint8_t recent_next = 0;
 };
 
 enum class EndReason : std::uint8_t {

@@ -25,7 +25,8 @@ enum class SegmentNote : std::uint8_t {
   buffer_full,       // out-of-order buffer full: dropped
   after_close,       // payload after FIN/RST: not delivered
 };
-const char* to_string(SegmentNote n);
+const char* to_string(SegmentNote n);  // a sentence for people
+const char* kind_of(SegmentNote n);    // an identifier for JSON: "retransmission", ...
 
 struct SegmentInfo {
   std::uint64_t frame = 0;
