@@ -41,8 +41,11 @@ int main(int argc, char** argv) {
   app.add_option("-r,--read", read_file, "Capture file, as tcpdump and tshark take it; - for standard input");
   app.add_option("--format", format, "Output format: text (default) or jsonl")
       ->check(CLI::IsMember({"text", "jsonl"}));
-  app.add_option("--port", ports, "Only conversations with this TCP port on either side (repeatable)");
-  app.add_option("--host", hosts, "Only conversations with this IPv4/IPv6 address on either side (repeatable)");
+  // One value per occurrence, so `--port 135 capture.pcap` leaves the file positional.
+  app.add_option("--port", ports, "Only conversations with this TCP port on either side (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--host", hosts, "Only conversations with this IPv4/IPv6 address on either side (repeatable)")
+      ->allow_extra_args(false);
   app.add_flag("--all", options.show_all_tcp, "Also show TCP conversations that carry no DCE/RPC");
   bool summary = false;
   app.add_flag("--summary", summary,

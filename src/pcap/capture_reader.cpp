@@ -23,7 +23,10 @@ CaptureReader::CaptureReader(const std::string& path) : handle_(std::make_unique
   }
   if (handle_->p == nullptr) {
     std::string name = path == "-" ? std::string("standard input") : path;
-    throw CaptureError(name + ": " + errbuf);
+    std::string why = errbuf;
+    // libpcap names the file itself in some messages ("FILE: No such file or directory").
+    if (why.rfind(path + ": ", 0) == 0) why = why.substr(path.size() + 2);
+    throw CaptureError(name + ": " + why);
   }
   link_type_ = pcap_datalink(handle_->p);
   int snap = pcap_snapshot(handle_->p);

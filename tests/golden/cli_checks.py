@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Command-line checks: exit codes, messages, stdin, filters and option order.
+Usage: cli_checks.py --rpctrace PATH --testdata DIR. Prints 'N passed, N failed'."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+failures = []
+passed = 0
+
+
+def check(name, cond, detail=""):
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(f"{name}: {detail}")
+        print(f"FAIL {name}: {detail}")
+
+
+def run(rp, args, stdin=None):
+    p = subprocess.run([rp] + args, input=stdin, capture_output=True, timeout=60)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def jsonl(out):
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rpctrace", required=True)
+    ap.add_argument("--testdata", required=True)
+    a = ap.parse_args()
+    rp, td = a.rpctrace, a.testdata
+    kb = os.path.join(td, "kb159298_epm.pcap")
+    mta = os.path.join(td, "kb159298_mta.pcap")
+
+    # Exit 2 with a one-line message naming the file, for everything that is not a capture.
+    for name, path in (("missing", "/nonexistent/x.pcap"), ("directory", td),
+                       ("not a capture", os.path.join(td, "not_a_capture.pcap"))):
+        rc, out, err = run(rp, [path])
+        check(f"exit2 {name}", rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and path in err,
+              f"rc={rc} err={err!r}")
+    rc, _, err = run(rp, ["--format", "xml", kb])
+    check("exit2 bad option", rc == 2, f"rc={rc}")
+    rc, _, err = run(rp, [])
+    check("exit2 no file", rc == 2 and "no capture file" in err, err)
+    rc, _, err = run(rp, [kb, "-r", kb])
+    check("exit2 file twice", rc == 2, f"rc={rc}")
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = os.path.join(tmp, "empty.pcap")
+        open(empty, "wb").close()
+        rc, _, err = run(rp, [empty])
+        check("exit2 empty file", rc == 2 and empty in err, f"rc={rc} {err!r}")
+        # A file cut in the middle of a record: everything before is reported, exit 0.
+        data = open(kb, "rb").read()
+        cut = os.path.join(tmp, "cut.pcap")
+        open(cut, "wb").write(data[:-30])
+        rc, out, err = run(rp, ["--format", "jsonl", cut])
+        recs = jsonl(out)
+        pdus = [r for r in recs if r["type"] == "pdu"]
+        check("damaged exit 0", rc == 0, f"rc={rc}")
+        check("damaged reports frames before", len(pdus) == 4, f"{len(pdus)} PDUs")
+        check("damaged message", "capture damaged" in err and cut in err, err)
+        check("damaged in stats", "capture_error" in recs[-1], recs[-1])
+
+    # Standard input, as a positional '-' and as -r -.
+    data = open(kb, "rb").read()
+    for args in (["-"], ["-r", "-"]):
+        rc, out, err = run(rp, args + ["--format", "jsonl"], stdin=data)
+        recs = jsonl(out)
+        check(f"stdin {args}", rc == 0 and recs[-1]["type"] == "stats" and recs[-1]["pdus"] == 4
+              and recs[-1]["file"] == "standard input", recs[-1] if recs else err)
+
+    # Filters: either side, repeatable, options before or after the file.
+    def conversations(args):
+        rc, out, _ = run(rp, args + ["--format", "jsonl"])
+        return rc, [r for r in jsonl(out) if r["type"] == "conversation"]
+    rc, conv = conversations(["--port", "1733", mta])
+    check("port filter either side", rc == 0 and [c["server_port"] for c in conv] == [1733], conv)
+    rc, conv = conversations([mta, "--port", "4764", "--port", "1733"])
+    check("port filter repeatable", rc == 0 and len(conv) == 2, conv)
+    rc, conv = conversations(["--host", "10.1.1.3", kb])
+    check("host filter no match", rc == 0 and conv == [], conv)
+    rc, conv = conversations(["--host", "10.1.1.1", "--port", "4764", mta])
+    check("host and port ANDed", rc == 0 and [c["server_port"] for c in conv] == [4764], conv)
+    rc, _, err = run(rp, ["--host", "not-an-address", kb])
+    check("bad host exit 2", rc == 2 and "not-an-address" in err, err)
+
+    # --summary: no frame lines, no pdu records.
+    rc, out, _ = run(rp, ["--summary", kb])
+    check("summary text", rc == 0 and out.startswith("Conversation 1:") and "MSRPC" not in out, out)
+    rc, out, _ = run(rp, ["--summary", "--format", "jsonl", kb])
+    types = [r["type"] for r in jsonl(out)]
+    check("summary jsonl", types == ["conversation", "stats"], types)
+
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
