@@ -60,6 +60,7 @@ std::vector<TestCapture> kb159298_captures();
 std::vector<TestCapture> hostile_captures();
 std::vector<TestCapture> reassembly_captures();
 std::vector<TestCapture> link_type_captures();
+std::vector<TestCapture> pdu_captures();
 // All of the above.
 std::vector<TestCapture> all_test_captures();
 
