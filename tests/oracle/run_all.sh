@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run compare_tshark.py over every capture in the given directories (recursively) and
 # print a summary table. Usage: run_all.sh [-v] [DIR...]
-#   default DIRs: /work/main/testdata /work/shared/captures/public
+#   default DIRs: the repository's testdata/ and ../shared/captures/public beside it
 #   -v            also print each capture's disagreement list (otherwise they go to $LOG_DIR)
 # Environment: RPCTRACE, TSHARK (passed through), LOG_DIR (default /tmp/rpctrace-oracle).
 # A file is a capture when its first four bytes are a pcap, pcapng or NetMon 2.x magic.
@@ -10,7 +10,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 verbose=0
 if [ "${1:-}" = "-v" ]; then verbose=1; shift; fi
-[ $# -eq 0 ] && set -- /work/main/testdata /work/shared/captures/public
+root=$(cd "$here/../.." && pwd)
+[ $# -eq 0 ] && set -- "$root/testdata" "$root/../shared/captures/public"
 log_dir=${LOG_DIR:-/tmp/rpctrace-oracle}
 mkdir -p "$log_dir"
 
