@@ -37,7 +37,7 @@ void Association::append_stub(std::vector<std::byte>& to, std::uint64_t& length,
   to.insert(to.end(), stub.begin(), stub.end());
 }
 
-Association::Call* Association::call_for_request(const PduView& v, const Request& q,
+Association::Call* Association::call_for_request(Direction dir, const PduView& v, const Request& q,
                                                  const FrameRef& at) {
   const std::uint32_t call_id = v.header.call_id;
   const bool first = (v.header.pfc_flags & pfc::first_frag) != 0;
@@ -52,7 +52,7 @@ Association::Call* Association::call_for_request(const PduView& v, const Request
       return a.second.order < b.second.order;
     });
     ++counters_.calls_evicted;
-    note(0, at, NoteKind::limit,
+    note(dir, at, NoteKind::limit,
          fmt::format("{} calls outstanding (max_outstanding_calls): call_id {} forgotten",
                      calls_.size(), oldest->first));
     calls_.erase(oldest);
@@ -165,7 +165,7 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
     case PacketType::request: {
       const Request* q = std::get_if<Request>(&v.body);
       if (q == nullptr) break;  // truncated before opnum
-      Call* c = call_for_request(v, *q, at);
+      Call* c = call_for_request(dir, v, *q, at);
       e.interface = c->interface;
       e.transfer_syntax = c->transfer_syntax;
       if (!e.interface) e.interface = interface_of(q->p_cont_id);

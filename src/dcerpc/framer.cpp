@@ -75,7 +75,9 @@ void Association::on_data(Direction dir, common::Bytes data, const FrameRef& at,
   s.buffer.insert(s.buffer.end(), data.begin(), data.end());
   std::vector<std::byte> input;
   input.swap(s.buffer);
-  std::size_t used = process(dir, input, at, false);
+  // While hunting, bytes are kept only when a segment started with fewer than 16 octets of a
+  // possible header: the joined input still starts a segment.
+  std::size_t used = process(dir, input, at, s.mode == Mode::hunting);
   if (used < input.size()) s.buffer.assign(input.begin() + static_cast<std::ptrdiff_t>(used), input.end());
 }
 
@@ -212,10 +214,12 @@ void Association::on_gap(Direction dir, std::uint64_t size, const FrameRef& at) 
       return;
     case Mode::expect_header:
     case Mode::hunting:
+      counters_.hunting_bytes += s.buffer.size();  // a possible header the gap cut
       s.buffer.clear();
       s.mode = Mode::hunting;
       return;
     case Mode::resync:
+      counters_.resync_bytes += s.buffer.size();  // the unscanned tail
       s.buffer.clear();
       return;
     case Mode::in_sync:
@@ -273,7 +277,25 @@ void Association::on_gap(Direction dir, std::uint64_t size, const FrameRef& at) 
 void Association::finish(const FrameRef& at) {
   for (Direction dir = 0; dir < 2; ++dir) {
     Stream& s = streams_[dir];
-    if (s.mode != Mode::in_sync || s.buffer.empty()) continue;
+    if (s.buffer.empty()) continue;
+    if (s.mode == Mode::resync || s.mode == Mode::hunting) {
+      // A tail not yet scanned, or the first octets of a possible header: skipped bytes.
+      (s.mode == Mode::resync ? counters_.resync_bytes : counters_.hunting_bytes) += s.buffer.size();
+      s.buffer.clear();
+      continue;
+    }
+    if (s.mode == Mode::expect_header) {
+      ++counters_.unterminated_pdus;
+      counters_.unterminated_bytes += s.buffer.size();
+      note(dir, at, NoteKind::partial_pdu_lost,
+           fmt::format("{} bytes at the start of the stream, too few for a PDU header, when the "
+                       "connection ended",
+                       s.buffer.size()),
+           s.buffer.size());
+      s.buffer.clear();
+      continue;
+    }
+    if (s.mode != Mode::in_sync) continue;
     ++counters_.unterminated_pdus;
     counters_.unterminated_bytes += s.buffer.size();
     Note n;

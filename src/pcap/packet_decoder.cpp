@@ -202,7 +202,9 @@ DecodeOutcome decode_ipv6(ByteReader& r) {
   // Payload length 0 means a jumbogram (RFC 2675) or offloaded segment: use what was captured.
   std::size_t remaining_wire = payload_length == 0 ? r.remaining() : payload_length;
   for (std::size_t n = 0;; ++n) {
-    if (n == kMaxIpv6ExtensionHeaders)
+    bool extension = next_header == 0 || next_header == 43 || next_header == 44 || next_header == 51 ||
+                     next_header == 60 || next_header == 135 || next_header == 139 || next_header == 140;
+    if (extension && n == kMaxIpv6ExtensionHeaders)
       return skip(SkipReason::bad_ip_header, "more than 8 IPv6 extension headers");
     std::size_t ext_length = 0;
     switch (next_header) {

@@ -147,6 +147,9 @@ void JsonlWriter::emit(const JsonLine& j) {
 
 void JsonlWriter::frame(const FrameRecord& f) {
   if (summary_) return;
+  // A conversation shown from this frame on: its held SYN/FIN/RST records come first, so the
+  // output stays in capture order.
+  if (f.shown) flush_pending(f.conversation, true);
   JsonLine& j = line_;  // reused: its buffer keeps its capacity
   for (const auto& p : f.pdus) {
     const auto& e = p.event;
@@ -242,40 +245,28 @@ void JsonlWriter::frame(const FrameRecord& f) {
     j.str("flags", flags).num("seq", s.seq).num("ack", s.ack).num("win", s.window).num("len", s.payload_length);
     j.end_object();
     if (f.shown) {
-      auto& pending = pending_[f.conversation];
-      for (const auto& line : pending) {
-        std::fwrite(line.data(), 1, line.size(), out_);
-        std::fputc('\n', out_);
-      }
-      pending_.erase(f.conversation);
       emit(j);
     } else {
       auto& pending = pending_[f.conversation];
-      if (pending.size() < 16) pending.push_back(j.text());
-    }
-  } else if (f.shown) {
-    auto it = pending_.find(f.conversation);
-    if (it != pending_.end()) {
-      // Flushed late: these records come after the PDU records of this frame.
-      for (const auto& line : it->second) {
-        std::fwrite(line.data(), 1, line.size(), out_);
-        std::fputc('\n', out_);
-      }
-      pending_.erase(it);
+      if (pending.size() < kMaxPendingRecords) pending.push_back(j.text());
+      else ++dropped_;
     }
   }
 }
 
+void JsonlWriter::flush_pending(std::uint64_t conversation, bool write) {
+  auto it = pending_.find(conversation);
+  if (it == pending_.end()) return;
+  if (write)
+    for (const auto& line : it->second) {
+      std::fwrite(line.data(), 1, line.size(), out_);
+      std::fputc('\n', out_);
+    }
+  pending_.erase(it);
+}
+
 void JsonlWriter::conversation_end(const Conversation& c) {
-  auto it = pending_.find(c.id);
-  if (it != pending_.end()) {
-    if (c.shown)
-      for (const auto& line : it->second) {
-        std::fwrite(line.data(), 1, line.size(), out_);
-        std::fputc('\n', out_);
-      }
-    pending_.erase(it);
-  }
+  flush_pending(c.id, c.shown);
   if (!c.shown) return;
   JsonLine j;
   j.begin_object().str("type", "conversation").num("conversation", c.id);
@@ -301,7 +292,9 @@ void JsonlWriter::conversation_end(const Conversation& c) {
 
 void JsonlWriter::finish(const Statistics& s) {
   JsonLine j;
-  write_statistics_json(s, j);
+  Statistics with_output = s;
+  with_output.output_records_dropped = dropped_;
+  write_statistics_json(with_output, j);
   emit(j);
   std::fflush(out_);
 }

@@ -116,8 +116,12 @@ void ConnectionTable::add(const pcap::TcpSegmentView& seg, std::uint64_t frame,
       const HalfStream& h = e->conn.half[d];
       // A SYN with a new initial sequence number on a tracked 5-tuple is a new conversation:
       // the old one closed (or we saw only its middle) and the port was reused.
+      const HalfStream& other = e->conn.half[d ^ 1];
+      // The SYN a SYN/ACK already answered (captures do reorder them) belongs to it.
+      bool answered = other.syn_seen && other.syn_ack == seg.seq + 1 && !e->conn.closed;
       bool reused = h.syn_seen ? h.isn != seg.seq
-                               : (e->conn.closed || e->conn.half[0].started || e->conn.half[1].started);
+                               : !answered && (e->conn.closed || e->conn.half[0].started ||
+                                               e->conn.half[1].started);
       if (reused) {
         ++counters_.port_reuses;
         end(e, EndReason::port_reused);

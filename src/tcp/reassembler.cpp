@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace rpctrace::tcp {
 
@@ -63,6 +64,7 @@ void Reassembler::segment(Connection& c, const pcap::TcpSegmentView& seg, Segmen
     if (!h.syn_seen) {
       h.syn_seen = true;
       h.isn = seg.seq;
+      if (seg.flags & pcap::tcp_flag::ack) h.syn_ack = seg.ack;
       if (!h.started) {
         h.started = true;
         h.next_seq = seg.seq + 1;
@@ -158,36 +160,59 @@ void Reassembler::segment(Connection& c, const pcap::TcpSegmentView& seg, Segmen
 void Reassembler::hold(Connection& c, Direction dir, std::uint64_t offset, common::Bytes data,
                        SegmentInfo& info) {
   HalfStream& h = c.half[dir];
-  auto found = h.out_of_order.find(offset);
-  if (found != h.out_of_order.end()) {
-    const auto& held = found->second.data;
-    std::size_t n = std::min(held.size(), data.size());
-    if (n > 0 && std::memcmp(held.data(), data.data(), n) != 0) {
-      info.note = SegmentNote::overlap_conflict;
-      ++counters_.overlap_conflicts;
-    } else {
-      info.note = SegmentNote::retransmission;
-      ++counters_.retransmissions;
-      counters_.retransmitted_bytes += data.size();
-    }
-    return;
-  }
   if (data.size() > limits_.max_out_of_order_bytes) {
     info.note = SegmentNote::buffer_full;
     ++counters_.buffer_limit_drops;
     counters_.buffer_limit_bytes += data.size();
     return;
   }
-  info.note = SegmentNote::out_of_order;
+  // The first copy of a byte wins: keep only the parts of this segment that no held segment
+  // covers, and compare the parts that overlap.
+  const std::uint64_t end = offset + data.size();
+  std::vector<std::pair<std::uint64_t, common::Bytes>> pieces;
+  bool conflict = false;
+  std::uint64_t pos = offset;
+  auto it = h.out_of_order.upper_bound(offset);
+  if (it != h.out_of_order.begin()) --it;
+  for (; it != h.out_of_order.end() && it->first < end && pos < end; ++it) {
+    const std::uint64_t held_start = it->first;
+    const std::uint64_t held_end = held_start + it->second.data.size();
+    if (held_end <= pos) continue;
+    if (held_start > pos) {
+      pieces.emplace_back(pos, data.subspan(static_cast<std::size_t>(pos - offset),
+                                            static_cast<std::size_t>(held_start - pos)));
+      pos = held_start;
+    }
+    const std::uint64_t overlap_end = std::min(held_end, end);
+    if (std::memcmp(data.data() + (pos - offset), it->second.data.data() + (pos - held_start),
+                    static_cast<std::size_t>(overlap_end - pos)) != 0)
+      conflict = true;
+    pos = overlap_end;
+  }
+  if (pos < end) pieces.emplace_back(pos, data.subspan(static_cast<std::size_t>(pos - offset)));
+  if (conflict) ++counters_.overlap_conflicts;
+  if (pieces.empty()) {  // every byte was held already
+    info.note = conflict ? SegmentNote::overlap_conflict : SegmentNote::retransmission;
+    if (!conflict) {
+      ++counters_.retransmissions;
+      counters_.retransmitted_bytes += data.size();
+    }
+    return;
+  }
+  info.note = conflict ? SegmentNote::overlap_conflict : SegmentNote::out_of_order;
   ++counters_.out_of_order_segments;
-  HalfStream::Held held;
-  held.data.assign(data.begin(), data.end());
-  held.wire_length = static_cast<std::uint32_t>(
-      std::max<std::size_t>(data.size(), info.payload_length));
-  held.frame = info.frame;
-  held.ts = info.ts;
-  h.out_of_order_bytes += held.data.size();
-  h.out_of_order.emplace(offset, std::move(held));
+  for (const auto& [start, bytes] : pieces) {
+    HalfStream::Held held;
+    held.data.assign(bytes.begin(), bytes.end());
+    held.wire_length = static_cast<std::uint32_t>(bytes.size());
+    // The snap length cut this segment: its missing tail belongs to the last piece.
+    if (start + bytes.size() == end && info.payload_length > data.size())
+      held.wire_length += static_cast<std::uint32_t>(info.payload_length - data.size());
+    held.frame = info.frame;
+    held.ts = info.ts;
+    h.out_of_order_bytes += held.data.size();
+    h.out_of_order.emplace(start, std::move(held));
+  }
   // Over either limit: give up the oldest hole(s) rather than drop new data.
   while (!h.out_of_order.empty() && (h.out_of_order_bytes > limits_.max_out_of_order_bytes ||
                                      h.out_of_order.size() > limits_.max_out_of_order_segments))

@@ -22,6 +22,10 @@ constexpr SyntaxId kSamr{Uuid::parse("12345778-1234-abcd-ef00-0123456789ac"), 1,
 // DRSUAPI (MS-DRSR 1.9) v4.0, as in the MS-ADOD domain-join capture.
 constexpr SyntaxId kDrsuapi{Uuid::parse("e3514235-4b06-11d1-ab04-00c04fc2dcd2"), 4, 0};
 constexpr std::uint32_t kEptNotRegistered = 0x16c9a0d6;  // C706 appendix O ept_s_not_registered
+// Interfaces of our own for all_ptypes.pcap, so tshark does not try to decode the placeholder
+// stubs as SAMR or DRSUAPI calls.
+constexpr SyntaxId kTestInterfaceA{Uuid::parse("5a7e0001-0000-4000-8000-000000000001"), 1, 0};
+constexpr SyntaxId kTestInterfaceB{Uuid::parse("5a7e0002-0000-4000-8000-000000000002"), 2, 1};
 
 TestCapture not_registered() {
   Capture cap(LinkType::ethernet, Clock{kStart, 1000});
@@ -106,7 +110,7 @@ TestCapture all_ptypes() {
                                                kAuthLevelPktIntegrity);
   tcp.handshake();
   PduBuilder bind(Ptype::bind);
-  bind.call_id(1).context(ContextElement{0, kSamr, {kNdrSyntax}}).auth(ntlm);
+  bind.call_id(1).context(ContextElement{0, kTestInterfaceA, {kNdrSyntax}}).auth(ntlm);
   tcp.send(Direction::to_server, bind.build());
   PduBuilder ack(Ptype::bind_ack);
   ack.call_id(1).assoc_group_id(0x7300).sec_addr("49670").result(ContextResult{}).auth(ntlm);
@@ -115,12 +119,12 @@ TestCapture all_ptypes() {
   auth3.call_id(1).auth(ntlm);
   tcp.send(Direction::to_server, auth3.build());
   PduBuilder alter(Ptype::alter_context);
-  alter.call_id(2).context(ContextElement{1, kDrsuapi, {kNdrSyntax}});
+  alter.call_id(2).context(ContextElement{1, kTestInterfaceB, {kNdrSyntax}});
   tcp.send(Direction::to_server, alter.build());
   PduBuilder alter_resp(Ptype::alter_context_resp);
   alter_resp.call_id(2).assoc_group_id(0x7300).sec_addr("").result(ContextResult{});
   tcp.send(Direction::to_client, alter_resp.build());
-  // SamrConnect5 (opnum 64) answered; an opnum out of range answered by a fault.
+  // A call (opnum 64) answered; an opnum out of range answered by a fault.
   PduBuilder connect(Ptype::request);
   connect.call_id(3).opnum(64).stub(Bytes(40, std::byte{0x11}));
   tcp.send(Direction::to_server, connect.build());
@@ -143,9 +147,12 @@ TestCapture all_ptypes() {
   PduBuilder orphaned(Ptype::orphaned);
   orphaned.call_id(5);
   tcp.send(Direction::to_server, orphaned.build());
-  // An RTS PDU (MS-RPCH 2.2.3.6.1) with no commands, then the server's shutdown.
+  // An RTS PDU (MS-RPCH 2.2.3.6.1) with one command, Version (2.2.3.5.7: CommandType 6, value
+  // 1), then the server's shutdown.
   PduBuilder rts(Ptype::rts);
-  rts.call_id(0).rts_flags(0x0002).number_of_commands(0);
+  ByteWriter commands(Endian::little);
+  commands.u32(6).u32(1);
+  rts.call_id(0).rts_flags(0x0000).number_of_commands(1).rts_commands(commands.view());
   tcp.send(Direction::to_client, rts.build());
   PduBuilder shutdown(Ptype::shutdown);
   shutdown.call_id(0);
@@ -156,7 +163,7 @@ TestCapture all_ptypes() {
   TcpScript refused(cap, tcp_config("10.3.3.12", 49723, 0x37000000, "10.3.3.2", 49670, 0x38000000));
   refused.handshake();
   PduBuilder bind2(Ptype::bind);
-  bind2.call_id(1).context(ContextElement{0, kSamr, {kNdrSyntax}});
+  bind2.call_id(1).context(ContextElement{0, kTestInterfaceA, {kNdrSyntax}});
   refused.send(Direction::to_server, bind2.build());
   PduBuilder nak(Ptype::bind_nak);
   nak.call_id(1).provider_reject_reason(4).protocol_version(5, 0);

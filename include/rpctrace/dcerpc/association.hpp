@@ -156,7 +156,7 @@ class Association {
   void process(Direction dir, PduView& v, const FrameRef& at);
   void note(Direction dir, const FrameRef& at, NoteKind kind, std::string detail,
             std::uint64_t bytes = 0);
-  Call* call_for_request(const PduView& v, const Request& q, const FrameRef& at);
+  Call* call_for_request(Direction dir, const PduView& v, const Request& q, const FrameRef& at);
   void append_stub(std::vector<std::byte>& to, std::uint64_t& length, bool& truncated, bool keep,
                    common::Bytes stub);
   std::optional<SyntaxId> interface_of(std::uint16_t p_cont_id) const;

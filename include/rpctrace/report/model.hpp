@@ -83,6 +83,7 @@ struct Statistics {
   std::uint64_t epm_decoded = 0;
   std::uint64_t epm_errors = 0;
   std::string capture_error;  // set when reading stopped on a damaged file
+  std::uint64_t output_records_dropped = 0;  // JSON Lines: SYN/FIN/RST records over the cap
 };
 
 // Receives the analysis in capture order. Conversations end in order of their end.

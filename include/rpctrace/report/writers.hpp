@@ -78,9 +78,12 @@ class JsonlWriter : public Writer {
   bool summary_ = false;
   common::TimestampFormatter timestamps_;
   JsonLine line_;
-  // "tcp" records of a conversation not yet known to carry DCE/RPC, held until it is shown.
+  void flush_pending(std::uint64_t conversation, bool write);
+  // "tcp" records of a conversation not yet known to be shown, held until it is (at most
+  // kMaxPendingRecords each; more are counted in the stats record's not_decoded).
+  static constexpr std::size_t kMaxPendingRecords = 64;
   std::map<std::uint64_t, std::vector<std::string>> pending_;
-  std::map<std::uint64_t, bool> shown_;
+  std::uint64_t dropped_ = 0;
 };
 
 // Text of the closing statistics block (also used by tests).

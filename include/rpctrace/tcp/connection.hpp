@@ -33,6 +33,7 @@ struct HalfStream {
   bool started = false;     // next_seq is known
   bool mid_stream = false;  // first byte seen was not just after a SYN
   std::uint32_t isn = 0;
+  std::uint32_t syn_ack = 0;        // the ACK number of this direction's SYN/ACK, if it sent one
   std::uint32_t next_seq = 0;       // next byte expected, in sequence space
   std::uint64_t delivered = 0;      // bytes delivered or skipped as gaps (stream offset)
   bool peer_ack_known = false;

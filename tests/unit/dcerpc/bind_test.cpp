@@ -177,6 +177,37 @@ TEST_P(BindOrder, BindNakWithoutVersionsOrWithSignature) {
             (std::vector<std::pair<std::uint8_t, std::uint8_t>>{{5, 0}}));
 }
 
+// MS-RPCE 2.2.2.11: a bind or ack carrying an auth verifier (NTLMSSP NEGOTIATE/CHALLENGE);
+// the body parsers stop at their own end and ignore the auth padding.
+TEST_P(BindOrder, BindAndAckWithSecTrailer) {
+  ts::AuthVerifier av = ts::make_auth_verifier(unittest::pattern(40), 4, ts::kAuthTypeWinnt,
+                                               ts::kAuthLevelPktPrivacy);
+  av.auth_context_id = 79231;
+  const ts::Bytes bind_pdu = in_order(three_context_bind(), GetParam()).auth(av).build();
+  PduResult b = parse_pdu(view(bind_pdu));
+  ASSERT_TRUE(b.is_complete());
+  EXPECT_EQ(std::get<Bind>(b.value().body).contexts.size(), 3u);
+  ASSERT_TRUE(b.value().sec_trailer.has_value());
+  EXPECT_EQ(b.value().sec_trailer->auth_level, ts::kAuthLevelPktPrivacy);
+  EXPECT_EQ(b.value().sec_trailer->auth_context_id, 79231u);
+  EXPECT_EQ(b.value().auth_value.size(), 40u);
+  // "4764\0": the body is 10 + 2 + 5 = 17, padded to 20, + 4 + 24 = 44; the PDU's 60 octets
+  // then take 4 octets of auth padding to a 16-octet boundary.
+  av.alignment = 16;
+  const ts::Bytes ack_pdu = in_order(ts::PduBuilder(ts::Ptype::bind_ack), GetParam())
+                                .sec_addr("4764")
+                                .result(ts::ContextResult{})
+                                .auth(av)
+                                .build();
+  PduResult a = parse_pdu(view(ack_pdu));
+  ASSERT_TRUE(a.is_complete());
+  EXPECT_EQ(std::get<BindAck>(a.value().body).sec_addr, "4764");
+  EXPECT_EQ(std::get<BindAck>(a.value().body).results.size(), 1u);
+  ASSERT_TRUE(a.value().sec_trailer.has_value());
+  EXPECT_EQ(a.value().sec_trailer->auth_pad_length, 4);
+  EXPECT_EQ(a.value().auth_value.size(), 40u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drep, BindOrder, unittest::kBothOrders, unittest::order_name);
 
 // --- n_context_elem (octet 24): 0, maximum, one off either side --------------------------------
@@ -271,6 +302,27 @@ TEST(BindAck, BodyEndingBeforeTheResultList) {
   ts::Bytes pdu = ts::PduBuilder(ts::Ptype::bind_ack).sec_addr("135").frag_length(30).build();
   pdu.resize(30);
   EXPECT_EQ(malformed_reason(pdu), Reason::body_truncated);
+}
+
+// --- bind_nak n_protocols (octet 18): 0, maximum, one off either side --------------------------
+TEST(BindNak, NProtocolsBoundaries) {
+  const ts::Bytes two =
+      ts::PduBuilder(ts::Ptype::bind_nak).provider_reject_reason(4).protocol_version(5, 0).protocol_version(5, 1).build();
+  auto with = [&](std::uint8_t n) {
+    ts::Bytes b = two;
+    b.at(18) = std::byte{n};
+    return b;
+  };
+  auto versions = [](const ts::Bytes& pdu) {
+    PduResult r = parse_pdu(Bytes(pdu.data(), pdu.size()));
+    EXPECT_TRUE(r.is_complete());
+    return r.is_complete() ? std::get<BindNak>(r.value().body).versions.size() : 99u;
+  };
+  EXPECT_EQ(versions(two), 2u);
+  EXPECT_EQ(versions(with(0)), 0u);
+  EXPECT_EQ(versions(with(1)), 1u);
+  EXPECT_EQ(malformed_reason(with(3)), Reason::count_too_large);
+  EXPECT_EQ(malformed_reason(with(255)), Reason::count_too_large);
 }
 
 // --- parse_pdu_prefix on cut binds and acks (STYLE.md §2: truncated is not malformed) ---------

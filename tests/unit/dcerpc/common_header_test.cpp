@@ -134,6 +134,34 @@ TEST(CommonHeader, AuthLengthTooLarge) {
       Reason::auth_length_too_large, 10);
 }
 
+// Every Reason value has a PDU that parse_pdu() rejects with it (a new Reason needs a row).
+TEST(Reasons, EveryReasonHasAPduThatCausesIt) {
+  ts::PduBuilder ack(ts::Ptype::bind_ack);
+  ack.sec_addr("135").result(ts::ContextResult{});
+  ts::Bytes bad_sec_addr = ack.build();
+  patch_u16(bad_sec_addr, 24, 200, ts::Endian::little);
+  ts::Bytes cut_ack = ts::PduBuilder(ack).frag_length(30).build();
+  cut_ack.resize(30);
+  const std::vector<std::pair<Reason, ts::Bytes>> rows = {
+      {Reason::bad_rpc_vers, ts::PduBuilder(ts::Ptype::shutdown).rpc_vers(4).build()},
+      {Reason::bad_rpc_vers_minor, ts::PduBuilder(ts::Ptype::shutdown).rpc_vers_minor(2).build()},
+      {Reason::bad_ptype, ts::PduBuilder(ts::Ptype::ping).build()},
+      {Reason::bad_drep, ts::PduBuilder(ts::Ptype::shutdown).packed_drep({0x20, 0, 0, 0}).build()},
+      {Reason::frag_length_too_small, ts::PduBuilder(ts::Ptype::response).body(pattern(4)).build()},
+      {Reason::auth_length_too_large, ts::PduBuilder(ts::Ptype::auth3).auth_length(1).build()},
+      {Reason::body_truncated, cut_ack},
+      {Reason::count_too_large, ts::PduBuilder(ts::Ptype::bind).n_context_elem(1).build()},
+      {Reason::bad_sec_addr, bad_sec_addr},
+  };
+  ASSERT_EQ(rows.size(), kReasonCount);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(static_cast<std::size_t>(rows[i].first), i);
+    PduResult r = parse_pdu(view(rows[i].second));
+    ASSERT_TRUE(r.is_malformed()) << to_string(rows[i].first);
+    EXPECT_EQ(r.error().reason, rows[i].first) << r.error().detail;
+  }
+}
+
 // --- frag_length: 0, its maximum, one off either side, and each PTYPE's minimum ---------------
 struct Minimum {
   ts::Ptype ptype;

@@ -57,6 +57,31 @@ TEST(Framing, PdusSplitByteByByte) {
   EXPECT_TRUE(h.rec.notes.empty());
 }
 
+// A PDU whose header frames but whose body does not parse is skipped by its frag_length:
+// counted by reason, noted with its header, and the next PDU is decoded (STYLE.md §6).
+TEST(Framing, MalformedBodyIsSkippedByFragLength) {
+  const ts::Bytes bad_bind = ts::PduBuilder(ts::Ptype::bind).call_id(4).n_context_elem(255).build();
+  const ts::Bytes short_request = ts::PduBuilder(ts::Ptype::request).call_id(5).body(pattern(4)).build();
+  const ts::Bytes big_auth = ts::PduBuilder(ts::Ptype::request).call_id(6).stub(pattern(8)).auth_length(900).build();
+  AssociationHarness h;
+  h.feed(0, ts::concat({bad_bind, short_request, big_auth, request(7, 8)}), 1);
+  EXPECT_EQ(call_ids(h.rec), std::vector<std::uint32_t>{7});
+  ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::malformed_pdu, NoteKind::malformed_pdu,
+                                                        NoteKind::malformed_pdu}));
+  const Reason want[] = {Reason::count_too_large, Reason::frag_length_too_small, Reason::auth_length_too_large};
+  const std::uint32_t ids[] = {4, 5, 6};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(h.rec.notes[i].reason, want[i]) << i;
+    ASSERT_TRUE(h.rec.notes[i].header.has_value());
+    EXPECT_EQ(h.rec.notes[i].header->call_id, ids[i]);
+    EXPECT_EQ(h.counters.malformed[static_cast<std::size_t>(want[i])], 1u);
+  }
+  EXPECT_EQ(h.rec.notes[0].bytes, bad_bind.size());
+  EXPECT_EQ(h.rec.notes[1].bytes, 20u);
+  EXPECT_EQ(h.counters.pdus, 1u);
+  EXPECT_EQ(h.counters.lost_sync, 0u);
+}
+
 // --- expect_header: the first octet after the SYN must start a header --------------------------
 TEST(Framing, ExpectHeaderOnANonDcerpcStream) {
   const ts::Bytes http = ts::text_bytes("GET / HTTP/1.1\r\nHost: example\r\n\r\n");
@@ -149,14 +174,15 @@ TEST(Framing, ResyncAcrossChunksWithTheHeaderSplit) {
   const ts::Bytes good = request(2, 8);
   AssociationHarness h;
   h.assoc().set_stream_start(0, true);
-  h.feed(0, ts::concat({bad, pattern(10)}), 1);     // 42 octets not to be framed
+  h.feed(0, request(1, 0), 1);  // in sync (a bad first header would make the stream not_rpc)
+  h.feed(0, ts::concat({bad, pattern(10)}), 1);  // 42 octets not to be framed
   h.feed(0, ts::concat({pattern(30), first(good, 7)}), 2);
   h.feed(0, from(good, 7), 3);
   ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::lost_sync, NoteKind::resynchronised}));
   EXPECT_EQ(h.rec.notes[0].reason, Reason::frag_length_too_small);
   EXPECT_EQ(h.rec.notes[1].bytes, 32u + 10 + 30);
   EXPECT_EQ(h.counters.resync_bytes, 72u);
-  EXPECT_EQ(call_ids(h.rec), std::vector<std::uint32_t>{2});
+  EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2}));
 }
 
 TEST(Framing, MaxResyncScanFallsBackToHunting) {
@@ -165,17 +191,17 @@ TEST(Framing, MaxResyncScanFallsBackToHunting) {
   h.assoc().set_stream_start(0, true);
   ts::Bytes garbage = pattern(40);
   garbage[0] = std::byte{0x04};
-  h.feed(0, garbage, 1);
+  h.feed(0, ts::concat({request(5, 0), garbage}), 1);
   EXPECT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::lost_sync});  // 25 scanned
   h.feed(0, pattern(60), 2);  // 25 + 60 = 85 >= 64
   ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::lost_sync, NoteKind::limit}));
-  EXPECT_GE(h.rec.notes[1].bytes, 64u);
-  EXPECT_EQ(h.counters.resync_bytes, h.rec.notes[1].bytes);
+  EXPECT_EQ(h.rec.notes[1].bytes, 85u);
+  EXPECT_EQ(h.counters.resync_bytes, 85u);
   // Hunting now: a header inside a segment is not taken, one at a segment start is.
   h.feed(0, ts::concat({pattern(2), request(1, 0)}), 3);
   h.feed(0, request(2, 0), 4);
   EXPECT_EQ(h.rec.notes.back().kind, NoteKind::picked_up);
-  EXPECT_EQ(call_ids(h.rec), std::vector<std::uint32_t>{2});
+  EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{5, 2}));
 }
 
 // --- gaps (STYLE.md §6: report the cut PDU, skip exactly to the next one, stay in sync) --------
@@ -234,14 +260,15 @@ TEST(Gap, CuttingAHeaderResynchronises) {
   const ts::Bytes a = request(1, 76);
   AssociationHarness h;
   h.assoc().set_stream_start(0, true);
-  h.feed(0, first(a, 10), 1);
+  h.feed(0, ts::concat({request(9, 0), first(a, 10)}), 1);
   h.assoc().on_gap(0, 5, unittest::frame(2));
   h.feed(0, ts::concat({from(a, 15), request(2, 8)}), 3);
   ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::resynchronised}));
   EXPECT_FALSE(h.rec.notes[0].header.has_value());
   EXPECT_EQ(h.rec.notes[0].bytes, 10u);
   EXPECT_EQ(h.rec.notes[1].bytes, 85u);
-  EXPECT_EQ(call_ids(h.rec), std::vector<std::uint32_t>{2});
+  EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{9, 2}));
+  EXPECT_EQ(h.counters.gap_skipped_bytes, 10u);
   EXPECT_EQ(h.counters.truncated_pdus, 0u);
 }
 
@@ -265,20 +292,56 @@ TEST(Finish, PartialPduIsReportedAndCounted) {
   h.assoc().set_stream_start(0, true);
   h.assoc().set_stream_start(1, true);
   h.feed(0, first(a, 50), 1);
-  h.feed(1, first(request(2, 8), 10), 2);
+  h.feed(1, ts::concat({request(2, 8), first(request(3, 8), 10)}), 2);
   h.assoc().finish(unittest::frame(3));
-  ASSERT_EQ(h.rec.pdus.size(), 1u);
-  EXPECT_TRUE(h.rec.pdus[0].event.truncated);
-  EXPECT_EQ(h.rec.pdus[0].event.captured, 50u);
-  EXPECT_EQ(h.rec.pdus[0].event.at.frame, 1u);
+  ASSERT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{2, 1}));
+  const PduEvent& cut = h.rec.pdus[1].event;
+  EXPECT_TRUE(cut.truncated);
+  EXPECT_EQ(cut.captured, 50u);
+  EXPECT_EQ(cut.at.frame, 1u);
   ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::partial_pdu_lost}));
   EXPECT_TRUE(h.rec.notes[0].header.has_value());
   EXPECT_EQ(h.rec.notes[0].bytes, 50u);
+  EXPECT_EQ(h.rec.notes[0].at.frame, 3u);
   EXPECT_FALSE(h.rec.notes[1].header.has_value());
   EXPECT_EQ(h.rec.notes[1].bytes, 10u);
   EXPECT_EQ(h.counters.unterminated_pdus, 2u);
   EXPECT_EQ(h.counters.unterminated_bytes, 60u);
   EXPECT_EQ(h.counters.truncated_pdus, 1u);
+}
+
+// STYLE.md §7: no octet is dropped without a counter. A direction whose first segment held
+// only part of a header (here 10 octets) ends, or meets a gap, with those octets buffered.
+std::uint64_t bytes_not_decoded(const Counters& c) {
+  return c.resync_bytes + c.hunting_bytes + c.gap_skipped_bytes + c.non_rpc_bytes +
+         c.unterminated_bytes;
+}
+
+TEST(Finish, PartialFirstHeaderIsCounted) {
+  AssociationHarness h;
+  h.assoc().set_stream_start(0, true);
+  h.feed(0, first(request(1, 8), 10), 1);
+  h.assoc().finish(unittest::frame(2));
+  EXPECT_EQ(bytes_not_decoded(h.counters), 10u);
+}
+
+// The same for the last octets (fewer than a header) of a resync scan.
+TEST(Finish, ResyncTailIsCounted) {
+  AssociationHarness h;
+  ts::Bytes garbage = pattern(40);
+  garbage[0] = std::byte{0x04};
+  h.feed(0, ts::concat({request(1, 0), garbage}), 1);
+  ASSERT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::lost_sync});
+  h.assoc().finish(unittest::frame(2));
+  EXPECT_EQ(bytes_not_decoded(h.counters), 40u);
+}
+
+TEST(Gap, PartialFirstHeaderIsCounted) {
+  AssociationHarness h;
+  h.assoc().set_stream_start(0, true);
+  h.feed(0, first(request(1, 8), 10), 1);
+  h.assoc().on_gap(0, 5, unittest::frame(2));
+  EXPECT_EQ(bytes_not_decoded(h.counters), 10u);
 }
 
 TEST(Finish, NothingBufferedNothingReported) {

@@ -21,6 +21,8 @@ namespace ts = testsupport;
 Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
 ts::Bytes copy(Bytes b) { return ts::Bytes(b.begin(), b.end()); }
 
+// The returned view points into `pdu` (STYLE.md §8), so a temporary is refused.
+PduView parse_ok(ts::Bytes&&) = delete;
 PduView parse_ok(const ts::Bytes& pdu) {
   PduResult r = parse_pdu(view(pdu));
   EXPECT_TRUE(r.is_complete()) << (r.is_malformed() ? r.error().detail : "need more");
@@ -95,7 +97,8 @@ TEST_P(RequestResponseOrder, Response) {
 TEST_P(RequestResponseOrder, FaultWithReservedOctetsAndStub) {
   ts::ByteWriter w(GetParam());
   w.u32(8).u16(1).u8(0).u8(0x01).u32(0x000006f7).u32(0).bytes(pattern(8));  // fault_flags 1
-  const PduView v = parse_ok(in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).body(w.view()).build());
+  const ts::Bytes pdu = in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).body(w.view()).build();
+  const PduView v = parse_ok(pdu);
   const Fault& f = std::get<Fault>(v.body);
   EXPECT_EQ(f.alloc_hint, 8u);
   EXPECT_EQ(f.p_cont_id, 1);
@@ -104,7 +107,8 @@ TEST_P(RequestResponseOrder, FaultWithReservedOctetsAndStub) {
   EXPECT_EQ(f.stub_length, 8u);
   EXPECT_EQ(copy(v.stub), pattern(8));
   // The builder's fault (reserved octets, no stub).
-  const PduView b = parse_ok(in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).status(0x1c010003).build());
+  const ts::Bytes plain = in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).status(0x1c010003).build();
+  const PduView b = parse_ok(plain);
   EXPECT_EQ(std::get<Fault>(b.body).status, 0x1c010003u);
   EXPECT_EQ(std::get<Fault>(b.body).stub_length, 0u);
 }
@@ -123,11 +127,12 @@ TEST_P(RequestResponseOrder, FaultWithoutReservedOctets) {
 
 // --- MS-RPCH 2.2.3.6.1 rts; PDUs without a body ------------------------------------------------
 TEST_P(RequestResponseOrder, Rts) {
-  const PduView v = parse_ok(in_order(ts::PduBuilder(ts::Ptype::rts), GetParam())
-                                 .rts_flags(0x0002)
-                                 .number_of_commands(0x0102)
-                                 .rts_commands(pattern(12))
-                                 .build());
+  const ts::Bytes pdu = in_order(ts::PduBuilder(ts::Ptype::rts), GetParam())
+                            .rts_flags(0x0002)
+                            .number_of_commands(0x0102)
+                            .rts_commands(pattern(12))
+                            .build();
+  const PduView v = parse_ok(pdu);
   const Rts& t = std::get<Rts>(v.body);
   EXPECT_EQ(t.flags, 0x0002);
   EXPECT_EQ(t.number_of_commands, 0x0102);
@@ -135,7 +140,8 @@ TEST_P(RequestResponseOrder, Rts) {
 
 TEST_P(RequestResponseOrder, PdusWithoutBody) {
   for (ts::Ptype p : {ts::Ptype::shutdown, ts::Ptype::co_cancel, ts::Ptype::orphaned}) {
-    const PduView v = parse_ok(in_order(ts::PduBuilder(p), GetParam()).call_id(0x0a0b0c0d).build());
+    const ts::Bytes pdu = in_order(ts::PduBuilder(p), GetParam()).call_id(0x0a0b0c0d).build();
+    const PduView v = parse_ok(pdu);
     EXPECT_EQ(v.header.ptype, static_cast<PacketType>(p));
     EXPECT_EQ(v.header.call_id, 0x0a0b0c0du);
     EXPECT_TRUE(std::holds_alternative<NoBody>(v.body));
@@ -147,7 +153,8 @@ TEST_P(RequestResponseOrder, PdusWithoutBody) {
 TEST_P(RequestResponseOrder, Auth3WithSecTrailer) {
   ts::AuthVerifier av = ts::make_auth_verifier(pattern(40), 4, ts::kAuthTypeWinnt, ts::kAuthLevelConnect);
   av.auth_context_id = 0x00a1b2c3;
-  const PduView v = parse_ok(in_order(ts::PduBuilder(ts::Ptype::auth3), GetParam()).auth(av).build());
+  const ts::Bytes pdu = in_order(ts::PduBuilder(ts::Ptype::auth3), GetParam()).auth(av).build();
+  const PduView v = parse_ok(pdu);
   EXPECT_TRUE(std::holds_alternative<NoBody>(v.body));
   ASSERT_TRUE(v.sec_trailer.has_value());
   EXPECT_EQ(v.sec_trailer->auth_type, ts::kAuthTypeWinnt);
@@ -199,7 +206,8 @@ TEST(SecTrailer, AuthLengthOneOffShiftsTheTrailer) {
   ts::PduBuilder b(ts::Ptype::request);
   b.stub(ts::hex_bytes("0102030405060708")).auth(av);
   // One more: the trailer starts one octet early, on the stub's last octet.
-  const PduView plus = parse_ok(ts::PduBuilder(b).auth_length(17).build());
+  const ts::Bytes plus_pdu = ts::PduBuilder(b).auth_length(17).build();
+  const PduView plus = parse_ok(plus_pdu);
   ASSERT_TRUE(plus.sec_trailer.has_value());
   EXPECT_EQ(plus.sec_trailer->auth_type, 0x08);
   EXPECT_EQ(plus.sec_trailer->auth_level, 10);
@@ -207,7 +215,8 @@ TEST(SecTrailer, AuthLengthOneOffShiftsTheTrailer) {
   EXPECT_EQ(plus.auth_value.size(), 17u);
   EXPECT_EQ(plus.stub.size(), 7u - 5);
   // One less: it starts one octet late.
-  const PduView minus = parse_ok(ts::PduBuilder(b).auth_length(15).build());
+  const ts::Bytes minus_pdu = ts::PduBuilder(b).auth_length(15).build();
+  const PduView minus = parse_ok(minus_pdu);
   ASSERT_TRUE(minus.sec_trailer.has_value());
   EXPECT_EQ(minus.sec_trailer->auth_type, 5);
   EXPECT_EQ(minus.sec_trailer->auth_context_id, 0x40112233u);  // 33 22 11 then auth_value[0] 0x40
@@ -218,7 +227,8 @@ TEST(SecTrailer, AuthLengthOneOffShiftsTheTrailer) {
 TEST(SecTrailer, AuthPadLengthLargerThanTheStubLeavesNoStub) {
   ts::AuthVerifier av = ts::make_auth_verifier(pattern(16), 4);
   av.auth_pad_length = 200;
-  const PduView v = parse_ok(ts::PduBuilder(ts::Ptype::request).stub(pattern(8)).auth(av).build());
+  const ts::Bytes pdu = ts::PduBuilder(ts::Ptype::request).stub(pattern(8)).auth(av).build();
+  const PduView v = parse_ok(pdu);
   ASSERT_TRUE(v.sec_trailer.has_value());
   EXPECT_EQ(v.sec_trailer->auth_pad_length, 200);
   EXPECT_TRUE(v.stub.empty());

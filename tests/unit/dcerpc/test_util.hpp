@@ -1,15 +1,16 @@
 // Helpers shared by the dcerpc and epm unit tests: conversions from the builders' value types
-// (namespace testsupport) to rpctrace's, the byte-order parameter, and a recording Observer
-// for driving an Association.
+// (namespace testsupport) to rpctrace's, the byte-order parameter, one sample PDU of every
+// type, and a recording Observer with an AssociationHarness for driving an Association.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <map>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
-#include <span>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -168,11 +169,16 @@ inline dcerpc::FrameRef frame(std::uint64_t number, std::int64_t usec = 0) {
 
 
 // An Association with its Recorder, Counters and (lowerable) limits. The Association is made
-// on first use, so a test may lower `limits` first.
+// on first use, so a test may lower `limits` first. Both directions start as if after the SYN
+// (expect_header); a test of mid-stream capture calls set_stream_start(dir, false).
 class AssociationHarness {
  public:
   dcerpc::Association& assoc() {
-    if (!assoc_) assoc_ = std::make_unique<dcerpc::Association>(rec, counters, limits);
+    if (!assoc_) {
+      assoc_ = std::make_unique<dcerpc::Association>(rec, counters, limits);
+      assoc_->set_stream_start(0, true);
+      assoc_->set_stream_start(1, true);
+    }
     return *assoc_;
   }
   // `b` as one chunk of direction `dir`, starting a TCP segment unless told otherwise.

@@ -67,8 +67,9 @@ inline Buffer ipv6_packet(std::uint8_t first_next_header, const Buffer& rest,
   ts::ByteWriter w(ts::Endian::big);
   w.u32(6u << 28).u16(payload_length.value_or(static_cast<std::uint16_t>(rest.size())));
   w.u8(first_next_header).u8(64);
-  for (std::uint8_t b : client6().octets()) w.u8(b);
-  for (std::uint8_t b : server6().octets()) w.u8(b);
+  const ts::IpAddress src = client6(), dst = server6();  // octets() views into them
+  for (std::uint8_t b : src.octets()) w.u8(b);
+  for (std::uint8_t b : dst.octets()) w.u8(b);
   w.bytes(rest);
   return w.take();
 }

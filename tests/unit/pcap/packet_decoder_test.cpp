@@ -249,7 +249,8 @@ TEST(DecodeFrame, TcpOptionsAndFlags) {
   s.window = 65535;
   s.seq = 0xffffffff;
   s.ack = 0x80000000;
-  auto o = decode(kRaw, ts::build_ip(client4(), server4(), ts::kIpProtoTcp, tcp4(s)));
+  const Buffer frame = ts::build_ip(client4(), server4(), ts::kIpProtoTcp, tcp4(s));
+  auto o = decode(kRaw, frame);  // o.segment.payload views into `frame`
   ASSERT_TRUE(o.is_tcp);
   EXPECT_EQ(o.segment.header_length, 36);
   EXPECT_EQ(o.segment.flags, 0xff);

@@ -1,0 +1,296 @@
+// analyze() end to end on builder-made captures: which conversations are shown (DCE/RPC, the
+// endpoint mapper's ports 135/593, or an address:port an ept_map answer handed out, C706
+// appendix O; docs/design.md "report"), statistics that add up (frames_read == tcp_segments +
+// Σ skipped, docs/jsonl.md), client/server roles without a SYN, filters, damaged files.
+#include "rpctrace/report/analyzer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "report_harness.hpp"
+#include "rpctrace/pcap/capture_reader.hpp"
+#include "support/packet_builder.hpp"
+
+namespace rpctrace::report {
+namespace {
+
+using namespace harness;
+
+std::string endpoint(const common::Endpoint& e) { return e.to_string(); }
+
+// --- A whole EPM exchange on port 135. ---
+TEST(Analyze, EpmLookupIsOneShownDceRpcConversation) {
+  ts::Capture cap;
+  epm_lookup(cap);
+  Analysis r = analyze_capture(cap);
+  EXPECT_FALSE(r.result.read_error);
+  ASSERT_EQ(r.writer.conversations.size(), 1u);
+  const Conversation& c = r.writer.conversations[0];
+  EXPECT_EQ(c.id, 1u);
+  EXPECT_EQ(endpoint(c.client), "10.1.1.1:3464");
+  EXPECT_EQ(endpoint(c.server), "10.1.1.2:135");
+  EXPECT_TRUE(c.roles_from_syn);
+  EXPECT_TRUE(c.syn_seen);
+  EXPECT_TRUE(c.dcerpc);
+  EXPECT_TRUE(c.shown);
+  EXPECT_EQ(c.pdus, 4u);
+  EXPECT_EQ(c.calls, 1u);
+  EXPECT_EQ(c.faults, 0u);
+  EXPECT_EQ(c.first_frame, 1u);
+  EXPECT_EQ(c.last_frame, 11u);
+  EXPECT_EQ(c.frames, 11u);
+  EXPECT_EQ(c.end_reason, "closed");
+  EXPECT_EQ(c.start.sec, 852076800);
+  EXPECT_EQ(c.end.micros() - c.start.micros(), 10 * 1000);  // 1 ms per frame
+  EXPECT_GT(c.bytes_to_server, 0u);
+  EXPECT_GT(c.bytes_to_client, 0u);
+  // Every frame is handed over once, in capture order, with its conversation.
+  std::vector<std::uint64_t> numbers;
+  for (const auto& f : r.writer.frames)
+    if (f.delta_us >= 0) numbers.push_back(f.segment.frame);
+  std::vector<std::uint64_t> expected(11);
+  std::iota(expected.begin(), expected.end(), 1u);
+  EXPECT_EQ(numbers, expected);
+  // The ept_map answer is decoded at the frame that completed it.
+  std::size_t pdus = 0, epm = 0;
+  for (const auto& f : r.writer.frames)
+    for (const auto& p : f.pdus) {
+      ++pdus;
+      if (p.epm && p.epm->error.empty()) ++epm;
+    }
+  EXPECT_EQ(pdus, 4u);
+  EXPECT_EQ(epm, 2u);
+  EXPECT_EQ(r.writer.stats.epm_decoded, 2u);
+  EXPECT_EQ(r.writer.finished, 1);
+}
+
+// --- Shown: DCE/RPC on any port, 135/593, or an endpoint an ept_map answer gave; else not
+// (unless show_all_tcp). ---
+struct Expect {
+  std::uint64_t id;
+  const char* server;
+  bool dcerpc;
+  bool shown;
+};
+
+void build_mixed(ts::Capture& cap) {
+  epm_lookup(cap);                                     // 1: answers 10.1.1.2:4764
+  http(cap, 3000);                                     // 2: not DCE/RPC, port 80
+  syn_only(cap, "10.1.1.1", 3001, "10.1.1.2", 4764);   // 3: the announced endpoint
+  syn_only(cap, "10.1.1.1", 3002, "10.1.1.2", 4765);   // 4: another port
+  syn_only(cap, "10.1.1.1", 3003, "10.1.1.3", 4764);   // 5: another host
+  syn_only(cap, "10.1.1.1", 3004, "10.1.1.2", 593);    // 6: ncacn_http's mapper port
+  syn_only(cap, "10.1.1.1", 3005, "10.1.1.2", 135);    // 7: the mapper
+  ts::TcpScript rpc(cap, config("10.1.1.1", 3006, "10.1.1.2", 6001));  // 8: DCE/RPC on 6001
+  rpc.handshake();
+  rpc.send(ts::Direction::to_server, ts::epm_bind(7).build());
+  rpc.send(ts::Direction::to_client, ts::epm_bind_ack(7, 0x10, "6001").build());
+}
+
+void check_shown(const Analysis& r, const std::vector<Expect>& expected) {
+  ASSERT_EQ(r.writer.conversations.size(), expected.size());
+  std::uint64_t shown = 0;
+  for (const auto& e : expected) {
+    SCOPED_TRACE(e.id);
+    const Conversation& c = r.writer.conversation(e.id);
+    EXPECT_EQ(endpoint(c.server), e.server);
+    EXPECT_EQ(c.dcerpc, e.dcerpc);
+    EXPECT_EQ(c.shown, e.shown);
+    shown += e.shown ? 1 : 0;
+    for (const auto& f : r.writer.frames) {
+      if (f.conversation == e.id && !e.shown) {
+        EXPECT_FALSE(f.shown) << "frame " << f.segment.frame;
+      }
+    }
+  }
+  EXPECT_EQ(r.writer.stats.conversations_shown, shown);
+  EXPECT_EQ(r.writer.stats.conversations_tcp, expected.size());
+  EXPECT_EQ(r.writer.stats.conversations_dcerpc, 2u);
+}
+
+TEST(Analyze, ShownWhenDceRpcOrMapperPortOrAnnouncedEndpoint) {
+  ts::Capture cap;
+  build_mixed(cap);
+  check_shown(analyze_capture(cap), {{1, "10.1.1.2:135", true, true},
+                                     {2, "10.1.1.2:80", false, false},
+                                     {3, "10.1.1.2:4764", false, true},
+                                     {4, "10.1.1.2:4765", false, false},
+                                     {5, "10.1.1.3:4764", false, false},
+                                     {6, "10.1.1.2:593", false, true},
+                                     {7, "10.1.1.2:135", false, true},
+                                     {8, "10.1.1.2:6001", true, true}});
+}
+
+TEST(Analyze, ShowAllTcpShowsEveryConversation) {
+  ts::Capture cap;
+  build_mixed(cap);
+  Options o;
+  o.show_all_tcp = true;
+  check_shown(analyze_capture(cap, o), {{1, "10.1.1.2:135", true, true},
+                                        {2, "10.1.1.2:80", false, true},
+                                        {3, "10.1.1.2:4764", false, true},
+                                        {4, "10.1.1.2:4765", false, true},
+                                        {5, "10.1.1.3:4764", false, true},
+                                        {6, "10.1.1.2:593", false, true},
+                                        {7, "10.1.1.2:135", false, true},
+                                        {8, "10.1.1.2:6001", true, true}});
+}
+
+// "An address and port an EPM answer handed out earlier in the capture": a refused attempt on
+// that port that ended before the answer is not shown; the same attempt after it is.
+TEST(Analyze, OnlyAnEarlierAnswerMakesAnEndpointShown) {
+  ts::Capture cap;
+  {
+    ts::TcpScript refused(cap, config("10.1.1.1", 3001, "10.1.1.2", 4764));
+    ts::TcpSegment s;
+    s.seq = refused.config().client.isn;
+    s.flags = ts::kTcpSyn;
+    refused.raw(ts::Direction::to_server, s);
+    refused.rst(ts::Direction::to_client);
+  }
+  cap.clock().advance(3'000'000);  // past the 2 s closed grace: conversation 1 ends
+  epm_lookup(cap);                 // 2
+  syn_only(cap, "10.1.1.1", 3002, "10.1.1.2", 4764);  // 3
+  Analysis r = analyze_capture(cap);
+  ASSERT_EQ(r.writer.conversations.size(), 3u);
+  EXPECT_EQ(r.writer.conversations[0].id, 1u);
+  EXPECT_EQ(r.writer.conversations[0].end_reason, "closed");
+  EXPECT_FALSE(r.writer.conversation(1).shown);
+  EXPECT_TRUE(r.writer.conversation(3).shown);
+}
+
+// --- Statistics add up: every frame read is a TCP segment or counted under one reason. ---
+TEST(Analyze, StatisticsAddUp) {
+  ts::Capture cap;
+  epm_lookup(cap);  // 11 TCP frames on port 135
+  http(cap, 3000);  // TCP frames on port 80: filtered out below
+  const std::size_t http_frames = cap.frames().size() - 11;
+  const auto c4 = ts::IpAddress::parse("10.1.1.1"), s4 = ts::IpAddress::parse("10.1.1.2");
+  ts::UdpDatagram udp;
+  udp.src_port = 1025;
+  udp.dst_port = 135;
+  udp.payload = ts::text_bytes("cl");
+  cap.add(ts::build_udp_frame(ts::LinkType::ethernet, {}, c4, s4, udp));
+  cap.add(ts::concat({ts::Bytes(12), ts::hex_bytes("0806"), ts::Bytes(46)}));  // ARP
+  ts::IpOptions mf;
+  mf.more_fragments = true;
+  mf.dont_fragment = false;
+  ts::TcpSegment seg;
+  seg.src_port = 3100;
+  seg.dst_port = 135;
+  seg.payload = ts::text_bytes("fragment");
+  cap.add(ts::build_tcp_frame(ts::LinkType::ethernet, {}, c4, s4, seg, mf));
+  cap.add(ts::build_tcp_frame(ts::LinkType::ethernet, {}, c4, s4, seg), 40);  // cut in TCP
+  cap.add(ts::build_tcp_frame(ts::LinkType::ethernet, {}, c4, s4, seg), 58);  // payload cut
+  Options o;
+  o.filter.ports = {135};
+  Analysis r = analyze_capture(cap, o);
+  const Statistics& s = r.writer.stats;
+  const auto& k = s.capture;
+  EXPECT_EQ(s.file, r.path);
+  EXPECT_EQ(s.link_type, "EN10MB");
+  EXPECT_EQ(k.frames_read, cap.frames().size());
+  EXPECT_EQ(k.frames_read, k.tcp_segments + k.skipped_total());
+  EXPECT_EQ(k.tcp_segments, 12u);
+  auto skipped = [&](pcap::SkipReason why) { return k.skipped[static_cast<std::size_t>(why)]; };
+  EXPECT_EQ(skipped(pcap::SkipReason::filtered), http_frames);
+  EXPECT_EQ(skipped(pcap::SkipReason::udp), 1u);
+  EXPECT_EQ(skipped(pcap::SkipReason::non_ip), 1u);
+  EXPECT_EQ(skipped(pcap::SkipReason::ip_fragment), 1u);
+  EXPECT_EQ(skipped(pcap::SkipReason::truncated_tcp), 1u);
+  EXPECT_EQ(k.skipped_total(), http_frames + 4);
+  EXPECT_EQ(k.payload_truncated, 1u);
+  std::uint64_t captured = 0;
+  for (const auto& f : cap.frames()) captured += std::min<std::size_t>(f.data.size(), f.snap_length.value_or(1u << 30));
+  EXPECT_EQ(k.bytes_read, captured);
+  EXPECT_EQ(s.tcp.segments, k.tcp_segments);
+  EXPECT_EQ(s.conversations_tcp, 2u);  // the EPM lookup, and port 3100 -> 135
+  EXPECT_EQ(s.conversations_tcp, r.writer.conversations.size());
+  EXPECT_EQ(s.capture_error, "");
+}
+
+// --- Filter: only matching frames reach the TCP layer (filter_test.cpp has the rule). ---
+TEST(Analyze, HostFilterKeepsOnlyThatHostsConversations) {
+  ts::Capture cap;
+  epm_lookup(cap);                                    // 10.1.1.1 <-> 10.1.1.2
+  syn_only(cap, "10.1.1.5", 3001, "10.1.1.3", 135);   // 10.1.1.5 <-> 10.1.1.3
+  Options o;
+  o.filter.hosts = {*common::IpAddress::parse("10.1.1.3")};
+  Analysis r = analyze_capture(cap, o);
+  ASSERT_EQ(r.writer.conversations.size(), 1u);
+  EXPECT_EQ(endpoint(r.writer.conversations[0].server), "10.1.1.3:135");
+  EXPECT_EQ(r.writer.stats.capture.skipped[static_cast<std::size_t>(pcap::SkipReason::filtered)], 11u);
+}
+
+// --- Roles without a SYN (docs/design.md "tcp"): bind/request sender is the client, even
+// when the server's frame comes first and neither port says which side serves. ---
+TEST(Analyze, RolesWithoutSynComeFromThePdus) {
+  ts::Capture cap;
+  ts::TcpScript t(cap, config("10.1.1.1", 50000, "10.1.1.2", 49800));
+  t.send(ts::Direction::to_client, ts::epm_bind_ack(7, 0x10, "49800").build());
+  t.send(ts::Direction::to_server, ts::ept_map_request(8, ts::kExchangeMtaInterface).build());
+  t.send(ts::Direction::to_client,
+         ts::ept_map_response(8, ts::kExchangeMtaInterface, 4764, {10, 1, 1, 2}).build());
+  Analysis r = analyze_capture(cap);
+  ASSERT_EQ(r.writer.conversations.size(), 1u);
+  const Conversation& c = r.writer.conversations[0];
+  EXPECT_FALSE(c.roles_from_syn);
+  EXPECT_FALSE(c.syn_seen);
+  EXPECT_TRUE(c.dcerpc);
+  EXPECT_EQ(endpoint(c.client), "10.1.1.1:50000");
+  EXPECT_EQ(endpoint(c.server), "10.1.1.2:49800");
+  EXPECT_EQ(c.end_reason, "capture_end");
+}
+
+TEST(Analyze, RolesWithoutSynOrPdusComeFromTheMapperPort) {
+  ts::Capture cap;
+  ts::TcpScript t(cap, config("10.1.1.1", 50000, "10.1.1.2", 135));
+  t.send(ts::Direction::to_client, ts::text_bytes("not a PDU"));
+  Analysis r = analyze_capture(cap);
+  ASSERT_EQ(r.writer.conversations.size(), 1u);
+  EXPECT_EQ(endpoint(r.writer.conversations[0].client), "10.1.1.1:50000");
+  EXPECT_EQ(endpoint(r.writer.conversations[0].server), "10.1.1.2:135");
+}
+
+// --- Eviction: an evicted conversation is still reported, with why (STYLE §6). ---
+TEST(Analyze, EvictedConversationIsReportedWithItsReason) {
+  ts::Capture cap;
+  syn_only(cap, "10.1.1.1", 3001, "10.1.1.2", 135);
+  syn_only(cap, "10.1.1.1", 3002, "10.1.1.2", 135);
+  Options o;
+  o.tcp_limits.max_connections = 1;
+  Analysis r = analyze_capture(cap, o);
+  ASSERT_EQ(r.writer.conversations.size(), 2u);
+  EXPECT_EQ(r.writer.conversations[0].id, 1u);
+  EXPECT_EQ(r.writer.conversations[0].end_reason, "evicted_limit");
+  EXPECT_EQ(r.writer.conversations[1].end_reason, "capture_end");
+  EXPECT_EQ(r.writer.stats.tcp.evicted_limit, 1u);
+}
+
+// --- The environment: damage ends reading after the good frames; no file is an error. ---
+TEST(Analyze, DamagedFileReportsEverythingBeforeTheDamage) {
+  ts::Capture cap;
+  epm_lookup(cap);
+  ts::Bytes file = cap.to_pcap();
+  file.resize(file.size() - 20);  // the last record cut short
+  ts::TempFile damaged("report_damaged", file);
+  RecordingWriter w;
+  RunResult result = analyze(damaged.path().string(), Options{}, w);
+  EXPECT_TRUE(result.read_error);
+  EXPECT_FALSE(result.message.empty());
+  EXPECT_EQ(w.stats.capture_error, result.message);
+  EXPECT_EQ(w.stats.capture.frames_read, 10u);
+  ASSERT_EQ(w.conversations.size(), 1u);
+  EXPECT_EQ(w.conversations[0].pdus, 4u);
+  EXPECT_EQ(w.finished, 1);
+}
+
+TEST(Analyze, MissingFileThrowsCaptureError) {
+  RecordingWriter w;
+  EXPECT_THROW(analyze("/nonexistent/rpctrace/capture.pcap", Options{}, w), pcap::CaptureError);
+  EXPECT_EQ(w.finished, 0);
+}
+
+}  // namespace
+}  // namespace rpctrace::report
