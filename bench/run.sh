@@ -5,6 +5,7 @@
 # and repeated (the order rotates each round):
 #   loop           pcap_loop FILE                        (bench/pcap_loop.cpp)
 #   rpctrace-jsonl rpctrace FILE --format jsonl > /dev/null
+#   rpctrace-summary rpctrace FILE --summary --format jsonl > /dev/null (decoding, no per-PDU output)
 #   rpctrace-text  rpctrace FILE > /dev/null
 #   tshark         tshark -r FILE -Y dcerpc -T fields -e frame.number > /dev/null
 # The rpctrace runs are repeated on the first quarter of the file (rows NAME@NMB, --memory-mb)
@@ -145,6 +146,9 @@ add_rpctrace() {  # name-suffix input rounds
       add_tool "rpctrace-jsonl$1" "$3" "$2" "$rpctrace" "$2" --format jsonl
     fi
     add_tool "rpctrace-text$1" "$3" "$2" "$rpctrace" "$2"
+    if [[ $help == *--summary* ]]; then
+      add_tool "rpctrace-summary$1" "$3" "$2" "$rpctrace" "$2" --summary --format jsonl
+    fi
   fi
 }
 
@@ -290,17 +294,17 @@ done < <(awk 'NF >= 8 && $2 ~ /^[0-9.]+$/ && $7 ~ /^[0-9.]+$/ { print $1, $7, $8
         'BEGIN { printf "%-52s %8.2f   (%s)\n", label, a / b, remark }'
     fi
   }
-  for format in jsonl text; do
+  for format in jsonl text summary; do
     name=rpctrace-$format
     ratio "speed-up $name$tshark_suffix / tshark (MB/s)" "${mbps[$name$tshark_suffix]:-}" \
       "${mbps[tshark]:-}" "goal >= 20"
   done
-  for format in jsonl text; do
+  for format in jsonl text summary; do
     name=rpctrace-$format
     ratio "slowdown loop / $name (MB/s)" "${mbps[loop]:-}" "${mbps[$name]:-}" "goal <= 3"
   done
   if [[ -n $memory_suffix ]]; then
-    for format in jsonl text; do
+    for format in jsonl text summary; do
       name=rpctrace-$format
       ratio "peak RSS $name / $name$memory_suffix" "${rss_mb[$name]:-}" \
         "${rss_mb[$name$memory_suffix]:-}" "goal: about 1, whatever the capture size"
