@@ -51,6 +51,15 @@ void Association::note(Direction dir, const FrameRef& at, NoteKind kind, std::st
   observer_.on_note(n);
 }
 
+void Association::picked_up(Direction dir, const FrameRef& at) {
+  Stream& s = streams_[dir];
+  note(dir, at, NoteKind::picked_up,
+       fmt::format("capture began mid-connection: first PDU header found after {} bytes", s.skipped),
+       s.skipped);
+  s.skipped = 0;
+  s.mode = Mode::in_sync;
+}
+
 void Association::on_data(Direction dir, common::Bytes data, const FrameRef& at, bool chunk_start) {
   Stream& s = streams_[dir];
   s.last_data = at;
@@ -114,24 +123,38 @@ std::size_t Association::process(Direction dir, common::Bytes input, const Frame
         continue;
       }
       case Mode::hunting: {
-        if (!chunk_start) {
-          counters_.hunting_bytes += rest.size();
-          s.skipped += rest.size();
-          return input.size();
+        // A header at the start of a segment is taken as it is (PDUs usually start segments).
+        if (chunk_start) {
+          HeaderResult h = parse_common_header(rest);
+          if (h.is_need_more()) return used;  // fewer than 16 octets: decide with the next bytes
+          if (h.is_complete()) {
+            picked_up(dir, at);
+            continue;
+          }
         }
-        HeaderResult h = parse_common_header(rest);
-        if (h.is_need_more()) return used;  // fewer than 16 octets: decide with the next bytes
-        if (h.is_malformed()) {
-          counters_.hunting_bytes += rest.size();
-          s.skipped += rest.size();
-          return input.size();
+        // Elsewhere in the first max_resync_scan octets, a candidate header counts only when the
+        // PDU it frames is followed by another valid header: DCE/RPC carried inside another
+        // protocol (SMB writes and reads) is followed by that protocol's bytes, not by a PDU.
+        std::size_t i = chunk_start ? 1 : 0;
+        std::size_t found = rest.size();
+        if (s.skipped < limits_.max_resync_scan) {
+          for (; i + 16 <= rest.size(); ++i) {
+            if (!plausible(rest, i)) continue;
+            HeaderResult h = parse_common_header(rest.subspan(i));
+            if (!h.is_complete()) continue;
+            std::size_t next = i + h.value().frag_length;
+            if (next + 16 <= rest.size() && parse_common_header(rest.subspan(next)).is_complete()) {
+              found = i;
+              break;
+            }
+          }
         }
-        note(dir, at, NoteKind::picked_up,
-             fmt::format("capture began mid-connection: first PDU header found after {} bytes",
-                         s.skipped),
-             s.skipped);
-        s.skipped = 0;
-        s.mode = Mode::in_sync;
+        std::size_t skip = std::min(found, rest.size());
+        counters_.hunting_bytes += skip;
+        s.skipped += skip;
+        used += skip;
+        if (found == rest.size()) return input.size();
+        picked_up(dir, at);
         continue;
       }
       case Mode::resync: {

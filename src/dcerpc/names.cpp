@@ -18,7 +18,7 @@ struct StatusEntry {
   std::string_view name;
 };
 
-// Sorted by code for binary search.
+// Sorted by code for binary search (names_test looks up every entry through it).
 constexpr StatusEntry kStatus[] = {
     {0x00000005, "ERROR_ACCESS_DENIED"},
     {0x00000006, "ERROR_INVALID_HANDLE"},
@@ -42,6 +42,7 @@ constexpr StatusEntry kStatus[] = {
     {0x000006d3, "RPC_S_UNKNOWN_AUTHN_SERVICE"},
     {0x000006d8, "EPT_S_CANT_PERFORM_OP"},
     {0x000006d9, "EPT_S_NOT_REGISTERED"},
+    {0x000006e5, "RPC_S_NO_CONTEXT_AVAILABLE"},
     {0x000006ef, "RPC_X_SS_IN_NULL_CONTEXT"},
     {0x000006f1, "RPC_X_SS_CONTEXT_DAMAGED"},
     {0x000006f4, "RPC_X_NULL_REF_POINTER"},
@@ -49,8 +50,8 @@ constexpr StatusEntry kStatus[] = {
     {0x0000071a, "RPC_S_CALL_CANCELLED"},
     {0x0000071d, "RPC_S_UNSUPPORTED_AUTHN_LEVEL"},
     {0x00000721, "RPC_S_SEC_PKG_ERROR"},
-    {0x00000723, "RPC_S_INVALID_ASYNC_CALL"},
-    {0x0000076d, "RPC_S_NO_CONTEXT_AVAILABLE"},
+    {0x00000723, "RPC_X_INVALID_ES_ACTION"},
+    {0x0000077b, "RPC_S_INVALID_ASYNC_CALL"},
     {0x16c9a0d6, "ept_s_not_registered"},
     {0x1c000001, "nca_s_fault_int_div_by_zero"},
     {0x1c000002, "nca_s_fault_addr_error"},
@@ -87,6 +88,7 @@ constexpr StatusEntry kStatus[] = {
     {0x1c000023, "nca_s_fault_codeset_conv_error"},
     {0x1c000024, "nca_s_fault_object_not_found"},
     {0x1c000025, "nca_s_fault_no_client_stub"},
+    {0x1c010001, "nca_s_comm_failure"},
     {0x1c010002, "nca_s_op_rng_error"},
     {0x1c010003, "nca_s_unk_if"},
     {0x1c010006, "nca_s_wrong_boot_time"},
@@ -202,8 +204,11 @@ std::string_view auth_type_name(std::uint8_t auth_type) {
     case 16: return "kerberos";
     case 17: return "dpa";
     case 18: return "msn";
-    case 21: return "kernel";
-    case 30: return "mq";
+    case 20: return "kernel";
+    case 21: return "digest";
+    case 30: return "nego_extender";
+    case 31: return "pku2u";
+    case 100: return "mq";
     case 68: return "netlogon";
     case 255: return "default";
     default: return {};

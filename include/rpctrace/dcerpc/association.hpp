@@ -150,6 +150,7 @@ class Association {
 
   std::size_t process(Direction dir, common::Bytes input, const FrameRef& at, bool chunk_start);
   std::size_t frame_loop(Direction dir, common::Bytes input, const FrameRef& at);
+  void picked_up(Direction dir, const FrameRef& at);  // hunting found the first header
   void handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& at);
   // A PDU cut short by a gap or the end of the connection: report what its octets hold.
   void handle_partial(Direction dir, common::Bytes partial, const FrameRef& at);

@@ -140,6 +140,29 @@ TEST(Framing, HuntingSkipsToASegmentThatStartsWithAHeader) {
   EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2}));
 }
 
+TEST(Framing, HuntingPicksUpAHeaderInsideASegmentWhenAnotherPduFollowsIt) {
+  // The capture starts inside a PDU; the same segment holds the start of the next two PDUs.
+  // The first header is taken because a second valid header follows it at frag_length.
+  AssociationHarness h;
+  h.assoc().set_stream_start(0, false);
+  h.feed(0, ts::concat({pattern(37), request(1, 20), request(2, 4)}), 1);
+  ASSERT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::picked_up});
+  EXPECT_EQ(h.rec.notes[0].bytes, 37u);
+  EXPECT_EQ(h.counters.hunting_bytes, 37u);
+  EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2}));
+}
+
+TEST(Framing, HuntingPastMaxResyncScanTakesOnlySegmentStarts) {
+  AssociationHarness h;
+  h.limits.max_resync_scan = 64;
+  h.assoc().set_stream_start(0, false);
+  h.feed(0, pattern(100), 1);  // the scan budget is spent
+  h.feed(0, ts::concat({pattern(5), request(1, 20), request(2, 4)}), 2);
+  EXPECT_TRUE(call_ids(h.rec).empty());
+  h.feed(0, request(3, 4), 3);
+  EXPECT_EQ(call_ids(h.rec), std::vector<std::uint32_t>{3});
+}
+
 TEST(Framing, HuntingPicksUpAHeaderSplitOverTwoSegments) {
   // The segment starts with a header but carries only its first 10 octets: framer.cpp says
   // "fewer than 16 octets: decide with the next bytes".
