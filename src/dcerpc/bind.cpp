@@ -18,6 +18,25 @@ SyntaxId read_syntax_id(common::ByteReader& r) {
   return s;
 }
 
+// The fixed part of a bind body; returns n_context_elem.
+std::uint8_t read_bind_fixed(common::ByteReader& r, Bind& b) {
+  b.max_xmit_frag = r.u16();
+  b.max_recv_frag = r.u16();
+  b.assoc_group_id = r.u32();
+  std::uint8_t n_context_elem = r.u8();
+  r.skip(3);  // reserved, reserved2
+  return n_context_elem;
+}
+
+// A p_cont_elem_t up to its transfer syntaxes; returns n_transfer_syn.
+std::uint8_t read_context_head(common::ByteReader& r, ContextElement& e) {
+  e.p_cont_id = r.u16();
+  std::uint8_t n_transfer_syn = r.u8();
+  r.skip(1);  // reserved
+  e.abstract_syntax = read_syntax_id(r);
+  return n_transfer_syn;
+}
+
 template <typename T>
 common::ParseResult<T, Reason> truncated(const common::ByteReader& r, std::string_view what) {
   return common::ParseResult<T, Reason>::malformed(
@@ -30,11 +49,7 @@ common::ParseResult<T, Reason> truncated(const common::ByteReader& r, std::strin
 common::ParseResult<Bind, Reason> parse_bind(common::ByteReader r) {
   using Result = common::ParseResult<Bind, Reason>;
   Bind b;
-  b.max_xmit_frag = r.u16();
-  b.max_recv_frag = r.u16();
-  b.assoc_group_id = r.u32();
-  std::uint8_t n_context_elem = r.u8();
-  r.skip(3);  // reserved, reserved2
+  std::uint8_t n_context_elem = read_bind_fixed(r, b);
   if (!r.ok()) return truncated<Bind>(r, "p_context_elem");
   // Each element needs at least 24 octets plus 20 per transfer syntax: check the count
   // against what remains before looping.
@@ -45,10 +60,7 @@ common::ParseResult<Bind, Reason> parse_bind(common::ByteReader r) {
                                          r.remaining()));
   for (std::uint8_t i = 0; i < n_context_elem; ++i) {
     ContextElement e;
-    e.p_cont_id = r.u16();
-    std::uint8_t n_transfer_syn = r.u8();
-    r.skip(1);
-    e.abstract_syntax = read_syntax_id(r);
+    std::uint8_t n_transfer_syn = read_context_head(r, e);
     if (!r.ok()) return truncated<Bind>(r, "p_cont_elem_t");
     if (static_cast<std::size_t>(n_transfer_syn) * kSyntaxIdSize > r.remaining())
       return Result::malformed(Reason::count_too_large, r.position(),
@@ -64,17 +76,10 @@ common::ParseResult<Bind, Reason> parse_bind(common::ByteReader r) {
 
 Bind parse_bind_prefix(common::ByteReader& r) {
   Bind b;
-  b.max_xmit_frag = r.u16();
-  b.max_recv_frag = r.u16();
-  b.assoc_group_id = r.u32();
-  std::uint8_t n_context_elem = r.u8();
-  r.skip(3);
+  std::uint8_t n_context_elem = read_bind_fixed(r, b);
   for (std::uint8_t i = 0; i < n_context_elem && r.ok(); ++i) {
     ContextElement e;
-    e.p_cont_id = r.u16();
-    std::uint8_t n_transfer_syn = r.u8();
-    r.skip(1);
-    e.abstract_syntax = read_syntax_id(r);
+    std::uint8_t n_transfer_syn = read_context_head(r, e);
     for (std::uint8_t t = 0; t < n_transfer_syn && r.ok(); ++t) e.transfer_syntaxes.push_back(read_syntax_id(r));
     if (!r.ok()) break;  // this element was cut: keep only the whole ones
     b.contexts.push_back(std::move(e));

@@ -23,6 +23,41 @@ common::ParseResult<SecTrailer, Reason> parse_sec_trailer(common::ByteReader r) 
   return common::ParseResult<SecTrailer, Reason>::complete(t, kSecTrailerSize);
 }
 
+namespace {
+
+// The fixed fields of request, response and fault bodies (C706 §12.6.4.9, .10, .7), shared by
+// parse_pdu() and parse_pdu_prefix(). The caller has checked that the fixed part is there.
+Request read_request(common::ByteReader& r, std::uint8_t pfc_flags) {
+  Request q;
+  q.alloc_hint = r.u32();
+  q.p_cont_id = r.u16();
+  q.opnum = r.u16();
+  if ((pfc_flags & pfc::object_uuid) && r.remaining() >= kObjectUuidSize) q.object = common::read_uuid(r);
+  return q;
+}
+
+Response read_response(common::ByteReader& r) {
+  Response s;
+  s.alloc_hint = r.u32();
+  s.p_cont_id = r.u16();
+  s.cancel_count = r.u8();
+  r.skip(1);  // reserved
+  return s;
+}
+
+Fault read_fault(common::ByteReader& r) {
+  Fault f;
+  f.alloc_hint = r.u32();
+  f.p_cont_id = r.u16();
+  f.cancel_count = r.u8();
+  f.fault_flags = r.u8();
+  f.status = r.u32();
+  if (r.remaining() >= 4) r.skip(4);  // reserved (absent in some old stacks)
+  return f;
+}
+
+}  // namespace
+
 PduResult parse_pdu_prefix(Bytes partial) {
   HeaderResult hr = parse_framing_header(partial);
   if (!hr.is_complete())
@@ -37,34 +72,13 @@ PduResult parse_pdu_prefix(Bytes partial) {
   common::ByteReader body(avail.subspan(kCommonHeaderSize), h.packed_drep.integer_order());
   switch (h.ptype) {
     case PacketType::request:
-      if (body.remaining() >= kRequestFixed) {
-        Request q;
-        q.alloc_hint = body.u32();
-        q.p_cont_id = body.u16();
-        q.opnum = body.u16();
-        if ((h.pfc_flags & pfc::object_uuid) && body.remaining() >= kObjectUuidSize) q.object = common::read_uuid(body);
-        v.body = q;
-      }
+      if (body.remaining() >= kRequestFixed) v.body = read_request(body, h.pfc_flags);
       break;
     case PacketType::response:
-      if (body.remaining() >= kResponseFixed) {
-        Response s;
-        s.alloc_hint = body.u32();
-        s.p_cont_id = body.u16();
-        s.cancel_count = body.u8();
-        v.body = s;
-      }
+      if (body.remaining() >= kResponseFixed) v.body = read_response(body);
       break;
     case PacketType::fault:
-      if (body.remaining() >= kFaultFixed) {
-        Fault f;
-        f.alloc_hint = body.u32();
-        f.p_cont_id = body.u16();
-        f.cancel_count = body.u8();
-        f.fault_flags = body.u8();
-        f.status = body.u32();
-        v.body = f;
-      }
+      if (body.remaining() >= kFaultFixed) v.body = read_fault(body);
       break;
     case PacketType::bind:
     case PacketType::alter_context:
@@ -124,35 +138,21 @@ PduResult parse_pdu(Bytes pdu) {
 
   switch (h.ptype) {
     case PacketType::request: {
-      Request q;
-      q.alloc_hint = body.u32();
-      q.p_cont_id = body.u16();
-      q.opnum = body.u16();
-      if (h.pfc_flags & pfc::object_uuid) q.object = common::read_uuid(body);
+      Request q = read_request(body, h.pfc_flags);
       v.stub = stub_of(body);
       q.stub_length = static_cast<std::uint32_t>(v.stub.size());
       v.body = q;
       break;
     }
     case PacketType::response: {
-      Response s;
-      s.alloc_hint = body.u32();
-      s.p_cont_id = body.u16();
-      s.cancel_count = body.u8();
-      body.skip(1);
+      Response s = read_response(body);
       v.stub = stub_of(body);
       s.stub_length = static_cast<std::uint32_t>(v.stub.size());
       v.body = s;
       break;
     }
     case PacketType::fault: {
-      Fault f;
-      f.alloc_hint = body.u32();
-      f.p_cont_id = body.u16();
-      f.cancel_count = body.u8();
-      f.fault_flags = body.u8();
-      f.status = body.u32();
-      if (body.remaining() >= 4) body.skip(4);  // reserved (absent in some old stacks)
+      Fault f = read_fault(body);
       v.stub = stub_of(body);
       f.stub_length = static_cast<std::uint32_t>(v.stub.size());
       v.body = f;
