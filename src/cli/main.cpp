@@ -3,9 +3,9 @@
 // Exit status: 0 when the capture was read (even if its traffic was broken or the file ended
 // in damage after readable frames: that is reported); 2 when rpctrace could not do its job
 // (no such file, not a capture, bad options).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 
@@ -38,33 +38,48 @@ int main(int argc, char** argv) {
   std::vector<std::string> hosts;
   rpctrace::report::Options options;
   app.add_option("file", file, "Capture file (pcap or pcapng); - reads standard input");
-  app.add_option("-r,--read", read_file, "Capture file, as tcpdump and tshark take it; - for standard input");
+  app.add_option("-r,--read", read_file,
+                 "Capture file, as tcpdump and tshark take it; - for standard input");
   app.add_option("--format", format, "Output format: text (default) or jsonl")
       ->check(CLI::IsMember({"text", "jsonl"}));
   // One value per occurrence, so `--port 135 capture.pcap` leaves the file positional.
-  app.add_option("--port", ports, "Only conversations with this TCP port on either side (repeatable)")
+  app.add_option("--port", ports,
+                 "Only conversations with this TCP port on either side (repeatable)")
       ->allow_extra_args(false);
-  app.add_option("--host", hosts, "Only conversations with this IPv4/IPv6 address on either side (repeatable)")
+  app.add_option("--host", hosts,
+                 "Only conversations with this IPv4/IPv6 address on either side (repeatable)")
       ->allow_extra_args(false);
   app.add_flag("--all", options.show_all_tcp, "Also show TCP conversations that carry no DCE/RPC");
   bool summary = false;
   app.add_flag("--summary", summary,
-               "Only one summary per conversation (text: its header; jsonl: conversation records) and the statistics");
-  auto* limits = app.add_option_group("Limits", "Resource bounds (docs/limits.md); what they drop is counted");
-  limits->add_option("--max-connections", options.tcp_limits.max_connections, "TCP connections tracked at once")
+               "Only one summary per conversation (text: its header; jsonl: conversation records) "
+               "and the statistics");
+  auto* limits =
+      app.add_option_group("Limits", "Resource bounds (docs/limits.md); what they drop is counted");
+  limits
+      ->add_option("--max-connections", options.tcp_limits.max_connections,
+                   "TCP connections tracked at once")
       ->capture_default_str();
-  limits->add_option("--max-out-of-order-bytes", options.tcp_limits.max_out_of_order_bytes,
-                     "Out-of-order bytes held per TCP direction")
+  limits
+      ->add_option("--max-out-of-order-bytes", options.tcp_limits.max_out_of_order_bytes,
+                   "Out-of-order bytes held per TCP direction")
       ->capture_default_str();
   std::int64_t idle_seconds = options.tcp_limits.idle_timeout_us / 1000000;
-  limits->add_option("--idle-timeout", idle_seconds, "Seconds (capture time) before an idle connection is evicted")
+  limits
+      ->add_option("--idle-timeout", idle_seconds,
+                   "Seconds (capture time) before an idle connection is evicted")
       ->capture_default_str();
-  limits->add_option("--max-calls", options.dcerpc_limits.max_outstanding_calls, "Outstanding calls per association")
+  limits
+      ->add_option("--max-calls", options.dcerpc_limits.max_outstanding_calls,
+                   "Outstanding calls per association")
       ->capture_default_str();
-  limits->add_option("--max-contexts", options.dcerpc_limits.max_contexts, "Presentation contexts per association")
+  limits
+      ->add_option("--max-contexts", options.dcerpc_limits.max_contexts,
+                   "Presentation contexts per association")
       ->capture_default_str();
-  limits->add_option("--max-stub-bytes", options.dcerpc_limits.max_stub_bytes,
-                     "Stub bytes kept per call for decoding (EPM)")
+  limits
+      ->add_option("--max-stub-bytes", options.dcerpc_limits.max_stub_bytes,
+                   "Stub bytes kept per call for decoding (EPM)")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -95,8 +110,10 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<rpctrace::report::Writer> writer;
-  if (format == "jsonl") writer = std::make_unique<rpctrace::report::JsonlWriter>(stdout, summary);
-  else writer = std::make_unique<rpctrace::report::TextWriter>(stdout, stderr, summary);
+  if (format == "jsonl")
+    writer = std::make_unique<rpctrace::report::JsonlWriter>(stdout, summary);
+  else
+    writer = std::make_unique<rpctrace::report::TextWriter>(stdout, stderr, summary);
   try {
     auto result = rpctrace::report::analyze(file, options, *writer);
     if (result.read_error)

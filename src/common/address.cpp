@@ -53,7 +53,8 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 }
 
 std::string Endpoint::to_string() const {
-  if (address.family == IpAddress::Family::v6) return fmt::format("[{}]:{}", address.to_string(), port);
+  if (address.family == IpAddress::Family::v6)
+    return fmt::format("[{}]:{}", address.to_string(), port);
   return fmt::format("{}:{}", address.to_string(), port);
 }
 

@@ -121,7 +121,8 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
       // Remember the proposal for the ack, and label the contexts provisionally so calls are
       // named even when the ack is not in the capture (one-sided captures).
       pending_binds_[call_id] = b->contexts;
-      while (pending_binds_.size() > limits_.max_contexts) pending_binds_.erase(pending_binds_.begin());
+      while (pending_binds_.size() > limits_.max_contexts)
+        pending_binds_.erase(pending_binds_.begin());
       for (const auto& c : b->contexts) {
         if (contexts_.size() >= limits_.max_contexts && !contexts_.count(c.p_cont_id)) {
           ++counters_.contexts_evicted;
@@ -212,7 +213,8 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
       }
       ++c.response_fragments;
       if (v.truncated) c.response_truncated = c.response_incomplete = true;
-      append_stub(c.response_stub, c.response_stub_length, c.response_truncated, c.keep_stub, v.stub);
+      append_stub(c.response_stub, c.response_stub_length, c.response_truncated, c.keep_stub,
+                  v.stub);
       // A fault ends the call whatever its flags.
       if (last || ft != nullptr) {
         e.call_complete = true;

@@ -54,20 +54,21 @@ common::ParseResult<Bind, Reason> parse_bind(common::ByteReader r) {
   // Each element needs at least 24 octets plus 20 per transfer syntax: check the count
   // against what remains before looping.
   if (static_cast<std::size_t>(n_context_elem) * kContextElemFixed > r.remaining())
-    return Result::malformed(Reason::count_too_large, r.position() - 4,
-                             fmt::format("n_context_elem {} needs {} octets, {} remain",
-                                         n_context_elem, n_context_elem * kContextElemFixed,
-                                         r.remaining()));
+    return Result::malformed(
+        Reason::count_too_large, r.position() - 4,
+        fmt::format("n_context_elem {} needs {} octets, {} remain", n_context_elem,
+                    n_context_elem * kContextElemFixed, r.remaining()));
   for (std::uint8_t i = 0; i < n_context_elem; ++i) {
     ContextElement e;
     std::uint8_t n_transfer_syn = read_context_head(r, e);
     if (!r.ok()) return truncated<Bind>(r, "p_cont_elem_t");
     if (static_cast<std::size_t>(n_transfer_syn) * kSyntaxIdSize > r.remaining())
-      return Result::malformed(Reason::count_too_large, r.position(),
-                               fmt::format("n_transfer_syn {} of p_cont_id {} needs {} octets, {} remain",
-                                           n_transfer_syn, e.p_cont_id,
-                                           n_transfer_syn * kSyntaxIdSize, r.remaining()));
-    for (std::uint8_t t = 0; t < n_transfer_syn; ++t) e.transfer_syntaxes.push_back(read_syntax_id(r));
+      return Result::malformed(
+          Reason::count_too_large, r.position(),
+          fmt::format("n_transfer_syn {} of p_cont_id {} needs {} octets, {} remain",
+                      n_transfer_syn, e.p_cont_id, n_transfer_syn * kSyntaxIdSize, r.remaining()));
+    for (std::uint8_t t = 0; t < n_transfer_syn; ++t)
+      e.transfer_syntaxes.push_back(read_syntax_id(r));
     b.contexts.push_back(std::move(e));
   }
   if (!r.ok()) return truncated<Bind>(r, "transfer_syntaxes");
@@ -80,7 +81,8 @@ Bind parse_bind_prefix(common::ByteReader& r) {
   for (std::uint8_t i = 0; i < n_context_elem && r.ok(); ++i) {
     ContextElement e;
     std::uint8_t n_transfer_syn = read_context_head(r, e);
-    for (std::uint8_t t = 0; t < n_transfer_syn && r.ok(); ++t) e.transfer_syntaxes.push_back(read_syntax_id(r));
+    for (std::uint8_t t = 0; t < n_transfer_syn && r.ok(); ++t)
+      e.transfer_syntaxes.push_back(read_syntax_id(r));
     if (!r.ok()) break;  // this element was cut: keep only the whole ones
     b.contexts.push_back(std::move(e));
   }
@@ -96,9 +98,9 @@ common::ParseResult<BindAck, Reason> parse_bind_ack(common::ByteReader r, std::s
   std::uint16_t sec_addr_length = r.u16();
   if (!r.ok()) return truncated<BindAck>(r, "sec_addr");
   if (sec_addr_length > r.remaining())
-    return Result::malformed(Reason::bad_sec_addr, r.position() - 2,
-                             fmt::format("sec_addr length {} > {} octets left", sec_addr_length,
-                                         r.remaining()));
+    return Result::malformed(
+        Reason::bad_sec_addr, r.position() - 2,
+        fmt::format("sec_addr length {} > {} octets left", sec_addr_length, r.remaining()));
   Bytes port_spec = r.bytes(sec_addr_length);
   // port_spec is a NUL-terminated string (C706 §12.6.3.4); some peers omit the NUL
   // (bind-ack-no-inband-null.pcap), so stop at the first NUL or the length.

@@ -8,8 +8,19 @@ namespace rpctrace::dcerpc {
 
 bool is_connection_oriented(std::uint8_t ptype) {
   switch (ptype) {
-    case 0: case 2: case 3: case 11: case 12: case 13: case 14: case 15: case 16: case 17:
-    case 18: case 19: case 20:
+    case 0:
+    case 2:
+    case 3:
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+    case 16:
+    case 17:
+    case 18:
+    case 19:
+    case 20:
       return true;
     default:
       return false;
@@ -20,15 +31,22 @@ std::size_t fixed_body_size(PacketType t, std::uint8_t pfc_flags) {
   switch (t) {
     case PacketType::request:
       return kRequestFixed + ((pfc_flags & pfc::object_uuid) ? kObjectUuidSize : 0);
-    case PacketType::response: return kResponseFixed;
-    case PacketType::fault: return kFaultFixed;
+    case PacketType::response:
+      return kResponseFixed;
+    case PacketType::fault:
+      return kFaultFixed;
     case PacketType::bind:
-    case PacketType::alter_context: return kBindFixed;
+    case PacketType::alter_context:
+      return kBindFixed;
     case PacketType::bind_ack:
-    case PacketType::alter_context_resp: return kBindAckFixed;
-    case PacketType::bind_nak: return kBindNakFixed;
-    case PacketType::rts: return kRtsFixed;
-    default: return 0;
+    case PacketType::alter_context_resp:
+      return kBindAckFixed;
+    case PacketType::bind_nak:
+      return kBindNakFixed;
+    case PacketType::rts:
+      return kRtsFixed;
+    default:
+      return 0;
   }
 }
 
@@ -47,7 +65,8 @@ HeaderResult read_header(Bytes data, bool strict) {
   h.pfc_flags = r.u8();
   for (auto& o : h.packed_drep.octets) o = r.u8();
   if (h.rpc_vers != 5)
-    return HeaderResult::malformed(Reason::bad_rpc_vers, 0, fmt::format("rpc_vers {} != 5", h.rpc_vers));
+    return HeaderResult::malformed(Reason::bad_rpc_vers, 0,
+                                   fmt::format("rpc_vers {} != 5", h.rpc_vers));
   if (h.rpc_vers_minor > 1)
     return HeaderResult::malformed(Reason::bad_rpc_vers_minor, 1,
                                    fmt::format("rpc_vers_minor {} not 0 or 1", h.rpc_vers_minor));
@@ -68,8 +87,9 @@ HeaderResult read_header(Bytes data, bool strict) {
   h.call_id = r.u32();
   if (!strict) {
     if (h.frag_length < kCommonHeaderSize)
-      return HeaderResult::malformed(Reason::frag_length_too_small, 8,
-                                     fmt::format("frag_length {} < 16 (common header)", h.frag_length));
+      return HeaderResult::malformed(
+          Reason::frag_length_too_small, 8,
+          fmt::format("frag_length {} < 16 (common header)", h.frag_length));
     return HeaderResult::complete(h, kCommonHeaderSize);
   }
   std::size_t minimum = kCommonHeaderSize + fixed_body_size(h.ptype, h.pfc_flags);

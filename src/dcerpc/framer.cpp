@@ -53,9 +53,10 @@ void Association::note(Direction dir, const FrameRef& at, NoteKind kind, std::st
 
 void Association::picked_up(Direction dir, const FrameRef& at) {
   Stream& s = streams_[dir];
-  note(dir, at, NoteKind::picked_up,
-       fmt::format("capture began mid-connection: first PDU header found after {} bytes", s.skipped),
-       s.skipped);
+  note(
+      dir, at, NoteKind::picked_up,
+      fmt::format("capture began mid-connection: first PDU header found after {} bytes", s.skipped),
+      s.skipped);
   s.skipped = 0;
   s.mode = Mode::in_sync;
 }
@@ -68,7 +69,8 @@ void Association::on_data(Direction dir, common::Bytes data, const FrameRef& at,
     return;
   }
   if (s.skip_remaining > 0) {
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(s.skip_remaining, data.size()));
+    std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(s.skip_remaining, data.size()));
     s.skip_remaining -= n;
     counters_.gap_skipped_bytes += n;
     data = data.subspan(n);
@@ -77,7 +79,8 @@ void Association::on_data(Direction dir, common::Bytes data, const FrameRef& at,
   }
   if (s.buffer.empty()) {
     std::size_t used = process(dir, data, at, chunk_start);
-    if (used < data.size()) s.buffer.assign(data.begin() + static_cast<std::ptrdiff_t>(used), data.end());
+    if (used < data.size())
+      s.buffer.assign(data.begin() + static_cast<std::ptrdiff_t>(used), data.end());
     return;
   }
   // A partial PDU (or scan tail) is waiting: join, process, keep the rest.
@@ -87,11 +90,12 @@ void Association::on_data(Direction dir, common::Bytes data, const FrameRef& at,
   // While hunting, bytes are kept only when a segment started with fewer than 16 octets of a
   // possible header: the joined input still starts a segment.
   std::size_t used = process(dir, input, at, s.mode == Mode::hunting);
-  if (used < input.size()) s.buffer.assign(input.begin() + static_cast<std::ptrdiff_t>(used), input.end());
+  if (used < input.size())
+    s.buffer.assign(input.begin() + static_cast<std::ptrdiff_t>(used), input.end());
 }
 
 std::size_t Association::process(Direction dir, common::Bytes input, const FrameRef& at,
-                                  bool chunk_start) {
+                                 bool chunk_start) {
   Stream& s = streams_[dir];
   std::size_t used = 0;
   while (used < input.size()) {
@@ -195,7 +199,7 @@ std::size_t Association::process(Direction dir, common::Bytes input, const Frame
         std::size_t n = frame_loop(dir, rest, at);
         used += n;
         if (s.mode == Mode::in_sync) return used;  // need more
-        continue;  // lost sync: resync from here
+        continue;                                  // lost sync: resync from here
       }
     }
   }
@@ -279,8 +283,9 @@ void Association::on_gap(Direction dir, std::uint64_t size, const FrameRef& at) 
     counters_.gap_skipped_bytes += s.buffer.size();
     if (size <= remaining) {
       s.skip_remaining = remaining - size;
-      n.detail = fmt::format("{} call_id {} cut by a gap of {} bytes: {} of {} bytes captured",
-                             to_string(hdr.ptype), hdr.call_id, size, s.buffer.size(), hdr.frag_length);
+      n.detail =
+          fmt::format("{} call_id {} cut by a gap of {} bytes: {} of {} bytes captured",
+                      to_string(hdr.ptype), hdr.call_id, size, s.buffer.size(), hdr.frag_length);
     } else {
       s.mode = Mode::resync;
       s.skipped = 0;
@@ -291,7 +296,8 @@ void Association::on_gap(Direction dir, std::uint64_t size, const FrameRef& at) 
     s.mode = Mode::resync;
     s.skipped = 0;
     counters_.gap_skipped_bytes += s.buffer.size();
-    n.detail = fmt::format("partial PDU header ({} bytes) cut by a gap of {} bytes", s.buffer.size(), size);
+    n.detail = fmt::format("partial PDU header ({} bytes) cut by a gap of {} bytes",
+                           s.buffer.size(), size);
   }
   s.buffer.clear();
   observer_.on_note(n);
@@ -303,7 +309,8 @@ void Association::finish(const FrameRef& at) {
     if (s.buffer.empty()) continue;
     if (s.mode == Mode::resync || s.mode == Mode::hunting) {
       // A tail not yet scanned, or the first octets of a possible header: skipped bytes.
-      (s.mode == Mode::resync ? counters_.resync_bytes : counters_.hunting_bytes) += s.buffer.size();
+      (s.mode == Mode::resync ? counters_.resync_bytes : counters_.hunting_bytes) +=
+          s.buffer.size();
       s.buffer.clear();
       continue;
     }
@@ -330,11 +337,12 @@ void Association::finish(const FrameRef& at) {
     if (h.is_complete()) {
       handle_partial(dir, s.buffer, s.last_data);
       n.header = h.value();
-      n.detail = fmt::format("{} call_id {} incomplete at the end of the connection: {} of {} bytes",
-                             to_string(h.value().ptype), h.value().call_id, s.buffer.size(),
-                             h.value().frag_length);
+      n.detail = fmt::format(
+          "{} call_id {} incomplete at the end of the connection: {} of {} bytes",
+          to_string(h.value().ptype), h.value().call_id, s.buffer.size(), h.value().frag_length);
     } else {
-      n.detail = fmt::format("{} bytes of a PDU header at the end of the connection", s.buffer.size());
+      n.detail =
+          fmt::format("{} bytes of a PDU header at the end of the connection", s.buffer.size());
     }
     s.buffer.clear();
     observer_.on_note(n);

@@ -113,20 +113,20 @@ struct InterfaceEntry {
 
 // A few interfaces needed to label the core timeline; the full table is data (issue 4).
 constexpr InterfaceEntry kInterfaces[] = {
-    {"e1af8308-5d1f-11c9-91a4-08002b14a0fa", "EPMv4"},           // C706 appendix O
-    {"afa8bd80-7d8a-11c9-bef4-08002b102989", "MGMT"},            // C706 appendix Q
+    {"e1af8308-5d1f-11c9-91a4-08002b14a0fa", "EPMv4"},             // C706 appendix O
+    {"afa8bd80-7d8a-11c9-bef4-08002b102989", "MGMT"},              // C706 appendix Q
     {"000001a0-0000-0000-c000-000000000046", "ISystemActivator"},  // MS-DCOM 1.9
-    {"99fcfec4-5260-101b-bbcb-00aa0021347a", "IOXIDResolver"},   // MS-DCOM 1.9
-    {"00000143-0000-0000-c000-000000000046", "IRemUnknown2"},    // MS-DCOM 1.9
-    {"9e8ee830-4459-11ce-979b-00aa005ffebe", "MTA"},             // KB159298
-    {"a4f1db00-ca47-1067-b31f-00dd010662da", "EMSMDB"},          // MS-OXCRPC 1.9
-    {"f5cc5a18-4264-101a-8c59-08002b2f8426", "NSPI"},            // MS-NSPI 1.9
-    {"1544f5e0-613c-11d1-93df-00c04fd7bd09", "RFR"},             // MS-OXABREF 1.9
-    {"12345778-1234-abcd-ef00-0123456789ab", "LSARPC"},          // MS-LSAD 1.9
-    {"12345778-1234-abcd-ef00-0123456789ac", "SAMR"},            // MS-SAMR 1.9
-    {"12345678-1234-abcd-ef00-01234567cffb", "NETLOGON"},        // MS-NRPC 1.9
-    {"e3514235-4b06-11d1-ab04-00c04fc2dcd2", "DRSUAPI"},         // MS-DRSR 1.9
-    {"367abb81-9844-35f1-ad32-98f038001003", "SVCCTL"},          // MS-SCMR 1.9
+    {"99fcfec4-5260-101b-bbcb-00aa0021347a", "IOXIDResolver"},     // MS-DCOM 1.9
+    {"00000143-0000-0000-c000-000000000046", "IRemUnknown2"},      // MS-DCOM 1.9
+    {"9e8ee830-4459-11ce-979b-00aa005ffebe", "MTA"},               // KB159298
+    {"a4f1db00-ca47-1067-b31f-00dd010662da", "EMSMDB"},            // MS-OXCRPC 1.9
+    {"f5cc5a18-4264-101a-8c59-08002b2f8426", "NSPI"},              // MS-NSPI 1.9
+    {"1544f5e0-613c-11d1-93df-00c04fd7bd09", "RFR"},               // MS-OXABREF 1.9
+    {"12345778-1234-abcd-ef00-0123456789ab", "LSARPC"},            // MS-LSAD 1.9
+    {"12345778-1234-abcd-ef00-0123456789ac", "SAMR"},              // MS-SAMR 1.9
+    {"12345678-1234-abcd-ef00-01234567cffb", "NETLOGON"},          // MS-NRPC 1.9
+    {"e3514235-4b06-11d1-ab04-00c04fc2dcd2", "DRSUAPI"},           // MS-DRSR 1.9
+    {"367abb81-9844-35f1-ad32-98f038001003", "SVCCTL"},            // MS-SCMR 1.9
 };
 
 struct OperationEntry {
@@ -136,8 +136,13 @@ struct OperationEntry {
 
 // Endpoint mapper operations, C706 appendix O (ept.idl); MS-RPCE 3.1.1.1.
 constexpr OperationEntry kEpmOperations[] = {
-    {0, "ept_insert"}, {1, "ept_delete"}, {2, "ept_lookup"}, {3, "ept_map"},
-    {4, "ept_lookup_handle_free"}, {5, "ept_inq_object"}, {6, "ept_mgmt_delete"},
+    {0, "ept_insert"},
+    {1, "ept_delete"},
+    {2, "ept_lookup"},
+    {3, "ept_map"},
+    {4, "ept_lookup_handle_free"},
+    {5, "ept_inq_object"},
+    {6, "ept_mgmt_delete"},
 };
 // KB159298: the MTA's two-way bind.
 constexpr OperationEntry kMtaOperations[] = {{0, "MtaBind"}, {1, "MtaBindBack"}};
@@ -158,73 +163,120 @@ std::string_view status_name(std::uint32_t status) {
 
 std::string_view result_name(std::uint16_t result) {
   switch (result) {
-    case 0: return "acceptance";
-    case 1: return "user_rejection";
-    case 2: return "provider_rejection";
-    case 3: return "negotiate_ack";
-    default: return {};
+    case 0:
+      return "acceptance";
+    case 1:
+      return "user_rejection";
+    case 2:
+      return "provider_rejection";
+    case 3:
+      return "negotiate_ack";
+    default:
+      return {};
   }
 }
 
 std::string_view provider_reason_name(std::uint16_t reason) {
   switch (reason) {
-    case 0: return "reason_not_specified";
-    case 1: return "abstract_syntax_not_supported";
-    case 2: return "proposed_transfer_syntaxes_not_supported";
-    case 3: return "local_limit_exceeded";
-    default: return {};
+    case 0:
+      return "reason_not_specified";
+    case 1:
+      return "abstract_syntax_not_supported";
+    case 2:
+      return "proposed_transfer_syntaxes_not_supported";
+    case 3:
+      return "local_limit_exceeded";
+    default:
+      return {};
   }
 }
 
 std::string_view reject_reason_name(std::uint16_t reason) {
   switch (reason) {
-    case 0: return "reason_not_specified";
-    case 1: return "temporary_congestion";
-    case 2: return "local_limit_exceeded";
-    case 3: return "called_paddr_unknown";
-    case 4: return "protocol_version_not_supported";
-    case 5: return "default_context_not_supported";
-    case 6: return "user_data_not_readable";
-    case 7: return "no_psap_available";
-    case 8: return "authentication_type_not_recognized";
-    case 9: return "invalid_checksum";
-    default: return {};
+    case 0:
+      return "reason_not_specified";
+    case 1:
+      return "temporary_congestion";
+    case 2:
+      return "local_limit_exceeded";
+    case 3:
+      return "called_paddr_unknown";
+    case 4:
+      return "protocol_version_not_supported";
+    case 5:
+      return "default_context_not_supported";
+    case 6:
+      return "user_data_not_readable";
+    case 7:
+      return "no_psap_available";
+    case 8:
+      return "authentication_type_not_recognized";
+    case 9:
+      return "invalid_checksum";
+    default:
+      return {};
   }
 }
 
 std::string_view auth_type_name(std::uint8_t auth_type) {
   switch (auth_type) {
-    case 0: return "none";
-    case 1: return "dce_private";
-    case 2: return "dce_public";
-    case 4: return "dec_public";
-    case 9: return "spnego";
-    case 10: return "ntlmssp";
-    case 14: return "schannel";
-    case 16: return "kerberos";
-    case 17: return "dpa";
-    case 18: return "msn";
-    case 20: return "kernel";
-    case 21: return "digest";
-    case 30: return "nego_extender";
-    case 31: return "pku2u";
-    case 100: return "mq";
-    case 68: return "netlogon";
-    case 255: return "default";
-    default: return {};
+    case 0:
+      return "none";
+    case 1:
+      return "dce_private";
+    case 2:
+      return "dce_public";
+    case 4:
+      return "dec_public";
+    case 9:
+      return "spnego";
+    case 10:
+      return "ntlmssp";
+    case 14:
+      return "schannel";
+    case 16:
+      return "kerberos";
+    case 17:
+      return "dpa";
+    case 18:
+      return "msn";
+    case 20:
+      return "kernel";
+    case 21:
+      return "digest";
+    case 30:
+      return "nego_extender";
+    case 31:
+      return "pku2u";
+    case 100:
+      return "mq";
+    case 68:
+      return "netlogon";
+    case 255:
+      return "default";
+    default:
+      return {};
   }
 }
 
 std::string_view auth_level_name(std::uint8_t auth_level) {
   switch (auth_level) {
-    case 0: return "default";
-    case 1: return "none";
-    case 2: return "connect";
-    case 3: return "call";
-    case 4: return "packet";
-    case 5: return "packet_integrity";
-    case 6: return "packet_privacy";
-    default: return {};
+    case 0:
+      return "default";
+    case 1:
+      return "none";
+    case 2:
+      return "connect";
+    case 3:
+      return "call";
+    case 4:
+      return "packet";
+    case 5:
+      return "packet_integrity";
+    case 6:
+      return "packet_privacy";
+    default:
+      return {};
   }
 }
 
@@ -268,76 +320,122 @@ std::string_view operation_name(const Uuid& u, std::uint16_t opnum) {
 
 std::string_view to_string(PacketType t) {
   switch (t) {
-    case PacketType::request: return "request";
-    case PacketType::ping: return "ping";
-    case PacketType::response: return "response";
-    case PacketType::fault: return "fault";
-    case PacketType::working: return "working";
-    case PacketType::nocall: return "nocall";
-    case PacketType::reject: return "reject";
-    case PacketType::ack: return "ack";
-    case PacketType::cl_cancel: return "cl_cancel";
-    case PacketType::fack: return "fack";
-    case PacketType::cancel_ack: return "cancel_ack";
-    case PacketType::bind: return "bind";
-    case PacketType::bind_ack: return "bind_ack";
-    case PacketType::bind_nak: return "bind_nak";
-    case PacketType::alter_context: return "alter_context";
-    case PacketType::alter_context_resp: return "alter_context_resp";
-    case PacketType::auth3: return "auth3";
-    case PacketType::shutdown: return "shutdown";
-    case PacketType::co_cancel: return "co_cancel";
-    case PacketType::orphaned: return "orphaned";
-    case PacketType::rts: return "rts";
+    case PacketType::request:
+      return "request";
+    case PacketType::ping:
+      return "ping";
+    case PacketType::response:
+      return "response";
+    case PacketType::fault:
+      return "fault";
+    case PacketType::working:
+      return "working";
+    case PacketType::nocall:
+      return "nocall";
+    case PacketType::reject:
+      return "reject";
+    case PacketType::ack:
+      return "ack";
+    case PacketType::cl_cancel:
+      return "cl_cancel";
+    case PacketType::fack:
+      return "fack";
+    case PacketType::cancel_ack:
+      return "cancel_ack";
+    case PacketType::bind:
+      return "bind";
+    case PacketType::bind_ack:
+      return "bind_ack";
+    case PacketType::bind_nak:
+      return "bind_nak";
+    case PacketType::alter_context:
+      return "alter_context";
+    case PacketType::alter_context_resp:
+      return "alter_context_resp";
+    case PacketType::auth3:
+      return "auth3";
+    case PacketType::shutdown:
+      return "shutdown";
+    case PacketType::co_cancel:
+      return "co_cancel";
+    case PacketType::orphaned:
+      return "orphaned";
+    case PacketType::rts:
+      return "rts";
   }
   return "unknown";
 }
 
 std::string pfc_flags_string(std::uint8_t flags, PacketType t) {
   static constexpr std::pair<std::uint8_t, std::string_view> kNames[] = {
-      {pfc::first_frag, "first_frag"}, {pfc::last_frag, "last_frag"},
-      {pfc::pending_cancel, "pending_cancel"}, {pfc::reserved_1, "reserved_1"},
-      {pfc::conc_mpx, "conc_mpx"}, {pfc::did_not_execute, "did_not_execute"},
-      {pfc::maybe, "maybe"}, {pfc::object_uuid, "object_uuid"}};
+      {pfc::first_frag, "first_frag"},
+      {pfc::last_frag, "last_frag"},
+      {pfc::pending_cancel, "pending_cancel"},
+      {pfc::reserved_1, "reserved_1"},
+      {pfc::conc_mpx, "conc_mpx"},
+      {pfc::did_not_execute, "did_not_execute"},
+      {pfc::maybe, "maybe"},
+      {pfc::object_uuid, "object_uuid"}};
   std::string out;
   for (const auto& [bit, name] : kNames) {
     if ((flags & bit) == 0) continue;
     if (!out.empty()) out += '|';
     bool bind_like = t == PacketType::bind || t == PacketType::bind_ack ||
                      t == PacketType::alter_context || t == PacketType::alter_context_resp;
-    out += (bit == pfc::pending_cancel && bind_like) ? std::string_view("support_header_sign") : name;
+    out +=
+        (bit == pfc::pending_cancel && bind_like) ? std::string_view("support_header_sign") : name;
   }
   return out;
 }
 
 std::string_view to_string(Reason r) {
   switch (r) {
-    case Reason::bad_rpc_vers: return "bad_rpc_vers";
-    case Reason::bad_rpc_vers_minor: return "bad_rpc_vers_minor";
-    case Reason::bad_ptype: return "bad_ptype";
-    case Reason::bad_drep: return "bad_drep";
-    case Reason::frag_length_too_small: return "frag_length_too_small";
-    case Reason::auth_length_too_large: return "auth_length_too_large";
-    case Reason::body_truncated: return "body_truncated";
-    case Reason::count_too_large: return "count_too_large";
-    case Reason::bad_sec_addr: return "bad_sec_addr";
-    case Reason::count_: break;
+    case Reason::bad_rpc_vers:
+      return "bad_rpc_vers";
+    case Reason::bad_rpc_vers_minor:
+      return "bad_rpc_vers_minor";
+    case Reason::bad_ptype:
+      return "bad_ptype";
+    case Reason::bad_drep:
+      return "bad_drep";
+    case Reason::frag_length_too_small:
+      return "frag_length_too_small";
+    case Reason::auth_length_too_large:
+      return "auth_length_too_large";
+    case Reason::body_truncated:
+      return "body_truncated";
+    case Reason::count_too_large:
+      return "count_too_large";
+    case Reason::bad_sec_addr:
+      return "bad_sec_addr";
+    case Reason::count_:
+      break;
   }
   return "?";
 }
 
 std::string_view describe(Reason r) {
   switch (r) {
-    case Reason::bad_rpc_vers: return "rpc_vers is not 5";
-    case Reason::bad_rpc_vers_minor: return "rpc_vers_minor is not 0 or 1";
-    case Reason::bad_ptype: return "not a connection-oriented packet type";
-    case Reason::bad_drep: return "packed_drep undefined";
-    case Reason::frag_length_too_small: return "frag_length smaller than the fixed header";
-    case Reason::auth_length_too_large: return "auth_length + 8 larger than the PDU";
-    case Reason::body_truncated: return "a field runs past the end of the PDU";
-    case Reason::count_too_large: return "a count exceeds the octets that follow";
-    case Reason::bad_sec_addr: return "sec_addr length past the end of the PDU";
-    case Reason::count_: break;
+    case Reason::bad_rpc_vers:
+      return "rpc_vers is not 5";
+    case Reason::bad_rpc_vers_minor:
+      return "rpc_vers_minor is not 0 or 1";
+    case Reason::bad_ptype:
+      return "not a connection-oriented packet type";
+    case Reason::bad_drep:
+      return "packed_drep undefined";
+    case Reason::frag_length_too_small:
+      return "frag_length smaller than the fixed header";
+    case Reason::auth_length_too_large:
+      return "auth_length + 8 larger than the PDU";
+    case Reason::body_truncated:
+      return "a field runs past the end of the PDU";
+    case Reason::count_too_large:
+      return "a count exceeds the octets that follow";
+    case Reason::bad_sec_addr:
+      return "sec_addr length past the end of the PDU";
+    case Reason::count_:
+      break;
   }
   return "?";
 }

@@ -19,7 +19,7 @@ common::ParseResult<SecTrailer, Reason> parse_sec_trailer(common::ByteReader r) 
   t.auth_context_id = r.u32();
   if (!r.ok())
     return common::ParseResult<SecTrailer, Reason>::malformed(Reason::body_truncated, 0,
-                                                             "sec_trailer shorter than 8 octets");
+                                                              "sec_trailer shorter than 8 octets");
   return common::ParseResult<SecTrailer, Reason>::complete(t, kSecTrailerSize);
 }
 
@@ -32,7 +32,8 @@ Request read_request(common::ByteReader& r, std::uint8_t pfc_flags) {
   q.alloc_hint = r.u32();
   q.p_cont_id = r.u16();
   q.opnum = r.u16();
-  if ((pfc_flags & pfc::object_uuid) && r.remaining() >= kObjectUuidSize) q.object = common::read_uuid(r);
+  if ((pfc_flags & pfc::object_uuid) && r.remaining() >= kObjectUuidSize)
+    q.object = common::read_uuid(r);
   return q;
 }
 
@@ -61,8 +62,9 @@ Fault read_fault(common::ByteReader& r) {
 PduResult parse_pdu_prefix(Bytes partial) {
   HeaderResult hr = parse_framing_header(partial);
   if (!hr.is_complete())
-    return PduResult::malformed(hr.is_malformed() ? hr.error().reason : Reason::body_truncated, 0,
-                                hr.is_malformed() ? hr.error().detail : "fewer than 16 octets captured");
+    return PduResult::malformed(
+        hr.is_malformed() ? hr.error().reason : Reason::body_truncated, 0,
+        hr.is_malformed() ? hr.error().detail : "fewer than 16 octets captured");
   PduView v;
   v.header = hr.take();
   v.truncated = true;
@@ -112,8 +114,9 @@ PduResult parse_pdu(Bytes pdu) {
   v.header = hr.take();
   const CommonHeader& h = v.header;
   if (pdu.size() < h.frag_length)
-    return PduResult::malformed(Reason::body_truncated, 8,
-                                fmt::format("frag_length {} > {} octets given", h.frag_length, pdu.size()));
+    return PduResult::malformed(
+        Reason::body_truncated, 8,
+        fmt::format("frag_length {} > {} octets given", h.frag_length, pdu.size()));
   pdu = pdu.first(h.frag_length);
   const common::ByteOrder order = h.packed_drep.integer_order();
 
@@ -161,20 +164,26 @@ PduResult parse_pdu(Bytes pdu) {
     case PacketType::bind:
     case PacketType::alter_context: {
       auto b = parse_bind(body);
-      if (!b.is_complete()) return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset, b.error().detail);
+      if (!b.is_complete())
+        return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset,
+                                    b.error().detail);
       v.body = b.take();
       break;
     }
     case PacketType::bind_ack:
     case PacketType::alter_context_resp: {
       auto b = parse_bind_ack(body, kCommonHeaderSize);
-      if (!b.is_complete()) return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset, b.error().detail);
+      if (!b.is_complete())
+        return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset,
+                                    b.error().detail);
       v.body = b.take();
       break;
     }
     case PacketType::bind_nak: {
       auto b = parse_bind_nak(body);
-      if (!b.is_complete()) return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset, b.error().detail);
+      if (!b.is_complete())
+        return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset,
+                                    b.error().detail);
       v.body = b.take();
       break;
     }
@@ -190,8 +199,9 @@ PduResult parse_pdu(Bytes pdu) {
       break;
   }
   if (!body.ok())
-    return PduResult::malformed(Reason::body_truncated, kCommonHeaderSize,
-                                fmt::format("{} body shorter than its fixed fields", to_string(h.ptype)));
+    return PduResult::malformed(
+        Reason::body_truncated, kCommonHeaderSize,
+        fmt::format("{} body shorter than its fixed fields", to_string(h.ptype)));
   return PduResult::complete(std::move(v), h.frag_length);
 }
 

@@ -17,7 +17,8 @@ bool signature_at(Bytes stub, std::size_t i) {
   return true;
 }
 
-std::optional<VerificationTrailer> parse_at(Bytes stub, std::size_t offset, common::ByteOrder order) {
+std::optional<VerificationTrailer> parse_at(Bytes stub, std::size_t offset,
+                                            common::ByteOrder order) {
   common::ByteReader r(stub.subspan(offset + 8), order);
   VerificationTrailer t;
   t.offset = offset;
@@ -26,7 +27,8 @@ std::optional<VerificationTrailer> parse_at(Bytes stub, std::size_t offset, comm
     std::uint16_t length = r.u16();
     if (!r.ok() || length > r.remaining()) return std::nullopt;
     r.skip(length);
-    t.commands.push_back({static_cast<std::uint16_t>(command & 0x3fff), (command & kMustProcess) != 0, length});
+    t.commands.push_back(
+        {static_cast<std::uint16_t>(command & 0x3fff), (command & kMustProcess) != 0, length});
     if (command & kCommandEnd) return r.remaining() == 0 ? std::optional(t) : std::nullopt;
   }
   return std::nullopt;
@@ -45,10 +47,14 @@ std::optional<VerificationTrailer> find_verification_trailer(Bytes stub, common:
 
 std::string_view verification_command_name(std::uint16_t command) {
   switch (command) {
-    case 1: return "bitmask_1";
-    case 2: return "pcontext";
-    case 3: return "header2";
-    default: return {};
+    case 1:
+      return "bitmask_1";
+    case 2:
+      return "pcontext";
+    case 3:
+      return "header2";
+    default:
+      return {};
   }
 }
 

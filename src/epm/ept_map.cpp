@@ -53,7 +53,8 @@ class Ndr {
 template <typename T>
 common::ParseResult<T, Reason> truncated(const ByteReader& r, std::string_view what) {
   return common::ParseResult<T, Reason>::malformed(
-      Reason::truncated, r.position(), fmt::format("stub ends inside {} ({} octets)", what, r.size()));
+      Reason::truncated, r.position(),
+      fmt::format("stub ends inside {} ({} octets)", what, r.size()));
 }
 
 // twr_t: a conformant structure, so its conformance (max_count) comes first, then
@@ -73,7 +74,8 @@ common::ParseResult<Tower, Reason> read_twr(Ndr& ndr) {
 
 }  // namespace
 
-common::ParseResult<EptMapRequest, Reason> parse_ept_map_request(Bytes stub, common::ByteOrder order,
+common::ParseResult<EptMapRequest, Reason> parse_ept_map_request(Bytes stub,
+                                                                 common::ByteOrder order,
                                                                  Syntax syntax) {
   using Result = common::ParseResult<EptMapRequest, Reason>;
   ByteReader r(stub, order);
@@ -93,7 +95,8 @@ common::ParseResult<EptMapRequest, Reason> parse_ept_map_request(Bytes stub, com
   return Result::complete(std::move(q), r.position());
 }
 
-common::ParseResult<EptMapResponse, Reason> parse_ept_map_response(Bytes stub, common::ByteOrder order,
+common::ParseResult<EptMapResponse, Reason> parse_ept_map_response(Bytes stub,
+                                                                   common::ByteOrder order,
                                                                    Syntax syntax) {
   using Result = common::ParseResult<EptMapResponse, Reason>;
   ByteReader r(stub, order);
@@ -107,11 +110,12 @@ common::ParseResult<EptMapResponse, Reason> parse_ept_map_response(Bytes stub, c
   if (!r.ok()) return truncated<EptMapResponse>(r, "ITowers header");
   if (offset > max_count || actual_count > max_count - offset)
     return Result::malformed(Reason::count_mismatch, r.position(),
-                             fmt::format("ITowers offset {} + actual_count {} > max_count {}", offset,
-                                         actual_count, max_count));
+                             fmt::format("ITowers offset {} + actual_count {} > max_count {}",
+                                         offset, actual_count, max_count));
   if (actual_count > kMaxTowersPerResponse)
-    return Result::malformed(Reason::too_many_towers, r.position(),
-                             fmt::format("actual_count {} > {}", actual_count, kMaxTowersPerResponse));
+    return Result::malformed(
+        Reason::too_many_towers, r.position(),
+        fmt::format("actual_count {} > {}", actual_count, kMaxTowersPerResponse));
   // Each referent id takes at least 4 octets: check the count against what remains first.
   if (actual_count * 4 > r.remaining()) return truncated<EptMapResponse>(r, "ITowers referents");
   std::vector<std::uint64_t> referents;

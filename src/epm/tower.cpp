@@ -16,7 +16,8 @@ using common::ByteOrder;
 using common::ByteReader;
 
 std::optional<dcerpc::SyntaxId> uuid_floor(const Floor& f) {
-  if (f.protocol_id != protocol_id::uuid || f.lhs.size() < 18 || f.rhs.size() < 2) return std::nullopt;
+  if (f.protocol_id != protocol_id::uuid || f.lhs.size() < 18 || f.rhs.size() < 2)
+    return std::nullopt;
   std::vector<std::byte> bytes(f.lhs.size());
   for (std::size_t i = 0; i < f.lhs.size(); ++i) bytes[i] = std::byte{f.lhs[i]};
   ByteReader r(bytes, ByteOrder::little);
@@ -74,12 +75,18 @@ void derive(Tower& t) {
         break;
     }
   }
-  if (rpc == protocol_id::rpc_co && f4 == protocol_id::tcp && f5 == protocol_id::ip) t.protseq = "ncacn_ip_tcp";
-  else if (rpc == protocol_id::rpc_cl && f4 == protocol_id::udp && f5 == protocol_id::ip) t.protseq = "ncadg_ip_udp";
-  else if (rpc == protocol_id::rpc_co && f4 == protocol_id::named_pipe) t.protseq = "ncacn_np";
-  else if (rpc == protocol_id::rpc_co && f4 == protocol_id::http) t.protseq = "ncacn_http";
-  else if (rpc == protocol_id::lrpc) t.protseq = "ncalrpc";
-  else if (rpc == protocol_id::rpc_co && f4 == protocol_id::netbios) t.protseq = "ncacn_nb_tcp";
+  if (rpc == protocol_id::rpc_co && f4 == protocol_id::tcp && f5 == protocol_id::ip)
+    t.protseq = "ncacn_ip_tcp";
+  else if (rpc == protocol_id::rpc_cl && f4 == protocol_id::udp && f5 == protocol_id::ip)
+    t.protseq = "ncadg_ip_udp";
+  else if (rpc == protocol_id::rpc_co && f4 == protocol_id::named_pipe)
+    t.protseq = "ncacn_np";
+  else if (rpc == protocol_id::rpc_co && f4 == protocol_id::http)
+    t.protseq = "ncacn_http";
+  else if (rpc == protocol_id::lrpc)
+    t.protseq = "ncalrpc";
+  else if (rpc == protocol_id::rpc_co && f4 == protocol_id::netbios)
+    t.protseq = "ncacn_nb_tcp";
 }
 
 }  // namespace
@@ -102,7 +109,8 @@ std::string Tower::string_binding() const {
   if (protseq == "ncalrpc") return fmt::format("ncalrpc:[{}]", endpoint_name);
   if (protseq == "ncacn_nb_tcp") return fmt::format("ncacn_nb_tcp:{}", endpoint_name);
   std::string ids;
-  for (std::size_t i = 2; i < floors.size(); ++i) ids += fmt::format("{}0x{:02x}", ids.empty() ? "" : ".", floors[i].protocol_id);
+  for (std::size_t i = 2; i < floors.size(); ++i)
+    ids += fmt::format("{}0x{:02x}", ids.empty() ? "" : ".", floors[i].protocol_id);
   return "unknown:" + ids;
 }
 
@@ -119,17 +127,20 @@ common::ParseResult<Tower, Reason> parse_tower(Bytes octets) {
     Floor f;
     std::uint16_t lhs_length = r.u16();
     if (!r.ok() || lhs_length > r.remaining())
-      return Result::malformed(Reason::floor_length, r.position(),
-                               fmt::format("floor {} lhs_length {} past the tower", i + 1, lhs_length));
+      return Result::malformed(
+          Reason::floor_length, r.position(),
+          fmt::format("floor {} lhs_length {} past the tower", i + 1, lhs_length));
     Bytes lhs = r.bytes(lhs_length);
     std::uint16_t rhs_length = r.u16();
     if (!r.ok() || rhs_length > r.remaining())
-      return Result::malformed(Reason::floor_length, r.position(),
-                               fmt::format("floor {} rhs_length {} past the tower", i + 1, rhs_length));
+      return Result::malformed(
+          Reason::floor_length, r.position(),
+          fmt::format("floor {} rhs_length {} past the tower", i + 1, rhs_length));
     Bytes rhs = r.bytes(rhs_length);
     if (!lhs.empty()) {
       f.protocol_id = static_cast<std::uint8_t>(lhs[0]);
-      for (std::size_t k = 1; k < lhs.size(); ++k) f.lhs.push_back(static_cast<std::uint8_t>(lhs[k]));
+      for (std::size_t k = 1; k < lhs.size(); ++k)
+        f.lhs.push_back(static_cast<std::uint8_t>(lhs[k]));
     }
     for (auto b : rhs) f.rhs.push_back(static_cast<std::uint8_t>(b));
     t.floors.push_back(std::move(f));
@@ -140,36 +151,61 @@ common::ParseResult<Tower, Reason> parse_tower(Bytes octets) {
 
 std::string_view protocol_id_name(std::uint8_t id) {
   switch (id) {
-    case protocol_id::dna_session: return "DNA session control";
-    case protocol_id::osi_tp4: return "OSI TP4";
-    case protocol_id::osi_clns: return "OSI CLNS";
-    case protocol_id::tcp: return "TCP";
-    case protocol_id::udp: return "UDP";
-    case protocol_id::ip: return "IP";
-    case protocol_id::rpc_cl: return "RPC connectionless";
-    case protocol_id::rpc_co: return "RPC connection-oriented";
-    case protocol_id::lrpc: return "LRPC";
-    case protocol_id::uuid: return "UUID";
-    case protocol_id::named_pipe: return "named pipe";
-    case protocol_id::local_pipe: return "local pipe";
-    case protocol_id::netbios: return "NetBIOS";
-    case protocol_id::netbeui: return "NetBEUI";
-    case protocol_id::spx: return "SPX";
-    case protocol_id::ipx: return "IPX";
-    case protocol_id::http: return "HTTP";
-    default: return {};
+    case protocol_id::dna_session:
+      return "DNA session control";
+    case protocol_id::osi_tp4:
+      return "OSI TP4";
+    case protocol_id::osi_clns:
+      return "OSI CLNS";
+    case protocol_id::tcp:
+      return "TCP";
+    case protocol_id::udp:
+      return "UDP";
+    case protocol_id::ip:
+      return "IP";
+    case protocol_id::rpc_cl:
+      return "RPC connectionless";
+    case protocol_id::rpc_co:
+      return "RPC connection-oriented";
+    case protocol_id::lrpc:
+      return "LRPC";
+    case protocol_id::uuid:
+      return "UUID";
+    case protocol_id::named_pipe:
+      return "named pipe";
+    case protocol_id::local_pipe:
+      return "local pipe";
+    case protocol_id::netbios:
+      return "NetBIOS";
+    case protocol_id::netbeui:
+      return "NetBEUI";
+    case protocol_id::spx:
+      return "SPX";
+    case protocol_id::ipx:
+      return "IPX";
+    case protocol_id::http:
+      return "HTTP";
+    default:
+      return {};
   }
 }
 
 std::string_view to_string(Reason r) {
   switch (r) {
-    case Reason::truncated: return "truncated";
-    case Reason::tower_length: return "tower_length";
-    case Reason::floor_length: return "floor_length";
-    case Reason::too_many_floors: return "too_many_floors";
-    case Reason::too_many_towers: return "too_many_towers";
-    case Reason::count_mismatch: return "count_mismatch";
-    case Reason::count_: break;
+    case Reason::truncated:
+      return "truncated";
+    case Reason::tower_length:
+      return "tower_length";
+    case Reason::floor_length:
+      return "floor_length";
+    case Reason::too_many_floors:
+      return "too_many_floors";
+    case Reason::too_many_towers:
+      return "too_many_towers";
+    case Reason::count_mismatch:
+      return "count_mismatch";
+    case Reason::count_:
+      break;
   }
   return "?";
 }

@@ -56,8 +56,8 @@ NetLayer strip_link(int link_type, ByteReader& r) {
     case kDltEn10mb: {
       r.skip(12);  // destination and source MAC
       std::uint16_t type = r.u16be();
-      for (std::size_t tags = 0;
-           r.ok() && (type == kEtherTypeVlan || type == kEtherTypeQinQ || type == kEtherTypeQinQOld);
+      for (std::size_t tags = 0; r.ok() && (type == kEtherTypeVlan || type == kEtherTypeQinQ ||
+                                            type == kEtherTypeQinQOld);
            ++tags) {
         if (tags == kMaxVlanTags) return NetLayer::other;
         r.skip(2);  // tag control information
@@ -162,7 +162,8 @@ DecodeOutcome decode_ipv4(ByteReader& r) {
     return skip(SkipReason::bad_ip_header, fmt::format("IPv4 version {} != 4", vihl >> 4));
   std::size_t header_length = static_cast<std::size_t>(vihl & 0x0f) * 4;
   if (header_length < 20)
-    return skip(SkipReason::bad_ip_header, fmt::format("IPv4 header length {} < 20", header_length));
+    return skip(SkipReason::bad_ip_header,
+                fmt::format("IPv4 header length {} < 20", header_length));
   // A total length of 0 is what TCP segmentation offload leaves in captures taken on the
   // sender (kerberos_tso.pcapng): the frame's own length is the best we have.
   std::size_t length = total_length == 0 ? all.size() : total_length;
@@ -202,17 +203,18 @@ DecodeOutcome decode_ipv6(ByteReader& r) {
   // Payload length 0 means a jumbogram (RFC 2675) or offloaded segment: use what was captured.
   std::size_t remaining_wire = payload_length == 0 ? r.remaining() : payload_length;
   for (std::size_t n = 0;; ++n) {
-    bool extension = next_header == 0 || next_header == 43 || next_header == 44 || next_header == 51 ||
-                     next_header == 60 || next_header == 135 || next_header == 139 || next_header == 140;
+    bool extension = next_header == 0 || next_header == 43 || next_header == 44 ||
+                     next_header == 51 || next_header == 60 || next_header == 135 ||
+                     next_header == 139 || next_header == 140;
     if (extension && n == kMaxIpv6ExtensionHeaders)
       return skip(SkipReason::bad_ip_header, "more than 8 IPv6 extension headers");
     std::size_t ext_length = 0;
     switch (next_header) {
-      case 0:    // hop-by-hop options
-      case 43:   // routing
-      case 60:   // destination options
-      case 135:  // mobility
-      case 139:  // HIP
+      case 0:      // hop-by-hop options
+      case 43:     // routing
+      case 60:     // destination options
+      case 135:    // mobility
+      case 139:    // HIP
       case 140: {  // shim6
         std::uint8_t nh = r.u8();
         std::uint8_t len = r.u8();
@@ -264,8 +266,16 @@ DecodeOutcome decode_ipv6(ByteReader& r) {
 
 bool is_supported_link_type(int link_type) {
   switch (link_type) {
-    case kDltNull: case kDltEn10mb: case kDltRaw: case kDltRawOpenBsd: case kLinktypeRaw:
-    case kDltLoop: case kDltLinuxSll: case kDltIpv4: case kDltIpv6: case kDltLinuxSll2:
+    case kDltNull:
+    case kDltEn10mb:
+    case kDltRaw:
+    case kDltRawOpenBsd:
+    case kLinktypeRaw:
+    case kDltLoop:
+    case kDltLinuxSll:
+    case kDltIpv4:
+    case kDltIpv6:
+    case kDltLinuxSll2:
       return true;
     default:
       return false;
@@ -290,36 +300,60 @@ DecodeOutcome decode_frame(int link_type, Bytes data) {
 
 std::string_view to_string(SkipReason r) {
   switch (r) {
-    case SkipReason::unknown_link_type: return "unknown_link_type";
-    case SkipReason::truncated_link: return "truncated_link";
-    case SkipReason::non_ip: return "non_ip";
-    case SkipReason::truncated_ip: return "truncated_ip";
-    case SkipReason::bad_ip_header: return "bad_ip_header";
-    case SkipReason::ip_fragment: return "ip_fragment";
-    case SkipReason::udp: return "udp";
-    case SkipReason::other_transport: return "other_transport";
-    case SkipReason::truncated_tcp: return "truncated_tcp";
-    case SkipReason::bad_tcp_header: return "bad_tcp_header";
-    case SkipReason::filtered: return "filtered";
-    case SkipReason::count_: break;
+    case SkipReason::unknown_link_type:
+      return "unknown_link_type";
+    case SkipReason::truncated_link:
+      return "truncated_link";
+    case SkipReason::non_ip:
+      return "non_ip";
+    case SkipReason::truncated_ip:
+      return "truncated_ip";
+    case SkipReason::bad_ip_header:
+      return "bad_ip_header";
+    case SkipReason::ip_fragment:
+      return "ip_fragment";
+    case SkipReason::udp:
+      return "udp";
+    case SkipReason::other_transport:
+      return "other_transport";
+    case SkipReason::truncated_tcp:
+      return "truncated_tcp";
+    case SkipReason::bad_tcp_header:
+      return "bad_tcp_header";
+    case SkipReason::filtered:
+      return "filtered";
+    case SkipReason::count_:
+      break;
   }
   return "?";
 }
 
 std::string_view describe(SkipReason r) {
   switch (r) {
-    case SkipReason::unknown_link_type: return "link type not decoded";
-    case SkipReason::truncated_link: return "cut by the snap length in the link-layer header";
-    case SkipReason::non_ip: return "not IPv4 or IPv6 (ARP, LLC, ...)";
-    case SkipReason::truncated_ip: return "cut by the snap length in the IP header";
-    case SkipReason::bad_ip_header: return "bad IP header";
-    case SkipReason::ip_fragment: return "IP fragment (not reassembled)";
-    case SkipReason::udp: return "UDP (connectionless DCE/RPC is not decoded)";
-    case SkipReason::other_transport: return "neither TCP nor UDP (ICMP, ESP, ...)";
-    case SkipReason::truncated_tcp: return "cut by the snap length in the TCP header";
-    case SkipReason::bad_tcp_header: return "bad TCP header";
-    case SkipReason::filtered: return "excluded by --port/--host";
-    case SkipReason::count_: break;
+    case SkipReason::unknown_link_type:
+      return "link type not decoded";
+    case SkipReason::truncated_link:
+      return "cut by the snap length in the link-layer header";
+    case SkipReason::non_ip:
+      return "not IPv4 or IPv6 (ARP, LLC, ...)";
+    case SkipReason::truncated_ip:
+      return "cut by the snap length in the IP header";
+    case SkipReason::bad_ip_header:
+      return "bad IP header";
+    case SkipReason::ip_fragment:
+      return "IP fragment (not reassembled)";
+    case SkipReason::udp:
+      return "UDP (connectionless DCE/RPC is not decoded)";
+    case SkipReason::other_transport:
+      return "neither TCP nor UDP (ICMP, ESP, ...)";
+    case SkipReason::truncated_tcp:
+      return "cut by the snap length in the TCP header";
+    case SkipReason::bad_tcp_header:
+      return "bad TCP header";
+    case SkipReason::filtered:
+      return "excluded by --port/--host";
+    case SkipReason::count_:
+      break;
   }
   return "?";
 }

@@ -42,7 +42,7 @@ class ConnState : public tcp::ConnectionState, public dcerpc::Observer {
   common::Timestamp prev_ts;
   bool have_prev = false;
   bool start_set[2] = {false, false};
-  int client_dir = -1;  // from the PDUs when no SYN was seen
+  int client_dir = -1;            // from the PDUs when no SYN was seen
   std::vector<FrameRecord> held;  // records waiting while bytes are held out of order
 };
 
@@ -117,7 +117,8 @@ class Pipeline : public tcp::StreamSink {
     st.assoc.on_data(dir, data, ref, true);
     target = nullptr;
   }
-  void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size, tcp::GapCause cause) override {
+  void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size,
+              tcp::GapCause cause) override {
     ConnState& st = state(c);
     ReportedNote n;
     n.layer = "tcp";
@@ -139,7 +140,8 @@ class Pipeline : public tcp::StreamSink {
       ReportedNote n;
       n.layer = "tcp";
       n.kind = tcp::kind_of(s.note);
-      n.detail = fmt::format("{}: {} bytes at seq {}", tcp::to_string(s.note), s.payload_length, s.seq);
+      n.detail =
+          fmt::format("{}: {} bytes at seq {}", tcp::to_string(s.note), s.payload_length, s.seq);
       current.notes.push_back(std::move(n));
     }
     if (s.flags & pcap::tcp_flag::syn) st.conv.syn_seen = true;
@@ -246,14 +248,17 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
                 std::uint8_t dir) {
   if (!e.call_complete || !e.interface || e.interface->uuid != dcerpc::epm_uuid()) return;
   std::uint16_t opnum = 0;
-  if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) opnum = q->opnum;
-  else if (e.header.ptype == PacketType::response && e.opnum) opnum = *e.opnum;
-  else return;
+  if (const auto* q = std::get_if<dcerpc::Request>(&e.body))
+    opnum = q->opnum;
+  else if (e.header.ptype == PacketType::response && e.opnum)
+    opnum = *e.opnum;
+  else
+    return;
   if (opnum != 3) return;  // ept_map; the other operations are decoded in a later issue
   EpmDecode d;
   d.opnum = opnum;
   if (e.call_stub == nullptr) {
-    d.error = e.call_stub_incomplete ? "stub incomplete in the capture"
+    d.error = e.call_stub_incomplete  ? "stub incomplete in the capture"
               : e.call_stub_truncated ? "stub larger than max_stub_bytes"
                                       : "stub not kept";
     ++p.stats.epm_errors;
@@ -287,7 +292,8 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
       d.error = r.is_complete() ? fmt::format("ept_map request: {} octets left after the stub",
                                               stub.size() - r.consumed())
                                 : fmt::format("ept_map request: {} at stub offset {}: {}",
-                                              epm::to_string(r.error().reason), r.error().offset, r.error().detail);
+                                              epm::to_string(r.error().reason), r.error().offset,
+                                              r.error().detail);
     } else {
       auto r = epm::parse_ept_map_response(stub, order, syntax);
       if (r.is_complete() && r.consumed() == stub.size()) {
@@ -295,8 +301,9 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
         const common::Endpoint& server = c.endpoint[dir];
         for (const auto& t : r.value().towers) {
           if (!t.port || *t.port == 0) continue;
-          bool unspecified = !t.address || (t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
-                                            t.address->octets[2] == 0 && t.address->octets[3] == 0);
+          bool unspecified =
+              !t.address || (t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
+                             t.address->octets[2] == 0 && t.address->octets[3] == 0);
           p.epm_ports.insert({unspecified ? server.address : *t.address, *t.port});
         }
         d.value = r.take();
@@ -305,11 +312,14 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
       d.error = r.is_complete() ? fmt::format("ept_map response: {} octets left after the stub",
                                               stub.size() - r.consumed())
                                 : fmt::format("ept_map response: {} at stub offset {}: {}",
-                                              epm::to_string(r.error().reason), r.error().offset, r.error().detail);
+                                              epm::to_string(r.error().reason), r.error().offset,
+                                              r.error().detail);
     }
   }
-  if (d.error.empty()) ++p.stats.epm_decoded;
-  else ++p.stats.epm_errors;
+  if (d.error.empty())
+    ++p.stats.epm_decoded;
+  else
+    ++p.stats.epm_errors;
   out.epm = std::move(d);
 }
 
@@ -317,12 +327,19 @@ void ConnState::on_pdu(const dcerpc::PduEvent& e) {
   conv.dcerpc = true;
   ++conv.pdus;
   switch (e.header.ptype) {
-    case PacketType::bind: case PacketType::alter_context: case PacketType::request:
-    case PacketType::auth3: case PacketType::co_cancel: case PacketType::orphaned:
+    case PacketType::bind:
+    case PacketType::alter_context:
+    case PacketType::request:
+    case PacketType::auth3:
+    case PacketType::co_cancel:
+    case PacketType::orphaned:
       if (client_dir < 0) client_dir = e.dir;
       break;
-    case PacketType::bind_ack: case PacketType::alter_context_resp: case PacketType::bind_nak:
-    case PacketType::response: case PacketType::fault:
+    case PacketType::bind_ack:
+    case PacketType::alter_context_resp:
+    case PacketType::bind_nak:
+    case PacketType::response:
+    case PacketType::fault:
       if (client_dir < 0) client_dir = e.dir ^ 1;
       break;
     default:
@@ -333,16 +350,18 @@ void ConnState::on_pdu(const dcerpc::PduEvent& e) {
     ++conv.calls;
     auto it = std::find_if(conv.interfaces.begin(), conv.interfaces.end(),
                            [&](const InterfaceUse& u) { return u.interface == *e.interface; });
-    if (it == conv.interfaces.end()) conv.interfaces.push_back({*e.interface, 1});
-    else ++it->calls;
+    if (it == conv.interfaces.end())
+      conv.interfaces.push_back({*e.interface, 1});
+    else
+      ++it->calls;
   } else if (e.header.ptype == PacketType::request && e.call_complete) {
     ++conv.calls;
   }
   if (const auto* b = std::get_if<dcerpc::Bind>(&e.body)) {
     for (const auto& ctx : b->contexts) {
-      auto it = std::find_if(conv.interfaces.begin(), conv.interfaces.end(), [&](const InterfaceUse& u) {
-        return u.interface == ctx.abstract_syntax;
-      });
+      auto it =
+          std::find_if(conv.interfaces.begin(), conv.interfaces.end(),
+                       [&](const InterfaceUse& u) { return u.interface == ctx.abstract_syntax; });
       if (it == conv.interfaces.end()) conv.interfaces.push_back({ctx.abstract_syntax, 0});
     }
   }
@@ -355,16 +374,18 @@ void ConnState::on_pdu(const dcerpc::PduEvent& e) {
 }
 
 void ConnState::on_note(const dcerpc::Note& n) {
-  static constexpr const char* kKinds[] = {"malformed_pdu", "lost_sync", "resynchronised", "picked_up",
-                                          "partial_pdu_lost", "not_dcerpc", "ncacn_http", "limit",
-                                          "response_without_request"};
+  static constexpr const char* kKinds[] = {
+      "malformed_pdu",           "lost_sync",  "resynchronised", "picked_up",
+      "partial_pdu_lost",        "not_dcerpc", "ncacn_http",     "limit",
+      "response_without_request"};
   ReportedNote r;
   r.layer = "dcerpc";
   r.kind = kKinds[static_cast<std::size_t>(n.kind)];
   r.detail = n.detail;
   if (n.kind == dcerpc::NoteKind::malformed_pdu && n.header) {
-    r.detail = fmt::format("{} call_id {} malformed ({}): {}; {} bytes skipped", dcerpc::to_string(n.header->ptype),
-                           n.header->call_id, dcerpc::to_string(n.reason), n.detail, n.bytes);
+    r.detail = fmt::format("{} call_id {} malformed ({}): {}; {} bytes skipped",
+                           dcerpc::to_string(n.header->ptype), n.header->call_id,
+                           dcerpc::to_string(n.reason), n.detail, n.bytes);
     conv.dcerpc = true;
   }
   r.header = n.header;

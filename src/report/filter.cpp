@@ -6,11 +6,13 @@
 namespace rpctrace::report {
 
 bool Filter::matches(const pcap::TcpSegmentView& s) const {
-  if (!ports.empty() &&
-      std::none_of(ports.begin(), ports.end(), [&](std::uint16_t p) { return p == s.src_port || p == s.dst_port; }))
+  if (!ports.empty() && std::none_of(ports.begin(), ports.end(), [&](std::uint16_t p) {
+        return p == s.src_port || p == s.dst_port;
+      }))
     return false;
-  if (!hosts.empty() &&
-      std::none_of(hosts.begin(), hosts.end(), [&](const common::IpAddress& h) { return h == s.src || h == s.dst; }))
+  if (!hosts.empty() && std::none_of(hosts.begin(), hosts.end(), [&](const common::IpAddress& h) {
+        return h == s.src || h == s.dst;
+      }))
     return false;
   return true;
 }

@@ -80,7 +80,9 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
           j.num("assoc_group_id", b.assoc_group_id).num("n_context_elem", b.contexts.size());
           j.begin_array("p_cont_elem");
           for (const auto& c : b.contexts) {
-            j.begin_object().num("p_cont_id", c.p_cont_id).num("n_transfer_syn", c.transfer_syntaxes.size());
+            j.begin_object()
+                .num("p_cont_id", c.p_cont_id)
+                .num("n_transfer_syn", c.transfer_syntaxes.size());
             syntax(j, "abstract_syntax", c.abstract_syntax);
             j.begin_array("transfer_syntaxes");
             for (const auto& t : c.transfer_syntaxes) syntax(j, {}, t);
@@ -89,7 +91,9 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
           j.end_array();
         } else if constexpr (std::is_same_v<T, dcerpc::BindAck>) {
           j.num("max_xmit_frag", b.max_xmit_frag).num("max_recv_frag", b.max_recv_frag);
-          j.num("assoc_group_id", b.assoc_group_id).str("sec_addr", b.sec_addr).num("n_results", b.results.size());
+          j.num("assoc_group_id", b.assoc_group_id)
+              .str("sec_addr", b.sec_addr)
+              .num("n_results", b.results.size());
           j.begin_array("p_results");
           for (std::size_t i = 0; i < b.results.size(); ++i) {
             const auto& r = b.results[i];
@@ -100,14 +104,16 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
             }
             j.num("result", r.result).str("result_name", dcerpc::result_name(r.result));
             j.num("reason", r.reason);
-            if (r.result == 1 || r.result == 2) j.str("reason_name", dcerpc::provider_reason_name(r.reason));
+            if (r.result == 1 || r.result == 2)
+              j.str("reason_name", dcerpc::provider_reason_name(r.reason));
             syntax(j, "transfer_syntax", r.transfer_syntax);
             j.end_object();
           }
           j.end_array();
         } else if constexpr (std::is_same_v<T, dcerpc::BindNak>) {
           j.num("provider_reject_reason", b.provider_reject_reason);
-          j.str("provider_reject_reason_name", dcerpc::reject_reason_name(b.provider_reject_reason));
+          j.str("provider_reject_reason_name",
+                dcerpc::reject_reason_name(b.provider_reject_reason));
           j.begin_array("versions");
           for (auto [major, minor] : b.versions) j.element(fmt::format("{}.{}", major, minor));
           j.end_array();
@@ -116,10 +122,14 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
           if (b.object) j.str("object", b.object->to_string());
           j.num("stub_length", b.stub_length);
         } else if constexpr (std::is_same_v<T, dcerpc::Response>) {
-          j.num("alloc_hint", b.alloc_hint).num("p_cont_id", b.p_cont_id).num("cancel_count", b.cancel_count);
+          j.num("alloc_hint", b.alloc_hint)
+              .num("p_cont_id", b.p_cont_id)
+              .num("cancel_count", b.cancel_count);
           j.num("stub_length", b.stub_length);
         } else if constexpr (std::is_same_v<T, dcerpc::Fault>) {
-          j.num("alloc_hint", b.alloc_hint).num("p_cont_id", b.p_cont_id).num("cancel_count", b.cancel_count);
+          j.num("alloc_hint", b.alloc_hint)
+              .num("p_cont_id", b.p_cont_id)
+              .num("cancel_count", b.cancel_count);
           j.num("status", b.status);
           auto name = dcerpc::status_name(b.status);
           if (!name.empty()) j.str("status_name", name);
@@ -168,7 +178,8 @@ void JsonlWriter::frame(const FrameRecord& f) {
     j.ip("dst", dst.address).num("dst_port", dst.port);
     j.str("ptype", dcerpc::to_string(h.ptype)).num("ptype_value", static_cast<unsigned>(h.ptype));
     j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
-    j.num("pfc_flags", h.pfc_flags).str("pfc_flags_names", dcerpc::pfc_flags_string(h.pfc_flags, h.ptype));
+    j.num("pfc_flags", h.pfc_flags)
+        .str("pfc_flags_names", dcerpc::pfc_flags_string(h.pfc_flags, h.ptype));
     const auto& d = h.packed_drep.octets;
     j.raw_str("packed_drep", [&](std::string& out) {
       static constexpr char kHex[] = "0123456789abcdef";
@@ -177,7 +188,8 @@ void JsonlWriter::frame(const FrameRecord& f) {
         out += kHex[o & 15];
       }
     });
-    j.str("integer_order", h.packed_drep.integer_order() == common::ByteOrder::little ? "little" : "big");
+    j.str("integer_order",
+          h.packed_drep.integer_order() == common::ByteOrder::little ? "little" : "big");
     j.num("frag_length", h.frag_length).num("auth_length", h.auth_length).num("call_id", h.call_id);
     body(j, e);
     if (e.opnum && h.ptype != PacketType::request) j.num("opnum", *e.opnum);
@@ -199,9 +211,14 @@ void JsonlWriter::frame(const FrameRecord& f) {
     }
     if (e.sec_trailer) {
       const auto& t = *e.sec_trailer;
-      j.begin_object("sec_trailer").num("auth_type", t.auth_type).str("auth_type_name", dcerpc::auth_type_name(t.auth_type));
-      j.num("auth_level", t.auth_level).str("auth_level_name", dcerpc::auth_level_name(t.auth_level));
-      j.num("auth_pad_length", t.auth_pad_length).num("auth_context_id", t.auth_context_id).end_object();
+      j.begin_object("sec_trailer")
+          .num("auth_type", t.auth_type)
+          .str("auth_type_name", dcerpc::auth_type_name(t.auth_type));
+      j.num("auth_level", t.auth_level)
+          .str("auth_level_name", dcerpc::auth_level_name(t.auth_level));
+      j.num("auth_pad_length", t.auth_pad_length)
+          .num("auth_context_id", t.auth_context_id)
+          .end_object();
     }
     if (p.verification_trailer) {
       j.begin_object("verification_trailer").num("offset", p.verification_trailer->offset);
@@ -231,7 +248,8 @@ void JsonlWriter::frame(const FrameRecord& f) {
     emit(j);
   }
   // SYN, FIN and RST are timeline events; pure ACKs and data segments are not recorded.
-  if (f.delta_us >= 0 && (f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst))) {
+  if (f.delta_us >= 0 &&
+      (f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst))) {
     j.clear();
     const auto& s = f.segment;
     j.begin_object().str("type", "tcp");
@@ -242,14 +260,20 @@ void JsonlWriter::frame(const FrameRecord& f) {
         {pcap::tcp_flag::rst, "RST"}, {pcap::tcp_flag::psh, "PSH"}, {pcap::tcp_flag::urg, "URG"}};
     for (auto [bit, name] : kFlags)
       if (s.flags & bit) flags += (flags.empty() ? "" : "|") + std::string(name);
-    j.str("flags", flags).num("seq", s.seq).num("ack", s.ack).num("win", s.window).num("len", s.payload_length);
+    j.str("flags", flags)
+        .num("seq", s.seq)
+        .num("ack", s.ack)
+        .num("win", s.window)
+        .num("len", s.payload_length);
     j.end_object();
     if (f.shown) {
       emit(j);
     } else {
       auto& pending = pending_[f.conversation];
-      if (pending.size() < kMaxPendingRecords) pending.push_back(j.text());
-      else ++dropped_;
+      if (pending.size() < kMaxPendingRecords)
+        pending.push_back(j.text());
+      else
+        ++dropped_;
     }
   }
 }

@@ -12,7 +12,8 @@ namespace {
 
 using dcerpc::PacketType;
 
-std::string interface_label(const std::optional<dcerpc::SyntaxId>& i, std::optional<std::uint16_t> opnum) {
+std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
+                            std::optional<std::uint16_t> opnum) {
   if (!i) return {};
   std::string name(dcerpc::interface_name(i->uuid));
   if (name.empty()) name = i->uuid.to_string(true);
@@ -39,9 +40,10 @@ std::string auth_line(const ReportedPdu& p) {
   const auto& t = *p.event.sec_trailer;
   auto type = dcerpc::auth_type_name(t.auth_type);
   auto level = dcerpc::auth_level_name(t.auth_level);
-  return fmt::format("auth: type {} ({}) level {} ({}) pad {} context_id {} auth_length {}", t.auth_type,
-                     type.empty() ? "unknown" : type, t.auth_level, level.empty() ? "unknown" : level,
-                     t.auth_pad_length, t.auth_context_id, p.event.header.auth_length);
+  return fmt::format("auth: type {} ({}) level {} ({}) pad {} context_id {} auth_length {}",
+                     t.auth_type, type.empty() ? "unknown" : type, t.auth_level,
+                     level.empty() ? "unknown" : level, t.auth_pad_length, t.auth_context_id,
+                     p.event.header.auth_length);
 }
 
 void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
@@ -55,8 +57,10 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
     std::string line = "ept_map request:";
     if (q->map_tower && q->map_tower->interface)
       line += " " + format_syntax(*q->map_tower->interface);
-    if (q->map_tower) line += fmt::format(" {}", q->map_tower->protseq.empty() ? "?" : q->map_tower->protseq);
-    if (q->object && !q->object->is_nil()) line += fmt::format(" object {}", q->object->to_string(true));
+    if (q->map_tower)
+      line += fmt::format(" {}", q->map_tower->protseq.empty() ? "?" : q->map_tower->protseq);
+    if (q->object && !q->object->is_nil())
+      line += fmt::format(" object {}", q->object->to_string(true));
     line += fmt::format(" max_towers {}", q->max_towers);
     out.push_back(line);
   } else if (const auto* s = std::get_if<epm::EptMapResponse>(&d.value)) {
@@ -65,7 +69,8 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
       out.push_back(fmt::format("ept_map: {} -> {}", iface, t.string_binding()));
     }
     if (s->status != 0 || s->towers.empty())
-      out.push_back(fmt::format("ept_map: {} tower(s), status {}", s->towers.size(), format_status(s->status)));
+      out.push_back(fmt::format("ept_map: {} tower(s), status {}", s->towers.size(),
+                                format_status(s->status)));
   }
 }
 
@@ -96,20 +101,34 @@ std::string format_syntax(const dcerpc::SyntaxId& s, bool with_name) {
 // Network Monitor's names for the PDU types.
 std::string_view display_name(PacketType t) {
   switch (t) {
-    case PacketType::request: return "Request";
-    case PacketType::response: return "Response";
-    case PacketType::fault: return "Fault";
-    case PacketType::bind: return "Bind";
-    case PacketType::bind_ack: return "Bind Ack";
-    case PacketType::bind_nak: return "Bind Nak";
-    case PacketType::alter_context: return "Alter Context";
-    case PacketType::alter_context_resp: return "Alter Context Resp";
-    case PacketType::auth3: return "Auth3";
-    case PacketType::shutdown: return "Shutdown";
-    case PacketType::co_cancel: return "Cancel";
-    case PacketType::orphaned: return "Orphaned";
-    case PacketType::rts: return "RTS";
-    default: return dcerpc::to_string(t);
+    case PacketType::request:
+      return "Request";
+    case PacketType::response:
+      return "Response";
+    case PacketType::fault:
+      return "Fault";
+    case PacketType::bind:
+      return "Bind";
+    case PacketType::bind_ack:
+      return "Bind Ack";
+    case PacketType::bind_nak:
+      return "Bind Nak";
+    case PacketType::alter_context:
+      return "Alter Context";
+    case PacketType::alter_context_resp:
+      return "Alter Context Resp";
+    case PacketType::auth3:
+      return "Auth3";
+    case PacketType::shutdown:
+      return "Shutdown";
+    case PacketType::co_cancel:
+      return "Cancel";
+    case PacketType::orphaned:
+      return "Orphaned";
+    case PacketType::rts:
+      return "RTS";
+    default:
+      return dcerpc::to_string(t);
   }
 }
 
@@ -124,21 +143,23 @@ PduText format_pdu(const ReportedPdu& p) {
                       (h.ptype == PacketType::request || h.ptype == PacketType::response ||
                        h.ptype == PacketType::fault || h.ptype == PacketType::bind ||
                        h.ptype == PacketType::bind_ack || h.ptype == PacketType::alter_context ||
-                       h.ptype == PacketType::alter_context_resp || h.ptype == PacketType::bind_nak ||
-                       h.ptype == PacketType::rts);
+                       h.ptype == PacketType::alter_context_resp ||
+                       h.ptype == PacketType::bind_nak || h.ptype == PacketType::rts);
   switch (body_missing ? PacketType::ping : h.ptype) {
     case PacketType::bind:
     case PacketType::alter_context: {
       const auto& b = std::get<dcerpc::Bind>(e.body);
-      std::string uuid = b.contexts.empty() ? std::string("(no context)") : b.contexts[0].abstract_syntax.uuid.to_string(true);
-      s = fmt::format("MSRPC: c/o RPC {}: UUID {} call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
-                      h.ptype == PacketType::bind ? "Bind" : "Alter Context", uuid, h.call_id,
-                      b.assoc_group_id, b.max_xmit_frag, b.max_recv_frag);
+      std::string uuid = b.contexts.empty() ? std::string("(no context)")
+                                            : b.contexts[0].abstract_syntax.uuid.to_string(true);
+      s = fmt::format(
+          "MSRPC: c/o RPC {}: UUID {} call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
+          h.ptype == PacketType::bind ? "Bind" : "Alter Context", uuid, h.call_id, b.assoc_group_id,
+          b.max_xmit_frag, b.max_recv_frag);
       for (const auto& c : b.contexts) {
         std::string ts;
         for (const auto& x : c.transfer_syntaxes) ts += (ts.empty() ? "" : ", ") + format_syntax(x);
-        d.push_back(fmt::format("context 0x{:X}: {} transfer {}", c.p_cont_id, format_syntax(c.abstract_syntax),
-                                ts.empty() ? "(none)" : ts));
+        d.push_back(fmt::format("context 0x{:X}: {} transfer {}", c.p_cont_id,
+                                format_syntax(c.abstract_syntax), ts.empty() ? "(none)" : ts));
       }
       break;
     }
@@ -146,8 +167,8 @@ PduText format_pdu(const ReportedPdu& p) {
     case PacketType::alter_context_resp: {
       const auto& a = std::get<dcerpc::BindAck>(e.body);
       s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
-                      h.ptype == PacketType::bind_ack ? "Bind Ack" : "Alter Context Resp", h.call_id,
-                      a.assoc_group_id, a.max_xmit_frag, a.max_recv_frag);
+                      h.ptype == PacketType::bind_ack ? "Bind Ack" : "Alter Context Resp",
+                      h.call_id, a.assoc_group_id, a.max_xmit_frag, a.max_recv_frag);
       if (!a.sec_addr.empty()) d.push_back(fmt::format("sec_addr {}", a.sec_addr));
       for (std::size_t i = 0; i < a.results.size(); ++i) {
         const auto& r = a.results[i];
@@ -158,12 +179,15 @@ PduText format_pdu(const ReportedPdu& p) {
         auto rn = dcerpc::result_name(r.result);
         std::string res = rn.empty() ? fmt::format("result {}", r.result) : std::string(rn);
         if (r.result == 0) {
-          d.push_back(fmt::format("{}: {}, transfer {}", who, res, format_syntax(r.transfer_syntax)));
+          d.push_back(
+              fmt::format("{}: {}, transfer {}", who, res, format_syntax(r.transfer_syntax)));
         } else if (r.result == 3) {
           d.push_back(fmt::format("{}: {}, features 0x{:X}", who, res, r.reason));
         } else {
           auto reason = dcerpc::provider_reason_name(r.reason);
-          d.push_back(fmt::format("{}: {} ({})", who, res, reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)));
+          d.push_back(fmt::format(
+              "{}: {} ({})", who, res,
+              reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)));
         }
       }
       break;
@@ -171,15 +195,18 @@ PduText format_pdu(const ReportedPdu& p) {
     case PacketType::bind_nak: {
       const auto& n = std::get<dcerpc::BindNak>(e.body);
       auto reason = dcerpc::reject_reason_name(n.provider_reject_reason);
-      s = fmt::format("MSRPC: c/o RPC Bind Nak: call 0x{:X} reason 0x{:X} ({})", h.call_id, n.provider_reject_reason,
-                      reason.empty() ? "unknown" : reason);
-      for (auto [major, minor] : n.versions) d.push_back(fmt::format("supports version {}.{}", major, minor));
+      s = fmt::format("MSRPC: c/o RPC Bind Nak: call 0x{:X} reason 0x{:X} ({})", h.call_id,
+                      n.provider_reject_reason, reason.empty() ? "unknown" : reason);
+      for (auto [major, minor] : n.versions)
+        d.push_back(fmt::format("supports version {}.{}", major, minor));
       break;
     }
     case PacketType::request: {
       const auto& q = std::get<dcerpc::Request>(e.body);
-      s = fmt::format(FMT_COMPILE("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
-                      h.call_id, q.opnum, q.p_cont_id, q.alloc_hint);
+      s = fmt::format(
+          FMT_COMPILE(
+              "MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
+          h.call_id, q.opnum, q.p_cont_id, q.alloc_hint);
       std::string label = interface_label(e.interface, q.opnum);
       if (!label.empty()) s += "  " + label;
       s += frag_label(h.pfc_flags);
@@ -188,8 +215,10 @@ PduText format_pdu(const ReportedPdu& p) {
     }
     case PacketType::response: {
       const auto& r = std::get<dcerpc::Response>(e.body);
-      s = fmt::format(FMT_COMPILE("MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
-                      h.call_id, r.p_cont_id, r.alloc_hint, r.cancel_count);
+      s = fmt::format(
+          FMT_COMPILE(
+              "MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
+          h.call_id, r.p_cont_id, r.alloc_hint, r.cancel_count);
       std::string label = interface_label(e.interface, e.opnum);
       if (!label.empty()) s += "  " + label;
       if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
@@ -198,8 +227,8 @@ PduText format_pdu(const ReportedPdu& p) {
     }
     case PacketType::fault: {
       const auto& f = std::get<dcerpc::Fault>(e.body);
-      s = fmt::format("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}", h.call_id,
-                      f.p_cont_id, format_status(f.status), f.cancel_count);
+      s = fmt::format("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}",
+                      h.call_id, f.p_cont_id, format_status(f.status), f.cancel_count);
       std::string label = interface_label(e.interface, e.opnum);
       if (!label.empty()) s += "  " + label;
       if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
@@ -207,19 +236,30 @@ PduText format_pdu(const ReportedPdu& p) {
     }
     case PacketType::rts: {
       const auto& r = std::get<dcerpc::Rts>(e.body);
-      s = fmt::format("MSRPC: c/o RPC RTS: call 0x{:X} flags 0x{:X} commands {}", h.call_id, r.flags,
-                      r.number_of_commands);
+      s = fmt::format("MSRPC: c/o RPC RTS: call 0x{:X} flags 0x{:X} commands {}", h.call_id,
+                      r.flags, r.number_of_commands);
       break;
     }
-    case PacketType::auth3: s = fmt::format("MSRPC: c/o RPC Auth3: call 0x{:X}", h.call_id); break;
-    case PacketType::shutdown: s = fmt::format("MSRPC: c/o RPC Shutdown: call 0x{:X}", h.call_id); break;
-    case PacketType::co_cancel: s = fmt::format("MSRPC: c/o RPC Cancel: call 0x{:X}", h.call_id); break;
-    case PacketType::orphaned: s = fmt::format("MSRPC: c/o RPC Orphaned: call 0x{:X}", h.call_id); break;
-    default: s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", display_name(h.ptype), h.call_id); break;
+    case PacketType::auth3:
+      s = fmt::format("MSRPC: c/o RPC Auth3: call 0x{:X}", h.call_id);
+      break;
+    case PacketType::shutdown:
+      s = fmt::format("MSRPC: c/o RPC Shutdown: call 0x{:X}", h.call_id);
+      break;
+    case PacketType::co_cancel:
+      s = fmt::format("MSRPC: c/o RPC Cancel: call 0x{:X}", h.call_id);
+      break;
+    case PacketType::orphaned:
+      s = fmt::format("MSRPC: c/o RPC Orphaned: call 0x{:X}", h.call_id);
+      break;
+    default:
+      s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", display_name(h.ptype), h.call_id);
+      break;
   }
   if (e.truncated)
     s += fmt::format(" [cut short: {} of {} bytes captured]", e.captured, h.frag_length);
-  if (h.packed_drep.integer_order() == common::ByteOrder::big) d.push_back("big-endian data representation");
+  if (h.packed_drep.integer_order() == common::ByteOrder::big)
+    d.push_back("big-endian data representation");
   if (e.request_frame) {
     std::string line = fmt::format(FMT_COMPILE("answers request in frame {}"), *e.request_frame);
     if (e.latency_us) {
@@ -230,14 +270,17 @@ PduText format_pdu(const ReportedPdu& p) {
     d.push_back(line);
   }
   if (e.call_complete && e.call_fragments > 1)
-    d.push_back(fmt::format(FMT_COMPILE("reassembled from {} fragments, {} stub bytes"), e.call_fragments, e.call_stub_length));
+    d.push_back(fmt::format(FMT_COMPILE("reassembled from {} fragments, {} stub bytes"),
+                            e.call_fragments, e.call_stub_length));
   if (p.verification_trailer) {
     std::string cmds;
     for (const auto& c : p.verification_trailer->commands) {
       auto name = dcerpc::verification_command_name(c.command);
-      cmds += fmt::format("{}{}", cmds.empty() ? "" : ", ", name.empty() ? fmt::format("0x{:X}", c.command) : std::string(name));
+      cmds += fmt::format("{}{}", cmds.empty() ? "" : ", ",
+                          name.empty() ? fmt::format("0x{:X}", c.command) : std::string(name));
     }
-    d.push_back(fmt::format("verification trailer at stub offset {}: {}", p.verification_trailer->offset, cmds));
+    d.push_back(fmt::format("verification trailer at stub offset {}: {}",
+                            p.verification_trailer->offset, cmds));
   }
   if (e.sec_trailer) d.push_back(auth_line(p));
   epm_lines(p, d);

@@ -27,30 +27,37 @@ void append_tcp_line(std::string& out, const FrameRecord& f) {
   const tcp::SegmentInfo& s = f.segment;
   // seq range as Network Monitor prints it: first-last octet, or seq-seq when empty.
   std::uint32_t last = s.payload_length == 0 ? s.seq : s.seq + s.payload_length - 1;
-  fmt::format_to(std::back_inserter(out), FMT_COMPILE("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}\n"),
-                 flag_column(s.flags), s.payload_length, s.seq, last, s.ack, s.window, f.src.port, f.dst.port);
+  fmt::format_to(std::back_inserter(out),
+                 FMT_COMPILE("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}\n"),
+                 flag_column(s.flags), s.payload_length, s.seq, last, s.ack, s.window, f.src.port,
+                 f.dst.port);
 }
 
 constexpr std::string_view kIndent = "                    ";
 
-std::string conversation_footer(const Conversation& c, std::uint64_t omitted, std::size_t hidden_cap) {
+std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
+                                std::size_t hidden_cap) {
   std::string names;
   for (const auto& u : c.interfaces) {
     auto n = dcerpc::interface_name(u.interface.uuid);
     std::string label = n.empty() ? u.interface.uuid.to_string(true) : std::string(n);
-    names += (names.empty() ? "" : ", ") + fmt::format("{} v{}.{}", label, u.interface.major, u.interface.minor);
+    names += (names.empty() ? "" : ", ") +
+             fmt::format("{} v{}.{}", label, u.interface.major, u.interface.minor);
   }
-  std::string out = fmt::format("  end of conversation {}: {}; {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls",
-                                c.id, c.end_reason, c.start.to_iso8601(), c.end.to_iso8601(), c.first_frame,
-                                c.last_frame, c.frames, c.pdus, c.calls);
+  std::string out = fmt::format(
+      "  end of conversation {}: {}; {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls", c.id,
+      c.end_reason, c.start.to_iso8601(), c.end.to_iso8601(), c.first_frame, c.last_frame, c.frames,
+      c.pdus, c.calls);
   if (c.faults) out += fmt::format(", {} faults", c.faults);
   if (c.notes) out += fmt::format(", {} anomalies", c.notes);
   out += '\n';
   if (!names.empty()) out += fmt::format("  interfaces: {}\n", names);
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
   if (omitted)
-    out += fmt::format("  ({} frames not listed: they came after the first {} while the conversation showed no "
-                       "DCE/RPC)\n", omitted, hidden_cap);
+    out += fmt::format(
+        "  ({} frames not listed: they came after the first {} while the conversation showed no "
+        "DCE/RPC)\n",
+        omitted, hidden_cap);
   return out;
 }
 
@@ -71,13 +78,16 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     if (delta.size() < 10) delta.insert(0, 10 - delta.size(), ' ');
   }
   if (f.delta_us >= 0) {
-    bool control = f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst);
+    bool control =
+        f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst);
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
       if (p.event.at.frame != f.segment.frame)  // a cut PDU, found at this frame's gap
-        fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(cut)", t.summary);
+        fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(cut)",
+                       t.summary);
       else
-        fmt::format_to(std::back_inserter(out), FMT_COMPILE("{} {}  {}\n"), number, delta, t.summary);
+        fmt::format_to(std::back_inserter(out), FMT_COMPILE("{} {}  {}\n"), number, delta,
+                       t.summary);
       for (const auto& d : t.details) {
         out += kIndent;
         out += d;
@@ -97,7 +107,8 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     // Decoded when the connection ended (a PDU the capture cut short): shown at its last frame.
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
-      fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(end)", t.summary);
+      fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(end)",
+                     t.summary);
       for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
     }
   }
@@ -151,7 +162,8 @@ void TextWriter::spill(Block& b) {
 void TextWriter::print_header(std::uint64_t id, Block& b) {
   if (printed_++ > 0 && !summary_) std::fputc('\n', out_);
   std::string roles = b.roles_from_syn ? "" : " (roles inferred: no SYN in the capture)";
-  std::string header = fmt::format("Conversation {}: {} -> {}{}\n", id, b.client.to_string(), b.server.to_string(), roles);
+  std::string header = fmt::format("Conversation {}: {} -> {}{}\n", id, b.client.to_string(),
+                                   b.server.to_string(), roles);
   std::fwrite(header.data(), 1, header.size(), out_);
   b.header_printed = true;
 }
@@ -160,7 +172,8 @@ void TextWriter::print_buffered(Block& b) {
   std::vector<char> chunk;
   for (auto [offset, length] : b.spilled) {
     chunk.resize(length);
-    if (std::fseek(spill_file_, offset, SEEK_SET) == 0 && std::fread(chunk.data(), 1, length, spill_file_) == length)
+    if (std::fseek(spill_file_, offset, SEEK_SET) == 0 &&
+        std::fread(chunk.data(), 1, length, spill_file_) == length)
       std::fwrite(chunk.data(), 1, length, out_);
   }
   b.spilled.clear();

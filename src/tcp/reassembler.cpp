@@ -15,9 +15,7 @@
 namespace rpctrace::tcp {
 
 namespace {
-std::int32_t seq_diff(std::uint32_t a, std::uint32_t b) {
-  return static_cast<std::int32_t>(a - b);
-}
+std::int32_t seq_diff(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b); }
 
 std::uint64_t mix(std::uint64_t h, std::uint64_t w) {
   h = (h ^ w) * 0xff51afd7ed558ccdull;
@@ -273,49 +271,74 @@ void Reassembler::flush(Connection& c, Direction dir, GapCause cause) {
 
 const char* to_string(SegmentNote n) {
   switch (n) {
-    case SegmentNote::none: return "";
-    case SegmentNote::retransmission: return "retransmission";
-    case SegmentNote::partial_overlap: return "partial retransmission";
-    case SegmentNote::out_of_order: return "out of order";
-    case SegmentNote::overlap_conflict: return "overlap with different bytes (first copy kept)";
-    case SegmentNote::syn_retransmission: return "SYN retransmission";
-    case SegmentNote::buffer_full: return "out-of-order buffer full: segment dropped";
-    case SegmentNote::after_close: return "payload after RST: not decoded";
+    case SegmentNote::none:
+      return "";
+    case SegmentNote::retransmission:
+      return "retransmission";
+    case SegmentNote::partial_overlap:
+      return "partial retransmission";
+    case SegmentNote::out_of_order:
+      return "out of order";
+    case SegmentNote::overlap_conflict:
+      return "overlap with different bytes (first copy kept)";
+    case SegmentNote::syn_retransmission:
+      return "SYN retransmission";
+    case SegmentNote::buffer_full:
+      return "out-of-order buffer full: segment dropped";
+    case SegmentNote::after_close:
+      return "payload after RST: not decoded";
   }
   return "";
 }
 
 const char* kind_of(SegmentNote n) {
   switch (n) {
-    case SegmentNote::none: return "";
-    case SegmentNote::retransmission: return "retransmission";
-    case SegmentNote::partial_overlap: return "partial_retransmission";
-    case SegmentNote::out_of_order: return "out_of_order";
-    case SegmentNote::overlap_conflict: return "overlap_conflict";
-    case SegmentNote::syn_retransmission: return "syn_retransmission";
-    case SegmentNote::buffer_full: return "buffer_full";
-    case SegmentNote::after_close: return "after_close";
+    case SegmentNote::none:
+      return "";
+    case SegmentNote::retransmission:
+      return "retransmission";
+    case SegmentNote::partial_overlap:
+      return "partial_retransmission";
+    case SegmentNote::out_of_order:
+      return "out_of_order";
+    case SegmentNote::overlap_conflict:
+      return "overlap_conflict";
+    case SegmentNote::syn_retransmission:
+      return "syn_retransmission";
+    case SegmentNote::buffer_full:
+      return "buffer_full";
+    case SegmentNote::after_close:
+      return "after_close";
   }
   return "";
 }
 
 const char* to_string(GapCause c) {
   switch (c) {
-    case GapCause::lost: return "lost (not in the capture)";
-    case GapCause::snaplen: return "cut by the snap length";
-    case GapCause::buffer_limit: return "out-of-order buffer limit";
-    case GapCause::flush: return "never filled before the connection ended";
+    case GapCause::lost:
+      return "lost (not in the capture)";
+    case GapCause::snaplen:
+      return "cut by the snap length";
+    case GapCause::buffer_limit:
+      return "out-of-order buffer limit";
+    case GapCause::flush:
+      return "never filled before the connection ended";
   }
   return "";
 }
 
 const char* to_string(EndReason r) {
   switch (r) {
-    case EndReason::capture_end: return "capture_end";
-    case EndReason::closed: return "closed";
-    case EndReason::port_reused: return "port_reused";
-    case EndReason::evicted_idle: return "evicted_idle";
-    case EndReason::evicted_limit: return "evicted_limit";
+    case EndReason::capture_end:
+      return "capture_end";
+    case EndReason::closed:
+      return "closed";
+    case EndReason::port_reused:
+      return "port_reused";
+    case EndReason::evicted_idle:
+      return "evicted_idle";
+    case EndReason::evicted_limit:
+      return "evicted_limit";
   }
   return "";
 }

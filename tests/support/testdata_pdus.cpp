@@ -49,17 +49,17 @@ TestCapture not_registered() {
 // max_count (u64) then tower_length (u32) then the octets; the rest is as in NDR.
 Bytes ndr64_ept_map_request(const Bytes& tower) {
   ByteWriter w(Endian::little);
-  w.u64(1).zeros(16);                           // object: referent, nil UUID
+  w.u64(1).zeros(16);  // object: referent, nil UUID
   w.u64(2).u64(tower.size()).u32(static_cast<std::uint32_t>(tower.size())).bytes(tower);
-  w.align(4).zeros(20);                         // entry_handle
-  w.u32(4);                                     // max_towers
+  w.align(4).zeros(20);  // entry_handle
+  w.u32(4);              // max_towers
   return w.take();
 }
 
 Bytes ndr64_ept_map_response(const std::vector<Bytes>& towers) {
   ByteWriter w(Endian::little);
-  w.zeros(20).u32(static_cast<std::uint32_t>(towers.size()));  // entry_handle, num_towers
-  w.align(8).u64(4).u64(0).u64(towers.size());                // ITowers max, offset, actual
+  w.zeros(20).u32(static_cast<std::uint32_t>(towers.size()));    // entry_handle, num_towers
+  w.align(8).u64(4).u64(0).u64(towers.size());                   // ITowers max, offset, actual
   for (std::size_t i = 0; i < towers.size(); ++i) w.u64(3 + i);  // referents
   for (const Bytes& t : towers) {
     w.align(8).u64(t.size()).u32(static_cast<std::uint32_t>(t.size())).bytes(t);
@@ -89,15 +89,19 @@ TestCapture ndr64() {
   negotiated.result = kResultNegotiateAck;
   negotiated.reason = 0x0003;  // security context multiplexing | keep connection on orphan
   negotiated.transfer_syntax = SyntaxId{kNilUuid, 0, 0};
-  ack.call_id(1).assoc_group_id(0x7200).sec_addr("135").result(rejected).result(accepted).result(negotiated);
+  ack.call_id(1).assoc_group_id(0x7200).sec_addr("135").result(rejected).result(accepted).result(
+      negotiated);
   tcp.send(Direction::to_client, ack.build());
   PduBuilder req(Ptype::request);
-  req.call_id(2).p_cont_id(1).opnum(kOpnumEptMap)
+  req.call_id(2)
+      .p_cont_id(1)
+      .opnum(kOpnumEptMap)
       .stub(ndr64_ept_map_request(tcp_ip_tower(kDrsuapi, 135, {0, 0, 0, 0})));
   tcp.send(Direction::to_server, req.build());
   PduBuilder resp(Ptype::response);
-  resp.call_id(2).p_cont_id(1).stub(ndr64_ept_map_response(
-      {tcp_ip_tower(kDrsuapi, 49668, {10, 3, 3, 1}), tcp_ip_tower(kDrsuapi, 49664, {10, 3, 3, 1})}));
+  resp.call_id(2).p_cont_id(1).stub(
+      ndr64_ept_map_response({tcp_ip_tower(kDrsuapi, 49668, {10, 3, 3, 1}),
+                              tcp_ip_tower(kDrsuapi, 49664, {10, 3, 3, 1})}));
   tcp.send(Direction::to_client, resp.build());
   tcp.close();
   return pcap_capture("epm_ndr64.pcap", cap);
@@ -106,8 +110,8 @@ TestCapture ndr64() {
 TestCapture all_ptypes() {
   Capture cap(LinkType::ethernet, Clock{Timestamp{kStart.sec + 2, 0}, 1000});
   TcpScript tcp(cap, tcp_config("10.3.3.12", 49722, 0x35000000, "10.3.3.2", 49670, 0x36000000));
-  const AuthVerifier ntlm = make_auth_verifier(Bytes(16, std::byte{0x4e}), 4, kAuthTypeWinnt,
-                                               kAuthLevelPktIntegrity);
+  const AuthVerifier ntlm =
+      make_auth_verifier(Bytes(16, std::byte{0x4e}), 4, kAuthTypeWinnt, kAuthLevelPktIntegrity);
   tcp.handshake();
   PduBuilder bind(Ptype::bind);
   bind.call_id(1).context(ContextElement{0, kTestInterfaceA, {kNdrSyntax}}).auth(ntlm);

@@ -20,7 +20,8 @@ enum class ByteOrder : std::uint8_t { big, little };
 class ByteReader {
  public:
   ByteReader() = default;
-  explicit ByteReader(Bytes data, ByteOrder order = ByteOrder::little) : data_(data), order_(order) {}
+  explicit ByteReader(Bytes data, ByteOrder order = ByteOrder::little)
+      : data_(data), order_(order) {}
 
   [[nodiscard]] bool ok() const { return !failed_; }
   [[nodiscard]] std::size_t position() const { return pos_; }
@@ -93,7 +94,8 @@ class ByteReader {
     if (order == ByteOrder::big) {
       for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<std::uint8_t>(data_[pos_ + i]);
     } else {
-      for (std::size_t i = n; i > 0; --i) v = (v << 8) | static_cast<std::uint8_t>(data_[pos_ + i - 1]);
+      for (std::size_t i = n; i > 0; --i)
+        v = (v << 8) | static_cast<std::uint8_t>(data_[pos_ + i - 1]);
     }
     pos_ += n;
     return v;

@@ -38,11 +38,11 @@ struct PduEvent {
   std::optional<SecTrailer> sec_trailer;
   std::uint16_t auth_value_length = 0;
   // Labels from the association.
-  std::optional<SyntaxId> interface;  // the context's abstract syntax
-  std::optional<SyntaxId> transfer_syntax;  // the context's accepted transfer syntax
-  std::optional<std::uint16_t> opnum;  // responses and faults: the request's
+  std::optional<SyntaxId> interface;           // the context's abstract syntax
+  std::optional<SyntaxId> transfer_syntax;     // the context's accepted transfer syntax
+  std::optional<std::uint16_t> opnum;          // responses and faults: the request's
   std::optional<std::uint64_t> request_frame;  // responses and faults
-  std::optional<std::int64_t> latency_us;  // first response fragment - last request fragment
+  std::optional<std::int64_t> latency_us;      // first response fragment - last request fragment
   // bind_ack / alter_context_resp: the contexts proposed by the matching bind (empty when the
   // bind was not seen), so each result can be named.
   std::vector<ContextElement> proposed;
@@ -115,7 +115,7 @@ class Association {
   enum class Mode : std::uint8_t { expect_header, hunting, in_sync, resync, not_rpc };
   struct Stream {
     Mode mode = Mode::hunting;
-    std::vector<std::byte> buffer;  // a partial PDU or the tail of a resync scan
+    std::vector<std::byte> buffer;     // a partial PDU or the tail of a resync scan
     std::uint64_t skip_remaining = 0;  // rest of a PDU a gap cut (known from frag_length)
     std::uint64_t skipped = 0;         // bytes skipped while hunting/resynchronising
     FrameRef last_data;                // frame of the last bytes received (a cut PDU's frame)
@@ -169,7 +169,7 @@ class Association {
   Stream streams_[2];
   std::map<std::uint16_t, Context> contexts_;
   std::map<std::uint32_t, std::vector<ContextElement>> pending_binds_;  // by call_id
-  std::unordered_map<std::uint32_t, Call> calls_;  // by call_id
+  std::unordered_map<std::uint32_t, Call> calls_;                       // by call_id
   std::uint64_t call_order_ = 0;
   bool seen_pdu_ = false;
 };

@@ -9,7 +9,7 @@
 namespace rpctrace::dcerpc {
 
 struct Counters {
-  std::array<std::uint64_t, 21> pdus_by_ptype{};     // indexed by PacketType value
+  std::array<std::uint64_t, 21> pdus_by_ptype{};        // indexed by PacketType value
   std::array<std::uint64_t, kReasonCount> malformed{};  // PDUs skipped, by reason
   std::uint64_t pdus = 0;
   std::uint64_t lost_sync = 0;          // invalid header where one was expected
@@ -20,8 +20,8 @@ struct Counters {
   std::uint64_t gap_skipped_bytes = 0;  // captured bytes of PDUs cut by a gap
   std::uint64_t non_rpc_streams = 0;    // directions that do not start with a header
   std::uint64_t non_rpc_bytes = 0;
-  std::uint64_t calls_evicted = 0;      // max_outstanding_calls reached
-  std::uint64_t contexts_evicted = 0;   // max_contexts reached
+  std::uint64_t calls_evicted = 0;         // max_outstanding_calls reached
+  std::uint64_t contexts_evicted = 0;      // max_contexts reached
   std::uint64_t stub_truncated_calls = 0;  // max_stub_bytes or max_fragments_per_call reached
   std::uint64_t responses_without_request = 0;
   std::uint64_t unterminated_pdus = 0;  // partial PDU still buffered when the connection ended

@@ -15,10 +15,10 @@ inline constexpr std::size_t kMaxFragLength = 65535;
 inline constexpr std::size_t kSecTrailerSize = 8;
 // Fixed body octets after the common header (C706 §12.6.4; MS-RPCE 2.2.2.10 for auth3,
 // MS-RPCH 2.2.3.6.1 for rts).
-inline constexpr std::size_t kRequestFixed = 8;   // alloc_hint, p_cont_id, opnum
+inline constexpr std::size_t kRequestFixed = 8;     // alloc_hint, p_cont_id, opnum
 inline constexpr std::size_t kObjectUuidSize = 16;  // when PFC_OBJECT_UUID is set
-inline constexpr std::size_t kResponseFixed = 8;  // alloc_hint, p_cont_id, cancel_count, reserved
-inline constexpr std::size_t kFaultFixed = 12;    // ... + status (reserved 4 octets optional)
+inline constexpr std::size_t kResponseFixed = 8;    // alloc_hint, p_cont_id, cancel_count, reserved
+inline constexpr std::size_t kFaultFixed = 12;      // ... + status (reserved 4 octets optional)
 inline constexpr std::size_t kBindFixed = 12;     // xmit, recv, assoc_group_id, n_context_elem + 3
 inline constexpr std::size_t kBindAckFixed = 10;  // xmit, recv, assoc_group_id, sec_addr length
 inline constexpr std::size_t kBindNakFixed = 2;   // provider_reject_reason

@@ -35,7 +35,8 @@ std::string_view interface_name(const Uuid& u);
 // An operation name for (interface, opnum) where known ("ept_map"); empty otherwise.
 std::string_view operation_name(const Uuid& u, std::uint16_t opnum);
 
-// The endpoint mapper interface (C706 appendix O; MS-RPCE 2.2.1.2): e1af8308-5d1f-11c9-91a4-08002b14a0fa v3.0.
+// The endpoint mapper interface (C706 appendix O; MS-RPCE 2.2.1.2):
+// e1af8308-5d1f-11c9-91a4-08002b14a0fa v3.0.
 const Uuid& epm_uuid();
 
 }  // namespace rpctrace::dcerpc

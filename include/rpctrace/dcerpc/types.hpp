@@ -21,10 +21,27 @@ using common::Uuid;
 // C706 §12.6.4 (and §12.5.1 for the connectionless values); 16 auth3 from MS-RPCE 2.2.2.10,
 // 20 rts from MS-RPCH 2.2.3.6.1.
 enum class PacketType : std::uint8_t {
-  request = 0, ping = 1, response = 2, fault = 3, working = 4, nocall = 5, reject = 6, ack = 7,
-  cl_cancel = 8, fack = 9, cancel_ack = 10, bind = 11, bind_ack = 12, bind_nak = 13,
-  alter_context = 14, alter_context_resp = 15, auth3 = 16, shutdown = 17, co_cancel = 18,
-  orphaned = 19, rts = 20,
+  request = 0,
+  ping = 1,
+  response = 2,
+  fault = 3,
+  working = 4,
+  nocall = 5,
+  reject = 6,
+  ack = 7,
+  cl_cancel = 8,
+  fack = 9,
+  cancel_ack = 10,
+  bind = 11,
+  bind_ack = 12,
+  bind_nak = 13,
+  alter_context = 14,
+  alter_context_resp = 15,
+  auth3 = 16,
+  shutdown = 17,
+  co_cancel = 18,
+  orphaned = 19,
+  rts = 20,
 };
 std::string_view to_string(PacketType t);
 // Connection-oriented packet types (the ones valid on a TCP stream).
@@ -85,7 +102,7 @@ struct Bind {  // bind and alter_context, C706 §12.6.4.3 / §12.6.4.1
   std::vector<ContextElement> contexts;
 };
 
-struct ContextResult {  // p_result_t
+struct ContextResult {       // p_result_t
   std::uint16_t result = 0;  // p_cont_def_result_t
   std::uint16_t reason = 0;  // p_provider_reason_t (or the feature bits of negotiate_ack)
   SyntaxId transfer_syntax;
@@ -151,8 +168,8 @@ struct PduView {
   Body body;
   std::optional<SecTrailer> sec_trailer;
   Bytes auth_value;
-  Bytes stub;  // request/response/fault stub data (without the auth padding)
-  bool truncated = false;  // parse_pdu_prefix(): only the PDU's first octets were captured
+  Bytes stub;                // request/response/fault stub data (without the auth padding)
+  bool truncated = false;    // parse_pdu_prefix(): only the PDU's first octets were captured
   std::size_t captured = 0;  // octets of the PDU parsed
 };
 

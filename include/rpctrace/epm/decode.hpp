@@ -14,9 +14,11 @@ enum class Syntax : std::uint8_t { ndr, ndr64 };
 // Tower octets (tower_octet_string): floor_count then floors.
 common::ParseResult<Tower, Reason> parse_tower(Bytes octets);
 // ept_map (opnum 3) request and response stubs, NDR 2.0.
-common::ParseResult<EptMapRequest, Reason> parse_ept_map_request(Bytes stub, common::ByteOrder order,
+common::ParseResult<EptMapRequest, Reason> parse_ept_map_request(Bytes stub,
+                                                                 common::ByteOrder order,
                                                                  Syntax syntax = Syntax::ndr);
-common::ParseResult<EptMapResponse, Reason> parse_ept_map_response(Bytes stub, common::ByteOrder order,
+common::ParseResult<EptMapResponse, Reason> parse_ept_map_response(Bytes stub,
+                                                                   common::ByteOrder order,
                                                                    Syntax syntax = Syntax::ndr);
 
 }  // namespace rpctrace::epm

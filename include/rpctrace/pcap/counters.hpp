@@ -11,8 +11,8 @@ namespace rpctrace::pcap {
 
 struct Counters {
   std::uint64_t frames_read = 0;
-  std::uint64_t bytes_read = 0;       // captured bytes
-  std::uint64_t tcp_segments = 0;     // frames that decoded to a TCP segment
+  std::uint64_t bytes_read = 0;         // captured bytes
+  std::uint64_t tcp_segments = 0;       // frames that decoded to a TCP segment
   std::uint64_t payload_truncated = 0;  // TCP segments whose payload the snap length cut
   std::array<std::uint64_t, kSkipReasonCount> skipped{};
 

@@ -51,8 +51,8 @@ struct TcpSegmentView {
   std::uint32_t seq = 0, ack = 0;
   std::uint16_t window = 0;
   std::uint8_t flags = 0;
-  std::uint8_t header_length = 0;  // TCP header incl. options, octets
-  Bytes payload;                   // the captured payload bytes
+  std::uint8_t header_length = 0;    // TCP header incl. options, octets
+  Bytes payload;                     // the captured payload bytes
   std::uint32_t payload_length = 0;  // payload length on the wire (>= payload.size())
   [[nodiscard]] bool payload_truncated() const { return payload.size() < payload_length; }
 };

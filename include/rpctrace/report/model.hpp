@@ -43,8 +43,8 @@ struct FrameRecord {
   std::uint64_t conversation = 0;
   tcp::SegmentInfo segment;
   common::Endpoint src, dst;
-  std::int64_t delta_us = 0;  // since the conversation's previous frame; -1: not a frame
-  bool shown = false;         // the conversation is shown, as far as known at this frame
+  std::int64_t delta_us = 0;        // since the conversation's previous frame; -1: not a frame
+  bool shown = false;               // the conversation is shown, as far as known at this frame
   common::Endpoint client, server;  // the conversation's roles, as far as known at this frame
   bool roles_from_syn = false;
   std::vector<ReportedPdu> pdus;
@@ -61,8 +61,8 @@ struct Conversation {
   common::Endpoint client, server;
   bool roles_from_syn = false;  // else from the PDUs or the ports
   bool syn_seen = false;
-  bool dcerpc = false;           // at least one PDU
-  bool shown = false;            // printed (DCE/RPC, the endpoint mapper's ports, or --all)
+  bool dcerpc = false;  // at least one PDU
+  bool shown = false;   // printed (DCE/RPC, the endpoint mapper's ports, or --all)
   std::uint64_t first_frame = 0, last_frame = 0, frames = 0;
   common::Timestamp start, end;
   std::uint64_t bytes_to_server = 0, bytes_to_client = 0;
@@ -82,7 +82,7 @@ struct Statistics {
   std::uint64_t conversations_shown = 0;
   std::uint64_t epm_decoded = 0;
   std::uint64_t epm_errors = 0;
-  std::string capture_error;  // set when reading stopped on a damaged file
+  std::string capture_error;                 // set when reading stopped on a damaged file
   std::uint64_t output_records_dropped = 0;  // JSON Lines: SYN/FIN/RST records over the cap
 };
 

@@ -38,15 +38,15 @@ class TextWriter : public Writer {
 
  private:
   struct Block {
-    std::string text;                // formatted, not yet printed
+    std::string text;                                   // formatted, not yet printed
     std::vector<std::pair<long, std::size_t>> spilled;  // earlier text, in the spill file
     bool ended = false;
     bool shown = false;
-    bool header_printed = false;     // the head conversation streams its lines directly
+    bool header_printed = false;  // the head conversation streams its lines directly
     std::uint64_t lines = 0, omitted = 0;
     common::Endpoint client, server;
     bool roles_from_syn = false;
-    Conversation conv;               // set when it ends
+    Conversation conv;  // set when it ends
   };
   void format_frame(const FrameRecord& f, std::string& out);
   void print_header(std::uint64_t id, Block& b);

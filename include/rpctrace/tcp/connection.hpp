@@ -33,15 +33,15 @@ struct HalfStream {
   bool started = false;     // next_seq is known
   bool mid_stream = false;  // first byte seen was not just after a SYN
   std::uint32_t isn = 0;
-  std::uint32_t syn_ack = 0;        // the ACK number of this direction's SYN/ACK, if it sent one
-  std::uint32_t next_seq = 0;       // next byte expected, in sequence space
-  std::uint64_t delivered = 0;      // bytes delivered or skipped as gaps (stream offset)
+  std::uint32_t syn_ack = 0;    // the ACK number of this direction's SYN/ACK, if it sent one
+  std::uint32_t next_seq = 0;   // next byte expected, in sequence space
+  std::uint64_t delivered = 0;  // bytes delivered or skipped as gaps (stream offset)
   bool peer_ack_known = false;
-  std::uint32_t peer_max_ack = 0;   // highest ACK the other side sent for this direction
+  std::uint32_t peer_max_ack = 0;  // highest ACK the other side sent for this direction
   struct Held {
-    std::vector<std::byte> data;     // captured bytes
-    std::uint32_t wire_length = 0;   // payload length on the wire (>= data.size())
-    std::uint64_t frame = 0;         // the frame that carried it
+    std::vector<std::byte> data;    // captured bytes
+    std::uint32_t wire_length = 0;  // payload length on the wire (>= data.size())
+    std::uint64_t frame = 0;        // the frame that carried it
     common::Timestamp ts;
   };
   std::map<std::uint64_t, Held> out_of_order;  // by stream offset
@@ -58,11 +58,11 @@ struct HalfStream {
 };
 
 enum class EndReason : std::uint8_t {
-  capture_end,      // still open when the capture ended
-  closed,           // FIN both ways or RST, then the grace period passed
-  port_reused,      // a new SYN on the same 5-tuple started a new conversation
-  evicted_idle,     // no frame for the idle timeout
-  evicted_limit,    // the connection table was full
+  capture_end,    // still open when the capture ended
+  closed,         // FIN both ways or RST, then the grace period passed
+  port_reused,    // a new SYN on the same 5-tuple started a new conversation
+  evicted_idle,   // no frame for the idle timeout
+  evicted_limit,  // the connection table was full
 };
 const char* to_string(EndReason r);
 

@@ -28,7 +28,8 @@ class Reassembler {
   // the hole (their PDUs complete there); nullopt when a hole was given up (each keeps its own).
   void deliver_in_order(Connection& c, Direction dir, std::optional<DataOrigin> filler);
   void skip_to_first_held(Connection& c, Direction dir, GapCause cause);
-  void hold(Connection& c, Direction dir, std::uint64_t offset, common::Bytes data, SegmentInfo& info);
+  void hold(Connection& c, Direction dir, std::uint64_t offset, common::Bytes data,
+            SegmentInfo& info);
 
   StreamSink& sink_;
   const ReassemblyLimits& limits_;

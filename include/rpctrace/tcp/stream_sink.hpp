@@ -22,8 +22,8 @@ enum class SegmentNote : std::uint8_t {
   out_of_order,      // held: it starts after a hole
   overlap_conflict,  // overlapped held bytes with different content (first copy wins)
   syn_retransmission,
-  buffer_full,       // out-of-order buffer full: dropped
-  after_close,       // payload after FIN/RST: not delivered
+  buffer_full,  // out-of-order buffer full: dropped
+  after_close,  // payload after FIN/RST: not delivered
 };
 const char* to_string(SegmentNote n);  // a sentence for people
 const char* kind_of(SegmentNote n);    // an identifier for JSON: "retransmission", ...
@@ -42,10 +42,10 @@ struct SegmentInfo {
 };
 
 enum class GapCause : std::uint8_t {
-  lost,           // bytes never captured (a later segment or the peer's ACK proved it)
-  snaplen,        // the snap length cut the segment's payload
-  buffer_limit,   // out-of-order buffer exceeded: the hole was given up
-  flush,          // end of connection: the hole never filled
+  lost,          // bytes never captured (a later segment or the peer's ACK proved it)
+  snaplen,       // the snap length cut the segment's payload
+  buffer_limit,  // out-of-order buffer exceeded: the hole was given up
+  flush,         // end of connection: the hole never filled
 };
 const char* to_string(GapCause c);
 
@@ -61,7 +61,8 @@ class StreamSink {
   virtual ~StreamSink() = default;
   virtual void on_connection_start(Connection& c) = 0;
   virtual void on_segment(Connection& c, const SegmentInfo& s) = 0;
-  virtual void on_data(Connection& c, Direction dir, common::Bytes data, const DataOrigin& origin) = 0;
+  virtual void on_data(Connection& c, Direction dir, common::Bytes data,
+                       const DataOrigin& origin) = 0;
   virtual void on_gap(Connection& c, Direction dir, std::uint64_t size, GapCause cause) = 0;
   virtual void on_frame_end(Connection& c, const SegmentInfo& s) = 0;
   virtual void on_connection_end(Connection& c, EndReason reason) = 0;

@@ -51,7 +51,8 @@ ts::PduBuilder response(std::uint32_t call_id, std::uint16_t p_cont_id, std::siz
 }
 
 const ts::ContextResult kAccept{ts::kResultAcceptance, 0, ts::kNdrSyntax};
-const ts::ContextResult kReject{ts::kResultProviderRejection, ts::kReasonAbstractSyntaxNotSupported, {}};
+const ts::ContextResult kReject{
+    ts::kResultProviderRejection, ts::kReasonAbstractSyntaxNotSupported, {}};
 
 // --- Contexts (C706 §12.6.3.1), both byte orders ----------------------------------------------
 class ContextOrder : public ::testing::TestWithParam<ts::Endian> {};
@@ -59,24 +60,32 @@ class ContextOrder : public ::testing::TestWithParam<ts::Endian> {};
 TEST_P(ContextOrder, BindAndAckLabelTheAcceptedContextsOnly) {
   const ts::Endian e = GetParam();
   AssociationHarness h;
-  h.feed(0, in_order(bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax, ts::kNdr64Syntax}},
-                              {1, kOther, {ts::kNdrSyntax}},
-                              {2, ts::kEpmInterface, {ts::kBindTimeFeatureNegotiation}}}), e), 1);
+  h.feed(0,
+         in_order(bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax, ts::kNdr64Syntax}},
+                           {1, kOther, {ts::kNdrSyntax}},
+                           {2, ts::kEpmInterface, {ts::kBindTimeFeatureNegotiation}}}),
+                  e),
+         1);
   // Before the ack (or in a one-sided capture) a proposed context already names its calls.
   h.feed(0, in_order(request(10, 1), e), 2);
   ASSERT_EQ(h.rec.pdus.size(), 2u);
   EXPECT_EQ(h.rec.pdus[1].event.interface, to_syntax(kOther));
   EXPECT_FALSE(h.rec.pdus[1].event.transfer_syntax.has_value());
 
-  h.feed(1, in_order(ack(1, {{ts::kResultAcceptance, 0, ts::kNdr64Syntax}, kReject,
-                             {ts::kResultNegotiateAck, 0x0003, {}}}), e), 3);
+  h.feed(1,
+         in_order(ack(1, {{ts::kResultAcceptance, 0, ts::kNdr64Syntax},
+                          kReject,
+                          {ts::kResultNegotiateAck, 0x0003, {}}}),
+                  e),
+         3);
   ASSERT_EQ(h.rec.pdus.size(), 3u);
   const PduEvent& a = h.rec.pdus[2].event;
   ASSERT_EQ(a.proposed.size(), 3u);  // results are named after the proposal
   EXPECT_EQ(a.proposed[1].abstract_syntax, to_syntax(kOther));
   EXPECT_EQ(h.assoc().context_count(), 1u);
 
-  for (std::uint16_t ctx : std::vector<std::uint16_t>{0, 1, 2}) h.feed(0, in_order(request(20u + ctx, ctx), e), 4);
+  for (std::uint16_t ctx : std::vector<std::uint16_t>{0, 1, 2})
+    h.feed(0, in_order(request(20u + ctx, ctx), e), 4);
   ASSERT_EQ(h.rec.pdus.size(), 6u);
   EXPECT_EQ(h.rec.pdus[3].event.interface, to_syntax(ts::kEpmInterface));
   EXPECT_EQ(h.rec.pdus[3].event.transfer_syntax, to_syntax(ts::kNdr64Syntax));
@@ -90,7 +99,11 @@ TEST_P(ContextOrder, AlterContextAddsAContext) {
   h.feed(0, in_order(bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax}}}), e), 1);
   h.feed(1, in_order(ack(1, {kAccept}), e), 2);
   h.feed(0, in_order(bind(2, {{1, kOther, {ts::kNdr64Syntax}}}, ts::Ptype::alter_context), e), 3);
-  h.feed(1, in_order(ack(2, {{ts::kResultAcceptance, 0, ts::kNdr64Syntax}}, ts::Ptype::alter_context_resp), e), 4);
+  h.feed(
+      1,
+      in_order(
+          ack(2, {{ts::kResultAcceptance, 0, ts::kNdr64Syntax}}, ts::Ptype::alter_context_resp), e),
+      4);
   EXPECT_EQ(h.assoc().context_count(), 2u);
   h.feed(0, in_order(request(3, 0), e), 5);
   h.feed(0, in_order(request(4, 1), e), 6);
@@ -108,7 +121,11 @@ TEST_P(ContextOrder, ContextIdReusedWithANewAbstractSyntax) {
   h.feed(0, in_order(bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax}}}), e), 1);
   h.feed(1, in_order(ack(1, {kAccept}), e), 2);
   h.feed(0, in_order(bind(2, {{0, kOther, {ts::kNdr64Syntax}}}, ts::Ptype::alter_context), e), 3);
-  h.feed(1, in_order(ack(2, {{ts::kResultAcceptance, 0, ts::kNdr64Syntax}}, ts::Ptype::alter_context_resp), e), 4);
+  h.feed(
+      1,
+      in_order(
+          ack(2, {{ts::kResultAcceptance, 0, ts::kNdr64Syntax}}, ts::Ptype::alter_context_resp), e),
+      4);
   h.feed(0, in_order(request(3, 0), e), 5);
   EXPECT_EQ(h.assoc().context_count(), 1u);
   EXPECT_EQ(h.rec.pdus.back().event.interface, to_syntax(kOther));
@@ -120,7 +137,12 @@ INSTANTIATE_TEST_SUITE_P(Drep, ContextOrder, unittest::kBothOrders, unittest::or
 TEST(Contexts, BindNakForgetsTheProposal) {
   AssociationHarness h;
   h.feed(0, bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax}}}), 1);
-  h.feed(1, ts::PduBuilder(ts::Ptype::bind_nak).call_id(1).provider_reject_reason(4).protocol_version(5, 0), 2);
+  h.feed(1,
+         ts::PduBuilder(ts::Ptype::bind_nak)
+             .call_id(1)
+             .provider_reject_reason(4)
+             .protocol_version(5, 0),
+         2);
   h.feed(1, ack(1, {kAccept}), 3);  // a stray ack for the same call_id: nothing to match
   ASSERT_EQ(h.rec.pdus.size(), 3u);
   EXPECT_TRUE(h.rec.pdus[2].event.proposed.empty());
@@ -174,11 +196,13 @@ TEST(Calls, MultiFragmentRequestAndResponseKeepTheStubWhenWanted) {
   ts::PduBuilder req(ts::Ptype::request);
   req.call_id(5).opnum(3);
   const auto req_frags = ts::fragment(req, req_stub, 3);
-  for (std::size_t i = 0; i < req_frags.size(); ++i) h.feed(0, req_frags[i], 10 + i, 1000 * static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < req_frags.size(); ++i)
+    h.feed(0, req_frags[i], 10 + i, 1000 * static_cast<std::int64_t>(i));
   ts::PduBuilder resp(ts::Ptype::response);
   resp.call_id(5);
   const auto resp_frags = ts::fragment(resp, resp_stub, 4);
-  for (std::size_t i = 0; i < resp_frags.size(); ++i) h.feed(1, resp_frags[i], 20 + i, 5000 + 100 * static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < resp_frags.size(); ++i)
+    h.feed(1, resp_frags[i], 20 + i, 5000 + 100 * static_cast<std::int64_t>(i));
   ASSERT_EQ(h.rec.pdus.size(), 2u + 3 + 4);
   for (std::size_t i = 0; i < 3; ++i) {
     const auto& r = h.rec.pdus[2 + i];
@@ -256,8 +280,11 @@ TEST(Calls, FragmentCutByTheCaptureMarksTheStubIncomplete) {
 TEST(Limits, MaxContexts) {
   AssociationHarness h;
   h.limits.max_contexts = 2;
-  h.feed(0, bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax}}, {1, kOther, {ts::kNdrSyntax}},
-                     {2, kThird, {ts::kNdrSyntax}}}), 1);
+  h.feed(0,
+         bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax}},
+                  {1, kOther, {ts::kNdrSyntax}},
+                  {2, kThird, {ts::kNdrSyntax}}}),
+         1);
   h.feed(1, ack(1, {kAccept, kAccept, kAccept}), 2);
   EXPECT_EQ(h.assoc().context_count(), 2u);
   EXPECT_EQ(h.counters.contexts_evicted, 1u);

@@ -82,7 +82,8 @@ TEST_P(BindOrder, BindAndAlterContextWithSeveralContexts) {
     EXPECT_EQ(b.contexts[2].p_cont_id, 7);
     EXPECT_EQ(b.contexts[2].abstract_syntax.major, 0);
     EXPECT_EQ(b.contexts[2].abstract_syntax.minor, 1);
-    EXPECT_EQ(b.contexts[2].abstract_syntax.uuid.to_string(), "12345778-1234-abcd-ef00-0123456789ab");
+    EXPECT_EQ(b.contexts[2].abstract_syntax.uuid.to_string(),
+              "12345778-1234-abcd-ef00-0123456789ab");
   }
 }
 
@@ -90,16 +91,17 @@ TEST_P(BindOrder, BindAndAlterContextWithSeveralContexts) {
 // MS-RPCE 2.2.2.4: negotiate_ack (3) carries the accepted feature bits in `reason`.
 TEST_P(BindOrder, BindAckResultsAcceptanceRejectionNegotiateAck) {
   for (ts::Ptype ptype : {ts::Ptype::bind_ack, ts::Ptype::alter_context_resp}) {
-    const ts::Bytes pdu = in_order(ts::PduBuilder(ptype), GetParam())
-                              .max_xmit_frag(4280)
-                              .max_recv_frag(4280)
-                              .assoc_group_id(0x00033cfa)
-                              .sec_addr("135")
-                              .result({ts::kResultAcceptance, 0, ts::kNdr64Syntax})
-                              .result({ts::kResultProviderRejection,
-                                       ts::kReasonProposedTransferSyntaxesNotSupported, {}})
-                              .result({ts::kResultNegotiateAck, 0x0003, {}})
-                              .build();
+    const ts::Bytes pdu =
+        in_order(ts::PduBuilder(ptype), GetParam())
+            .max_xmit_frag(4280)
+            .max_recv_frag(4280)
+            .assoc_group_id(0x00033cfa)
+            .sec_addr("135")
+            .result({ts::kResultAcceptance, 0, ts::kNdr64Syntax})
+            .result(
+                {ts::kResultProviderRejection, ts::kReasonProposedTransferSyntaxesNotSupported, {}})
+            .result({ts::kResultNegotiateAck, 0x0003, {}})
+            .build();
     const BindAck a = parse_ack_pdu(pdu);
     EXPECT_EQ(a.max_xmit_frag, 4280);
     EXPECT_EQ(a.assoc_group_id, 0x00033cfau);
@@ -139,7 +141,8 @@ TEST_P(BindOrder, SecAddrWithoutNul) {
   w.u8(1).u8(0).u16(0);
   w.u16(0).u16(0);
   ts::kNdrSyntax.write(w);
-  const BindAck a = parse_ack_pdu(in_order(ts::PduBuilder(ts::Ptype::bind_ack), GetParam()).body(w.view()).build());
+  const BindAck a = parse_ack_pdu(
+      in_order(ts::PduBuilder(ts::Ptype::bind_ack), GetParam()).body(w.view()).build());
   EXPECT_EQ(a.sec_addr, "4764");
   ASSERT_EQ(a.results.size(), 1u);
   EXPECT_EQ(a.results[0].transfer_syntax, to_syntax(ts::kNdrSyntax));
@@ -164,14 +167,16 @@ TEST_P(BindOrder, BindNakWithoutVersionsOrWithSignature) {
   // provider_reject_reason only (frag_length 18, the minimum).
   ts::ByteWriter reason_only(GetParam());
   reason_only.u16(9);
-  PduResult r = parse_pdu(view(in_order(ts::PduBuilder(ts::Ptype::bind_nak), GetParam()).body(reason_only.view()).build()));
+  PduResult r = parse_pdu(view(
+      in_order(ts::PduBuilder(ts::Ptype::bind_nak), GetParam()).body(reason_only.view()).build()));
   ASSERT_TRUE(r.is_complete());
   EXPECT_EQ(std::get<BindNak>(r.value().body).provider_reject_reason, 9);
   EXPECT_TRUE(std::get<BindNak>(r.value().body).versions.empty());
   // MS-RPCE 2.2.2.5: Windows may append a 16-octet signature after the versions.
   ts::ByteWriter with_sig(GetParam());
   with_sig.u16(8).u8(1).u8(5).u8(0).zeros(3).bytes(unittest::pattern(16));
-  r = parse_pdu(view(in_order(ts::PduBuilder(ts::Ptype::bind_nak), GetParam()).body(with_sig.view()).build()));
+  r = parse_pdu(view(
+      in_order(ts::PduBuilder(ts::Ptype::bind_nak), GetParam()).body(with_sig.view()).build()));
   ASSERT_TRUE(r.is_complete());
   EXPECT_EQ(std::get<BindNak>(r.value().body).versions,
             (std::vector<std::pair<std::uint8_t, std::uint8_t>>{{5, 0}}));
@@ -221,7 +226,8 @@ TEST(Bind, NContextElemBoundaries) {
   ASSERT_EQ(minus.contexts.size(), 1u);
   EXPECT_EQ(minus.contexts[0].abstract_syntax, to_syntax(ts::kEpmInterface));
   // 3 * 24 = 72 <= 88 passes the count check; the third element then runs past the body.
-  EXPECT_EQ(malformed_reason(ts::PduBuilder(two).n_context_elem(3).build()), Reason::body_truncated);
+  EXPECT_EQ(malformed_reason(ts::PduBuilder(two).n_context_elem(3).build()),
+            Reason::body_truncated);
   PduResult max = parse_pdu(view(ts::PduBuilder(two).n_context_elem(255).build()));
   ASSERT_TRUE(max.is_malformed());
   EXPECT_EQ(max.error().reason, Reason::count_too_large);
@@ -229,12 +235,14 @@ TEST(Bind, NContextElemBoundaries) {
   // Contexts without transfer syntaxes: 2 * 24 = 48 octets, so 3 fails the count check.
   ts::PduBuilder bare(ts::Ptype::bind);
   bare.context({0, ts::kEpmInterface, {}}).context({1, kOther, {}});
-  EXPECT_EQ(malformed_reason(ts::PduBuilder(bare).n_context_elem(3).build()), Reason::count_too_large);
+  EXPECT_EQ(malformed_reason(ts::PduBuilder(bare).n_context_elem(3).build()),
+            Reason::count_too_large);
 }
 
 // --- n_transfer_syn (octet 30 for the first context): 0, maximum, one off either side ---------
 TEST(Bind, NTransferSynBoundaries) {
-  const ts::Bytes one = ts::PduBuilder(ts::Ptype::bind).context({0, ts::kEpmInterface, {ts::kNdrSyntax}}).build();
+  const ts::Bytes one =
+      ts::PduBuilder(ts::Ptype::bind).context({0, ts::kEpmInterface, {ts::kNdrSyntax}}).build();
   auto with = [&](std::uint8_t n) {
     ts::Bytes b = one;
     b.at(30) = std::byte{n};
@@ -244,7 +252,8 @@ TEST(Bind, NTransferSynBoundaries) {
   EXPECT_TRUE(parse_bind_pdu(with(0)).contexts.at(0).transfer_syntaxes.empty());
   EXPECT_EQ(malformed_reason(with(2)), Reason::count_too_large);
   EXPECT_EQ(malformed_reason(with(255)), Reason::count_too_large);
-  const Bind zero_syntaxes = parse_bind_pdu(ts::PduBuilder(ts::Ptype::bind).context({0, ts::kEpmInterface, {}}).build());
+  const Bind zero_syntaxes =
+      parse_bind_pdu(ts::PduBuilder(ts::Ptype::bind).context({0, ts::kEpmInterface, {}}).build());
   ASSERT_EQ(zero_syntaxes.contexts.size(), 1u);
   EXPECT_TRUE(zero_syntaxes.contexts[0].transfer_syntaxes.empty());
 }
@@ -253,7 +262,8 @@ TEST(Bind, NTransferSynBoundaries) {
 TEST(BindAck, NResultsBoundaries) {
   ts::PduBuilder two(ts::Ptype::bind_ack);
   two.sec_addr("135").result(ts::ContextResult{}).result({ts::kResultProviderRejection, 1, {}});
-  EXPECT_TRUE(parse_ack_pdu(ts::PduBuilder(ts::Ptype::bind_ack).sec_addr("135").build()).results.empty());
+  EXPECT_TRUE(
+      parse_ack_pdu(ts::PduBuilder(ts::Ptype::bind_ack).sec_addr("135").build()).results.empty());
   EXPECT_TRUE(parse_ack_pdu(ts::PduBuilder(two).n_results(0).build()).results.empty());
   EXPECT_EQ(parse_ack_pdu(ts::PduBuilder(two).n_results(1).build()).results.size(), 1u);
   EXPECT_EQ(parse_ack_pdu(two.build()).results.size(), 2u);
@@ -306,8 +316,11 @@ TEST(BindAck, BodyEndingBeforeTheResultList) {
 
 // --- bind_nak n_protocols (octet 18): 0, maximum, one off either side --------------------------
 TEST(BindNak, NProtocolsBoundaries) {
-  const ts::Bytes two =
-      ts::PduBuilder(ts::Ptype::bind_nak).provider_reject_reason(4).protocol_version(5, 0).protocol_version(5, 1).build();
+  const ts::Bytes two = ts::PduBuilder(ts::Ptype::bind_nak)
+                            .provider_reject_reason(4)
+                            .protocol_version(5, 0)
+                            .protocol_version(5, 1)
+                            .build();
   auto with = [&](std::uint8_t n) {
     ts::Bytes b = two;
     b.at(18) = std::byte{n};

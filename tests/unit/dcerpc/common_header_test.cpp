@@ -83,7 +83,8 @@ void expect_header_reason(const ts::Bytes& pdu, Reason reason, std::size_t offse
 
 TEST(CommonHeader, BadRpcVers) {
   for (std::uint8_t v : std::vector<std::uint8_t>{0, 4, 6, 255})
-    expect_header_reason(ts::PduBuilder(ts::Ptype::shutdown).rpc_vers(v).build(), Reason::bad_rpc_vers, 0);
+    expect_header_reason(ts::PduBuilder(ts::Ptype::shutdown).rpc_vers(v).build(),
+                         Reason::bad_rpc_vers, 0);
 }
 
 TEST(CommonHeader, BadRpcVersMinor) {
@@ -95,7 +96,8 @@ TEST(CommonHeader, BadRpcVersMinor) {
 TEST(CommonHeader, BadPtypeIncludesConnectionlessTypes) {
   // C706 §12.5.1: ping(1), working(4) .. cancel_ack(10) are connectionless only; 21+ undefined.
   for (std::uint8_t t : std::vector<std::uint8_t>{1, 4, 5, 6, 7, 8, 9, 10, 21, 255})
-    expect_header_reason(ts::PduBuilder(ts::Ptype::shutdown).ptype(t).build(), Reason::bad_ptype, 2);
+    expect_header_reason(ts::PduBuilder(ts::Ptype::shutdown).ptype(t).build(), Reason::bad_ptype,
+                         2);
   EXPECT_EQ(parse_common_header(view(ts::PduBuilder(ts::Ptype::ping).build())).error().detail,
             "ptype 1 is not a connection-oriented PDU");
 }
@@ -112,11 +114,13 @@ TEST(CommonHeader, BadDrep) {
   const std::vector<std::array<std::uint8_t, 4>> bad = {
       {0x20, 0, 0, 0}, {0x12, 0, 0, 0}, {0x10, 4, 0, 0}, {0x10, 0, 1, 0}, {0x10, 0, 0, 1}};
   for (const auto& d : bad)
-    expect_header_reason(ts::PduBuilder(ts::Ptype::shutdown).packed_drep(d).build(), Reason::bad_drep, 4);
+    expect_header_reason(ts::PduBuilder(ts::Ptype::shutdown).packed_drep(d).build(),
+                         Reason::bad_drep, 4);
   const std::vector<std::array<std::uint8_t, 4>> good = {
       {0x11, 0, 0, 0}, {0x10, 1, 0, 0}, {0x10, 3, 0, 0}, {0x01, 2, 0, 0}};
   for (const auto& d : good) {
-    HeaderResult h = parse_common_header(view(ts::PduBuilder(ts::Ptype::shutdown).packed_drep(d).build()));
+    HeaderResult h =
+        parse_common_header(view(ts::PduBuilder(ts::Ptype::shutdown).packed_drep(d).build()));
     ASSERT_TRUE(h.is_complete());
     EXPECT_EQ(h.value().packed_drep.character(), d[0] & 0x0f);
     EXPECT_EQ(h.value().packed_drep.floating_point(), d[1]);
@@ -171,13 +175,13 @@ struct Minimum {
 
 TEST(CommonHeader, FragLengthMinimumPerPtype) {
   const std::vector<Minimum> table = {
-      {ts::Ptype::request, 3, 24},        {ts::Ptype::request, 0x83, 40},
-      {ts::Ptype::response, 3, 24},       {ts::Ptype::fault, 3, 28},
-      {ts::Ptype::bind, 3, 28},           {ts::Ptype::alter_context, 3, 28},
-      {ts::Ptype::bind_ack, 3, 26},       {ts::Ptype::alter_context_resp, 3, 26},
-      {ts::Ptype::bind_nak, 3, 18},       {ts::Ptype::rts, 3, 20},
-      {ts::Ptype::auth3, 3, 16},          {ts::Ptype::shutdown, 3, 16},
-      {ts::Ptype::co_cancel, 3, 16},      {ts::Ptype::orphaned, 3, 16}};
+      {ts::Ptype::request, 3, 24},   {ts::Ptype::request, 0x83, 40},
+      {ts::Ptype::response, 3, 24},  {ts::Ptype::fault, 3, 28},
+      {ts::Ptype::bind, 3, 28},      {ts::Ptype::alter_context, 3, 28},
+      {ts::Ptype::bind_ack, 3, 26},  {ts::Ptype::alter_context_resp, 3, 26},
+      {ts::Ptype::bind_nak, 3, 18},  {ts::Ptype::rts, 3, 20},
+      {ts::Ptype::auth3, 3, 16},     {ts::Ptype::shutdown, 3, 16},
+      {ts::Ptype::co_cancel, 3, 16}, {ts::Ptype::orphaned, 3, 16}};
   for (const Minimum& m : table) {
     const auto t = static_cast<PacketType>(m.ptype);
     EXPECT_EQ(kCommonHeaderSize + fixed_body_size(t, m.flags), m.frag_length) << to_string(t);

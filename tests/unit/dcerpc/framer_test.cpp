@@ -18,7 +18,11 @@ using unittest::pattern;
 namespace ts = testsupport;
 
 ts::Bytes request(std::uint32_t call_id, std::size_t stub_size) {
-  return ts::PduBuilder(ts::Ptype::request).call_id(call_id).opnum(3).stub(pattern(stub_size)).build();
+  return ts::PduBuilder(ts::Ptype::request)
+      .call_id(call_id)
+      .opnum(3)
+      .stub(pattern(stub_size))
+      .build();
 }
 
 std::vector<std::uint32_t> call_ids(const unittest::Recorder& rec) {
@@ -61,14 +65,18 @@ TEST(Framing, PdusSplitByteByByte) {
 // counted by reason, noted with its header, and the next PDU is decoded (STYLE.md §6).
 TEST(Framing, MalformedBodyIsSkippedByFragLength) {
   const ts::Bytes bad_bind = ts::PduBuilder(ts::Ptype::bind).call_id(4).n_context_elem(255).build();
-  const ts::Bytes short_request = ts::PduBuilder(ts::Ptype::request).call_id(5).body(pattern(4)).build();
-  const ts::Bytes big_auth = ts::PduBuilder(ts::Ptype::request).call_id(6).stub(pattern(8)).auth_length(900).build();
+  const ts::Bytes short_request =
+      ts::PduBuilder(ts::Ptype::request).call_id(5).body(pattern(4)).build();
+  const ts::Bytes big_auth =
+      ts::PduBuilder(ts::Ptype::request).call_id(6).stub(pattern(8)).auth_length(900).build();
   AssociationHarness h;
   h.feed(0, ts::concat({bad_bind, short_request, big_auth, request(7, 8)}), 1);
   EXPECT_EQ(call_ids(h.rec), std::vector<std::uint32_t>{7});
-  ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::malformed_pdu, NoteKind::malformed_pdu,
-                                                        NoteKind::malformed_pdu}));
-  const Reason want[] = {Reason::count_too_large, Reason::frag_length_too_small, Reason::auth_length_too_large};
+  ASSERT_EQ(h.rec.note_kinds(),
+            (std::vector<NoteKind>{NoteKind::malformed_pdu, NoteKind::malformed_pdu,
+                                   NoteKind::malformed_pdu}));
+  const Reason want[] = {Reason::count_too_large, Reason::frag_length_too_small,
+                         Reason::auth_length_too_large};
   const std::uint32_t ids[] = {4, 5, 6};
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(h.rec.notes[i].reason, want[i]) << i;
@@ -110,7 +118,8 @@ TEST(Framing, ExpectHeaderNotesANonDcerpcDirectionOfAnRpcConnection) {
 // MS-RPCH 2.1.1.1.1: RPC over HTTP v1 sends "ncacn_http/1.0" before the first PDU.
 TEST(Framing, NcacnHttpPreamble) {
   const ts::Bytes preamble = ts::text_bytes("ncacn_http/1.0");
-  const ts::Bytes bind = ts::PduBuilder(ts::Ptype::bind).context({0, ts::kEpmInterface, {ts::kNdrSyntax}}).build();
+  const ts::Bytes bind =
+      ts::PduBuilder(ts::Ptype::bind).context({0, ts::kEpmInterface, {ts::kNdrSyntax}}).build();
   for (std::size_t split : {std::size_t{0}, std::size_t{6}, std::size_t{14}, std::size_t{20}}) {
     AssociationHarness h;
     h.assoc().set_stream_start(0, true);
@@ -184,7 +193,8 @@ TEST(Framing, LostSyncThenResyncOnALaterValidHeader) {
   h.assoc().set_stream_start(0, true);
   h.feed(0, ts::concat({request(1, 8), garbage, request(2, 8)}), 1);
   EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2}));
-  ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::lost_sync, NoteKind::resynchronised}));
+  ASSERT_EQ(h.rec.note_kinds(),
+            (std::vector<NoteKind>{NoteKind::lost_sync, NoteKind::resynchronised}));
   EXPECT_EQ(h.rec.notes[0].reason, Reason::bad_rpc_vers);
   EXPECT_EQ(h.rec.notes[1].bytes, 24u);
   EXPECT_EQ(h.counters.lost_sync, 1u);
@@ -201,7 +211,8 @@ TEST(Framing, ResyncAcrossChunksWithTheHeaderSplit) {
   h.feed(0, ts::concat({bad, pattern(10)}), 1);  // 42 octets not to be framed
   h.feed(0, ts::concat({pattern(30), first(good, 7)}), 2);
   h.feed(0, from(good, 7), 3);
-  ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::lost_sync, NoteKind::resynchronised}));
+  ASSERT_EQ(h.rec.note_kinds(),
+            (std::vector<NoteKind>{NoteKind::lost_sync, NoteKind::resynchronised}));
   EXPECT_EQ(h.rec.notes[0].reason, Reason::frag_length_too_small);
   EXPECT_EQ(h.rec.notes[1].bytes, 32u + 10 + 30);
   EXPECT_EQ(h.counters.resync_bytes, 72u);
@@ -216,7 +227,7 @@ TEST(Framing, MaxResyncScanFallsBackToHunting) {
   garbage[0] = std::byte{0x04};
   h.feed(0, ts::concat({request(5, 0), garbage}), 1);
   EXPECT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::lost_sync});  // 25 scanned
-  h.feed(0, pattern(60), 2);  // 25 + 60 = 85 >= 64
+  h.feed(0, pattern(60), 2);                                                  // 25 + 60 = 85 >= 64
   ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::lost_sync, NoteKind::limit}));
   EXPECT_EQ(h.rec.notes[1].bytes, 85u);
   EXPECT_EQ(h.counters.resync_bytes, 85u);
@@ -275,7 +286,8 @@ TEST(Gap, LongerThanTheRestOfThePduResynchronises) {
   h.assoc().on_gap(0, 70 + 30, unittest::frame(2));
   h.feed(0, ts::concat({from(b, 30), request(3, 8)}), 3);
   EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 3}));
-  ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::resynchronised}));
+  ASSERT_EQ(h.rec.note_kinds(),
+            (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::resynchronised}));
   EXPECT_EQ(h.rec.notes[1].bytes, 30u);
 }
 
@@ -286,7 +298,8 @@ TEST(Gap, CuttingAHeaderResynchronises) {
   h.feed(0, ts::concat({request(9, 0), first(a, 10)}), 1);
   h.assoc().on_gap(0, 5, unittest::frame(2));
   h.feed(0, ts::concat({from(a, 15), request(2, 8)}), 3);
-  ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::resynchronised}));
+  ASSERT_EQ(h.rec.note_kinds(),
+            (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::resynchronised}));
   EXPECT_FALSE(h.rec.notes[0].header.has_value());
   EXPECT_EQ(h.rec.notes[0].bytes, 10u);
   EXPECT_EQ(h.rec.notes[1].bytes, 85u);
@@ -322,7 +335,8 @@ TEST(Finish, PartialPduIsReportedAndCounted) {
   EXPECT_TRUE(cut.truncated);
   EXPECT_EQ(cut.captured, 50u);
   EXPECT_EQ(cut.at.frame, 1u);
-  ASSERT_EQ(h.rec.note_kinds(), (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::partial_pdu_lost}));
+  ASSERT_EQ(h.rec.note_kinds(),
+            (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::partial_pdu_lost}));
   EXPECT_TRUE(h.rec.notes[0].header.has_value());
   EXPECT_EQ(h.rec.notes[0].bytes, 50u);
   EXPECT_EQ(h.rec.notes[0].at.frame, 3u);

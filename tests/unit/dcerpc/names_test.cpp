@@ -19,11 +19,11 @@ using unittest::to_uuid;
 namespace ts = testsupport;
 
 TEST(Names, PacketTypesUseC706Names) {
-  const char* want[] = {"request",   "ping",      "response",      "fault",
-                        "working",   "nocall",    "reject",        "ack",
-                        "cl_cancel", "fack",      "cancel_ack",    "bind",
-                        "bind_ack",  "bind_nak",  "alter_context", "alter_context_resp",
-                        "auth3",     "shutdown",  "co_cancel",     "orphaned",
+  const char* want[] = {"request",   "ping",     "response",      "fault",
+                        "working",   "nocall",   "reject",        "ack",
+                        "cl_cancel", "fack",     "cancel_ack",    "bind",
+                        "bind_ack",  "bind_nak", "alter_context", "alter_context_resp",
+                        "auth3",     "shutdown", "co_cancel",     "orphaned",
                         "rts"};
   for (std::uint8_t t = 0; t <= 20; ++t) EXPECT_EQ(to_string(static_cast<PacketType>(t)), want[t]);
 }
@@ -35,8 +35,9 @@ TEST(Names, PfcFlags) {
   EXPECT_EQ(pfc_flags_string(0x07, PacketType::bind), "first_frag|last_frag|support_header_sign");
   EXPECT_EQ(pfc_flags_string(0x04, PacketType::alter_context_resp), "support_header_sign");
   EXPECT_EQ(pfc_flags_string(0x04, PacketType::request), "pending_cancel");
-  EXPECT_EQ(pfc_flags_string(0xff, PacketType::response),
-            "first_frag|last_frag|pending_cancel|reserved_1|conc_mpx|did_not_execute|maybe|object_uuid");
+  EXPECT_EQ(
+      pfc_flags_string(0xff, PacketType::response),
+      "first_frag|last_frag|pending_cancel|reserved_1|conc_mpx|did_not_execute|maybe|object_uuid");
 }
 
 TEST(Names, ReasonsAreNamedAndDescribed) {
@@ -97,12 +98,14 @@ TEST(Names, AuthTypesAndLevels) {
 TEST(Names, TransferSyntaxes) {
   EXPECT_EQ(transfer_syntax_name(to_syntax(ts::kNdrSyntax)), "NDR");
   EXPECT_EQ(transfer_syntax_name(to_syntax(ts::kNdr64Syntax)), "NDR64");
-  EXPECT_EQ(transfer_syntax_name(to_syntax(ts::kBindTimeFeatureNegotiation)), "bind_time_feature_negotiation");
+  EXPECT_EQ(transfer_syntax_name(to_syntax(ts::kBindTimeFeatureNegotiation)),
+            "bind_time_feature_negotiation");
   // Any feature bits in the 4th group (MS-RPCE 3.3.1.5.3).
   const auto other_bits = *Uuid::parse("6cb71c2c-9812-4540-0100-000000000000");
   EXPECT_TRUE(is_bind_time_feature_negotiation(other_bits));
   EXPECT_FALSE(is_bind_time_feature_negotiation(to_uuid(ts::kNdrSyntax.uuid)));
-  EXPECT_FALSE(is_bind_time_feature_negotiation(*Uuid::parse("6cb71c2c-9812-4541-0300-000000000000")));
+  EXPECT_FALSE(
+      is_bind_time_feature_negotiation(*Uuid::parse("6cb71c2c-9812-4541-0300-000000000000")));
   EXPECT_EQ(transfer_syntax_name(to_syntax(ts::kEpmInterface)), "");
 }
 
@@ -118,7 +121,6 @@ TEST(Names, InterfacesAndOperations) {
   EXPECT_EQ(operation_name(*Uuid::parse("9e8ee830-4459-11ce-979b-00aa005ffebe"), 0), "MtaBind");
   EXPECT_EQ(operation_name(*Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 3), "");
 }
-
 
 // Every entry of the status table is found by the binary search: the table is sorted and its
 // codes unique (MS-ERREF 2.1/2.2, C706 appendix E; checked by hand against those lists).
@@ -209,8 +211,10 @@ TEST(StatusNames, EveryEntryIsFoundByItsCode) {
       {0x80070005u, "E_ACCESSDENIED"},
       {0x80070057u, "E_INVALIDARG"},
   };
-  for (const auto& [code, name] : kExpected) EXPECT_EQ(rpctrace::dcerpc::status_name(code), name) << std::hex << code;
-  EXPECT_EQ(rpctrace::dcerpc::status_name(0x0000076d), "");  // ERROR_INVALID_TIME: not an RPC status
+  for (const auto& [code, name] : kExpected)
+    EXPECT_EQ(rpctrace::dcerpc::status_name(code), name) << std::hex << code;
+  EXPECT_EQ(rpctrace::dcerpc::status_name(0x0000076d),
+            "");  // ERROR_INVALID_TIME: not an RPC status
 }
 
 }  // namespace

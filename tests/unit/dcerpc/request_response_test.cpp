@@ -97,7 +97,8 @@ TEST_P(RequestResponseOrder, Response) {
 TEST_P(RequestResponseOrder, FaultWithReservedOctetsAndStub) {
   ts::ByteWriter w(GetParam());
   w.u32(8).u16(1).u8(0).u8(0x01).u32(0x000006f7).u32(0).bytes(pattern(8));  // fault_flags 1
-  const ts::Bytes pdu = in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).body(w.view()).build();
+  const ts::Bytes pdu =
+      in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).body(w.view()).build();
   const PduView v = parse_ok(pdu);
   const Fault& f = std::get<Fault>(v.body);
   EXPECT_EQ(f.alloc_hint, 8u);
@@ -107,7 +108,8 @@ TEST_P(RequestResponseOrder, FaultWithReservedOctetsAndStub) {
   EXPECT_EQ(f.stub_length, 8u);
   EXPECT_EQ(copy(v.stub), pattern(8));
   // The builder's fault (reserved octets, no stub).
-  const ts::Bytes plain = in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).status(0x1c010003).build();
+  const ts::Bytes plain =
+      in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).status(0x1c010003).build();
   const PduView b = parse_ok(plain);
   EXPECT_EQ(std::get<Fault>(b.body).status, 0x1c010003u);
   EXPECT_EQ(std::get<Fault>(b.body).stub_length, 0u);
@@ -116,7 +118,8 @@ TEST_P(RequestResponseOrder, FaultWithReservedOctetsAndStub) {
 TEST_P(RequestResponseOrder, FaultWithoutReservedOctets) {
   ts::ByteWriter w(GetParam());
   w.u32(0).u16(0).u8(1).u8(0).u32(0x1c00001b);  // 12 octets: frag_length 28, the minimum
-  const ts::Bytes pdu = in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).body(w.view()).build();
+  const ts::Bytes pdu =
+      in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).body(w.view()).build();
   ASSERT_EQ(pdu.size(), 28u);
   const PduView v = parse_ok(pdu);
   const Fault& f = std::get<Fault>(v.body);
@@ -151,7 +154,8 @@ TEST_P(RequestResponseOrder, PdusWithoutBody) {
 
 // MS-RPCE 2.2.2.10: auth3 is 4 octets of padding then the sec_trailer and auth_value.
 TEST_P(RequestResponseOrder, Auth3WithSecTrailer) {
-  ts::AuthVerifier av = ts::make_auth_verifier(pattern(40), 4, ts::kAuthTypeWinnt, ts::kAuthLevelConnect);
+  ts::AuthVerifier av =
+      ts::make_auth_verifier(pattern(40), 4, ts::kAuthTypeWinnt, ts::kAuthLevelConnect);
   av.auth_context_id = 0x00a1b2c3;
   const ts::Bytes pdu = in_order(ts::PduBuilder(ts::Ptype::auth3), GetParam()).auth(av).build();
   const PduView v = parse_ok(pdu);
@@ -166,8 +170,8 @@ TEST_P(RequestResponseOrder, Auth3WithSecTrailer) {
 // --- C706 §13.2.6.1, MS-RPCE 2.2.2.11: auth padding is not stub -------------------------------
 TEST_P(RequestResponseOrder, SecTrailerAndAuthPadding) {
   for (std::size_t alignment : {4u, 8u, 16u}) {
-    ts::AuthVerifier av = ts::make_auth_verifier(pattern(16, 0x70), alignment,
-                                                 ts::kAuthTypeGssNegotiate, ts::kAuthLevelPktPrivacy);
+    ts::AuthVerifier av = ts::make_auth_verifier(
+        pattern(16, 0x70), alignment, ts::kAuthTypeGssNegotiate, ts::kAuthLevelPktPrivacy);
     av.auth_context_id = 0x01020304;
     const ts::Bytes stub = pattern(5);  // 16 + 8 + 5 = 29: pad to 32 (4, 8, 16 alike)
     const ts::Bytes pdu =
@@ -285,8 +289,11 @@ TEST_P(PrefixOrder, RequestFieldsUpToTheCut) {
 }
 
 TEST_P(PrefixOrder, ResponseAndFaultFieldsUpToTheCut) {
-  const ts::Bytes resp =
-      in_order(ts::PduBuilder(ts::Ptype::response), GetParam()).p_cont_id(4).cancel_count(1).stub(pattern(40)).build();
+  const ts::Bytes resp = in_order(ts::PduBuilder(ts::Ptype::response), GetParam())
+                             .p_cont_id(4)
+                             .cancel_count(1)
+                             .stub(pattern(40))
+                             .build();
   EXPECT_EQ(std::get_if<Response>(&parse_pdu_prefix(view(resp).first(23)).value().body), nullptr);
   PduResult r = parse_pdu_prefix(view(resp).first(24));
   ASSERT_NE(std::get_if<Response>(&r.value().body), nullptr);
@@ -294,7 +301,10 @@ TEST_P(PrefixOrder, ResponseAndFaultFieldsUpToTheCut) {
   EXPECT_EQ(std::get<Response>(r.value().body).cancel_count, 1);
   EXPECT_TRUE(r.value().truncated);
 
-  const ts::Bytes fault = in_order(ts::PduBuilder(ts::Ptype::fault), GetParam()).status(0x1c010002).stub(pattern(8)).build();
+  const ts::Bytes fault = in_order(ts::PduBuilder(ts::Ptype::fault), GetParam())
+                              .status(0x1c010002)
+                              .stub(pattern(8))
+                              .build();
   EXPECT_EQ(std::get_if<Fault>(&parse_pdu_prefix(view(fault).first(27)).value().body), nullptr);
   PduResult f = parse_pdu_prefix(view(fault).first(28));
   ASSERT_NE(std::get_if<Fault>(&f.value().body), nullptr);
@@ -317,8 +327,9 @@ TEST(Prefix, FewerThanSixteenOctetsOrABadHeaderIsMalformed) {
 }
 
 TEST(Prefix, InputLongerThanFragLengthIsCutToIt) {
-  const ts::Bytes two = ts::build_all(std::vector<ts::PduBuilder>{
-      ts::PduBuilder(ts::Ptype::request).opnum(9).stub(pattern(8)), ts::PduBuilder(ts::Ptype::shutdown)});
+  const ts::Bytes two = ts::build_all(
+      std::vector<ts::PduBuilder>{ts::PduBuilder(ts::Ptype::request).opnum(9).stub(pattern(8)),
+                                  ts::PduBuilder(ts::Ptype::shutdown)});
   PduResult r = parse_pdu_prefix(view(two));
   ASSERT_TRUE(r.is_complete());
   EXPECT_EQ(r.value().captured, 32u);

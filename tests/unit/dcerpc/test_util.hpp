@@ -80,35 +80,38 @@ inline std::vector<std::pair<std::string, ts::Bytes>> sample_pdus(ts::Endian e) 
   const ts::Bytes auth_value = pattern(16, 0x90);
   std::vector<std::pair<std::string, ts::PduBuilder>> b;
   b.emplace_back("request", ts::PduBuilder(ts::Ptype::request).call_id(7).opnum(3).stub(stub));
-  b.emplace_back("request_object", ts::PduBuilder(ts::Ptype::request)
-                                       .object(ts::kEpmInterface.uuid)
-                                       .opnum(3)
-                                       .stub(stub));
-  b.emplace_back("request_auth", ts::PduBuilder(ts::Ptype::request)
-                                     .stub(stub)
-                                     .auth(ts::make_auth_verifier(auth_value, 16)));
+  b.emplace_back(
+      "request_object",
+      ts::PduBuilder(ts::Ptype::request).object(ts::kEpmInterface.uuid).opnum(3).stub(stub));
+  b.emplace_back(
+      "request_auth",
+      ts::PduBuilder(ts::Ptype::request).stub(stub).auth(ts::make_auth_verifier(auth_value, 16)));
   b.emplace_back("response", ts::PduBuilder(ts::Ptype::response).call_id(7).stub(stub));
   b.emplace_back("fault", ts::PduBuilder(ts::Ptype::fault).status(0x1c010003));
   b.emplace_back("bind", ts::PduBuilder(ts::Ptype::bind)
                              .context({0, ts::kEpmInterface, {ts::kNdrSyntax, ts::kNdr64Syntax}})
                              .context({1, ts::kEpmInterface, {ts::kBindTimeFeatureNegotiation}}));
-  b.emplace_back("alter_context", ts::PduBuilder(ts::Ptype::alter_context)
-                                      .context({2, ts::kEpmInterface, {ts::kNdrSyntax}}));
+  b.emplace_back(
+      "alter_context",
+      ts::PduBuilder(ts::Ptype::alter_context).context({2, ts::kEpmInterface, {ts::kNdrSyntax}}));
   b.emplace_back("bind_ack", ts::PduBuilder(ts::Ptype::bind_ack)
                                  .sec_addr("135")
                                  .result(ts::ContextResult{})
                                  .result({ts::kResultNegotiateAck, 3, {}}));
-  b.emplace_back("alter_context_resp", ts::PduBuilder(ts::Ptype::alter_context_resp)
-                                           .sec_addr("")
-                                           .result(ts::ContextResult{}));
-  b.emplace_back("bind_nak",
-                 ts::PduBuilder(ts::Ptype::bind_nak).provider_reject_reason(4).protocol_version(5, 0));
-  b.emplace_back("auth3", ts::PduBuilder(ts::Ptype::auth3).auth(ts::make_auth_verifier(auth_value)));
+  b.emplace_back(
+      "alter_context_resp",
+      ts::PduBuilder(ts::Ptype::alter_context_resp).sec_addr("").result(ts::ContextResult{}));
+  b.emplace_back(
+      "bind_nak",
+      ts::PduBuilder(ts::Ptype::bind_nak).provider_reject_reason(4).protocol_version(5, 0));
+  b.emplace_back("auth3",
+                 ts::PduBuilder(ts::Ptype::auth3).auth(ts::make_auth_verifier(auth_value)));
   b.emplace_back("shutdown", ts::PduBuilder(ts::Ptype::shutdown));
   b.emplace_back("co_cancel", ts::PduBuilder(ts::Ptype::co_cancel));
   b.emplace_back("orphaned", ts::PduBuilder(ts::Ptype::orphaned));
-  b.emplace_back("rts", ts::PduBuilder(ts::Ptype::rts).rts_flags(2).number_of_commands(1).rts_commands(
-                            pattern(8)));
+  b.emplace_back(
+      "rts",
+      ts::PduBuilder(ts::Ptype::rts).rts_flags(2).number_of_commands(1).rts_commands(pattern(8)));
   std::vector<std::pair<std::string, ts::Bytes>> out;
   for (auto& [name, builder] : b) out.emplace_back(name, in_order(builder, e).build());
   return out;
@@ -166,7 +169,6 @@ inline dcerpc::FrameRef frame(std::uint64_t number, std::int64_t usec = 0) {
   f.ts.usec = static_cast<std::int32_t>(usec % 1000000);
   return f;
 }
-
 
 // An Association with its Recorder, Counters and (lowerable) limits. The Association is made
 // on first use, so a test may lower `limits` first. Both directions start as if after the SYN

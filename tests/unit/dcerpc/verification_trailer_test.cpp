@@ -31,11 +31,14 @@ ts::Bytes stub_with_trailer(ts::Endian e, std::size_t ndr_size, const std::vecto
   w.bytes(pattern(ndr_size));
   if (align) w.align(4);
   w.bytes(kSignature);
-  for (const Command& c : cmds) w.u16(c.command).u16(static_cast<std::uint16_t>(c.value.size())).bytes(c.value);
+  for (const Command& c : cmds)
+    w.u16(c.command).u16(static_cast<std::uint16_t>(c.value.size())).bytes(c.value);
   return w.take();
 }
 
-ts::Bytes bitmask_1(ts::Endian e) { return ts::ByteWriter(e).u32(1).take(); }  // client header signing
+ts::Bytes bitmask_1(ts::Endian e) {
+  return ts::ByteWriter(e).u32(1).take();
+}  // client header signing
 ts::Bytes pcontext(ts::Endian e) {  // interface id + transfer syntax, MS-RPCE 2.2.2.13.4
   ts::ByteWriter w(e);
   ts::kEpmInterface.write(w);
@@ -99,7 +102,8 @@ TEST(VerificationTrailer, SignatureNotFollowedByValidCommands) {
   past.resize(past.size() - 1);
   EXPECT_FALSE(find_verification_trailer(view(past), le));
   // The last command lacks the END flag.
-  EXPECT_FALSE(find_verification_trailer(view(stub_with_trailer(e, 16, {{0x0002, pcontext(e)}})), le));
+  EXPECT_FALSE(
+      find_verification_trailer(view(stub_with_trailer(e, 16, {{0x0002, pcontext(e)}})), le));
   // Octets after the END command.
   ts::Bytes after = stub_with_trailer(e, 16, {{0x4001, bitmask_1(e)}});
   after.insert(after.end(), 4, std::byte{0});
@@ -121,7 +125,8 @@ TEST(VerificationTrailer, SkipsAFalseSignatureBeforeTheRealOne) {
   const ts::Endian e = ts::Endian::little;
   // NDR data that happens to contain the signature (followed by junk), then the real trailer.
   ts::Bytes ndr = ts::concat({pattern(4), kSignature, pattern(12)});
-  ts::Bytes stub = ts::concat({ndr, kSignature, ts::ByteWriter(e).u16(0x4001).u16(4).u32(1).take()});
+  ts::Bytes stub =
+      ts::concat({ndr, kSignature, ts::ByteWriter(e).u16(0x4001).u16(4).u32(1).take()});
   auto t = find_verification_trailer(view(stub), common::ByteOrder::little);
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->offset, 24u);
@@ -129,7 +134,8 @@ TEST(VerificationTrailer, SkipsAFalseSignatureBeforeTheRealOne) {
 
 TEST(VerificationTrailer, FoundAtTheEndOfALongStub) {
   const ts::Endian e = ts::Endian::little;
-  const ts::Bytes stub = stub_with_trailer(e, 4000, {{0x0001, bitmask_1(e)}, {0x4002, pcontext(e)}});
+  const ts::Bytes stub =
+      stub_with_trailer(e, 4000, {{0x0001, bitmask_1(e)}, {0x4002, pcontext(e)}});
   auto t = find_verification_trailer(view(stub), common::ByteOrder::little);
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->offset, 4000u);

@@ -27,7 +27,7 @@ constexpr ts::Uuid kHandleUuid = ts::Uuid::parse("00000000-0000-0000-0000-000000
 constexpr std::uint32_t kEptSNotRegistered = 0x16c9a0d6;  // C706 appendix O
 
 Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
-const ts::Bytes kTcpTower = ts::tcp_ip_tower(kLsa, 49712, {10, 1, 1, 2});          // 75 octets
+const ts::Bytes kTcpTower = ts::tcp_ip_tower(kLsa, 49712, {10, 1, 1, 2});  // 75 octets
 const ts::Bytes kNpTower = ts::TowerBuilder{}
                                .interface_floor(kLsa)
                                .transfer_syntax_floor(ts::kNdrSyntax)
@@ -78,7 +78,10 @@ ts::Bytes ndr64_request(ts::Endian e, bool with_object, bool with_tower) {
   if (with_object) kObject.write(w);
   w.align(8).u64(with_tower ? 0x20004 : 0);
   if (with_tower) {
-    w.align(8).u64(kTcpTower.size()).u32(static_cast<std::uint32_t>(kTcpTower.size())).bytes(kTcpTower);
+    w.align(8)
+        .u64(kTcpTower.size())
+        .u32(static_cast<std::uint32_t>(kTcpTower.size()))
+        .bytes(kTcpTower);
   }
   w.align(4).u32(0);  // entry_handle: attributes, uuid
   ts::kNilUuid.write(w);
@@ -141,8 +144,10 @@ TEST_P(EptMapOrder, RequestNdrNullPointers) {
 }
 
 TEST_P(EptMapOrder, ResponseNdrTwoTowers) {
-  const ts::Bytes stub = ts::build_ept_map_response(map_response({kTcpTower, kNpTower}), GetParam());
-  const EptMapResponse s = ok(parse_ept_map_response(view(stub), to_order(GetParam())), stub.size());
+  const ts::Bytes stub =
+      ts::build_ept_map_response(map_response({kTcpTower, kNpTower}), GetParam());
+  const EptMapResponse s =
+      ok(parse_ept_map_response(view(stub), to_order(GetParam())), stub.size());
   EXPECT_EQ(s.entry_handle.uuid, to_uuid(kHandleUuid));
   EXPECT_FALSE(s.entry_handle.is_null());
   EXPECT_EQ(s.num_towers, 2u);
@@ -157,7 +162,8 @@ TEST_P(EptMapOrder, ResponseNotRegisteredWithZeroTowers) {
   r.status = kEptSNotRegistered;
   r.max_count = 4;  // Windows answers with max_count = the request's max_towers
   const ts::Bytes stub = ts::build_ept_map_response(r, GetParam());
-  const EptMapResponse s = ok(parse_ept_map_response(view(stub), to_order(GetParam())), stub.size());
+  const EptMapResponse s =
+      ok(parse_ept_map_response(view(stub), to_order(GetParam())), stub.size());
   EXPECT_EQ(s.num_towers, 0u);
   EXPECT_TRUE(s.towers.empty());
   EXPECT_EQ(s.status, kEptSNotRegistered);
@@ -166,10 +172,12 @@ TEST_P(EptMapOrder, ResponseNotRegisteredWithZeroTowers) {
 TEST_P(EptMapOrder, ResponseNdrNullTowerPointer) {
   // Two referents, the first null: only the second tower's twr_t follows.
   ts::ByteWriter rest(GetParam());
-  rest.u32(static_cast<std::uint32_t>(kTcpTower.size())).u32(static_cast<std::uint32_t>(kTcpTower.size()));
+  rest.u32(static_cast<std::uint32_t>(kTcpTower.size()))
+      .u32(static_cast<std::uint32_t>(kTcpTower.size()));
   rest.bytes(kTcpTower).align(4).u32(0);  // pad 75 -> 76, status 0
   const ts::Bytes stub = ndr_response(GetParam(), 2, 0, 2, {0, 3}, rest.view());
-  const EptMapResponse s = ok(parse_ept_map_response(view(stub), to_order(GetParam())), stub.size());
+  const EptMapResponse s =
+      ok(parse_ept_map_response(view(stub), to_order(GetParam())), stub.size());
   ASSERT_EQ(s.towers.size(), 1u);
   expect_tcp_tower(s.towers[0]);
   EXPECT_EQ(s.status, 0u);
@@ -245,7 +253,9 @@ TEST(EptMap, TowerLengthBoundaries) {
   for (std::uint32_t v : {0u, 74u, 76u, 0xffffffffu}) {
     ts::EptMapRequest r = map_request();
     r.tower_length = v;
-    const Reason want = v == 0 ? Reason::truncated : v == 74 ? Reason::floor_length : Reason::tower_length;
+    const Reason want = v == 0    ? Reason::truncated
+                        : v == 74 ? Reason::floor_length
+                                  : Reason::tower_length;
     EXPECT_EQ(request_reason(r), want) << v;
   }
 }
@@ -258,8 +268,10 @@ TEST(EptMap, ITowersCountMismatch) {
   two.max_count = 0;
   EXPECT_EQ(response_reason(ts::build_ept_map_response(two)), Reason::count_mismatch);
   // offset > max_count, and offset + actual_count > max_count.
-  EXPECT_EQ(response_reason(ndr_response(ts::Endian::little, 1, 2, 0, {}, ts::Bytes(4))), Reason::count_mismatch);
-  EXPECT_EQ(response_reason(ndr_response(ts::Endian::little, 2, 1, 2, {3, 4}, ts::Bytes(4))), Reason::count_mismatch);
+  EXPECT_EQ(response_reason(ndr_response(ts::Endian::little, 1, 2, 0, {}, ts::Bytes(4))),
+            Reason::count_mismatch);
+  EXPECT_EQ(response_reason(ndr_response(ts::Endian::little, 2, 1, 2, {3, 4}, ts::Bytes(4))),
+            Reason::count_mismatch);
   // offset + actual_count == max_count is fine.
   ts::ByteWriter rest(ts::Endian::little);
   rest.u32(75).u32(75).bytes(kTcpTower).align(4).u32(0);
@@ -273,13 +285,15 @@ TEST(EptMap, ITowersMaxCountAtItsMaximum) {
   ts::EptMapResponse one = map_response({kTcpTower});
   one.max_count = 0xffffffff;
   const ts::Bytes stub = ts::build_ept_map_response(one);
-  EXPECT_EQ(ok(parse_ept_map_response(view(stub), common::ByteOrder::little), stub.size()).towers.size(), 1u);
+  EXPECT_EQ(
+      ok(parse_ept_map_response(view(stub), common::ByteOrder::little), stub.size()).towers.size(),
+      1u);
 }
 
 TEST(EptMap, ActualCountAboveKMaxTowersPerResponse) {
   const auto n = static_cast<std::uint32_t>(kMaxTowersPerResponse);
-  auto over = parse_ept_map_response(view(ndr_response(ts::Endian::little, n + 1, 0, n + 1, {}, {})),
-                                     common::ByteOrder::little);
+  auto over = parse_ept_map_response(
+      view(ndr_response(ts::Endian::little, n + 1, 0, n + 1, {}, {})), common::ByteOrder::little);
   ASSERT_TRUE(over.is_malformed());
   EXPECT_EQ(over.error().reason, Reason::too_many_towers);
   // At the limit the count is accepted, then checked against the octets that follow.
@@ -311,7 +325,8 @@ TEST(EptMap, NumTowersIsReportedAsSent) {
   ts::EptMapResponse r = map_response({kTcpTower});
   r.num_towers = 5;
   const ts::Bytes stub = ts::build_ept_map_response(r);
-  const EptMapResponse s = ok(parse_ept_map_response(view(stub), common::ByteOrder::little), stub.size());
+  const EptMapResponse s =
+      ok(parse_ept_map_response(view(stub), common::ByteOrder::little), stub.size());
   EXPECT_EQ(s.num_towers, 5u);
   EXPECT_EQ(s.towers.size(), 1u);
 }

@@ -64,15 +64,19 @@ TEST(Tower, NcacnIpTcp) {
 }
 
 TEST(Tower, NcadgIpUdp) {
-  const Tower t = parse_ok(rpc_floors(kLsa).rpc_connectionless().udp(1030).ip({192, 168, 0, 1}).build());
+  const Tower t =
+      parse_ok(rpc_floors(kLsa).rpc_connectionless().udp(1030).ip({192, 168, 0, 1}).build());
   EXPECT_EQ(t.protseq, "ncadg_ip_udp");
   EXPECT_EQ(t.port, 1030);
   EXPECT_EQ(t.string_binding(), "ncadg_ip_udp:192.168.0.1[1030]");
 }
 
 TEST(Tower, NcacnNpWithNetbiosHost) {
-  const Tower t = parse_ok(
-      rpc_floors(kLsa).rpc_connection_oriented().named_pipe("\\PIPE\\lsass").netbios("\\\\DC01").build());
+  const Tower t = parse_ok(rpc_floors(kLsa)
+                               .rpc_connection_oriented()
+                               .named_pipe("\\PIPE\\lsass")
+                               .netbios("\\\\DC01")
+                               .build());
   EXPECT_EQ(t.protseq, "ncacn_np");
   EXPECT_EQ(t.endpoint_name, "\\PIPE\\lsass");  // the pipe, not the host
   EXPECT_FALSE(t.port.has_value());
@@ -80,7 +84,8 @@ TEST(Tower, NcacnNpWithNetbiosHost) {
 }
 
 TEST(Tower, NcacnHttp) {
-  const Tower t = parse_ok(rpc_floors(kLsa).rpc_connection_oriented().http(593).ip({10, 0, 0, 1}).build());
+  const Tower t =
+      parse_ok(rpc_floors(kLsa).rpc_connection_oriented().http(593).ip({10, 0, 0, 1}).build());
   EXPECT_EQ(t.protseq, "ncacn_http");
   EXPECT_EQ(t.port, 593);
   EXPECT_EQ(t.string_binding(), "ncacn_http:10.0.0.1[593]");
@@ -102,7 +107,8 @@ TEST(Tower, NcacnNbTcp) {
 
 TEST(Tower, UnknownFloorNamesTheFloorIds) {
   ts::TowerFloor odd{ts::Bytes{std::byte{0x42}}, ts::hex_bytes("0102"), std::nullopt, std::nullopt};
-  const Tower t = parse_ok(rpc_floors(kLsa).rpc_connection_oriented().floor(odd).ip({1, 2, 3, 4}).build());
+  const Tower t =
+      parse_ok(rpc_floors(kLsa).rpc_connection_oriented().floor(odd).ip({1, 2, 3, 4}).build());
   EXPECT_EQ(t.floors[3].protocol_id, 0x42);
   EXPECT_EQ(t.floors[3].rhs, (std::vector<std::uint8_t>{1, 2}));
   EXPECT_TRUE(t.protseq.empty());
@@ -111,8 +117,10 @@ TEST(Tower, UnknownFloorNamesTheFloorIds) {
 }
 
 TEST(Tower, ShortUuidFloorGivesNoInterface) {
-  ts::TowerFloor short_uuid{ts::hex_bytes("0d 0102030405060708090a"), le16(0), std::nullopt, std::nullopt};
-  const Tower t = parse_ok(ts::TowerBuilder{}.floor(short_uuid).transfer_syntax_floor(ts::kNdrSyntax).build());
+  ts::TowerFloor short_uuid{ts::hex_bytes("0d 0102030405060708090a"), le16(0), std::nullopt,
+                            std::nullopt};
+  const Tower t =
+      parse_ok(ts::TowerBuilder{}.floor(short_uuid).transfer_syntax_floor(ts::kNdrSyntax).build());
   EXPECT_FALSE(t.interface.has_value());
   EXPECT_EQ(t.transfer_syntax, to_syntax(ts::kNdrSyntax));
 }
@@ -132,7 +140,8 @@ TEST(Tower, FloorCountBoundaries) {
   ASSERT_TRUE(over.is_malformed());
   EXPECT_EQ(over.error().reason, Reason::too_many_floors);
   EXPECT_EQ(over.error().offset, 0u);
-  EXPECT_EQ(malformed_reason(ts::TowerBuilder{}.tcp(135).floor_count(65535).build()), Reason::too_many_floors);
+  EXPECT_EQ(malformed_reason(ts::TowerBuilder{}.tcp(135).floor_count(65535).build()),
+            Reason::too_many_floors);
 
   ts::TowerBuilder five = rpc_floors(kLsa).rpc_connection_oriented().tcp(135).ip({10, 1, 1, 2});
   EXPECT_EQ(malformed_reason(ts::TowerBuilder(five).floor_count(6).build()), Reason::floor_length);
@@ -148,16 +157,20 @@ TEST(Tower, FloorCountBoundaries) {
 
 // --- lhs/rhs lengths: 0, 65535, one off either side, past the end -----------------------------
 TEST(Tower, FloorLengthBoundaries) {
-  auto last_floor = [](std::optional<std::uint16_t> lhs_length, std::optional<std::uint16_t> rhs_length) {
-    ts::TowerFloor ip{ts::Bytes{std::byte{0x09}}, ts::hex_bytes("0a010102"), lhs_length, rhs_length};
+  auto last_floor = [](std::optional<std::uint16_t> lhs_length,
+                       std::optional<std::uint16_t> rhs_length) {
+    ts::TowerFloor ip{ts::Bytes{std::byte{0x09}}, ts::hex_bytes("0a010102"), lhs_length,
+                      rhs_length};
     return rpc_floors(kLsa).rpc_connection_oriented().tcp(135).floor(ip).build();
   };
   EXPECT_EQ(parse_ok(last_floor(std::nullopt, std::nullopt)).address->to_string(), "10.1.1.2");
   for (std::uint16_t bad : {std::uint16_t{0}, std::uint16_t{2}, std::uint16_t{65535}}) {
-    EXPECT_EQ(malformed_reason(last_floor(bad, std::nullopt)), Reason::floor_length) << "lhs " << bad;
+    EXPECT_EQ(malformed_reason(last_floor(bad, std::nullopt)), Reason::floor_length)
+        << "lhs " << bad;
   }
   for (std::uint16_t bad : {std::uint16_t{5}, std::uint16_t{65535}}) {
-    EXPECT_EQ(malformed_reason(last_floor(std::nullopt, bad)), Reason::floor_length) << "rhs " << bad;
+    EXPECT_EQ(malformed_reason(last_floor(std::nullopt, bad)), Reason::floor_length)
+        << "rhs " << bad;
   }
   // rhs one short: three octets are no IPv4 address, and one octet is left over.
   auto r = parse_tower(view(last_floor(std::nullopt, 3)));

@@ -26,7 +26,8 @@ using ts::TempFile;
 std::vector<Buffer> three_frames() {
   std::vector<Buffer> out;
   for (std::string p : {"abcde", "abcdef", "abcdefg"})
-    out.push_back(ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment(p)));
+    out.push_back(
+        ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment(p)));
   return out;
 }
 ts::Timestamp stamp(std::uint32_t i) { return ts::Timestamp{1000000000u + i, 250u * i}; }
@@ -105,8 +106,8 @@ TEST(CaptureReader, ReadsBigEndianNanosecondPcapInMicroseconds) {
 
 TEST(CaptureReader, ReadsPcapng) {
   const auto frames = three_frames();
-  expect_three_frames(read_all(TempFile("reader_ng", file_of<ts::PcapngWriter>(frames)).path().string()),
-                      frames);
+  expect_three_frames(
+      read_all(TempFile("reader_ng", file_of<ts::PcapngWriter>(frames)).path().string()), frames);
   ts::PcapFileOptions o;
   o.nanosecond = true;
   o.byte_order = ts::Endian::big;
@@ -224,20 +225,22 @@ TEST(CaptureReader, RecordCutShortGivesErrorAfterTheGoodFrames) {
   for (const Cut& c : {Cut{"inside the third record's data", whole.size() - 10},
                        Cut{"inside the third record's header", third + 8}}) {
     SCOPED_TRACE(c.name);
-    Read r = read_all(TempFile("reader_cut", Buffer(whole.begin(), whole.begin() +
-                                                                 static_cast<std::ptrdiff_t>(c.size)))
-                          .path()
-                          .string());
+    Read r =
+        read_all(TempFile("reader_cut", Buffer(whole.begin(),
+                                               whole.begin() + static_cast<std::ptrdiff_t>(c.size)))
+                     .path()
+                     .string());
     ASSERT_EQ(r.frames.size(), 2u);
     EXPECT_EQ(r.bytes[1], frames[1]);
     EXPECT_EQ(r.last, CaptureReader::Status::error);
     EXPECT_FALSE(r.error.empty());
   }
   // Cut exactly between records: a clean end, not damage.
-  Read clean = read_all(TempFile("reader_cut2", Buffer(whole.begin(), whole.begin() +
-                                                                     static_cast<std::ptrdiff_t>(third)))
-                            .path()
-                            .string());
+  Read clean =
+      read_all(TempFile("reader_cut2",
+                        Buffer(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(third)))
+                   .path()
+                   .string());
   EXPECT_EQ(clean.frames.size(), 2u);
   EXPECT_EQ(clean.last, CaptureReader::Status::end);
 }

@@ -37,8 +37,12 @@ inline ts::TcpSegment segment(std::string_view payload = "hello") {
   return s;
 }
 
-inline Buffer tcp4(const ts::TcpSegment& s = segment()) { return ts::build_tcp(s, client4(), server4()); }
-inline Buffer tcp6(const ts::TcpSegment& s = segment()) { return ts::build_tcp(s, client6(), server6()); }
+inline Buffer tcp4(const ts::TcpSegment& s = segment()) {
+  return ts::build_tcp(s, client4(), server4());
+}
+inline Buffer tcp6(const ts::TcpSegment& s = segment()) {
+  return ts::build_tcp(s, client6(), server6());
+}
 inline Buffer ip4(const ts::TcpSegment& s = segment()) {
   return ts::build_ip(client4(), server4(), ts::kIpProtoTcp, tcp4(s));
 }

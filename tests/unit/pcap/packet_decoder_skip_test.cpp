@@ -26,11 +26,23 @@ struct SkipCase {
   SkipReason reason;
 };
 
-Buffer eth4() { return ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment()); }
-Buffer eth6() { return ts::build_tcp_frame(ts::LinkType::ethernet, {}, client6(), server6(), segment()); }
-Buffer prefix(const Buffer& b, std::size_t n) { return Buffer(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n)); }
-Buffer with_u8(Buffer b, std::size_t offset, std::uint8_t v) { set_u8(b, offset, v); return b; }
-Buffer with_u16(Buffer b, std::size_t offset, std::uint16_t v) { set_u16(b, offset, v); return b; }
+Buffer eth4() {
+  return ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment());
+}
+Buffer eth6() {
+  return ts::build_tcp_frame(ts::LinkType::ethernet, {}, client6(), server6(), segment());
+}
+Buffer prefix(const Buffer& b, std::size_t n) {
+  return Buffer(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
+}
+Buffer with_u8(Buffer b, std::size_t offset, std::uint8_t v) {
+  set_u8(b, offset, v);
+  return b;
+}
+Buffer with_u16(Buffer b, std::size_t offset, std::uint16_t v) {
+  set_u16(b, offset, v);
+  return b;
+}
 
 void run(const std::vector<SkipCase>& cases) {
   for (const auto& c : cases) {
@@ -48,8 +60,10 @@ void run(const std::vector<SkipCase>& cases) {
 // --- Link layer: cut inside the header, or a payload that is not IP. ---
 TEST(DecodeFrameSkip, TruncatedLinkAndNonIp) {
   const Buffer arp = ts::concat({prefix(eth4(), 12), ts::hex_bytes("0806"), Buffer(28)});
-  const Buffer sll = ts::build_tcp_frame(ts::LinkType::linux_sll, {}, client4(), server4(), segment());
-  const Buffer sll2 = ts::build_tcp_frame(ts::LinkType::linux_sll2, {}, client4(), server4(), segment());
+  const Buffer sll =
+      ts::build_tcp_frame(ts::LinkType::linux_sll, {}, client4(), server4(), segment());
+  const Buffer sll2 =
+      ts::build_tcp_frame(ts::LinkType::linux_sll2, {}, client4(), server4(), segment());
   run({
       {"ethernet 13 octets", kEthernet, prefix(eth4(), 13), SkipReason::truncated_link},
       {"VLAN tag cut", kEthernet,
@@ -102,13 +116,15 @@ TEST(DecodeFrameSkip, IpReasons) {
        ipv6_packet(0, ts::concat({ext8(tcp, 16), tcp6()}), 8), SkipReason::bad_ip_header},
       {"IPv4 MF", kRaw, with_u16(ip4(), 6, 0x2000), SkipReason::ip_fragment},
       {"IPv4 offset 1", kRaw, with_u16(ip4(), 6, 0x0001), SkipReason::ip_fragment},
-      {"IPv4 UDP", kEthernet, ts::build_udp_frame(ts::LinkType::ethernet, {}, client4(), server4(), udp),
-       SkipReason::udp},
-      {"IPv6 UDP", kRaw, ts::build_ip(client6(), server6(), ts::kIpProtoUdp,
-                                      ts::build_udp(udp, client6(), server6())),
+      {"IPv4 UDP", kEthernet,
+       ts::build_udp_frame(ts::LinkType::ethernet, {}, client4(), server4(), udp), SkipReason::udp},
+      {"IPv6 UDP", kRaw,
+       ts::build_ip(client6(), server6(), ts::kIpProtoUdp,
+                    ts::build_udp(udp, client6(), server6())),
        SkipReason::udp},
       {"IPv6 UDP after hop-by-hop", kRaw,
-       ipv6_packet(0, ts::concat({ext8(ts::kIpProtoUdp, 8), ts::build_udp(udp, client6(), server6())})),
+       ipv6_packet(
+           0, ts::concat({ext8(ts::kIpProtoUdp, 8), ts::build_udp(udp, client6(), server6())})),
        SkipReason::udp},
       {"IPv4 ICMP", kRaw, ipv4_with_options({}, ts::hex_bytes("0800f7ff00000000"), 1),
        SkipReason::other_transport},
@@ -124,7 +140,8 @@ TEST(DecodeFrameSkip, TcpReasons) {
   // Ethernet + IPv4: the TCP header starts at 34; data offset is the high nibble of octet 46.
   run({
       {"TCP header cut at 10", kEthernet, prefix(eth4(), 44), SkipReason::truncated_tcp},
-      {"TCP options cut", kEthernet, prefix(with_u8(eth4(), 46, 0x60), 56), SkipReason::truncated_tcp},
+      {"TCP options cut", kEthernet, prefix(with_u8(eth4(), 46, 0x60), 56),
+       SkipReason::truncated_tcp},
       {"data offset 4", kEthernet, with_u8(eth4(), 46, 0x40), SkipReason::bad_tcp_header},
       {"data offset 0", kEthernet, with_u8(eth4(), 46, 0x00), SkipReason::bad_tcp_header},
       {"data offset 15 > segment 25", kEthernet, with_u8(eth4(), 46, 0xf0),
@@ -132,7 +149,8 @@ TEST(DecodeFrameSkip, TcpReasons) {
       {"data offset 6 > segment 20", kRaw,
        with_u8(ts::build_ip(client4(), server4(), ts::kIpProtoTcp, tcp4(segment(""))), 32, 0x60),
        SkipReason::bad_tcp_header},
-      {"segment 10 < 20", kRaw, ipv4_with_options({}, prefix(tcp4(), 10)), SkipReason::bad_tcp_header},
+      {"segment 10 < 20", kRaw, ipv4_with_options({}, prefix(tcp4(), 10)),
+       SkipReason::bad_tcp_header},
       {"IPv6 segment 12 < 20", kRaw, ipv6_packet(ts::kIpProtoTcp, prefix(tcp6(), 12)),
        SkipReason::bad_tcp_header},
   });
@@ -160,8 +178,8 @@ struct SweepCase {
   std::string name;
   int link_type;
   Buffer frame;
-  std::size_t link_end;     // prefixes shorter than this: truncated_link
-  std::size_t tcp_start;    // shorter than this: truncated_ip
+  std::size_t link_end;       // prefixes shorter than this: truncated_link
+  std::size_t tcp_start;      // shorter than this: truncated_ip
   std::size_t payload_start;  // shorter than this: truncated_tcp
 };
 
@@ -171,15 +189,16 @@ TEST(DecodeFrameSkip, TruncationSweepNeverReadsPastTheCut) {
   const Buffer v4_options = ipv4_with_options(ts::hex_bytes("94040000"), tcp4(with_mss));
   const Buffer v6_ext =
       ipv6_packet(0, ts::concat({ext8(44, 8), ext_fragment(ts::kIpProtoTcp, 0, false), tcp6()}));
-  const Buffer vlan_eth = ts::concat(
-      {prefix(eth4(), 12), ts::hex_bytes("8100 0064 0800"), v4_options});
+  const Buffer vlan_eth =
+      ts::concat({prefix(eth4(), 12), ts::hex_bytes("8100 0064 0800"), v4_options});
   const std::vector<SweepCase> cases = {
       {"ethernet 802.1Q, IPv4 options, TCP MSS", kEthernet, vlan_eth, 18, 18 + 24, 18 + 24 + 24},
       {"SLL2, IPv6 hop-by-hop + fragment", kSll2,
        ts::concat({ts::hex_bytes("86dd 0000 00000001 0001 00 06 020000000001 0000"), v6_ext}), 20,
        20 + 56, 20 + 56 + 20},
       {"SLL IPv4", kSll,
-       ts::build_tcp_frame(ts::LinkType::linux_sll, {}, client4(), server4(), segment()), 16, 36, 56},
+       ts::build_tcp_frame(ts::LinkType::linux_sll, {}, client4(), server4(), segment()), 16, 36,
+       56},
       {"NULL IPv6", kNull, ts::concat({u32_le(30), ip6()}), 4, 44, 64},
       {"LOOP IPv4", kLoop, ts::concat({u32_be(2), ip4()}), 4, 24, 44},
       {"raw IPv6", kRaw, ip6(), 1, 40, 60},

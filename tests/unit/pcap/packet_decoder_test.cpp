@@ -57,8 +57,8 @@ TEST(DecodeFrame, DecodesTheSameSegmentOverEveryLinkType) {
       {"802.1Q", kEthernet, frame4(L::ethernet, vlans({0x8100})), false},
       {"QinQ 88a8+8100", kEthernet, frame6(L::ethernet, vlans({0x88a8, 0x8100})), true},
       {"QinQ 9100+8100", kEthernet, frame4(L::ethernet, vlans({0x9100, 0x8100})), false},
-      {"kMaxVlanTags tags", kEthernet,
-       frame4(L::ethernet, vlans({0x88a8, 0x8100, 0x8100, 0x8100})), false},
+      {"kMaxVlanTags tags", kEthernet, frame4(L::ethernet, vlans({0x88a8, 0x8100, 0x8100, 0x8100})),
+       false},
       {"SLL v4", kSll, frame4(L::linux_sll), false},
       {"SLL v6", kSll, frame6(L::linux_sll), true},
       {"SLL2 v4", kSll2, frame4(L::linux_sll2), false},
@@ -147,12 +147,13 @@ TEST(DecodeFrame, Ipv4FragmentsAreCountedNotDecoded) {
   ts::IpOptions last;
   last.dont_fragment = false;
   last.fragment_offset = 3;
-  auto later = ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment(), last);
+  auto later =
+      ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment(), last);
   EXPECT_EQ(decode(kEthernet, later).reason, SkipReason::ip_fragment);
   // The support builder's split of a segment: every piece is a fragment.
-  auto pieces = ts::build_ip_fragment_frames(ts::LinkType::ethernet, {}, client4(), server4(),
-                                             ts::kIpProtoTcp, tcp4(segment(std::string(40, 'x'))),
-                                             24, 7);
+  auto pieces =
+      ts::build_ip_fragment_frames(ts::LinkType::ethernet, {}, client4(), server4(),
+                                   ts::kIpProtoTcp, tcp4(segment(std::string(40, 'x'))), 24, 7);
   ASSERT_GE(pieces.size(), 2u);
   for (const auto& p : pieces) EXPECT_EQ(decode(kEthernet, p).reason, SkipReason::ip_fragment);
 }
@@ -235,8 +236,8 @@ TEST(DecodeFrame, Ipv6ExtensionHeaderLimit) {
 
 // kMaxVlanTags tags are walked (see the link-type table); one more is not IP to us.
 TEST(DecodeFrame, MoreThanMaxVlanTagsIsNonIp) {
-  auto o = decode(kEthernet, frame4(ts::LinkType::ethernet,
-                                    vlans({0x88a8, 0x8100, 0x8100, 0x8100, 0x8100})));
+  auto o = decode(kEthernet,
+                  frame4(ts::LinkType::ethernet, vlans({0x88a8, 0x8100, 0x8100, 0x8100, 0x8100})));
   EXPECT_FALSE(o.is_tcp);
   EXPECT_EQ(o.reason, SkipReason::non_ip);
 }

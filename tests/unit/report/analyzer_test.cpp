@@ -75,13 +75,13 @@ struct Expect {
 };
 
 void build_mixed(ts::Capture& cap) {
-  epm_lookup(cap);                                     // 1: answers 10.1.1.2:4764
-  http(cap, 3000);                                     // 2: not DCE/RPC, port 80
-  syn_only(cap, "10.1.1.1", 3001, "10.1.1.2", 4764);   // 3: the announced endpoint
-  syn_only(cap, "10.1.1.1", 3002, "10.1.1.2", 4765);   // 4: another port
-  syn_only(cap, "10.1.1.1", 3003, "10.1.1.3", 4764);   // 5: another host
-  syn_only(cap, "10.1.1.1", 3004, "10.1.1.2", 593);    // 6: ncacn_http's mapper port
-  syn_only(cap, "10.1.1.1", 3005, "10.1.1.2", 135);    // 7: the mapper
+  epm_lookup(cap);                                    // 1: answers 10.1.1.2:4764
+  http(cap, 3000);                                    // 2: not DCE/RPC, port 80
+  syn_only(cap, "10.1.1.1", 3001, "10.1.1.2", 4764);  // 3: the announced endpoint
+  syn_only(cap, "10.1.1.1", 3002, "10.1.1.2", 4765);  // 4: another port
+  syn_only(cap, "10.1.1.1", 3003, "10.1.1.3", 4764);  // 5: another host
+  syn_only(cap, "10.1.1.1", 3004, "10.1.1.2", 593);   // 6: ncacn_http's mapper port
+  syn_only(cap, "10.1.1.1", 3005, "10.1.1.2", 135);   // 7: the mapper
   ts::TcpScript rpc(cap, config("10.1.1.1", 3006, "10.1.1.2", 6001));  // 8: DCE/RPC on 6001
   rpc.handshake();
   rpc.send(ts::Direction::to_server, ts::epm_bind(7).build());
@@ -202,7 +202,8 @@ TEST(Analyze, StatisticsAddUp) {
   EXPECT_EQ(k.skipped_total(), http_frames + 4);
   EXPECT_EQ(k.payload_truncated, 1u);
   std::uint64_t captured = 0;
-  for (const auto& f : cap.frames()) captured += std::min<std::size_t>(f.data.size(), f.snap_length.value_or(1u << 30));
+  for (const auto& f : cap.frames())
+    captured += std::min<std::size_t>(f.data.size(), f.snap_length.value_or(1u << 30));
   EXPECT_EQ(k.bytes_read, captured);
   EXPECT_EQ(s.tcp.segments, k.tcp_segments);
   EXPECT_EQ(s.conversations_tcp, 2u);  // the EPM lookup, and port 3100 -> 135
@@ -213,14 +214,15 @@ TEST(Analyze, StatisticsAddUp) {
 // --- Filter: only matching frames reach the TCP layer (filter_test.cpp has the rule). ---
 TEST(Analyze, HostFilterKeepsOnlyThatHostsConversations) {
   ts::Capture cap;
-  epm_lookup(cap);                                    // 10.1.1.1 <-> 10.1.1.2
-  syn_only(cap, "10.1.1.5", 3001, "10.1.1.3", 135);   // 10.1.1.5 <-> 10.1.1.3
+  epm_lookup(cap);                                   // 10.1.1.1 <-> 10.1.1.2
+  syn_only(cap, "10.1.1.5", 3001, "10.1.1.3", 135);  // 10.1.1.5 <-> 10.1.1.3
   Options o;
   o.filter.hosts = {*common::IpAddress::parse("10.1.1.3")};
   Analysis r = analyze_capture(cap, o);
   ASSERT_EQ(r.writer.conversations.size(), 1u);
   EXPECT_EQ(endpoint(r.writer.conversations[0].server), "10.1.1.3:135");
-  EXPECT_EQ(r.writer.stats.capture.skipped[static_cast<std::size_t>(pcap::SkipReason::filtered)], 11u);
+  EXPECT_EQ(r.writer.stats.capture.skipped[static_cast<std::size_t>(pcap::SkipReason::filtered)],
+            11u);
 }
 
 // --- Roles without a SYN (docs/design.md "tcp"): bind/request sender is the client, even

@@ -74,7 +74,8 @@ Parsed parse_lines(const std::string& out) {
   return p;
 }
 
-void expect_fields(const Value& v, std::initializer_list<const char*> fields, const std::string& line) {
+void expect_fields(const Value& v, std::initializer_list<const char*> fields,
+                   const std::string& line) {
   for (const char* f : fields) EXPECT_TRUE(v.has(f)) << "no \"" << f << "\" in " << line;
 }
 
@@ -109,7 +110,8 @@ TEST_F(JsonlWriterTest, FrameRecordsHaveTheCommonFieldsInCaptureOrder) {
     const Value& v = parsed_.records[i];
     const std::string type = v.str("type");
     if (type != "pdu" && type != "note" && type != "tcp") continue;
-    expect_fields(v, {"frame", "ts", "conversation", "src", "src_port", "dst", "dst_port"}, parsed_.lines[i]);
+    expect_fields(v, {"frame", "ts", "conversation", "src", "src_port", "dst", "dst_port"},
+                  parsed_.lines[i]);
     EXPECT_TRUE(std::regex_match(v.str("ts"), iso)) << parsed_.lines[i];
     EXPECT_GE(v.num("frame"), last_frame) << parsed_.lines[i];
     last_frame = v.num("frame");
@@ -124,8 +126,9 @@ TEST_F(JsonlWriterTest, PduRecordsOfTheEpmLookup) {
   for (std::size_t i = 0; i < pdus.size(); ++i) {
     const Value& p = *pdus[i];
     EXPECT_EQ(p.str("ptype"), ptypes[i]);
-    expect_fields(p, {"ptype_value", "rpc_vers", "rpc_vers_minor", "pfc_flags", "pfc_flags_names",
-                      "packed_drep", "integer_order", "frag_length", "auth_length", "call_id"},
+    expect_fields(p,
+                  {"ptype_value", "rpc_vers", "rpc_vers_minor", "pfc_flags", "pfc_flags_names",
+                   "packed_drep", "integer_order", "frag_length", "auth_length", "call_id"},
                   ptypes[i]);
     EXPECT_EQ(p.num("rpc_vers"), 5u);
     EXPECT_EQ(p.str("packed_drep"), "10000000");
@@ -138,7 +141,10 @@ TEST_F(JsonlWriterTest, PduRecordsOfTheEpmLookup) {
   EXPECT_EQ(pdus[0]->num("frame"), 4u);
   EXPECT_EQ(pdus[0]->num("src_port"), 3464u);
   EXPECT_EQ(pdus[0]->num("dst_port"), 135u);
-  expect_fields(*pdus[0], {"max_xmit_frag", "max_recv_frag", "assoc_group_id", "n_context_elem", "p_cont_elem"}, "bind");
+  expect_fields(
+      *pdus[0],
+      {"max_xmit_frag", "max_recv_frag", "assoc_group_id", "n_context_elem", "p_cont_elem"},
+      "bind");
   expect_fields(*pdus[1], {"sec_addr", "n_results", "p_results"}, "bind_ack");
   EXPECT_EQ(pdus[1]->num("src_port"), 135u);
   EXPECT_EQ(pdus[2]->num("opnum"), 3u);
@@ -147,8 +153,10 @@ TEST_F(JsonlWriterTest, PduRecordsOfTheEpmLookup) {
   EXPECT_EQ(response.num("opnum"), 3u);
   EXPECT_EQ(response.num("request_frame"), 6u);
   EXPECT_EQ(response.num("frame"), 7u);
-  expect_fields(response, {"alloc_hint", "p_cont_id", "cancel_count", "stub_length", "interface", "latency_us"},
-                "response");
+  expect_fields(
+      response,
+      {"alloc_hint", "p_cont_id", "cancel_count", "stub_length", "interface", "latency_us"},
+      "response");
   const Value* epm = response.get("epm");
   ASSERT_NE(epm, nullptr);
   EXPECT_EQ(epm->str("operation"), "ept_map");
@@ -177,8 +185,7 @@ TEST_F(JsonlWriterTest, TcpRecordsOnlyForControlFramesOfShownConversations) {
 }
 
 TEST_F(JsonlWriterTest, HiddenConversationLeavesNoRecord) {
-  for (const auto& v : parsed_.records)
-    EXPECT_NE(v.num("conversation"), 2u) << v.str("type");
+  for (const auto& v : parsed_.records) EXPECT_NE(v.num("conversation"), 2u) << v.str("type");
 }
 
 // A conversation on another port is shown from its first PDU on: its SYN and SYN/ACK records,
@@ -187,7 +194,8 @@ TEST_F(JsonlWriterTest, HeldTcpRecordsAreReleasedWhenTheConversationIsShown) {
   std::vector<std::string> order;
   for (const auto& v : parsed_.records)
     if (v.num("conversation") == 5 && v.str("type") != "conversation")
-      order.push_back(v.str("type") + " " + (v.str("type") == "tcp" ? v.str("flags") : v.str("ptype")));
+      order.push_back(v.str("type") + " " +
+                      (v.str("type") == "tcp" ? v.str("flags") : v.str("ptype")));
   EXPECT_EQ(order, (std::vector<std::string>{"tcp SYN", "tcp SYN|ACK", "pdu bind"}));
 }
 
@@ -211,10 +219,12 @@ TEST_F(JsonlWriterTest, ConversationRecords) {
   std::set<std::uint64_t> ids;
   for (const Value* c : of("conversation")) {
     ids.insert(c->num("conversation"));
-    expect_fields(*c, {"conversation", "client", "client_port", "server", "server_port", "roles_from_syn",
-                       "dcerpc", "first_frame", "last_frame", "frames", "start", "end", "duration_us",
-                       "bytes_to_server", "bytes_to_client", "pdus", "calls", "faults", "anomalies",
-                       "interfaces", "end_reason"},
+    expect_fields(*c,
+                  {"conversation",   "client", "client_port", "server",          "server_port",
+                   "roles_from_syn", "dcerpc", "first_frame", "last_frame",      "frames",
+                   "start",          "end",    "duration_us", "bytes_to_server", "bytes_to_client",
+                   "pdus",           "calls",  "faults",      "anomalies",       "interfaces",
+                   "end_reason"},
                   "conversation");
   }
   EXPECT_EQ(ids, (std::set<std::uint64_t>{1, 3, 4, 5}));
@@ -232,9 +242,10 @@ TEST_F(JsonlWriterTest, ConversationRecords) {
 // --- stats: the closing counts add up, and every reason is listed, zeros included. ---
 TEST_F(JsonlWriterTest, StatsRecordAddsUp) {
   const Value& s = parsed_.records.back();
-  expect_fields(s, {"file", "link_type", "frames_read", "bytes_read", "tcp_segments", "frames_skipped",
-                    "tcp_conversations", "dcerpc_conversations", "conversations_shown", "pdus",
-                    "pdus_by_ptype", "epm_decoded", "not_decoded"},
+  expect_fields(s,
+                {"file", "link_type", "frames_read", "bytes_read", "tcp_segments", "frames_skipped",
+                 "tcp_conversations", "dcerpc_conversations", "conversations_shown", "pdus",
+                 "pdus_by_ptype", "epm_decoded", "not_decoded"},
                 "stats");
   EXPECT_EQ(s.num("frames_read"), s.num("tcp_segments") + s.num("frames_skipped"));
   EXPECT_EQ(s.num("frames_skipped"), 1u);  // the UDP frame
@@ -246,7 +257,8 @@ TEST_F(JsonlWriterTest, StatsRecordAddsUp) {
   for (std::size_t i = 0; i < pcap::kSkipReasonCount; ++i) {
     auto r = static_cast<pcap::SkipReason>(i);
     ASSERT_TRUE(nd->has(pcap::to_string(r))) << pcap::to_string(r);
-    EXPECT_EQ(nd->num(pcap::to_string(r)), r == pcap::SkipReason::udp ? 1u : 0u) << pcap::to_string(r);
+    EXPECT_EQ(nd->num(pcap::to_string(r)), r == pcap::SkipReason::udp ? 1u : 0u)
+        << pcap::to_string(r);
   }
   EXPECT_GE(nd->num("tcp_gaps"), 1u);
   const Value* by_ptype = s.get("pdus_by_ptype");

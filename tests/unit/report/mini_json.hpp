@@ -16,9 +16,9 @@ struct Value {
   enum class Kind { null, boolean, number, string, array, object } kind = Kind::null;
   bool boolean = false;
   double number = 0;
-  std::string text;              // string value, or a number's literal text
-  std::vector<Value> items;      // array elements / object values
-  std::vector<std::string> keys; // object keys, in order
+  std::string text;               // string value, or a number's literal text
+  std::vector<Value> items;       // array elements / object values
+  std::vector<std::string> keys;  // object keys, in order
 
   [[nodiscard]] const Value* get(std::string_view key) const {
     for (std::size_t i = 0; i < keys.size(); ++i)
@@ -61,7 +61,8 @@ class Parser {
     return false;
   }
   void ws() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
   bool literal(std::string_view word) {
@@ -78,8 +79,15 @@ class Parser {
       v.kind = Value::Kind::string;
       return string(v.text);
     }
-    if (c == 't') { v.kind = Value::Kind::boolean; v.boolean = true; return literal("true"); }
-    if (c == 'f') { v.kind = Value::Kind::boolean; return literal("false"); }
+    if (c == 't') {
+      v.kind = Value::Kind::boolean;
+      v.boolean = true;
+      return literal("true");
+    }
+    if (c == 'f') {
+      v.kind = Value::Kind::boolean;
+      return literal("false");
+    }
     if (c == 'n') return literal("null");
     return number(v);
   }
@@ -120,12 +128,26 @@ class Parser {
       if (pos_ >= s_.size()) break;
       char e = s_[pos_++];
       switch (e) {
-        case '"': case '\\': case '/': out += e; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u':
           for (int i = 0; i < 4; ++i, ++pos_)
             if (pos_ >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[pos_])))
@@ -149,7 +171,10 @@ class Parser {
       if (!value(item)) return false;
       v.items.push_back(std::move(item));
       ws();
-      if (pos_ < s_.size() && s_[pos_] == ',') { ++pos_; continue; }
+      if (pos_ < s_.size() && s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
       if (pos_ < s_.size() && s_[pos_] == ']') return ++pos_, true;
       return bad("expected , or ]");
     }
@@ -173,7 +198,10 @@ class Parser {
       v.keys.push_back(std::move(key));
       v.items.push_back(std::move(item));
       ws();
-      if (pos_ < s_.size() && s_[pos_] == ',') { ++pos_; continue; }
+      if (pos_ < s_.size() && s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
       if (pos_ < s_.size() && s_[pos_] == '}') return ++pos_, true;
       return bad("expected , or }");
     }

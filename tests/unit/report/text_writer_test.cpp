@@ -211,10 +211,10 @@ TEST(TextWriter, AnalyzedConversationsAreInOrderOfFirstFrame) {
   ts::Capture cap;
   ts::TcpScript first(cap, config("10.1.1.1", 3001, "10.1.1.2", 135));
   ts::TcpScript second(cap, config("10.1.1.1", 3002, "10.1.1.2", 135));
-  first.handshake();                                           // frames 1-3
-  second.handshake();                                          // 4-6
+  first.handshake();                                               // frames 1-3
+  second.handshake();                                              // 4-6
   second.send(ts::Direction::to_server, ts::epm_bind(1).build());  // 7
-  second.rst(ts::Direction::to_client);                        // 8
+  second.rst(ts::Direction::to_client);                            // 8
   cap.clock().advance(5'000'000);
   first.send(ts::Direction::to_server, ts::epm_bind(2).build());  // 9: conversation 2 ends first
   Output o = text_of(cap);

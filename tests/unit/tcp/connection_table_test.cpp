@@ -25,7 +25,8 @@ const std::string kServerToClient = "10.0.0.2:135 > 10.0.0.1:40000";
 
 // FIN both ways and the last ACK (RFC 9293 §3.6).
 std::vector<Step> close_both(std::uint32_t c_seq, std::uint32_t s_seq) {
-  return {flags('c', c_seq, fin, s_seq), flags('s', s_seq, fin, c_seq + 1), script::ack('c', c_seq + 1, s_seq + 1)};
+  return {flags('c', c_seq, fin, s_seq), flags('s', s_seq, fin, c_seq + 1),
+          script::ack('c', c_seq + 1, s_seq + 1)};
 }
 
 // --- Roles (docs/design.md "tcp"): endpoint[0] is the initiator as far as TCP can tell. ---
@@ -58,7 +59,8 @@ TEST(ConnectionTable, WithoutSynTheFirstSenderIsEndpointZero) {
 // exactly this ISN, so it is the same conversation, not a reused port.
 TEST(ConnectionTable, SynRecordedAfterItsSynAckIsTheSameConnection) {
   Harness h;
-  h.run({flags('s', kS0, syn, kC), flags('c', kC0, syn), script::ack('c', kC, kS), data('c', kC, "abc")});
+  h.run({flags('s', kS0, syn, kC), flags('c', kC0, syn), script::ack('c', kC, kS),
+         data('c', kC, "abc")});
   h.table.finish();
   EXPECT_EQ(h.table.counters().connections, 1u);
   EXPECT_EQ(h.table.counters().port_reuses, 0u);
@@ -119,7 +121,7 @@ TEST(ConnectionTable, ClosedConnectionEndsAfterTheGraceInCaptureTime) {
   ReassemblyLimits l = tiny_limits();
   l.closed_grace_us = 500000;
   Harness h(l);
-  h.run(handshake(kC0, kS0) + close_both(kC, kS));  // frames 1-6, closed at 6 ms
+  h.run(handshake(kC0, kS0) + close_both(kC, kS));        // frames 1-6, closed at 6 ms
   h.add(at(on_port(flags('c', 1, syn), 40001), 400000));  // within the grace
   EXPECT_TRUE(h.sink.ends.empty());
   h.add(at(on_port(flags('c', 1, syn), 40001), 1100000));  // 1.1 s: past it
@@ -178,19 +180,19 @@ TEST(ConnectionTable, FullTableEvictsTheLeastRecentlyActive) {
 // --- finish(): every connection still tracked ends, in id order, with held bytes flushed. ---
 TEST(ConnectionTable, FinishEndsAllInIdOrder) {
   Harness h;
-  h.add(on_port(data('c', 100, "a"), 40003));                   // 1
-  h.run(handshake(kC0, kS0) + close_both(kC, kS));              // 2, closed
-  h.add(on_port(data('c', 210, "ab"), 40001));                  // 3
-  h.add(on_port(data('c', 220, "x"), 40001));                   // 3: held after a hole
-  h.add(on_port(data('c', 200, "early"), 40002));               // 4
-  h.add(on_port(data('c', 101, "b"), 40003));                   // touches 1 again
+  h.add(on_port(data('c', 100, "a"), 40003));       // 1
+  h.run(handshake(kC0, kS0) + close_both(kC, kS));  // 2, closed
+  h.add(on_port(data('c', 210, "ab"), 40001));      // 3
+  h.add(on_port(data('c', 220, "x"), 40001));       // 3: held after a hole
+  h.add(on_port(data('c', 200, "early"), 40002));   // 4
+  h.add(on_port(data('c', 101, "b"), 40003));       // touches 1 again
   h.table.finish();
   EXPECT_EQ(h.sink.streams[3][0], "8:ab <flush 8> 9:x");
   std::vector<std::string> ends;
   for (const auto& ev : h.sink.events)
     if (ev.rfind("end ", 0) == 0) ends.push_back(ev);
-  EXPECT_EQ(ends, (std::vector<std::string>{"end 1 capture_end", "end 2 closed", "end 3 capture_end",
-                                            "end 4 capture_end"}));
+  EXPECT_EQ(ends, (std::vector<std::string>{"end 1 capture_end", "end 2 closed",
+                                            "end 3 capture_end", "end 4 capture_end"}));
   EXPECT_EQ(h.table.size(), 0u);
 }
 
@@ -200,10 +202,10 @@ TEST(ConnectionTable, CallbacksFollowTheFrameOrder) {
   h.run(handshake(kC0, kS0) + std::vector{data('c', kC + 2, "cd"), data('c', kC, "ab")});
   h.table.finish();
   const std::vector<std::string> expected = {
-      "start 1",           "segment 1 f1 d0", "frame_end 1 f1", "segment 1 f2 d1",
-      "frame_end 1 f2",    "segment 1 f3 d0", "frame_end 1 f3", "segment 1 f4 d0",
-      "frame_end 1 f4",    "segment 1 f5 d0", "data 1 d0 f5 ab", "data 1 d0 f5 cd",
-      "frame_end 1 f5",    "end 1 capture_end"};
+      "start 1",        "segment 1 f1 d0",  "frame_end 1 f1",  "segment 1 f2 d1",
+      "frame_end 1 f2", "segment 1 f3 d0",  "frame_end 1 f3",  "segment 1 f4 d0",
+      "frame_end 1 f4", "segment 1 f5 d0",  "data 1 d0 f5 ab", "data 1 d0 f5 cd",
+      "frame_end 1 f5", "end 1 capture_end"};
   EXPECT_EQ(h.sink.events, expected);
 }
 

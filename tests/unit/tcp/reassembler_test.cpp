@@ -65,23 +65,39 @@ const ReassemblyLimits kTiny = tiny_limits();
 TEST(Reassembler, OrderingScripts) {
   const std::vector<Case> cases = {
       {"in order", kTiny, kHandshake + std::vector{data('c', kC, "abc"), data('c', kC + 3, "def")},
-       "4:abc 5:def", "", "", "delivered 6 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "4:abc 5:def", "", "",
+       "delivered 6 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"both directions", kTiny,
-       kHandshake + std::vector{data('c', kC, "abc"), data('s', kS, "xyz"), data('c', kC + 3, "def")},
-       "4:abc 6:def", "5:xyz", "", "delivered 9 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       kHandshake +
+           std::vector{data('c', kC, "abc"), data('s', kS, "xyz"), data('c', kC + 3, "def")},
+       "4:abc 6:def", "5:xyz", "",
+       "delivered 9 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"out of order: released at the filling frame", kTiny,
        kHandshake + std::vector{data('c', kC + 3, "def"), data('c', kC, "abc")}, "5:abcdef", "",
-       "4:out_of_order", "delivered 6 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "4:out_of_order",
+       "delivered 6 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"three segments reversed", kTiny,
-       kHandshake + std::vector{data('c', kC + 6, "ghi"), data('c', kC + 3, "def"), data('c', kC, "abc")},
+       kHandshake +
+           std::vector{data('c', kC + 6, "ghi"), data('c', kC + 3, "def"), data('c', kC, "abc")},
        "6:abcdefghi", "", "4:out_of_order 5:out_of_order",
-       "delivered 9 retx 0/0 ooo 2 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 9 retx 0/0 ooo 2 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"filling segment overlaps the held one", kTiny,
        kHandshake + std::vector{data('c', kC + 3, "def"), data('c', kC, "abcde")}, "5:abcdef", "",
-       "4:out_of_order", "delivered 6 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
-      {"no SYN: each direction picked up at its first byte", kTiny,
-       {data('c', 7000, "abc"), data('s', 9000, "xyz"), data('c', 7003, "def")}, "1:abc 3:def",
-       "2:xyz", "", "delivered 9 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 2"},
+       "4:out_of_order",
+       "delivered 6 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
+      {"no SYN: each direction picked up at its first byte",
+       kTiny,
+       {data('c', 7000, "abc"), data('s', 9000, "xyz"), data('c', 7003, "def")},
+       "1:abc 3:def",
+       "2:xyz",
+       "",
+       "delivered 9 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 2"},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -91,26 +107,37 @@ TEST(Reassembler, RetransmissionAndOverlapScripts) {
   const std::vector<Case> cases = {
       {"retransmission of delivered bytes", kTiny,
        kHandshake + std::vector{data('c', kC, "abc"), data('c', kC, "abc")}, "4:abc", "",
-       "5:retransmission", "delivered 3 retx 1/3 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "5:retransmission",
+       "delivered 3 retx 1/3 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"retransmission with changed bytes: first copy delivered, conflict counted", kTiny,
        kHandshake + std::vector{data('c', kC, "abc"), data('c', kC, "xyz")}, "4:abc", "",
-       "5:overlap_conflict", "delivered 3 retx 1/3 ooo 0 conflicts 1 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "5:overlap_conflict",
+       "delivered 3 retx 1/3 ooo 0 conflicts 1 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"partial overlap: only the new bytes", kTiny,
-       kHandshake + std::vector{data('c', kC, "abcd"), data('c', kC + 2, "cdef")}, "4:abcd 5:ef", "",
-       "5:partial_overlap", "delivered 6 retx 0/2 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       kHandshake + std::vector{data('c', kC, "abcd"), data('c', kC + 2, "cdef")}, "4:abcd 5:ef",
+       "", "5:partial_overlap",
+       "delivered 6 retx 0/2 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"held copy retransmitted", kTiny,
-       kHandshake + std::vector{data('c', kC + 3, "def"), data('c', kC + 3, "def"), data('c', kC, "abc")},
+       kHandshake +
+           std::vector{data('c', kC + 3, "def"), data('c', kC + 3, "def"), data('c', kC, "abc")},
        "6:abcdef", "", "4:out_of_order 5:retransmission",
-       "delivered 6 retx 1/3 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 6 retx 1/3 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"held copy retransmitted with other bytes: conflict, first copy kept", kTiny,
-       kHandshake + std::vector{data('c', kC + 3, "def"), data('c', kC + 3, "XYZ"), data('c', kC, "abc")},
+       kHandshake +
+           std::vector{data('c', kC + 3, "def"), data('c', kC + 3, "XYZ"), data('c', kC, "abc")},
        "6:abcdef", "", "4:out_of_order 5:overlap_conflict",
-       "delivered 6 retx 0/0 ooo 1 conflicts 1 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 6 retx 0/0 ooo 1 conflicts 1 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"payload after RST is not delivered", kTiny,
        kHandshake + std::vector{data('c', kC, "abc"), flags('s', kS, pcap::tcp_flag::rst, kC + 3),
                                 data('c', kC + 3, "def"), data('s', kS, "zz")},
        "4:abc", "", "6:after_close 7:after_close",
-       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 5 mid_stream 0"},
+       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 5 "
+       "mid_stream 0"},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -120,29 +147,37 @@ TEST(Reassembler, RetransmissionAndOverlapScripts) {
 TEST(Reassembler, GapScripts) {
   const std::vector<Case> cases = {
       {"gap proved by the peer's ACK", kTiny,
-       kHandshake + std::vector{data('c', kC, "abc"), data('c', kC + 6, "ghi"), ack('s', kS, kC + 9)},
+       kHandshake +
+           std::vector{data('c', kC, "abc"), data('c', kC + 6, "ghi"), ack('s', kS, kC + 9)},
        "4:abc <lost 3> 5:ghi", "", "5:out_of_order",
-       "delivered 6 retx 0/0 ooo 1 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 6 retx 0/0 ooo 1 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"ACK seen before the segment after the hole", kTiny,
-       kHandshake + std::vector{data('c', kC, "abc"), ack('s', kS, kC + 9), data('c', kC + 6, "ghi")},
+       kHandshake +
+           std::vector{data('c', kC, "abc"), ack('s', kS, kC + 9), data('c', kC + 6, "ghi")},
        "4:abc <lost 3> 6:ghi", "", "6:out_of_order",
-       "delivered 6 retx 0/0 ooo 1 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 6 retx 0/0 ooo 1 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"ACK short of the hole proves nothing", kTiny,
-       kHandshake + std::vector{data('c', kC, "abc"), data('c', kC + 6, "ghi"), ack('s', kS, kC + 3),
-                                data('c', kC + 3, "def")},
+       kHandshake + std::vector{data('c', kC, "abc"), data('c', kC + 6, "ghi"),
+                                ack('s', kS, kC + 3), data('c', kC + 3, "def")},
        "4:abc 7:defghi", "", "5:out_of_order",
-       "delivered 9 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 9 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"snap length cut in order", kTiny,
        kHandshake + std::vector{cut('c', kC, "ab", 3), data('c', kC + 5, "fg")},
        "4:ab <snaplen 3> 5:fg", "", "",
-       "delivered 4 retx 0/0 ooo 0 conflicts 0 gaps 1/3 snaplen 1 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 4 retx 0/0 ooo 0 conflicts 0 gaps 1/3 snaplen 1 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"snap length cut while held", kTiny,
        kHandshake + std::vector{cut('c', kC + 3, "ab", 2), data('c', kC, "abc")},
        "5:abcab <snaplen 2>", "", "4:out_of_order",
-       "delivered 5 retx 0/0 ooo 1 conflicts 0 gaps 1/2 snaplen 1 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 5 retx 0/0 ooo 1 conflicts 0 gaps 1/2 snaplen 1 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"hole never filled: flushed when the connection ends", kTiny,
        kHandshake + std::vector{data('c', kC + 3, "def")}, "<flush 3> 4:def", "", "4:out_of_order",
-       "delivered 3 retx 0/0 ooo 1 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 3 retx 0/0 ooo 1 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -151,16 +186,22 @@ TEST(Reassembler, GapScripts) {
 TEST(Reassembler, BufferLimitScripts) {
   const std::vector<Case> cases = {
       {"byte limit gives up the oldest hole", limits(4, 8),
-       kHandshake + std::vector{data('c', kC + 3, "abc"), data('c', kC + 10, "de"), data('c', kC + 6, "wxyz")},
+       kHandshake + std::vector{data('c', kC + 3, "abc"), data('c', kC + 10, "de"),
+                                data('c', kC + 6, "wxyz")},
        "<buffer_limit 3> 4:abc 6:wxyzde", "", "4:out_of_order 5:out_of_order",
-       "delivered 9 retx 0/0 ooo 2 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 9 retx 0/0 ooo 2 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"segment limit gives up the oldest hole", limits(64, 1),
-       kHandshake + std::vector{data('c', kC + 1, "b"), data('c', kC + 3, "d"), data('c', kC + 2, "c")},
+       kHandshake +
+           std::vector{data('c', kC + 1, "b"), data('c', kC + 3, "d"), data('c', kC + 2, "c")},
        "<buffer_limit 1> 4:b 6:cd", "", "4:out_of_order 5:out_of_order",
-       "delivered 3 retx 0/0 ooo 2 conflicts 0 gaps 1/1 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 3 retx 0/0 ooo 2 conflicts 0 gaps 1/1 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"segment larger than the byte limit is dropped", limits(2, 8),
        kHandshake + std::vector{data('c', kC + 3, "abc"), data('c', kC, "xyz")}, "5:xyz", "",
-       "4:buffer_full", "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 1/3 after_close 0 mid_stream 0"},
+       "4:buffer_full",
+       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 1/3 after_close 0 "
+       "mid_stream 0"},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -169,19 +210,24 @@ TEST(Reassembler, BufferLimitScripts) {
 TEST(Reassembler, SequenceWrapScripts) {
   const std::vector<Case> cases = {
       {"data across the wrap, then out of order after it", kTiny,
-       handshake(0xfffffffd, 0xffffffff) +
-           std::vector{data('c', 0xfffffffe, "abcd"), data('c', 2, "ef"), data('c', 5, "hi"),
-                       data('c', 4, "g"), data('s', 0, "xyz")},
+       handshake(0xfffffffd, 0xffffffff) + std::vector{data('c', 0xfffffffe, "abcd"),
+                                                       data('c', 2, "ef"), data('c', 5, "hi"),
+                                                       data('c', 4, "g"), data('s', 0, "xyz")},
        "4:abcd 5:ef 7:ghi", "8:xyz", "6:out_of_order",
-       "delivered 12 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 12 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"held segment after the wrap, filled from before it", kTiny,
-       handshake(0xfffffffa, kS0) + std::vector{data('c', 1, "ghi"), data('c', 0xfffffffb, "abcdef")},
+       handshake(0xfffffffa, kS0) +
+           std::vector{data('c', 1, "ghi"), data('c', 0xfffffffb, "abcdef")},
        "5:abcdefghi", "", "4:out_of_order",
-       "delivered 9 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 9 retx 0/0 ooo 1 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
       {"retransmission from before the wrap", kTiny,
-       handshake(0xfffffffd, kS0) + std::vector{data('c', 0xfffffffe, "abcd"), data('c', 0xffffffff, "bc")},
+       handshake(0xfffffffd, kS0) +
+           std::vector{data('c', 0xfffffffe, "abcd"), data('c', 0xffffffff, "bc")},
        "4:abcd", "", "5:retransmission",
-       "delivered 4 retx 1/2 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 mid_stream 0"},
+       "delivered 4 retx 1/2 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -191,8 +237,8 @@ TEST(Reassembler, SequenceWrapScripts) {
 // different bytes. The stream must carry the first copy, and the conflict must be counted.
 TEST(Reassembler, HeldOverlapStartingEarlierKeepsTheFirstCopy) {
   Harness h;
-  h.run(kHandshake + std::vector{data('c', kC + 4, "efgh"), data('c', kC + 2, "cdXYgh"),
-                                 data('c', kC, "ab")});
+  h.run(kHandshake +
+        std::vector{data('c', kC + 4, "efgh"), data('c', kC + 2, "cdXYgh"), data('c', kC, "ab")});
   h.table.finish();
   EXPECT_EQ(h.sink.streams[1][0], "6:abcdefgh");
   EXPECT_EQ(h.table.counters().overlap_conflicts, 1u);

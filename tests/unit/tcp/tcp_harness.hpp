@@ -25,8 +25,8 @@ struct Step {
   std::optional<std::uint32_t> ack;  // sets the ACK flag
   std::uint8_t flags = 0;
   std::string payload;
-  std::uint32_t cut = 0;       // payload octets the snap length removed
-  std::int64_t at_us = -1;     // capture time since the start; -1: 1 ms per frame
+  std::uint32_t cut = 0;    // payload octets the snap length removed
+  std::int64_t at_us = -1;  // capture time since the start; -1: 1 ms per frame
 };
 
 inline Step data(char from, std::uint32_t seq, std::string payload) {
@@ -79,23 +79,35 @@ inline std::vector<Step> operator+(std::vector<Step> a, const std::vector<Step>&
 
 inline const char* name(SegmentNote n) {
   switch (n) {
-    case SegmentNote::none: return "none";
-    case SegmentNote::retransmission: return "retransmission";
-    case SegmentNote::partial_overlap: return "partial_overlap";
-    case SegmentNote::out_of_order: return "out_of_order";
-    case SegmentNote::overlap_conflict: return "overlap_conflict";
-    case SegmentNote::syn_retransmission: return "syn_retransmission";
-    case SegmentNote::buffer_full: return "buffer_full";
-    case SegmentNote::after_close: return "after_close";
+    case SegmentNote::none:
+      return "none";
+    case SegmentNote::retransmission:
+      return "retransmission";
+    case SegmentNote::partial_overlap:
+      return "partial_overlap";
+    case SegmentNote::out_of_order:
+      return "out_of_order";
+    case SegmentNote::overlap_conflict:
+      return "overlap_conflict";
+    case SegmentNote::syn_retransmission:
+      return "syn_retransmission";
+    case SegmentNote::buffer_full:
+      return "buffer_full";
+    case SegmentNote::after_close:
+      return "after_close";
   }
   return "?";
 }
 inline const char* name(GapCause c) {
   switch (c) {
-    case GapCause::lost: return "lost";
-    case GapCause::snaplen: return "snaplen";
-    case GapCause::buffer_limit: return "buffer_limit";
-    case GapCause::flush: return "flush";
+    case GapCause::lost:
+      return "lost";
+    case GapCause::snaplen:
+      return "snaplen";
+    case GapCause::buffer_limit:
+      return "buffer_limit";
+    case GapCause::flush:
+      return "flush";
   }
   return "?";
 }
@@ -118,7 +130,8 @@ class RecordingSink : public StreamSink {
     events.push_back("segment " + std::to_string(c.id) + " f" + std::to_string(s.frame) + " d" +
                      std::to_string(s.dir));
   }
-  void on_data(Connection& c, Direction dir, common::Bytes bytes, const DataOrigin& origin) override {
+  void on_data(Connection& c, Direction dir, common::Bytes bytes,
+               const DataOrigin& origin) override {
     std::string text;
     for (std::byte b : bytes) text += static_cast<char>(b);
     data_bytes += bytes.size();
