@@ -5,18 +5,30 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstring>
 
 namespace rpctrace::report {
 
 void JsonLine::key(std::string_view k) {
-  if (need_comma_) out_ += ',';
+  // One append per key: keys are our own short ASCII identifiers, no escaping needed.
+  char buf[64];
+  std::size_t n = 0;
+  if (need_comma_) buf[n++] = ',';
   need_comma_ = true;
-  if (!k.empty()) {
-    // Keys are our own ASCII identifiers: no escaping needed.
+  if (!k.empty() && k.size() + 4 <= sizeof buf) {
+    buf[n++] = '"';
+    std::memcpy(buf + n, k.data(), k.size());
+    n += k.size();
+    buf[n++] = '"';
+    buf[n++] = ':';
+  } else if (!k.empty()) {
+    out_.append(buf, n);
+    n = 0;
     out_ += '"';
     out_ += k;
     out_ += "\":";
   }
+  out_.append(buf, n);
 }
 
 namespace {
