@@ -188,9 +188,12 @@ std::size_t Association::process(Direction dir, common::Bytes input, const Frame
           }
           return used;
         }
-        note(dir, at, NoteKind::resynchronised,
-             fmt::format("resynchronised on a valid header after skipping {} bytes", s.skipped),
-             s.skipped);
+        // After a gap at a PDU boundary the next header usually follows at once: only a real
+        // skip is worth a note.
+        if (s.skipped > 0)
+          note(dir, at, NoteKind::resynchronised,
+               fmt::format("resynchronised on a valid header after skipping {} bytes", s.skipped),
+               s.skipped);
         s.skipped = 0;
         s.mode = Mode::in_sync;
         continue;

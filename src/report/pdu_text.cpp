@@ -260,7 +260,8 @@ PduText format_pdu(const ReportedPdu& p) {
     s += fmt::format(" [cut short: {} of {} bytes captured]", e.captured, h.frag_length);
   if (h.packed_drep.integer_order() == common::ByteOrder::big)
     d.push_back("big-endian data representation");
-  if (e.request_frame) {
+  // Said once per call: on its first response fragment (the one with the latency) or its fault.
+  if (e.request_frame && (e.latency_us || h.ptype == PacketType::fault)) {
     std::string line = fmt::format(FMT_COMPILE("answers request in frame {}"), *e.request_frame);
     if (e.latency_us) {
       line += ", ";
