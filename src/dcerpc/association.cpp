@@ -11,10 +11,11 @@
 
 namespace rpctrace::dcerpc {
 
-std::optional<SyntaxId> Association::interface_of(std::uint16_t p_cont_id) const {
+std::optional<SyntaxId> Association::interface_of(std::uint16_t p_cont_id, bool* inferred) const {
   auto it = contexts_.find(p_cont_id);
-  if (it == contexts_.end()) return std::nullopt;
-  return it->second.abstract_syntax;
+  if (it != contexts_.end()) return it->second.abstract_syntax;
+  if (inferred_interface_ && inferred != nullptr) *inferred = true;
+  return inferred_interface_;
 }
 
 std::optional<SyntaxId> Association::transfer_syntax_of(std::uint16_t p_cont_id) const {
@@ -60,7 +61,7 @@ Association::Call* Association::call_for_request(Direction dir, const PduView& v
   Call c;
   c.opnum = q.opnum;
   c.p_cont_id = q.p_cont_id;
-  c.interface = interface_of(q.p_cont_id);
+  c.interface = interface_of(q.p_cont_id, &c.interface_inferred);
   c.transfer_syntax = transfer_syntax_of(q.p_cont_id);
   c.first = at;
   c.order = ++call_order_;
@@ -168,8 +169,8 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
       if (q == nullptr) break;  // truncated before opnum
       Call* c = call_for_request(dir, v, *q, at);
       e.interface = c->interface;
+      e.interface_inferred = c->interface_inferred;
       e.transfer_syntax = c->transfer_syntax;
-      if (!e.interface) e.interface = interface_of(q->p_cont_id);
       ++c->fragments;
       c->last = at;
       if (c->fragments > limits_.max_fragments_per_call && !c->truncated) {
@@ -199,11 +200,13 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
       auto it = calls_.find(call_id);
       if (it == calls_.end()) {
         ++counters_.responses_without_request;
-        e.interface = interface_of(p_cont_id);
+        e.interface = interface_of(p_cont_id, &e.interface_inferred);
         break;
       }
       Call& c = it->second;
-      e.interface = c.interface ? c.interface : interface_of(p_cont_id);
+      e.interface = c.interface;
+      e.interface_inferred = c.interface_inferred;
+      if (!e.interface) e.interface = interface_of(p_cont_id, &e.interface_inferred);
       e.transfer_syntax = c.transfer_syntax;
       e.opnum = c.opnum;
       e.request_frame = c.first.frame;

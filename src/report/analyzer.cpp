@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
+#include <map>
 
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/dcerpc/verification_trailer.hpp"
@@ -53,6 +55,8 @@ class Pipeline : public tcp::StreamSink {
   void on_connection_start(tcp::Connection& c) override {
     c.state = std::make_unique<ConnState>(*this, c);
     ++stats.conversations_tcp;
+    link(state(c), c, c.first_ts);
+    state(c).conv.well_known_port = is_epm_port(c.endpoint[0].port) || is_epm_port(c.endpoint[1].port);
   }
   // Records for bytes flushed when a connection ends (no frame of their own) go in a trailer
   // record attached to the conversation's last frame.
@@ -151,6 +155,7 @@ class Pipeline : public tcp::StreamSink {
     current.client = st.conv.client;
     current.server = st.conv.server;
     current.roles_from_syn = st.conv.roles_from_syn;
+    current.epm_link = st.conv.epm_link;
     in_frame = false;
     // While either direction holds out-of-order bytes, this conversation's records wait, so
     // the PDUs those bytes complete can join the frame that carried them.
@@ -183,6 +188,7 @@ class Pipeline : public tcp::StreamSink {
     current.client = v.client;
     current.server = v.server;
     current.roles_from_syn = v.roles_from_syn;
+    current.epm_link = v.epm_link;
     if (!current.notes.empty() || !current.pdus.empty()) writer.frame(current);
     trailer_open = false;
     if (v.dcerpc) ++stats.conversations_dcerpc;
@@ -213,7 +219,7 @@ class Pipeline : public tcp::StreamSink {
     const tcp::Connection& c = st.conn;
     for (int i = 0; i < 2; ++i) {
       if (is_epm_port(c.endpoint[i].port)) return true;
-      if (epm_ports.count({c.endpoint[i].address, c.endpoint[i].port})) return true;
+      if (st.conv.epm_link) return true;
     }
     return false;
   }
@@ -231,8 +237,36 @@ class Pipeline : public tcp::StreamSink {
   bool in_frame = false;
   bool trailer_open = false;
   dcerpc::FrameRef at;
-  // (address, port) pairs an EPM answer handed out: connections to them are shown.
-  std::set<std::pair<common::IpAddress, std::uint16_t>> epm_ports;
+  // (address, port) pairs EPM answers handed out, with the latest answer for each: connections
+  // to them are shown and linked to it. Bounded: the oldest entries go first.
+  static constexpr std::size_t kMaxEpmAnswers = 1u << 16;
+  std::map<std::pair<common::IpAddress, std::uint16_t>, EpmLink> epm_ports;
+  std::deque<std::pair<common::IpAddress, std::uint16_t>> epm_order;
+
+  void remember_answer(const common::IpAddress& address, std::uint16_t port, const EpmLink& link) {
+    auto key = std::make_pair(address, port);
+    if (epm_ports.insert_or_assign(key, link).second) {
+      epm_order.push_back(key);
+      if (epm_order.size() > kMaxEpmAnswers) {
+        epm_ports.erase(epm_order.front());
+        epm_order.pop_front();
+      }
+    }
+  }
+
+  // Links a new connection to the EPM answer that gave one of its ports, when there is one
+  // and it came first.
+  void link(ConnState& st, const tcp::Connection& c, common::Timestamp ts) {
+    for (int i : {1, 0}) {  // endpoint[1] is the server when the SYN was seen
+      auto it = epm_ports.find({c.endpoint[i].address, c.endpoint[i].port});
+      if (it == epm_ports.end() || it->second.ts.micros() > ts.micros()) continue;
+      EpmLink l = it->second;
+      l.delay_us = ts.micros() - l.ts.micros();
+      st.conv.epm_link = l;
+      if (l.interface) st.assoc.set_inferred_interface(*l.interface);
+      return;
+    }
+  }
 };
 
 ConnState::ConnState(Pipeline& p, tcp::Connection& c)
@@ -304,7 +338,12 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
           bool unspecified =
               !t.address || (t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
                              t.address->octets[2] == 0 && t.address->octets[3] == 0);
-          p.epm_ports.insert({unspecified ? server.address : *t.address, *t.port});
+          EpmLink l;
+          l.conversation = c.id;
+          l.frame = e.at.frame;
+          l.ts = e.at.ts;
+          l.interface = t.interface;
+          p.remember_answer(unspecified ? server.address : *t.address, *t.port, l);
         }
         d.value = r.take();
         break;

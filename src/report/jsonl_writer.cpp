@@ -195,6 +195,7 @@ void JsonlWriter::frame(const FrameRecord& f) {
     if (e.opnum && h.ptype != PacketType::request) j.num("opnum", *e.opnum);
     if (e.interface) {
       syntax(j, "interface", *e.interface);
+      if (e.interface_inferred) j.boolean("interface_inferred", true);
       std::optional<std::uint16_t> op = e.opnum;
       if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) op = q->opnum;
       if (op) {
@@ -310,7 +311,19 @@ void JsonlWriter::conversation_end(const Conversation& c) {
     if (!name.empty()) j.str("name", name);
     j.num("calls", u.calls).end_object();
   }
-  j.end_array().str("end_reason", c.end_reason).end_object();
+  j.end_array().str("end_reason", c.end_reason);
+  // Where the server port came from: an EPM answer in this capture, the mapper's own port, or
+  // neither (a static port, or a lookup before the capture began).
+  if (c.epm_link) {
+    j.str("port_source", "epm");
+    j.begin_object("epm_link").num("conversation", c.epm_link->conversation).num("frame", c.epm_link->frame);
+    j.inum("delay_us", c.epm_link->delay_us);
+    if (c.epm_link->interface) syntax(j, "interface", *c.epm_link->interface);
+    j.end_object();
+  } else {
+    j.str("port_source", c.well_known_port ? "well_known" : c.dcerpc ? "unexplained" : "unknown");
+  }
+  j.end_object();
   emit(j);
 }
 

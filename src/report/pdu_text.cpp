@@ -13,7 +13,7 @@ namespace {
 using dcerpc::PacketType;
 
 std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
-                            std::optional<std::uint16_t> opnum) {
+                            std::optional<std::uint16_t> opnum, bool inferred) {
   if (!i) return {};
   std::string name(dcerpc::interface_name(i->uuid));
   if (name.empty()) name = i->uuid.to_string(true);
@@ -25,6 +25,7 @@ std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
       out += op;
     }
   }
+  if (inferred) out += " (inferred from ept_map: bind not captured)";
   return out;
 }
 
@@ -207,7 +208,7 @@ PduText format_pdu(const ReportedPdu& p) {
           FMT_COMPILE(
               "MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
           h.call_id, q.opnum, q.p_cont_id, q.alloc_hint);
-      std::string label = interface_label(e.interface, q.opnum);
+      std::string label = interface_label(e.interface, q.opnum, e.interface_inferred);
       if (!label.empty()) s += "  " + label;
       s += frag_label(h.pfc_flags);
       if (q.object) d.push_back(fmt::format("object {}", q.object->to_string(true)));
@@ -219,7 +220,7 @@ PduText format_pdu(const ReportedPdu& p) {
           FMT_COMPILE(
               "MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
           h.call_id, r.p_cont_id, r.alloc_hint, r.cancel_count);
-      std::string label = interface_label(e.interface, e.opnum);
+      std::string label = interface_label(e.interface, e.opnum, e.interface_inferred);
       if (!label.empty()) s += "  " + label;
       if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
       s += frag_label(h.pfc_flags);
@@ -229,7 +230,7 @@ PduText format_pdu(const ReportedPdu& p) {
       const auto& f = std::get<dcerpc::Fault>(e.body);
       s = fmt::format("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}",
                       h.call_id, f.p_cont_id, format_status(f.status), f.cancel_count);
-      std::string label = interface_label(e.interface, e.opnum);
+      std::string label = interface_label(e.interface, e.opnum, e.interface_inferred);
       if (!label.empty()) s += "  " + label;
       if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
       break;

@@ -35,6 +35,18 @@ void append_tcp_line(std::string& out, const FrameRecord& f) {
 
 constexpr std::string_view kIndent = "                    ";
 
+// KB159298's story: the endpoint mapper's answer is what sent the client to this port.
+std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
+  std::string iface;
+  if (l.interface) {
+    auto n = dcerpc::interface_name(l.interface->uuid);
+    iface = fmt::format(" for {} v{}.{}", n.empty() ? l.interface->uuid.to_string(true) : std::string(n),
+                        l.interface->major, l.interface->minor);
+  }
+  return fmt::format("  port {} was given by ept_map{} in conversation {}, frame {}, {} s earlier\n", port,
+                     iface, l.conversation, l.frame, format_seconds(l.delay_us));
+}
+
 std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
                                 std::size_t hidden_cap) {
   std::string names;
@@ -53,6 +65,10 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
   out += '\n';
   if (!names.empty()) out += fmt::format("  interfaces: {}\n", names);
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
+  if (c.dcerpc && !c.epm_link && !c.well_known_port)
+    out += fmt::format("  port {} was not given by an EPM answer in this capture (a static port, or the lookup "
+                       "came before the capture began)\n",
+                       c.server.port);
   if (omitted)
     out += fmt::format(
         "  ({} frames not listed: they came after the first {} while the conversation showed no "
@@ -122,6 +138,7 @@ void TextWriter::frame(const FrameRecord& f) {
   b.client = f.client;
   b.server = f.server;
   b.roles_from_syn = f.roles_from_syn;
+  b.epm_link = f.epm_link;
   if (summary_) return;  // the block only keeps the conversations in order of first frame
   if (!f.shown && b.lines >= kMaxHiddenFrames) {
     ++b.omitted;
@@ -164,6 +181,7 @@ void TextWriter::print_header(std::uint64_t id, Block& b) {
   std::string roles = b.roles_from_syn ? "" : " (roles inferred: no SYN in the capture)";
   std::string header = fmt::format("Conversation {}: {} -> {}{}\n", id, b.client.to_string(),
                                    b.server.to_string(), roles);
+  if (b.epm_link) header += epm_link_line(*b.epm_link, b.server.port);
   std::fwrite(header.data(), 1, header.size(), out_);
   b.header_printed = true;
 }
@@ -190,6 +208,7 @@ void TextWriter::conversation_end(const Conversation& c) {
   b.client = c.client;
   b.server = c.server;
   b.roles_from_syn = c.roles_from_syn;
+  b.epm_link = c.epm_link;
   b.conv = c;
   flush_ready();
 }

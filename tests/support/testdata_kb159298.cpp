@@ -41,8 +41,7 @@ TcpScriptConfig kb_config(std::string_view client_ip, std::uint16_t client_port,
 }
 
 // First walkthrough: ExchangeA asks ExchangeB's endpoint mapper where the MTA listens.
-TestCapture epm_walkthrough() {
-  Capture cap(LinkType::ethernet, Clock(kTimestamp1997, 1000));
+void epm_frames(Capture& cap) {
   TcpScript tcp(cap, kb_config("10.1.1.1", 3464, 562005063, "10.1.1.2", 135, 875064831));
   tcp.handshake();                                                                 // frames 1-3
   tcp.send(Direction::to_server, epm_bind(0x54004e).build());                      // 4: 72 octets
@@ -51,6 +50,11 @@ TestCapture epm_walkthrough() {
   tcp.send(Direction::to_client,
            ept_map_response(1, kExchangeMtaInterface, 4764, {10, 1, 1, 2}).build());  // 7: 152
   tcp.close();                                                                        // frames 8-11
+}
+
+TestCapture epm_walkthrough() {
+  Capture cap(LinkType::ethernet, Clock(kTimestamp1997, 1000));
+  epm_frames(cap);
   return pcap_capture("kb159298_epm.pcap", cap);
 }
 
@@ -90,8 +94,7 @@ PduBuilder mta_call(Ptype ptype, std::uint32_t call_id, std::uint16_t opnum,
 
 // Second walkthrough: the MTA's two-way bind. `split` = the reading (frames 6+7 and
 // 14+15 each one request split over two segments, no auth3) instead of auth3 + request.
-TestCapture mta_walkthrough(bool split) {
-  Capture cap(LinkType::ethernet, Clock(kTimestamp1997.plus_usec(1'000'000), 1000));
+void mta_frames(Capture& cap, bool split) {
   TcpScript a_to_b(cap, kb_config("10.1.1.1", 3470, 562005113, "10.1.1.2", 4764, 875064881));
   TcpScript b_to_a(cap, kb_config("10.1.1.2", 1969, 875064951, "10.1.1.1", 1733, 562005173));
   const Bytes lm = SplitMix64(0x1597).bytes(24);
@@ -148,13 +151,38 @@ TestCapture mta_walkthrough(bool split) {
   }
   b_to_a.send(Direction::to_client, r17.build());  // 17
   a_to_b.send(Direction::to_client, r18.build());  // 18
+}
+
+TestCapture mta_walkthrough(bool split) {
+  Capture cap(LinkType::ethernet, Clock(kTimestamp1997.plus_usec(1'000'000), 1000));
+  mta_frames(cap, split);
   return pcap_capture(split ? "kb159298_mta_split.pcap" : "kb159298_mta.pcap", cap);
+}
+
+// The whole story of KB159298 in one capture, as a sniffer between the two servers would
+// record it: the lookup (first walkthrough), then the MTA's two-way bind one second later. The
+// KB's sequence numbers fit this order (ExchangeA's ISNs 562005063, then 562005113).
+// `late`: the capture of the second connection starts after its handshake, bind and bind_ack
+// (its frames 1-5 are missing), so its calls can only be named from the lookup before it.
+TestCapture story(bool late) {
+  Capture full(LinkType::ethernet, Clock(kTimestamp1997, 1000));
+  epm_frames(full);
+  full.clock().set(kTimestamp1997.plus_usec(1'000'000));
+  mta_frames(full, false);
+  if (!late) return pcap_capture("kb159298_story.pcap", full);
+  Capture cut(LinkType::ethernet);
+  for (std::size_t i = 0; i < full.frames().size(); ++i) {
+    if (i >= 11 && i < 16) continue;  // the MTA connection's frames 1-5
+    cut.clock().set(full.frames()[i].ts);
+    cut.add(full.frames()[i].data, full.frames()[i].snap_length);
+  }
+  return pcap_capture("kb159298_story_late.pcap", cut);
 }
 
 }  // namespace
 
 std::vector<TestCapture> kb159298_captures() {
-  return {epm_walkthrough(), mta_walkthrough(false), mta_walkthrough(true)};
+  return {epm_walkthrough(), mta_walkthrough(false), mta_walkthrough(true), story(false), story(true)};
 }
 
 }  // namespace rpctrace::testsupport

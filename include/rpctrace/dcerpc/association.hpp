@@ -39,6 +39,7 @@ struct PduEvent {
   std::uint16_t auth_value_length = 0;
   // Labels from the association.
   std::optional<SyntaxId> interface;           // the context's abstract syntax
+  bool interface_inferred = false;  // no bind seen: the interface an EPM lookup asked for
   std::optional<SyntaxId> transfer_syntax;     // the context's accepted transfer syntax
   std::optional<std::uint16_t> opnum;          // responses and faults: the request's
   std::optional<std::uint64_t> request_frame;  // responses and faults
@@ -107,6 +108,10 @@ class Association {
   // The connection ended: a PDU still partly buffered is counted and noted.
   void finish(const FrameRef& at);
 
+  // The interface to assume for contexts whose bind was not captured (the one the endpoint
+  // mapper was asked for before this connection was made).
+  void set_inferred_interface(const SyntaxId& interface) { inferred_interface_ = interface; }
+
   [[nodiscard]] bool is_rpc() const { return seen_pdu_; }
   [[nodiscard]] std::size_t context_count() const { return contexts_.size(); }
   [[nodiscard]] std::size_t outstanding_calls() const { return calls_.size(); }
@@ -129,6 +134,7 @@ class Association {
     std::uint16_t opnum = 0;
     std::uint16_t p_cont_id = 0;
     std::optional<SyntaxId> interface;
+    bool interface_inferred = false;
     std::optional<SyntaxId> transfer_syntax;
     FrameRef first, last;
     bool request_complete = false;
@@ -160,7 +166,8 @@ class Association {
   Call* call_for_request(Direction dir, const PduView& v, const Request& q, const FrameRef& at);
   void append_stub(std::vector<std::byte>& to, std::uint64_t& length, bool& truncated, bool keep,
                    common::Bytes stub);
-  std::optional<SyntaxId> interface_of(std::uint16_t p_cont_id) const;
+  // The context's abstract syntax, else the inferred interface (and *inferred set).
+  std::optional<SyntaxId> interface_of(std::uint16_t p_cont_id, bool* inferred = nullptr) const;
   std::optional<SyntaxId> transfer_syntax_of(std::uint16_t p_cont_id) const;
 
   Observer& observer_;
@@ -172,6 +179,7 @@ class Association {
   std::unordered_map<std::uint32_t, Call> calls_;                       // by call_id
   std::uint64_t call_order_ = 0;
   bool seen_pdu_ = false;
+  std::optional<SyntaxId> inferred_interface_;
 };
 
 }  // namespace rpctrace::dcerpc

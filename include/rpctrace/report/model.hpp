@@ -39,6 +39,15 @@ struct ReportedNote {
   std::optional<dcerpc::CommonHeader> header;
 };
 
+// The endpoint mapper answer that gave a conversation's server port (issue 4, item 5).
+struct EpmLink {
+  std::uint64_t conversation = 0;  // the conversation that carried the ept_map answer
+  std::uint64_t frame = 0;         // the answer's frame
+  common::Timestamp ts;
+  std::int64_t delay_us = 0;       // from the answer to this conversation's first frame
+  std::optional<dcerpc::SyntaxId> interface;  // the interface the answer was for
+};
+
 struct FrameRecord {
   std::uint64_t conversation = 0;
   tcp::SegmentInfo segment;
@@ -47,6 +56,7 @@ struct FrameRecord {
   bool shown = false;               // the conversation is shown, as far as known at this frame
   common::Endpoint client, server;  // the conversation's roles, as far as known at this frame
   bool roles_from_syn = false;
+  std::optional<EpmLink> epm_link;
   std::vector<ReportedPdu> pdus;
   std::vector<ReportedNote> notes;
 };
@@ -69,6 +79,8 @@ struct Conversation {
   std::uint64_t pdus = 0, calls = 0, faults = 0, notes = 0;
   std::vector<InterfaceUse> interfaces;
   std::string end_reason;
+  std::optional<EpmLink> epm_link;  // the EPM answer that gave the server's port
+  bool well_known_port = false;     // the server port is the endpoint mapper's own (135, 593)
 };
 
 struct Statistics {

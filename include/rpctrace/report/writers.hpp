@@ -46,6 +46,7 @@ class TextWriter : public Writer {
     std::uint64_t lines = 0, omitted = 0;
     common::Endpoint client, server;
     bool roles_from_syn = false;
+    std::optional<EpmLink> epm_link;
     Conversation conv;  // set when it ends
   };
   void format_frame(const FrameRecord& f, std::string& out);
