@@ -49,6 +49,13 @@ int main(int argc, char** argv) {
   app.add_option("--host", hosts,
                  "Only conversations with this IPv4/IPv6 address on either side (repeatable)")
       ->allow_extra_args(false);
+  app.add_option("--interface", options.interfaces,
+                 "Only conversations binding or calling this interface: a UUID or a short name such as SAMR "
+                 "(repeatable; whole conversations are kept)")
+      ->allow_extra_args(false);
+  std::uint16_t opnum = 0;
+  auto* opnum_option =
+      app.add_option("--opnum", opnum, "Only the calls with this opnum: their requests, responses and faults");
   app.add_flag("--all", options.show_all_tcp, "Also show TCP conversations that carry no DCE/RPC");
   bool summary = false;
   app.add_flag("--summary", summary,
@@ -99,6 +106,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.tcp_limits.idle_timeout_us = idle_seconds * 1000000;
+  if (opnum_option->count() > 0) options.opnum = opnum;
   options.filter.ports = ports;
   for (const auto& h : hosts) {
     auto a = rpctrace::common::IpAddress::parse(h);

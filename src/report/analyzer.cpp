@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <map>
 
@@ -27,6 +28,8 @@ using dcerpc::PacketType;
 bool is_epm_port(std::uint16_t port) { return port == 135 || port == 593; }
 
 class Pipeline;
+bool matches_interface(const Options& o, const dcerpc::SyntaxId& s);
+std::optional<std::uint16_t> opnum_of(const dcerpc::PduEvent& e);
 
 class ConnState : public tcp::ConnectionState, public dcerpc::Observer {
  public:
@@ -46,6 +49,8 @@ class ConnState : public tcp::ConnectionState, public dcerpc::Observer {
   bool start_set[2] = {false, false};
   int client_dir = -1;            // from the PDUs when no SYN was seen
   std::vector<FrameRecord> held;  // records waiting while bytes are held out of order
+  bool interface_matched = false;  // --interface
+  bool opnum_matched = false;      // --opnum
 };
 
 class Pipeline : public tcp::StreamSink {
@@ -164,16 +169,31 @@ class Pipeline : public tcp::StreamSink {
       st.held.push_back(std::move(current));
       if (!holding || st.held.size() > kMaxHeldRecords) flush_held(st);
     } else {
-      writer.frame(current);
+      write(current);
     }
   }
 
   void flush_held(ConnState& st) {
     for (auto& r : st.held) {
       r.shown = st.conv.shown;
-      writer.frame(r);
+      write(r);
     }
     st.held.clear();
+  }
+
+  // --opnum keeps single calls: only their PDUs, and only frames that carry one.
+  void write(FrameRecord& r) {
+    if (options.opnum) {
+      std::erase_if(r.pdus, [&](const ReportedPdu& p) {
+        auto op = opnum_of(p.event);
+        if (op != options.opnum) return true;
+        return !options.interfaces.empty() &&
+               !(p.event.interface && matches_interface(options, *p.event.interface));
+      });
+      if (r.pdus.empty()) return;
+      r.notes.clear();
+    }
+    writer.frame(r);
   }
   void on_connection_end(tcp::Connection& c, tcp::EndReason reason) override {
     ConnState& st = state(c);
@@ -189,7 +209,7 @@ class Pipeline : public tcp::StreamSink {
     current.server = v.server;
     current.roles_from_syn = v.roles_from_syn;
     current.epm_link = v.epm_link;
-    if (!current.notes.empty() || !current.pdus.empty()) writer.frame(current);
+    if (!current.notes.empty() || !current.pdus.empty()) write(current);
     trailer_open = false;
     if (v.dcerpc) ++stats.conversations_dcerpc;
     if (v.shown) ++stats.conversations_shown;
@@ -215,6 +235,8 @@ class Pipeline : public tcp::StreamSink {
   }
 
   bool shown(ConnState& st) {
+    if (!options.interfaces.empty() && !st.interface_matched) return false;
+    if (options.opnum && !st.opnum_matched) return false;
     if (st.conv.dcerpc || options.show_all_tcp) return true;
     const tcp::Connection& c = st.conn;
     for (int i = 0; i < 2; ++i) {
@@ -362,9 +384,41 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
   out.epm = std::move(d);
 }
 
+bool matches_interface(const Options& o, const dcerpc::SyntaxId& s) {
+  for (const auto& want : o.interfaces) {
+    if (auto u = common::Uuid::parse(want)) {
+      if (*u == s.uuid) return true;
+      continue;
+    }
+    auto name = dcerpc::interface_name(s.uuid);
+    if (name.size() == want.size() &&
+        std::equal(name.begin(), name.end(), want.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
+      return true;
+  }
+  return false;
+}
+
+// The opnum a PDU belongs to: a request's own, or its request's for a response or fault.
+std::optional<std::uint16_t> opnum_of(const dcerpc::PduEvent& e) {
+  if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) return q->opnum;
+  if (e.header.ptype == PacketType::response || e.header.ptype == PacketType::fault) return e.opnum;
+  return std::nullopt;
+}
+
 void ConnState::on_pdu(const dcerpc::PduEvent& e) {
   conv.dcerpc = true;
   ++conv.pdus;
+  const Options& o = pipeline.options;
+  if (!o.interfaces.empty() && !interface_matched) {
+    if (e.interface && matches_interface(o, *e.interface)) interface_matched = true;
+    if (const auto* b = std::get_if<dcerpc::Bind>(&e.body))
+      for (const auto& ctx : b->contexts)
+        if (matches_interface(o, ctx.abstract_syntax)) interface_matched = true;
+  }
+  if (o.opnum && !opnum_matched && e.header.ptype == PacketType::request && opnum_of(e) == o.opnum &&
+      (o.interfaces.empty() || (e.interface && matches_interface(o, *e.interface))))
+    opnum_matched = true;
   switch (e.header.ptype) {
     case PacketType::bind:
     case PacketType::alter_context:

@@ -234,7 +234,7 @@ void JsonlWriter::frame(const FrameRecord& f) {
     }
     if (p.epm) epm(j, *p.epm);
     j.end_object();
-    emit(j);
+    put(f, j);
   }
   for (const auto& n : f.notes) {
     j.clear();
@@ -246,7 +246,7 @@ void JsonlWriter::frame(const FrameRecord& f) {
       j.num("frag_length", n.header->frag_length);
     }
     j.end_object();
-    emit(j);
+    put(f, j);
   }
   // SYN, FIN and RST are timeline events; pure ACKs and data segments are not recorded.
   if (f.delta_us >= 0 &&
@@ -267,16 +267,21 @@ void JsonlWriter::frame(const FrameRecord& f) {
         .num("win", s.window)
         .num("len", s.payload_length);
     j.end_object();
-    if (f.shown) {
-      emit(j);
-    } else {
-      auto& pending = pending_[f.conversation];
-      if (pending.size() < kMaxPendingRecords)
-        pending.push_back(j.text());
-      else
-        ++dropped_;
-    }
+    put(f, j);
   }
+}
+
+// Records of a conversation not (yet) shown wait, up to kMaxPendingRecords, until it is.
+void JsonlWriter::put(const FrameRecord& f, const JsonLine& j) {
+  if (f.shown) {
+    emit(j);
+    return;
+  }
+  auto& pending = pending_[f.conversation];
+  if (pending.size() < kMaxPendingRecords)
+    pending.push_back(j.text());
+  else
+    ++dropped_;
 }
 
 void JsonlWriter::flush_pending(std::uint64_t conversation, bool write) {

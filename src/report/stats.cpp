@@ -69,7 +69,7 @@ std::vector<Counter> undecoded(const Statistics& s) {
       {"non_dcerpc_streams", "TCP directions that are not DCE/RPC", s.dcerpc.non_rpc_streams});
   v.push_back({"epm_errors", "EPM stubs that did not decode", s.epm_errors});
   v.push_back({"jsonl_tcp_records_dropped",
-               "SYN/FIN/RST records held past 64 before their conversation was shown",
+               "JSON records held past 64 before their conversation was shown",
                s.output_records_dropped});
   return v;
 }

@@ -91,6 +91,20 @@ def main():
     rc, _, err = run(rp, ["--host", "not-an-address", kb])
     check("bad host exit 2", rc == 2 and "not-an-address" in err, err)
 
+    # --interface keeps whole conversations; --opnum keeps single calls.
+    story = os.path.join(td, "kb159298_story.pcap")
+    rc, conv = conversations(["--interface", "mta", story])
+    check("interface by name", rc == 0 and sorted(c["server_port"] for c in conv) == [1733, 4764], conv)
+    rc, conv = conversations(["--interface", "E1AF8308-5D1F-11C9-91A4-08002B14A0FA", story])
+    check("interface by uuid", rc == 0 and [c["server_port"] for c in conv] == [135], conv)
+    rc, out, _ = run(rp, ["--opnum", "1", "--format", "jsonl", story])
+    recs = jsonl(out)
+    pdus = [(r["ptype"], r.get("opnum")) for r in recs if r["type"] == "pdu"]
+    check("opnum keeps single calls", pdus == [("request", 1), ("response", 1)]
+          and not any(r["type"] == "tcp" for r in recs), pdus)
+    rc, out, _ = run(rp, ["--opnum", "3", "--interface", "mta", story])
+    check("opnum and interface ANDed", rc == 0 and "Conversation" not in out, out)
+
     # --summary: no frame lines, no pdu records.
     rc, out, _ = run(rp, ["--summary", kb])
     check("summary text", rc == 0 and out.startswith("Conversation 1:") and "MSRPC" not in out, out)

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <vector>
 #include <set>
 #include <string>
 #include <utility>
@@ -18,6 +20,12 @@ namespace rpctrace::report {
 struct Options {
   Filter filter;
   bool show_all_tcp = false;  // show conversations that carried no DCE/RPC too
+  // --interface: only conversations that bind or call one of these interfaces (a UUID, or a
+  // short name such as "SAMR", any case); whole conversations are kept.
+  std::vector<std::string> interfaces;
+  // --opnum: only the calls with this opnum (their requests, responses and faults), in the
+  // conversations that make one; the other frames are left out.
+  std::optional<std::uint16_t> opnum;
   tcp::ReassemblyLimits tcp_limits;
   dcerpc::AssociationLimits dcerpc_limits;
 };

@@ -80,8 +80,10 @@ class JsonlWriter : public Writer {
   common::TimestampFormatter timestamps_;
   JsonLine line_;
   void flush_pending(std::uint64_t conversation, bool write);
-  // "tcp" records of a conversation not yet known to be shown, held until it is (at most
-  // kMaxPendingRecords each; more are counted in the stats record's not_decoded).
+  void put(const FrameRecord& f, const JsonLine& j);
+  // Records of a conversation not yet known to be shown (no DCE/RPC yet, or not yet matching
+  // --interface/--opnum), held until it is (at most kMaxPendingRecords each; more are counted
+  // in the stats record's not_decoded).
   static constexpr std::size_t kMaxPendingRecords = 64;
   std::map<std::uint64_t, std::vector<std::string>> pending_;
   std::uint64_t dropped_ = 0;
