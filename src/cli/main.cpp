@@ -11,6 +11,7 @@
 
 #include "rpctrace/pcap/capture_reader.hpp"
 #include "rpctrace/report/analyzer.hpp"
+#include "rpctrace/report/endpoints.hpp"
 #include "rpctrace/report/writers.hpp"
 
 namespace {
@@ -88,6 +89,16 @@ int main(int argc, char** argv) {
       ->add_option("--max-stub-bytes", options.dcerpc_limits.max_stub_bytes,
                    "Stub bytes kept per call for decoding (EPM)")
       ->capture_default_str();
+  // `rpctrace endpoints FILE`: the endpoint listing the capture's endpoint mappers disclosed.
+  auto* endpoints = app.add_subcommand(
+      "endpoints",
+      "List the endpoints the endpoint mappers in the capture disclosed (ept_lookup listings, grouped by "
+      "server and interface, as portqry -e 135 and rpcdump show them) and every ept_map answer");
+  std::string endpoints_file, endpoints_format = "text";
+  endpoints->add_option("file", endpoints_file, "Capture file (pcap or pcapng); - reads standard input")
+      ->required();
+  endpoints->add_option("--format", endpoints_format, "text (default) or jsonl: one record per endpoint")
+      ->check(CLI::IsMember({"text", "jsonl"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -95,6 +106,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  if (endpoints->parsed()) {
+    rpctrace::report::Options endpoint_options = options;
+    rpctrace::report::EndpointsWriter writer(stdout, stderr, endpoints_format == "jsonl");
+    try {
+      auto result = rpctrace::report::analyze(endpoints_file, endpoint_options, writer);
+      if (result.read_error)
+        fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
+                   endpoints_file == "-" ? "standard input" : endpoints_file, result.message);
+    } catch (const rpctrace::pcap::CaptureError& e) {
+      fmt::print(stderr, "rpctrace: {}\n", e.what());
+      return 2;
+    }
+    return 0;
   }
   if (!file.empty() && !read_file.empty()) {
     fmt::print(stderr, "rpctrace: give the capture either as FILE or with -r, not both\n");

@@ -1,151 +1,42 @@
-// Tables of protocol constants. Sources: C706 (chapter 12 and appendices E and O),
-// MS-RPCE 2.2.1.1.7/8, 2.2.2.4, 2.2.2.5, 2.2.4.12, MS-RPCH 2.2.3.6.1, MS-ERREF 2.1/2.2.
+// Names of protocol constants. The small closed sets (results, reasons, auth types and levels,
+// PTYPEs, flags) are switches here, from C706 chapter 12 and MS-RPCE 2.2.1.1.7/8, 2.2.2.4,
+// 2.2.2.5, 2.2.4.12 and MS-RPCH 2.2.3.6.1. Interface, operation and status names are data:
+// src/dcerpc/data/*.tsv, each row citing its source, turned into sorted arrays at build time
+// (generate.cmake) and binary-searched here. docs/names.md says how to add one.
 #include "rpctrace/dcerpc/names.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <span>
 #include <utility>
-#include <vector>
+
+#include "names_data.hpp"
 
 namespace rpctrace::dcerpc {
 
 namespace {
 
-struct StatusEntry {
-  std::uint32_t code;
-  std::string_view name;
-};
+namespace nd = names_data;
 
-// Sorted by code for binary search (names_test looks up every entry through it).
-constexpr StatusEntry kStatus[] = {
-    {0x00000005, "ERROR_ACCESS_DENIED"},
-    {0x00000006, "ERROR_INVALID_HANDLE"},
-    {0x00000008, "ERROR_NOT_ENOUGH_MEMORY"},
-    {0x00000057, "ERROR_INVALID_PARAMETER"},
-    {0x0000006d, "ERROR_BROKEN_PIPE"},
-    {0x000000e8, "ERROR_NO_DATA"},
-    {0x000006a4, "RPC_S_INVALID_STRING_BINDING"},
-    {0x000006a6, "RPC_S_INVALID_BINDING"},
-    {0x000006a7, "RPC_S_PROTSEQ_NOT_SUPPORTED"},
-    {0x000006b3, "RPC_S_NOT_LISTENING"},
-    {0x000006b5, "RPC_S_UNKNOWN_IF"},
-    {0x000006ba, "RPC_S_SERVER_UNAVAILABLE"},
-    {0x000006bb, "RPC_S_SERVER_TOO_BUSY"},
-    {0x000006be, "RPC_S_CALL_FAILED"},
-    {0x000006bf, "RPC_S_CALL_FAILED_DNE"},
-    {0x000006c0, "RPC_S_PROTOCOL_ERROR"},
-    {0x000006c2, "RPC_S_UNSUPPORTED_TRANS_SYN"},
-    {0x000006c4, "RPC_S_UNSUPPORTED_TYPE"},
-    {0x000006d1, "RPC_S_PROCNUM_OUT_OF_RANGE"},
-    {0x000006d3, "RPC_S_UNKNOWN_AUTHN_SERVICE"},
-    {0x000006d8, "EPT_S_CANT_PERFORM_OP"},
-    {0x000006d9, "EPT_S_NOT_REGISTERED"},
-    {0x000006e5, "RPC_S_NO_CONTEXT_AVAILABLE"},
-    {0x000006ef, "RPC_X_SS_IN_NULL_CONTEXT"},
-    {0x000006f1, "RPC_X_SS_CONTEXT_DAMAGED"},
-    {0x000006f4, "RPC_X_NULL_REF_POINTER"},
-    {0x000006f7, "RPC_X_BAD_STUB_DATA"},
-    {0x0000071a, "RPC_S_CALL_CANCELLED"},
-    {0x0000071d, "RPC_S_UNSUPPORTED_AUTHN_LEVEL"},
-    {0x00000721, "RPC_S_SEC_PKG_ERROR"},
-    {0x00000723, "RPC_X_INVALID_ES_ACTION"},
-    {0x0000077b, "RPC_S_INVALID_ASYNC_CALL"},
-    {0x16c9a0d6, "ept_s_not_registered"},
-    {0x1c000001, "nca_s_fault_int_div_by_zero"},
-    {0x1c000002, "nca_s_fault_addr_error"},
-    {0x1c000003, "nca_s_fault_fp_div_zero"},
-    {0x1c000004, "nca_s_fault_fp_underflow"},
-    {0x1c000005, "nca_s_fault_fp_overflow"},
-    {0x1c000006, "nca_s_fault_invalid_tag"},
-    {0x1c000007, "nca_s_fault_invalid_bound"},
-    {0x1c000008, "nca_s_rpc_version_mismatch"},
-    {0x1c000009, "nca_s_unspec_reject"},
-    {0x1c00000a, "nca_s_bad_actid"},
-    {0x1c00000b, "nca_s_who_are_you_failed"},
-    {0x1c00000c, "nca_s_manager_not_entered"},
-    {0x1c00000d, "nca_s_fault_cancel"},
-    {0x1c00000e, "nca_s_fault_ill_inst"},
-    {0x1c00000f, "nca_s_fault_fp_error"},
-    {0x1c000010, "nca_s_fault_int_overflow"},
-    {0x1c000012, "nca_s_fault_unspec"},
-    {0x1c000013, "nca_s_fault_remote_comm_failure"},
-    {0x1c000014, "nca_s_fault_pipe_empty"},
-    {0x1c000015, "nca_s_fault_pipe_closed"},
-    {0x1c000016, "nca_s_fault_pipe_order"},
-    {0x1c000017, "nca_s_fault_pipe_discipline"},
-    {0x1c000018, "nca_s_fault_pipe_comm_error"},
-    {0x1c000019, "nca_s_fault_pipe_memory"},
-    {0x1c00001a, "nca_s_fault_context_mismatch"},
-    {0x1c00001b, "nca_s_fault_remote_no_memory"},
-    {0x1c00001c, "nca_s_invalid_pres_context_id"},
-    {0x1c00001d, "nca_s_unsupported_authn_level"},
-    {0x1c00001f, "nca_s_invalid_checksum"},
-    {0x1c000020, "nca_s_invalid_crc"},
-    {0x1c000021, "nca_s_fault_user_defined"},
-    {0x1c000022, "nca_s_fault_tx_open_failed"},
-    {0x1c000023, "nca_s_fault_codeset_conv_error"},
-    {0x1c000024, "nca_s_fault_object_not_found"},
-    {0x1c000025, "nca_s_fault_no_client_stub"},
-    {0x1c010001, "nca_s_comm_failure"},
-    {0x1c010002, "nca_s_op_rng_error"},
-    {0x1c010003, "nca_s_unk_if"},
-    {0x1c010006, "nca_s_wrong_boot_time"},
-    {0x1c010009, "nca_s_you_crashed"},
-    {0x1c01000b, "nca_s_proto_error"},
-    {0x1c010013, "nca_s_out_args_too_big"},
-    {0x1c010014, "nca_s_server_too_busy"},
-    {0x1c010015, "nca_s_fault_string_too_long"},
-    {0x1c010017, "nca_s_unsupported_type"},
-    {0x80004002, "E_NOINTERFACE"},
-    {0x80004005, "E_FAIL"},
-    {0x80010108, "RPC_E_DISCONNECTED"},
-    {0x80010114, "RPC_E_INVALID_OBJECT"},
-    {0x80070005, "E_ACCESSDENIED"},
-    {0x80070057, "E_INVALIDARG"},
-};
+// Binary search in a table sorted by `key_of`; nullptr when `key` is not there.
+template <typename Row, typename Key, typename KeyOf>
+const Row* find_row(std::span<const Row> rows, const Key& key, KeyOf key_of) {
+  auto it = std::lower_bound(rows.begin(), rows.end(), key,
+                             [&](const Row& r, const Key& k) { return key_of(r) < k; });
+  if (it != rows.end() && key_of(*it) == key) return &*it;
+  return nullptr;
+}
 
-struct InterfaceEntry {
-  std::string_view uuid;
-  std::string_view name;
-};
+const nd::InterfaceRow* find_interface(const Uuid& u) {
+  return find_row(nd::interfaces(), u.octets, [](const nd::InterfaceRow& r) { return r.uuid; });
+}
 
-// A few interfaces needed to label the core timeline; the full table is data (issue 4).
-constexpr InterfaceEntry kInterfaces[] = {
-    {"e1af8308-5d1f-11c9-91a4-08002b14a0fa", "EPMv4"},             // C706 appendix O
-    {"afa8bd80-7d8a-11c9-bef4-08002b102989", "MGMT"},              // C706 appendix Q
-    {"000001a0-0000-0000-c000-000000000046", "ISystemActivator"},  // MS-DCOM 1.9
-    {"99fcfec4-5260-101b-bbcb-00aa0021347a", "IOXIDResolver"},     // MS-DCOM 1.9
-    {"00000143-0000-0000-c000-000000000046", "IRemUnknown2"},      // MS-DCOM 1.9
-    {"9e8ee830-4459-11ce-979b-00aa005ffebe", "MTA"},               // KB159298
-    {"a4f1db00-ca47-1067-b31f-00dd010662da", "EMSMDB"},            // MS-OXCRPC 1.9
-    {"f5cc5a18-4264-101a-8c59-08002b2f8426", "NSPI"},              // MS-NSPI 1.9
-    {"1544f5e0-613c-11d1-93df-00c04fd7bd09", "RFR"},               // MS-OXABREF 1.9
-    {"12345778-1234-abcd-ef00-0123456789ab", "LSARPC"},            // MS-LSAD 1.9
-    {"12345778-1234-abcd-ef00-0123456789ac", "SAMR"},              // MS-SAMR 1.9
-    {"12345678-1234-abcd-ef00-01234567cffb", "NETLOGON"},          // MS-NRPC 1.9
-    {"e3514235-4b06-11d1-ab04-00c04fc2dcd2", "DRSUAPI"},           // MS-DRSR 1.9
-    {"367abb81-9844-35f1-ad32-98f038001003", "SVCCTL"},            // MS-SCMR 1.9
-};
-
-struct OperationEntry {
-  std::uint16_t opnum;
-  std::string_view name;
-};
-
-// Endpoint mapper operations, C706 appendix O (ept.idl); MS-RPCE 3.1.1.1.
-constexpr OperationEntry kEpmOperations[] = {
-    {0, "ept_insert"},
-    {1, "ept_delete"},
-    {2, "ept_lookup"},
-    {3, "ept_map"},
-    {4, "ept_lookup_handle_free"},
-    {5, "ept_inq_object"},
-    {6, "ept_mgmt_delete"},
-};
-// KB159298: the MTA's two-way bind.
-constexpr OperationEntry kMtaOperations[] = {{0, "MtaBind"}, {1, "MtaBindBack"}};
+const nd::StatusRow* find_status(std::uint32_t code) {
+  return find_row(nd::statuses(), code, [](const nd::StatusRow& r) { return r.code; });
+}
 
 }  // namespace
 
@@ -155,10 +46,13 @@ const Uuid& epm_uuid() {
 }
 
 std::string_view status_name(std::uint32_t status) {
-  auto it = std::lower_bound(std::begin(kStatus), std::end(kStatus), status,
-                             [](const StatusEntry& e, std::uint32_t c) { return e.code < c; });
-  if (it != std::end(kStatus) && it->code == status) return it->name;
-  return {};
+  const auto* row = find_status(status);
+  return row != nullptr ? row->name : std::string_view();
+}
+
+std::string_view status_meaning(std::uint32_t status) {
+  const auto* row = find_status(status);
+  return row != nullptr ? row->meaning : std::string_view();
 }
 
 std::string_view result_name(std::uint16_t result) {
@@ -295,27 +189,27 @@ std::string_view transfer_syntax_name(const SyntaxId& s) {
 }
 
 std::string_view interface_name(const Uuid& u) {
-  // Parsed once; the table is small enough that a linear scan beats a hash here.
-  static const auto parsed = [] {
-    std::vector<std::pair<Uuid, std::string_view>> v;
-    for (const auto& e : kInterfaces) v.emplace_back(*Uuid::parse(e.uuid), e.name);
-    return v;
-  }();
-  for (const auto& [uuid, name] : parsed)
-    if (uuid == u) return name;
-  return {};
+  const auto* row = find_interface(u);
+  return row != nullptr ? row->name : std::string_view();
+}
+
+std::string_view interface_description(const Uuid& u) {
+  const auto* row = find_interface(u);
+  return row != nullptr ? row->description : std::string_view();
+}
+
+std::optional<SyntaxId> interface_version(const Uuid& u) {
+  const auto* row = find_interface(u);
+  if (row == nullptr) return std::nullopt;
+  return SyntaxId{u, row->vers_major, row->vers_minor};
 }
 
 std::string_view operation_name(const Uuid& u, std::uint16_t opnum) {
-  auto find = [opnum](const auto& table) -> std::string_view {
-    for (const auto& e : table)
-      if (e.opnum == opnum) return e.name;
-    return {};
-  };
-  if (u == epm_uuid()) return find(kEpmOperations);
-  static const Uuid mta = *Uuid::parse("9e8ee830-4459-11ce-979b-00aa005ffebe");
-  if (u == mta) return find(kMtaOperations);
-  return {};
+  using Key = std::pair<std::array<std::uint8_t, 16>, std::uint16_t>;
+  const auto* row = find_row(nd::operations(), Key{u.octets, opnum}, [](const nd::OperationRow& r) {
+    return Key{r.uuid, r.opnum};
+  });
+  return row != nullptr ? row->name : std::string_view();
 }
 
 std::string_view to_string(PacketType t) {

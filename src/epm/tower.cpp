@@ -183,6 +183,8 @@ std::string_view protocol_id_name(std::uint8_t id) {
       return "SPX";
     case protocol_id::ipx:
       return "IPX";
+    case protocol_id::netbios_ipx:
+      return "NetBIOS over IPX";
     case protocol_id::http:
       return "HTTP";
     default:
@@ -204,6 +206,12 @@ std::string_view to_string(Reason r) {
       return "too_many_towers";
     case Reason::count_mismatch:
       return "count_mismatch";
+    case Reason::too_many_entries:
+      return "too_many_entries";
+    case Reason::annotation_too_long:
+      return "annotation_too_long";
+    case Reason::unknown_opnum:
+      return "unknown_opnum";
     case Reason::count_:
       break;
   }

@@ -310,7 +310,8 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
     opnum = *e.opnum;
   else
     return;
-  if (opnum != 3) return;  // ept_map; the other operations are decoded in a later issue
+  if (opnum > epm::opnum::ept_mgmt_delete) return;  // not an ept.idl operation
+  const bool request = e.header.ptype == PacketType::request;
   EpmDecode d;
   d.opnum = opnum;
   if (e.call_stub == nullptr) {
@@ -325,7 +326,7 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
   // Windows appends a verification trailer to request stubs (MS-RPCE 2.2.2.13): decode what
   // precedes it.
   common::Bytes stub = *e.call_stub;
-  if (e.header.ptype == PacketType::request)
+  if (request)
     if (auto vt = dcerpc::find_verification_trailer(stub, order)) {
       stub = stub.first(vt->offset);
       out.verification_trailer = std::move(vt);
@@ -337,44 +338,34 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
     syntaxes = {epm::Syntax::ndr64};
   else if (e.transfer_syntax && dcerpc::transfer_syntax_name(*e.transfer_syntax) == "NDR")
     syntaxes = {epm::Syntax::ndr};
+  const std::string_view op_name = dcerpc::operation_name(dcerpc::epm_uuid(), opnum);
   for (epm::Syntax syntax : syntaxes) {
-    d.error.clear();
-    if (e.header.ptype == PacketType::request) {
-      auto r = epm::parse_ept_map_request(stub, order, syntax);
-      if (r.is_complete() && r.consumed() == stub.size()) {
-        d.value = r.take();
-        break;
-      }
-      d.error = r.is_complete() ? fmt::format("ept_map request: {} octets left after the stub",
-                                              stub.size() - r.consumed())
-                                : fmt::format("ept_map request: {} at stub offset {}: {}",
-                                              epm::to_string(r.error().reason), r.error().offset,
-                                              r.error().detail);
-    } else {
-      auto r = epm::parse_ept_map_response(stub, order, syntax);
-      if (r.is_complete() && r.consumed() == stub.size()) {
-        // Remember where the mapper sent clients (a tower with no address means the server's).
-        const common::Endpoint& server = c.endpoint[dir];
-        for (const auto& t : r.value().towers) {
-          if (!t.port || *t.port == 0) continue;
-          bool unspecified =
-              !t.address || (t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
-                             t.address->octets[2] == 0 && t.address->octets[3] == 0);
-          EpmLink l;
-          l.conversation = c.id;
-          l.frame = e.at.frame;
-          l.ts = e.at.ts;
-          l.interface = t.interface;
-          p.remember_answer(unspecified ? server.address : *t.address, *t.port, l);
-        }
-        d.value = r.take();
-        break;
-      }
-      d.error = r.is_complete() ? fmt::format("ept_map response: {} octets left after the stub",
-                                              stub.size() - r.consumed())
-                                : fmt::format("ept_map response: {} at stub offset {}: {}",
-                                              epm::to_string(r.error().reason), r.error().offset,
-                                              r.error().detail);
+    auto r = epm::decode_epm_stub(opnum, request, stub, order, syntax);
+    if (r.is_complete() && r.consumed() == stub.size()) {
+      d.value = r.take();
+      d.error.clear();
+      break;
+    }
+    d.error = r.is_complete()
+                  ? fmt::format("{} {}: {} octets left after the stub", op_name,
+                                request ? "request" : "response", stub.size() - r.consumed())
+                  : fmt::format("{} {}: {} at stub offset {}: {}", op_name,
+                                request ? "request" : "response", epm::to_string(r.error().reason),
+                                r.error().offset, r.error().detail);
+  }
+  // Remember where the mapper sent clients (a tower with no address means the server's).
+  if (const auto* answer = d.value ? std::get_if<epm::EptMapResponse>(&*d.value) : nullptr) {
+    const common::Endpoint& server = c.endpoint[dir];
+    for (const auto& t : answer->towers) {
+      if (!t.port || *t.port == 0) continue;
+      bool unspecified = !t.address || (t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
+                                        t.address->octets[2] == 0 && t.address->octets[3] == 0);
+      EpmLink l;
+      l.conversation = c.id;
+      l.frame = e.at.frame;
+      l.ts = e.at.ts;
+      l.interface = t.interface;
+      p.remember_answer(unspecified ? server.address : *t.address, *t.port, l);
     }
   }
   if (d.error.empty())

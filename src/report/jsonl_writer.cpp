@@ -7,7 +7,6 @@
 
 namespace rpctrace::report {
 
-void write_statistics_json(const Statistics& s, JsonLine& j);
 
 namespace {
 
@@ -48,25 +47,95 @@ void tower(JsonLine& j, const epm::Tower& t) {
   j.end_array().end_object();
 }
 
+void handle(JsonLine& j, std::string_view key, const epm::ContextHandle& h) {
+  j.begin_object(key).num("attributes", h.attributes).uuid("uuid", h.uuid).end_object();
+}
+
+void status(JsonLine& j, std::uint32_t code) {
+  j.num("status", code);
+  auto name = dcerpc::status_name(code);
+  if (!name.empty()) j.str("status_name", name);
+}
+
+void entries(JsonLine& j, const std::vector<epm::EptEntry>& list) {
+  j.begin_array("entries");
+  for (const auto& e : list) {
+    j.begin_object().uuid("object", e.object).str("annotation", e.annotation);
+    if (!e.annotation_terminated) j.boolean("annotation_terminated", false);
+    if (e.tower) {
+      j.begin_array("tower");
+      tower(j, *e.tower);
+      j.end_array();
+    }
+    j.end_object();
+  }
+  j.end_array();
+}
+
+// One "epm" object per decoded call direction; field names from C706 appendix O's ept.idl.
 void epm(JsonLine& j, const EpmDecode& d) {
   j.begin_object("epm").str("operation", dcerpc::operation_name(dcerpc::epm_uuid(), d.opnum));
   if (!d.error.empty()) j.str("error", d.error);
-  if (const auto* q = std::get_if<epm::EptMapRequest>(&d.value)) {
-    if (q->object) j.str("object", q->object->to_string());
-    if (q->map_tower) {
-      j.begin_array("map_tower");
-      tower(j, *q->map_tower);
-      j.end_array();
-    }
-    j.num("max_towers", q->max_towers);
-  } else if (const auto* s = std::get_if<epm::EptMapResponse>(&d.value)) {
-    j.num("num_towers", s->num_towers);
-    j.begin_array("towers");
-    for (const auto& t : s->towers) tower(j, t);
-    j.end_array();
-    j.num("status", s->status);
-    auto name = dcerpc::status_name(s->status);
-    if (!name.empty()) j.str("status_name", name);
+  if (d.value) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, epm::EptMapRequest>) {
+            if (v.object) j.uuid("object", *v.object);
+            if (v.map_tower) {
+              j.begin_array("map_tower");
+              tower(j, *v.map_tower);
+              j.end_array();
+            }
+            handle(j, "entry_handle", v.entry_handle);
+            j.num("max_towers", v.max_towers);
+          } else if constexpr (std::is_same_v<T, epm::EptMapResponse>) {
+            handle(j, "entry_handle", v.entry_handle);
+            j.num("num_towers", v.num_towers);
+            j.begin_array("towers");
+            for (const auto& t : v.towers) tower(j, t);
+            j.end_array();
+            status(j, v.status);
+          } else if constexpr (std::is_same_v<T, epm::EptLookupRequest>) {
+            j.num("inquiry_type", v.inquiry_type);
+            if (v.object) j.uuid("object", *v.object);
+            if (v.interface_id) syntax(j, "interface_id", *v.interface_id);
+            j.num("vers_option", v.vers_option);
+            handle(j, "entry_handle", v.entry_handle);
+            j.num("max_ents", v.max_ents);
+          } else if constexpr (std::is_same_v<T, epm::EptLookupResponse>) {
+            handle(j, "entry_handle", v.entry_handle);
+            j.num("num_ents", v.num_ents);
+            entries(j, v.entries);
+            status(j, v.status);
+          } else if constexpr (std::is_same_v<T, epm::EptInsertRequest>) {
+            j.num("num_ents", v.num_ents);
+            entries(j, v.entries);
+            j.num("replace", v.replace);
+          } else if constexpr (std::is_same_v<T, epm::EptDeleteRequest>) {
+            j.num("num_ents", v.num_ents);
+            entries(j, v.entries);
+          } else if constexpr (std::is_same_v<T, epm::EptLookupHandleFreeRequest>) {
+            handle(j, "entry_handle", v.entry_handle);
+          } else if constexpr (std::is_same_v<T, epm::EptLookupHandleFreeResponse>) {
+            handle(j, "entry_handle", v.entry_handle);
+            status(j, v.status);
+          } else if constexpr (std::is_same_v<T, epm::EptInqObjectResponse>) {
+            j.uuid("ept_object", v.ept_object);
+            status(j, v.status);
+          } else if constexpr (std::is_same_v<T, epm::EptMgmtDeleteRequest>) {
+            j.num("object_speced", v.object_speced);
+            if (v.object) j.uuid("object", *v.object);
+            if (v.tower) {
+              j.begin_array("tower");
+              tower(j, *v.tower);
+              j.end_array();
+            }
+          } else if constexpr (requires { v.status; }) {  // insert/delete/mgmt_delete responses
+            status(j, v.status);
+          }
+        },
+        *d.value);
   }
   j.end_object();
 }

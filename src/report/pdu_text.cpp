@@ -47,32 +47,90 @@ std::string auth_line(const ReportedPdu& p) {
                      p.event.header.auth_length);
 }
 
+// Lookup listings can hold hundreds of entries: the timeline shows the first few, and
+// `rpctrace endpoints` lists them all.
+constexpr std::size_t kEntriesShown = 8;
+
+std::string entry_line(const epm::EptEntry& e) {
+  std::string line = "  ";
+  if (e.tower && e.tower->interface)
+    line += format_syntax(*e.tower->interface);
+  else
+    line += "?";
+  if (!e.annotation.empty()) line += fmt::format(" \"{}\"", e.annotation);
+  if (e.tower) line += " -> " + e.tower->string_binding();
+  if (!e.object.is_nil()) line += " object " + e.object.to_string(true);
+  return line;
+}
+
+void entry_lines(std::string_view op, const std::vector<epm::EptEntry>& entries,
+                 std::vector<std::string>& out) {
+  out.push_back(fmt::format("{}: {} entr{}", op, entries.size(), entries.size() == 1 ? "y" : "ies"));
+  for (std::size_t i = 0; i < entries.size() && i < kEntriesShown; ++i)
+    out.push_back(entry_line(entries[i]));
+  if (entries.size() > kEntriesShown)
+    out.push_back(fmt::format("  ... {} more (rpctrace endpoints lists them all)",
+                              entries.size() - kEntriesShown));
+}
+
+std::string handle_text(const epm::ContextHandle& h) {
+  return h.is_null() ? std::string("null") : h.uuid.to_string(true);
+}
+
 void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
   if (!p.epm) return;
   const EpmDecode& d = *p.epm;
-  if (!d.error.empty()) {
-    out.push_back(fmt::format("ept_map: not decoded: {}", d.error));
+  const std::string_view op = dcerpc::operation_name(dcerpc::epm_uuid(), d.opnum);
+  if (!d.error.empty() || !d.value) {
+    out.push_back(fmt::format("{}: not decoded: {}", op, d.error));
     return;
   }
-  if (const auto* q = std::get_if<epm::EptMapRequest>(&d.value)) {
-    std::string line = "ept_map request:";
-    if (q->map_tower && q->map_tower->interface)
-      line += " " + format_syntax(*q->map_tower->interface);
-    if (q->map_tower)
-      line += fmt::format(" {}", q->map_tower->protseq.empty() ? "?" : q->map_tower->protseq);
-    if (q->object && !q->object->is_nil())
-      line += fmt::format(" object {}", q->object->to_string(true));
-    line += fmt::format(" max_towers {}", q->max_towers);
-    out.push_back(line);
-  } else if (const auto* s = std::get_if<epm::EptMapResponse>(&d.value)) {
-    for (const auto& t : s->towers) {
-      std::string iface = t.interface ? format_syntax(*t.interface) : std::string("?");
-      out.push_back(fmt::format("ept_map: {} -> {}", iface, t.string_binding()));
-    }
-    if (s->status != 0 || s->towers.empty())
-      out.push_back(fmt::format("ept_map: {} tower(s), status {}", s->towers.size(),
-                                format_status(s->status)));
-  }
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, epm::EptMapRequest>) {
+          std::string line = "ept_map request:";
+          if (v.map_tower && v.map_tower->interface) line += " " + format_syntax(*v.map_tower->interface);
+          if (v.map_tower) line += fmt::format(" {}", v.map_tower->protseq.empty() ? "?" : v.map_tower->protseq);
+          if (v.object && !v.object->is_nil()) line += fmt::format(" object {}", v.object->to_string(true));
+          line += fmt::format(" max_towers {}", v.max_towers);
+          out.push_back(line);
+        } else if constexpr (std::is_same_v<T, epm::EptMapResponse>) {
+          for (const auto& t : v.towers) {
+            std::string iface = t.interface ? format_syntax(*t.interface) : std::string("?");
+            out.push_back(fmt::format("ept_map: {} -> {}", iface, t.string_binding()));
+          }
+          if (v.status != 0 || v.towers.empty())
+            out.push_back(fmt::format("ept_map: {} tower(s), status {}", v.towers.size(), format_status(v.status)));
+        } else if constexpr (std::is_same_v<T, epm::EptLookupRequest>) {
+          std::string line = fmt::format("ept_lookup request: inquiry_type {}", v.inquiry_type);
+          if (v.interface_id) line += " interface " + format_syntax(*v.interface_id);
+          if (v.object && !v.object->is_nil()) line += " object " + v.object->to_string(true);
+          line += fmt::format(" max_ents {} entry_handle {}", v.max_ents, handle_text(v.entry_handle));
+          out.push_back(line);
+        } else if constexpr (std::is_same_v<T, epm::EptLookupResponse>) {
+          entry_lines("ept_lookup", v.entries, out);
+          out.push_back(fmt::format("ept_lookup: entry_handle {}, status {}", handle_text(v.entry_handle),
+                                    format_status(v.status)));
+        } else if constexpr (std::is_same_v<T, epm::EptInsertRequest>) {
+          entry_lines("ept_insert", v.entries, out);
+        } else if constexpr (std::is_same_v<T, epm::EptDeleteRequest>) {
+          entry_lines("ept_delete", v.entries, out);
+        } else if constexpr (std::is_same_v<T, epm::EptLookupHandleFreeRequest>) {
+          out.push_back(fmt::format("ept_lookup_handle_free: entry_handle {}", handle_text(v.entry_handle)));
+        } else if constexpr (std::is_same_v<T, epm::EptInqObjectResponse>) {
+          out.push_back(fmt::format("ept_inq_object: {} status {}", v.ept_object.to_string(true),
+                                    format_status(v.status)));
+        } else if constexpr (std::is_same_v<T, epm::EptMgmtDeleteRequest>) {
+          std::string line = "ept_mgmt_delete request:";
+          if (v.object) line += " object " + v.object->to_string(true);
+          if (v.tower) line += " " + v.tower->string_binding();
+          out.push_back(line);
+        } else if constexpr (requires { v.status; }) {
+          out.push_back(fmt::format("{}: status {}", op, format_status(v.status)));
+        }
+      },
+      *d.value);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "support/bytes.hpp"
@@ -49,5 +50,55 @@ struct EptMapResponse {
 
 Bytes build_ept_map_request(const EptMapRequest& request, Endian order = Endian::little);
 Bytes build_ept_map_response(const EptMapResponse& response, Endian order = Endian::little);
+
+// --- ept_entry_t arrays: ept_lookup (2), ept_insert (0), ept_delete (1) -----------------------
+// ndr64 = false: NDR 2.0, referents and counts u32 aligned to 4. ndr64 = true: NDR64 (MS-RPCE
+// 2.2.5), referents and counts u64 aligned to 8, and each ept_entry_t (it holds a pointer)
+// aligned to 8.
+//
+// ept_entry_t: object UUID, tower referent, annotation as a varying array (offset,
+// actual_count, characters incl. the NUL), align; the towers (twr_t) follow the whole array.
+struct EptEntry {
+  Uuid object;
+  std::optional<Bytes> tower;  // nullopt: a null pointer
+  std::string annotation;
+  bool nul = true;                                       // append the terminating NUL
+  std::optional<std::uint32_t> annotation_offset;        // override (default 0)
+  std::optional<std::uint32_t> annotation_actual_count;  // override the count only
+};
+
+struct EptLookupRequest {
+  std::uint32_t inquiry_type = 0;
+  std::optional<Uuid> object;            // nullopt: a null pointer
+  std::optional<SyntaxId> interface_id;  // rpc_if_id_t: uuid, vers_major u16, vers_minor u16
+  std::uint32_t vers_option = 0;
+  ContextHandle entry_handle;
+  std::uint32_t max_ents = 1;
+};
+
+struct EptLookupResponse {
+  ContextHandle entry_handle;
+  std::vector<EptEntry> entries;
+  std::uint32_t status = 0;
+  std::optional<std::uint32_t> num_ents;      // override (default entries.size())
+  std::optional<std::uint64_t> max_count;     // override (default max(1, entries))
+  std::optional<std::uint64_t> offset;        // override (default 0)
+  std::optional<std::uint64_t> actual_count;  // override (default entries.size())
+};
+
+// ept_insert / ept_delete [in]: num_ents, entries as a conformant array, (insert) replace.
+struct EptEntriesRequest {
+  std::vector<EptEntry> entries;
+  std::optional<std::uint32_t> num_ents;   // override (default entries.size())
+  std::optional<std::uint64_t> max_count;  // override (default entries.size())
+  std::optional<std::uint32_t> replace;    // present for ept_insert, absent for ept_delete
+};
+
+Bytes build_ept_lookup_request(const EptLookupRequest& request, Endian order = Endian::little,
+                               bool ndr64 = false);
+Bytes build_ept_lookup_response(const EptLookupResponse& response, Endian order = Endian::little,
+                                bool ndr64 = false);
+Bytes build_ept_entries_request(const EptEntriesRequest& request, Endian order = Endian::little,
+                                bool ndr64 = false);
 
 }  // namespace rpctrace::testsupport

@@ -1,9 +1,12 @@
 // Names of protocol constants: fault and reject status codes, bind results and reasons,
-// authentication types and levels, well-known transfer syntaxes and interfaces.
-// Unknown values return an empty string_view; callers print the number.
+// authentication types and levels, well-known transfer syntaxes, interfaces and operations.
+// Unknown values return an empty string_view; callers print the number. Every returned view
+// points at static storage and lives as long as the program. Interface, operation and status
+// names come from the tables in src/dcerpc/data/ (docs/names.md); lookups are binary searches.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "rpctrace/dcerpc/types.hpp"
@@ -11,8 +14,11 @@
 namespace rpctrace::dcerpc {
 
 // Fault/status codes: nca_s_* (C706 appendix E), RPC_S_*/EPT_S_* and common Win32 and
-// HRESULT codes (MS-ERREF 2.1, 2.2), DCE ept_s_* (C706 appendix O).
+// HRESULT codes (MS-ERREF 2.1, 2.2), DCE ept_s_*/rpc_s_* (C706 appendix O, DCE 1.1 rpcsts).
 std::string_view status_name(std::uint32_t status);
+// One sentence on what the status means and what to check ("the endpoint mapper has no
+// endpoint for this interface: ..."); empty when the code is unknown.
+std::string_view status_meaning(std::uint32_t status);
 // p_cont_def_result_t (C706 §12.6.3.1; negotiate_ack from MS-RPCE 2.2.2.4).
 std::string_view result_name(std::uint16_t result);
 // p_provider_reason_t (C706 §12.6.3.1).
@@ -30,9 +36,16 @@ std::string_view transfer_syntax_name(const SyntaxId& s);
 // the low octets carry the feature bits.
 bool is_bind_time_feature_negotiation(const Uuid& u);
 
-// A short interface name for the common interfaces ("EPMv4", "MGMT", ...); empty if unknown.
+// A short interface name ("EPMv4", "SAMR", "EMSMDB", ...); empty if unknown.
 std::string_view interface_name(const Uuid& u);
-// An operation name for (interface, opnum) where known ("ept_map"); empty otherwise.
+// A one-line description of the interface ("Security Account Manager (SAMR)"); empty if unknown.
+std::string_view interface_description(const Uuid& u);
+// The interface UUID with the version its source document gives; nullopt if unknown. The
+// tables hold one row per UUID: no interface changes its name between versions.
+std::optional<SyntaxId> interface_version(const Uuid& u);
+// An operation name for (interface, opnum) as the interface's spec spells it ("ept_map",
+// "SamrConnect5"); empty otherwise. DCOM interfaces count the IUnknown methods (opnums 0-2)
+// as their own, so their first method of their own is opnum 3 (MS-DCOM 3.1.1.5.8).
 std::string_view operation_name(const Uuid& u, std::uint16_t opnum);
 
 // The endpoint mapper interface (C706 appendix O; MS-RPCE 2.2.1.2):

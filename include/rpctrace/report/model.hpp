@@ -13,6 +13,7 @@
 #include "rpctrace/dcerpc/association.hpp"
 #include "rpctrace/dcerpc/counters.hpp"
 #include "rpctrace/dcerpc/verification_trailer.hpp"
+#include "rpctrace/epm/decode.hpp"
 #include "rpctrace/epm/types.hpp"
 #include "rpctrace/pcap/counters.hpp"
 #include "rpctrace/tcp/counters.hpp"
@@ -22,8 +23,8 @@ namespace rpctrace::report {
 
 struct EpmDecode {
   std::uint16_t opnum = 0;
-  std::variant<std::monostate, epm::EptMapRequest, epm::EptMapResponse> value;
-  std::string error;  // set when the stub did not decode
+  std::optional<epm::EpmValue> value;  // the decoded request or response (any ept.idl operation)
+  std::string error;                   // set when the stub did not decode
 };
 
 struct ReportedPdu {

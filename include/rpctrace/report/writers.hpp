@@ -91,5 +91,7 @@ class JsonlWriter : public Writer {
 
 // Text of the closing statistics block (also used by tests).
 std::string format_statistics(const Statistics& s);
+// The closing "stats" JSON record.
+void write_statistics_json(const Statistics& s, JsonLine& j);
 
 }  // namespace rpctrace::report
