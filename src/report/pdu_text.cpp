@@ -100,8 +100,11 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
             std::string iface = t.interface ? format_syntax(*t.interface) : std::string("?");
             out.push_back(fmt::format("ept_map: {} -> {}", iface, t.string_binding()));
           }
-          if (v.status != 0 || v.towers.empty())
+          if (v.status != 0 || v.towers.empty()) {
             out.push_back(fmt::format("ept_map: {} tower(s), status {}", v.towers.size(), format_status(v.status)));
+            auto meaning = dcerpc::status_meaning(v.status);
+            if (v.status != 0 && !meaning.empty()) out.push_back(fmt::format("ept_map: {}", meaning));
+          }
         } else if constexpr (std::is_same_v<T, epm::EptLookupRequest>) {
           std::string line = fmt::format("ept_lookup request: inquiry_type {}", v.inquiry_type);
           if (v.interface_id) line += " interface " + format_syntax(*v.interface_id);
@@ -210,6 +213,11 @@ PduText format_pdu(const ReportedPdu& p) {
       const auto& b = std::get<dcerpc::Bind>(e.body);
       std::string uuid = b.contexts.empty() ? std::string("(no context)")
                                             : b.contexts[0].abstract_syntax.uuid.to_string(true);
+      if (!b.contexts.empty()) {  // the name beside the UUID: "(EPMv4 v3.0)"
+        const auto& a = b.contexts[0].abstract_syntax;
+        auto name = dcerpc::interface_name(a.uuid);
+        if (!name.empty()) uuid += fmt::format(" ({} v{}.{})", name, a.major, a.minor);
+      }
       s = fmt::format(
           "MSRPC: c/o RPC {}: UUID {} call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
           h.ptype == PacketType::bind ? "Bind" : "Alter Context", uuid, h.call_id, b.assoc_group_id,
@@ -332,6 +340,10 @@ PduText format_pdu(const ReportedPdu& p) {
   if (e.call_complete && e.call_fragments > 1)
     d.push_back(fmt::format(FMT_COMPILE("reassembled from {} fragments, {} stub bytes"),
                             e.call_fragments, e.call_stub_length));
+  if (const auto* f = std::get_if<dcerpc::Fault>(&e.body)) {
+    auto meaning = dcerpc::status_meaning(f->status);
+    if (!meaning.empty()) d.push_back(fmt::format("fault: {}", meaning));
+  }
   if (p.verification_trailer) {
     std::string cmds;
     for (const auto& c : p.verification_trailer->commands) {

@@ -5,6 +5,7 @@ tests/golden/, and compare byte for byte.
 For a capture testdata/NAME.pcap(ng) the expected files are:
   tests/golden/NAME.txt    text report (stdout), then a line "--- stderr ---", then stderr
   tests/golden/NAME.jsonl  --format jsonl output
+  tests/golden/NAME.endpoints.txt  `rpctrace endpoints` output (stdout), for captures with EPM calls
   tests/golden/NAME.rc     optional: the expected exit status (default 0)
 With --update the expected files are rewritten (review the diff before committing).
 Exit status: 0 all equal, 1 a difference (a unified diff is printed), 2 usage error.
@@ -35,8 +36,11 @@ def main():
         want_rc = int(rc_file.read_text().strip()) if rc_file.exists() else 0
         # Run from the testdata folder with a bare file name so paths in output are stable.
         rel = capture.name
-        for kind, suffix, extra in (("text", ".txt", []), ("jsonl", ".jsonl", ["--format", "jsonl"])):
-            p = subprocess.run([str(pathlib.Path(args.rpctrace).resolve()), rel] + extra,
+        kinds = [("text", ".txt", [rel]), ("jsonl", ".jsonl", [rel, "--format", "jsonl"])]
+        if name.startswith(("epm_", "kb159298_")):
+            kinds.append(("endpoints", ".endpoints.txt", ["endpoints", rel]))
+        for kind, suffix, argv in kinds:
+            p = subprocess.run([str(pathlib.Path(args.rpctrace).resolve())] + argv,
                                capture_output=True, timeout=120, cwd=testdata)
             got = p.stdout.decode("utf-8", "replace")
             if kind == "text":

@@ -176,8 +176,62 @@ TestCapture all_ptypes() {
   return pcap_capture("all_ptypes.pcap", cap);
 }
 
+// The RFR listing of the source document (seeds/000, the portqry -e 135 sample): six
+// bindings of the Exchange RFR interface, disclosed over four ept_lookup calls of at most two
+// entries each, the last answered ept_s_not_registered with a null handle (how Windows and
+// Samba end a listing).
+TestCapture rfr_lookup() {
+  constexpr SyntaxId kRfr{Uuid::parse("1544f5e0-613c-11d1-93df-00c04fd7bd09"), 1, 0};
+  auto base = [&] {
+    TowerBuilder t;
+    t.interface_floor(kRfr).transfer_syntax_floor(kNdrSyntax);
+    return t;
+  };
+  std::vector<Bytes> towers;
+  towers.push_back(base().rpc_connection_oriented().named_pipe("\\pipe\\E60E3840067D1C87").netbios("\\\\W2K3-EX1").build());
+  towers.push_back(base().lrpc().local_pipe("LRPC00000784.00000001").build());
+  towers.push_back(base().rpc_connection_oriented().tcp(1067).ip({192, 168, 0, 6}).build());
+  towers.push_back(base().rpc_connectionless().udp(1068).ip({192, 168, 0, 6}).build());
+  towers.push_back(base().rpc_connection_oriented().http(6002).ip({192, 168, 0, 6}).build());
+  towers.push_back(base().lrpc().local_pipe("OLE86D8B80CA5B44FDB8E1B7FF4C784").build());
+
+  Capture cap(LinkType::ethernet, Clock{Timestamp{kStart.sec + 3, 0}, 1000});
+  TcpScript tcp(cap, tcp_config("192.168.0.50", 49724, 0x39000000, "192.168.0.13", 135, 0x3a000000));
+  tcp.handshake();
+  tcp.send(Direction::to_server, epm_bind(1).build());
+  tcp.send(Direction::to_client, epm_bind_ack(1, 0x7400, "135").build());
+  const ContextHandle handle{0, Uuid::parse("7e1b0000-0000-4000-8000-00000000e9a1")};
+  for (std::uint32_t call = 0; call < 4; ++call) {
+    EptLookupRequest q;
+    q.max_ents = 2;
+    if (call > 0) q.entry_handle = handle;
+    PduBuilder req(Ptype::request);
+    req.call_id(2 + call).opnum(kOpnumEptLookup).stub(build_ept_lookup_request(q, Endian::little));
+    tcp.send(Direction::to_server, req.build());
+    EptLookupResponse r;
+    if (call < 3) {
+      r.entry_handle = handle;
+      for (std::size_t k = 0; k < 2; ++k) {
+        EptEntry e;
+        e.tower = towers[call * 2 + k];
+        e.annotation = "MS Exchange Directory RFR Interface";
+        r.entries.push_back(e);
+      }
+    } else {
+      r.status = kEptNotRegistered;  // no more entries: the handle is closed
+    }
+    PduBuilder resp(Ptype::response);
+    resp.call_id(2 + call).stub(build_ept_lookup_response(r, Endian::little));
+    tcp.send(Direction::to_client, resp.build());
+  }
+  tcp.close();
+  return pcap_capture("epm_lookup_rfr.pcap", cap);
+}
+
 }  // namespace
 
-std::vector<TestCapture> pdu_captures() { return {not_registered(), ndr64(), all_ptypes()}; }
+std::vector<TestCapture> pdu_captures() {
+  return {not_registered(), ndr64(), all_ptypes(), rfr_lookup()};
+}
 
 }  // namespace rpctrace::testsupport
