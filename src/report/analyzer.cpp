@@ -161,6 +161,7 @@ class Pipeline : public tcp::StreamSink {
     current.server = st.conv.server;
     current.roles_from_syn = st.conv.roles_from_syn;
     current.epm_link = st.conv.epm_link;
+    current.group = st.conv.group;
     in_frame = false;
     // While either direction holds out-of-order bytes, this conversation's records wait, so
     // the PDUs those bytes complete can join the frame that carried them.
@@ -209,6 +210,7 @@ class Pipeline : public tcp::StreamSink {
     current.server = v.server;
     current.roles_from_syn = v.roles_from_syn;
     current.epm_link = v.epm_link;
+    current.group = v.group;
     if (!current.notes.empty() || !current.pdus.empty()) write(current);
     trailer_open = false;
     if (v.dcerpc) ++stats.conversations_dcerpc;
@@ -284,6 +286,8 @@ class Pipeline : public tcp::StreamSink {
       if (it == epm_ports.end() || it->second.ts.micros() > ts.micros()) continue;
       EpmLink l = it->second;
       l.delay_us = ts.micros() - l.ts.micros();
+      l.same_client = l.client == c.endpoint[i ^ 1].address;
+      if (l.same_client) st.conv.group = l.conversation;
       st.conv.epm_link = l;
       if (l.interface) st.assoc.set_inferred_interface(*l.interface);
       return;
@@ -294,6 +298,7 @@ class Pipeline : public tcp::StreamSink {
 ConnState::ConnState(Pipeline& p, tcp::Connection& c)
     : pipeline(p), conn(c), assoc(*this, p.dcerpc_counters, p.options.dcerpc_limits) {
   conv.id = c.id;
+  conv.group = c.id;
   conv.first_frame = c.first_frame;
   conv.start = conv.end = c.first_ts;
   conv.client = c.endpoint[0];
@@ -365,6 +370,7 @@ void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const 
       l.frame = e.at.frame;
       l.ts = e.at.ts;
       l.interface = t.interface;
+      l.client = c.endpoint[dir ^ 1].address;
       p.remember_answer(unspecified ? server.address : *t.address, *t.port, l);
     }
   }

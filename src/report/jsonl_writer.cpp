@@ -368,7 +368,7 @@ void JsonlWriter::conversation_end(const Conversation& c) {
   flush_pending(c.id, c.shown);
   if (!c.shown) return;
   JsonLine j;
-  j.begin_object().str("type", "conversation").num("conversation", c.id);
+  j.begin_object().str("type", "conversation").num("conversation", c.id).num("group", c.group);
   j.str("client", c.client.address.to_string()).num("client_port", c.client.port);
   j.str("server", c.server.address.to_string()).num("server_port", c.server.port);
   j.boolean("roles_from_syn", c.roles_from_syn).boolean("dcerpc", c.dcerpc);

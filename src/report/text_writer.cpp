@@ -43,8 +43,9 @@ std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
     iface = fmt::format(" for {} v{}.{}", n.empty() ? l.interface->uuid.to_string(true) : std::string(n),
                         l.interface->major, l.interface->minor);
   }
-  return fmt::format("  port {} was given by ept_map{} in conversation {}, frame {}, {} s earlier\n", port,
-                     iface, l.conversation, l.frame, format_seconds(l.delay_us));
+  std::string other = l.same_client ? std::string() : fmt::format(" (to another client, {})", l.client.to_string());
+  return fmt::format("  port {} was given by ept_map{} in conversation {}, frame {}, {} s earlier{}\n", port,
+                     iface, l.conversation, l.frame, format_seconds(l.delay_us), other);
 }
 
 std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
@@ -133,7 +134,7 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
 }
 
 void TextWriter::frame(const FrameRecord& f) {
-  Block& b = blocks_[f.conversation];
+  Block& b = block(f.conversation, f.group);
   b.shown = f.shown;
   b.client = f.client;
   b.server = f.server;
@@ -201,8 +202,14 @@ void TextWriter::print_buffered(Block& b) {
   b.text.shrink_to_fit();
 }
 
+// A conversation's group is fixed at its first frame (linking happens when it starts).
+TextWriter::Block& TextWriter::block(std::uint64_t id, std::uint64_t group) {
+  auto [it, added] = group_of_.try_emplace(id, group == 0 ? id : group);
+  return blocks_[Key{it->second, id}];
+}
+
 void TextWriter::conversation_end(const Conversation& c) {
-  Block& b = blocks_[c.id];
+  Block& b = block(c.id, c.group);
   b.ended = true;
   b.shown = c.shown;
   b.client = c.client;
@@ -220,7 +227,7 @@ void TextWriter::flush_ready() {
     auto head = blocks_.begin();
     Block& b = head->second;
     if (b.shown && !b.header_printed) {
-      print_header(head->first, b);
+      print_header(head->first.second, b);
       print_buffered(b);
     }
     if (!b.ended) return;
@@ -230,6 +237,7 @@ void TextWriter::flush_ready() {
     } else {
       buffered_ -= b.text.size();
     }
+    group_of_.erase(head->first.second);
     blocks_.erase(head);
   }
 }

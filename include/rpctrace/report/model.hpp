@@ -47,6 +47,8 @@ struct EpmLink {
   common::Timestamp ts;
   std::int64_t delay_us = 0;       // from the answer to this conversation's first frame
   std::optional<dcerpc::SyntaxId> interface;  // the interface the answer was for
+  common::IpAddress client;  // the address the answer went to
+  bool same_client = false;  // ... is this conversation's client: they form one group
 };
 
 struct FrameRecord {
@@ -58,6 +60,7 @@ struct FrameRecord {
   common::Endpoint client, server;  // the conversation's roles, as far as known at this frame
   bool roles_from_syn = false;
   std::optional<EpmLink> epm_link;
+  std::uint64_t group = 0;  // as Conversation::group
   std::vector<ReportedPdu> pdus;
   std::vector<ReportedNote> notes;
 };
@@ -82,6 +85,9 @@ struct Conversation {
   std::string end_reason;
   std::optional<EpmLink> epm_link;  // the EPM answer that gave the server's port
   bool well_known_port = false;     // the server port is the endpoint mapper's own (135, 593)
+  // The first conversation of its group: an EPM lookup and the connections of the same client
+  // to the ports it answered (KB159298's story); the conversation's own id otherwise.
+  std::uint64_t group = 0;
 };
 
 struct Statistics {

@@ -59,7 +59,12 @@ class TextWriter : public Writer {
   bool summary_ = false;
   std::FILE* spill_file_ = nullptr;
   std::size_t buffered_ = 0;
-  std::map<std::uint64_t, Block> blocks_;  // by conversation id: the first is the head
+  // By (group, conversation id): an EPM lookup's conversation, then the same client's
+  // connections to the ports it answered, then the next group. The first is the head.
+  using Key = std::pair<std::uint64_t, std::uint64_t>;
+  Block& block(std::uint64_t id, std::uint64_t group);
+  std::map<Key, Block> blocks_;
+  std::map<std::uint64_t, std::uint64_t> group_of_;  // conversation id -> its group
   std::uint64_t printed_ = 0;
   std::string scratch_;
 };
