@@ -1,6 +1,8 @@
 // PDU summaries and details for the text report.
 #include "pdu_text.hpp"
 
+#include <algorithm>
+
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
@@ -255,6 +257,12 @@ PduText format_pdu(const ReportedPdu& p) {
           d.push_back(fmt::format(
               "{}: {} ({})", who, res,
               reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)));
+          // A rejection beside an accepted context is the normal negotiation (Windows offers NDR
+          // and NDR64 as two contexts): advice only when nothing was accepted.
+          bool any_accepted = std::any_of(a.results.begin(), a.results.end(),
+                                          [](const dcerpc::ContextResult& x) { return x.result == 0; });
+          auto meaning = dcerpc::provider_reason_meaning(r.reason);
+          if (!any_accepted && !meaning.empty()) d.push_back(fmt::format("  {}", meaning));
         }
       }
       break;
@@ -264,6 +272,8 @@ PduText format_pdu(const ReportedPdu& p) {
       auto reason = dcerpc::reject_reason_name(n.provider_reject_reason);
       s = fmt::format("MSRPC: c/o RPC Bind Nak: call 0x{:X} reason 0x{:X} ({})", h.call_id,
                       n.provider_reject_reason, reason.empty() ? "unknown" : reason);
+      if (auto meaning = dcerpc::reject_reason_meaning(n.provider_reject_reason); !meaning.empty())
+        d.push_back(std::string(meaning));
       for (auto [major, minor] : n.versions)
         d.push_back(fmt::format("supports version {}.{}", major, minor));
       break;

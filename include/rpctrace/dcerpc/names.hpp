@@ -25,6 +25,10 @@ std::string_view result_name(std::uint16_t result);
 std::string_view provider_reason_name(std::uint16_t reason);
 // p_reject_reason_t for bind_nak (C706 §12.6.3.1, MS-RPCE 2.2.2.5 adds 8 and 9).
 std::string_view reject_reason_name(std::uint16_t reason);
+// What a rejected context or a bind_nak means for a person trying to fix it (our words); empty
+// when the reason carries no advice.
+std::string_view provider_reason_meaning(std::uint16_t reason);
+std::string_view reject_reason_meaning(std::uint16_t reason);
 // auth_type (MS-RPCE 2.2.1.1.7) and auth_level (2.2.1.1.8).
 std::string_view auth_type_name(std::uint8_t auth_type);
 std::string_view auth_level_name(std::uint8_t auth_level);
