@@ -13,7 +13,8 @@ and tshark is re-run with `-d tcp.port==P,dcerpc` for any server port where rpct
 found more PDUs than tshark. PDUs pair per frame on (ptype, call_id), then across frames
 of one connection ("frame" disagreement); the rest are "missing" (tshark only) or "extra"
 (rpctrace only). Paired PDUs are compared on FIELDS, opnum, request frame, auth_type and
-auth_level (where both have them) and ept_map tower ports and addresses.
+auth_level (where both have them) and, when both decode an endpoint mapper stub, its content
+(epm_oracle.py: ept_lookup/ept_map fields, entries, towers, statuses).
 
 Allow-list lines: "capture-name frame field reason..." (frame may be '*'; '#' comments),
 or "capture-name tshark-args ARG...". Exit status: 0 no unexplained disagreement, 1 some,
@@ -27,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+
+from epm_oracle import compare_epm, rpctrace_epm, tshark_epm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_RPCTRACE = os.path.join(HERE, "..", "..", "build", "rpctrace")
@@ -117,24 +120,11 @@ def parse_dcerpc(proto):
     pdu = {"ptype": first.get("dcerpc.pkt_type"), "call_id": first.get("dcerpc.cn_call_id"),
            "opnum": first.get("dcerpc.opnum"), "request_in": first.get("dcerpc.request_in"),
            "auth_type": first.get("dcerpc.auth_type"),
-           "auth_level": first.get("dcerpc.auth_level")}
+           "auth_level": first.get("dcerpc.auth_level"),
+           "little": first.get("dcerpc.drep.byteorder", 1) != 0}
     for key, (_, tf, _) in FIELDS.items():   # "x*": every occurrence of x, as a list
         pdu[key] = every.get(tf, every.get(tf[:-1], [])) if tf[-1] == "*" else first.get(tf)
     return pdu
-
-
-def parse_epm(proto):
-    """(opnum, sorted tower ports, sorted tower IPv4 addresses) of an <proto name="epm">."""
-    ports, addrs, opnum = [], [], None
-    for f in proto.iter("field"):
-        name = f.get("name")
-        if name == "epm.opnum":
-            opnum = value(f.get("show"))
-        elif name in ("epm.proto.tcp_port", "epm.proto.udp_port", "epm.proto.http_port"):
-            ports.append(value(f.get("show")))
-        elif name == "epm.proto.ip":
-            addrs.append(f.get("show"))
-    return opnum, sorted(ports), sorted(addrs)
 
 
 def packet_info(packet):
@@ -174,9 +164,9 @@ def run_tshark(tshark, capture, ports, extra_args):
                         last.update(frame=frame, src_port=sport, dst_port=dport)
                         pdus.append(last)
                 elif proto.get("name") == "epm" and last is not None:
-                    opnum, tports, addrs = parse_epm(proto)
-                    if opnum == 3:
-                        last["epm"] = (tports, addrs)   # the stub of the PDU just before
+                    epm = tshark_epm(proto, last["little"])   # the stub of the PDU before
+                    if epm is not None:
+                        last["epm"] = epm
             packet.clear()
     except ET.ParseError as exc:
         proc.kill()
@@ -227,11 +217,9 @@ def run_rpctrace(rpctrace, capture):
                "auth_type": trailer.get("auth_type"), "auth_level": trailer.get("auth_level")}
         for key, (_, _, path) in FIELDS.items():
             pdu[key] = dig(rec, path)
-        epm = rec.get("epm")
-        if epm and epm.get("operation") == "ept_map":
-            towers = epm.get("towers", epm.get("map_tower", []))
-            pdu["epm"] = (sorted(t["port"] for t in towers if "port" in t),
-                          sorted(t["address"] for t in towers if "address" in t))
+        epm = rpctrace_epm(rec.get("epm"), rec.get("opnum"))
+        if epm is not None:
+            pdu["epm"] = epm
         pdus.append(pdu)
     return pdus, servers, None
 
@@ -239,7 +227,8 @@ def run_rpctrace(rpctrace, capture):
 # ---------------------------------------------------------------- comparison
 
 def compare_pair(t, r, t_requests):
-    """[(field, tshark value, rpctrace value)] for a pair. tshark links a response to its
+    """([(field, tshark value, rpctrace value)], EPM entries/towers compared) for a pair,
+    tshark links a response to its
     request only after seeing the bind, so mid-stream its responses lack opnum: rpctrace's
     opnum is then checked against tshark's request at rpctrace's request_frame
     (t_requests: (frame, call_id) -> opnum)."""
@@ -261,11 +250,12 @@ def compare_pair(t, r, t_requests):
     for key in ("auth_type", "auth_level"):
         if t[key] is not None and r[key] is not None and t[key] != r[key]:
             out.append((key, t[key], r[key]))
-    if "epm" in t or "epm" in r:
-        te, re_ = t.get("epm", ([], [])), r.get("epm", ([], []))
-        out += [(k, tv, rv) for k, tv, rv in zip(("epm_ports", "epm_addresses"), te, re_)
-                if tv != rv]
-    return out
+    if "epm" in t and "epm" in r:
+        diffs, compared = compare_epm(t["epm"], r["epm"])
+        return out + diffs, compared
+    if "epm" in t or "epm" in r:   # one tool decoded the stub, the other did not
+        out.append(("epm_decoded", "epm" in t, "epm" in r))
+    return out, 0
 
 
 def match(tpdus, rpdus):
@@ -358,13 +348,18 @@ def main():
     pairs, t_only, r_only, moved = match(tpdus, rpdus)
     t_requests = {(t["frame"], t["call_id"]): t["opnum"] for t in tpdus if t["ptype"] == 0}
     problems, agreed = [], 0          # problems: (frame, field, tshark value, rpctrace value)
-    for t, r in pairs:
-        diffs = compare_pair(t, r, t_requests)
-        agreed += not diffs
+    epm_pdus = epm_items = epm_agreed = 0   # stubs both decoded, entries/towers in them
+    for t, r, is_moved in [p + (False,) for p in pairs] + [p + (True,) for p in moved]:
+        if is_moved:
+            problems.append((t["frame"], "frame", "%d (%s)" % (t["frame"], describe(t)),
+                             r["frame"]))
+        diffs, items = compare_pair(t, r, t_requests)
+        agreed += not diffs and not is_moved
         problems += [(t["frame"], f, tv, rv) for f, tv, rv in diffs]
-    for t, r in moved:
-        problems.append((t["frame"], "frame", "%d (%s)" % (t["frame"], describe(t)), r["frame"]))
-        problems += [(t["frame"], f, tv, rv) for f, tv, rv in compare_pair(t, r, t_requests)]
+        if "epm" in t and "epm" in r:
+            epm_pdus += 1
+            epm_items += items
+            epm_agreed += not any(f.startswith("epm_") for f, _, _ in diffs)
     problems += [(t["frame"], "missing", describe(t), None) for t in t_only]
     problems += [(r["frame"], "extra", None, describe(r)) for r in r_only]
     problems.sort(key=lambda p: (p[0], p[1]))
@@ -373,9 +368,10 @@ def main():
 
     excluded = ", ".join("%s %d" % kv for kv in sorted(counts.items()) if kv[0] != "tcp")
     print("%s: tshark %d PDUs over TCP (not compared: %s), rpctrace %d, agreed %d, "
-          "disagreements %d (%d allow-listed)" % (
+          "disagreements %d (%d allow-listed); EPM stubs both decoded %d (%d agree), "
+          "entries/towers compared %d" % (
               name, counts["tcp"], excluded or "none", len(rpdus), agreed, len(problems),
-              len(problems) - len(unexplained)))
+              len(problems) - len(unexplained), epm_pdus, epm_agreed, epm_items))
     for label, text in (("tshark arguments from the allow-list", " ".join(tshark_args)),
                         ("tshark warning", (warning or "").replace("\n", " ")),
                         ("tshark decode-as added for ports", ", ".join(map(str, sorted(extra))))):
@@ -390,8 +386,9 @@ def main():
     if args.summary:
         total = max(counts["tcp"], len(rpdus))
         pct = "%.1f" % (100.0 * agreed / total) if total else "-"   # "-": nothing to compare
-        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s" % (
-            name, counts["tcp"], len(rpdus), agreed, len(problems), len(unexplained), pct))
+        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d" % (
+            name, counts["tcp"], len(rpdus), agreed, len(problems), len(unexplained), pct,
+            epm_pdus, epm_agreed, epm_items))
     return 1 if unexplained else 0
 
 
