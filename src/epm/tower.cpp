@@ -108,9 +108,17 @@ std::string Tower::string_binding() const {
   }
   if (protseq == "ncalrpc") return fmt::format("ncalrpc:[{}]", endpoint_name);
   if (protseq == "ncacn_nb_tcp") return fmt::format("ncacn_nb_tcp:{}", endpoint_name);
+  // No protocol sequence fits: show every floor from the third by its id and, when it has
+  // any, its rhs octets, so nothing the tower said is hidden ("unknown:0x0b.0x99(0a0b)").
   std::string ids;
-  for (std::size_t i = 2; i < floors.size(); ++i)
+  for (std::size_t i = 2; i < floors.size(); ++i) {
     ids += fmt::format("{}0x{:02x}", ids.empty() ? "" : ".", floors[i].protocol_id);
+    if (!floors[i].rhs.empty()) {
+      ids += '(';
+      for (auto b : floors[i].rhs) ids += fmt::format("{:02x}", b);
+      ids += ')';
+    }
+  }
   return "unknown:" + ids;
 }
 

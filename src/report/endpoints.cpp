@@ -34,6 +34,7 @@ std::string interface_text(const epm::EptEntry& e) {
 void EndpointsWriter::add_lookup(const common::IpAddress& server, const FrameRecord& f,
                                  const epm::EptLookupResponse& r) {
   Server& s = servers_[server];
+  s.entries += r.entries.size();
   for (const auto& entry : r.entries) {
     auto known = std::find_if(s.endpoints.begin(), s.endpoints.end(),
                               [&](const Endpoint& e) { return same_entry(e.entry, entry); });
@@ -74,8 +75,11 @@ void EndpointsWriter::write_text() {
       fmt::format_to(std::back_inserter(out), "Endpoint mapper {}: no ept_lookup listing in the capture",
                      address.to_string());
     else
-      fmt::format_to(std::back_inserter(out), "Endpoint mapper {}: {} endpoint{} listed", address.to_string(),
-                     s.endpoints.size(), s.endpoints.size() == 1 ? "" : "s");
+      fmt::format_to(std::back_inserter(out), "Endpoint mapper {}: {} endpoint{} listed{}", address.to_string(),
+                     s.endpoints.size(), s.endpoints.size() == 1 ? "" : "s",
+                     s.entries == s.endpoints.size()
+                         ? std::string()
+                         : fmt::format(" ({} entries, repeats shown once)", s.entries));
     for (const auto& l : s.lookups)
       fmt::format_to(std::back_inserter(out), "; ept_lookup in conversation {}: {} call{} answered in frames {}-{}, {}",
                      l.conversation, l.calls, l.calls == 1 ? "" : "s", l.first_frame, l.last_frame,

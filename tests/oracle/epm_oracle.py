@@ -129,20 +129,28 @@ def version(v):
     return int(major), int(minor or 0)
 
 
+def floor_text(rhs_hex):
+    """A floor's rhs octets as text, up to the first NUL (pipe and NetBIOS names)."""
+    raw = bytes.fromhex(rhs_hex or "")
+    return raw.split(b"\0", 1)[0].decode("latin-1")
+
+
 def rpctrace_tower(t):
     if t is None:
         return None
-    binding, protseq = t.get("string_binding", ""), t.get("protseq")
-    netbios = []
-    if protseq == "ncacn_np" and ":" in binding:   # ncacn_np:\\NAME[\pipe\x]
-        host = binding.split(":", 1)[1].split("[", 1)[0]
-        netbios = [host] if host else []
+    # Names come from the floors themselves (0x0f/0x10 pipes, 0x11 NetBIOS), as tshark's do.
+    pipes, netbios = [], []
+    for f in t.get("floors", []):
+        if f["protocol_id"] in (0x0F, 0x10):
+            pipes.append(floor_text(f.get("rhs")))
+        elif f["protocol_id"] == 0x11:
+            netbios.append(floor_text(f.get("rhs")))
     syntax = lambda s: (s["uuid"], *version(s.get("version"))) if s else None
     return {"floors": tuple(f["protocol_id"] for f in t.get("floors", [])),
             "interface": syntax(t.get("interface")), "transfer": syntax(t.get("transfer_syntax")),
-            "protseq": protseq, "ports": [t["port"]] if "port" in t else [],
+            "protseq": t.get("protseq"), "ports": [t["port"]] if "port" in t else [],
             "addresses": [t["address"]] if "address" in t else [],
-            "pipes": [t["endpoint"]] if "endpoint" in t else [], "netbios": netbios}
+            "pipes": pipes, "netbios": netbios}
 
 
 def rpctrace_epm(epm, opnum):

@@ -8,6 +8,8 @@
 //                            a second connection refused with bind_nak
 #include <array>
 
+#include <fmt/format.h>
+
 #include "support/epm_builder.hpp"
 #include "support/testdata_common.hpp"
 #include "support/tower_builder.hpp"
@@ -228,10 +230,70 @@ TestCapture rfr_lookup() {
   return pcap_capture("epm_lookup_rfr.pcap", cap);
 }
 
+// A listing of 40 entries of every floor stack, disclosed 9 at a time over five ept_lookup
+// calls with one entry_handle (the fifth returns the last 4 and a null handle): ncacn_ip_tcp,
+// ncadg_ip_udp, ncacn_np, ncacn_http, ncalrpc, ncacn_nb_tcp, a tower with an unknown floor
+// (0x99) and an entry with a null tower, on 8 interfaces of our own and EPMv4 itself.
+TestCapture many_lookup() {
+  std::vector<EptEntry> all;
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    SyntaxId iface{Uuid::parse("5a7e0100-0000-4000-8000-000000000000"), static_cast<std::uint16_t>(1 + i % 3), 0};
+    iface.uuid.time_low += i / 5;  // 8 interfaces, 5 entries each
+    TowerBuilder t;
+    t.interface_floor(iface).transfer_syntax_floor(kNdrSyntax);
+    const auto port = static_cast<std::uint16_t>(49700 + i);
+    switch (i % 8) {
+      case 0: t.rpc_connection_oriented().tcp(port).ip({10, 4, 4, 1}); break;
+      case 1: t.rpc_connectionless().udp(port).ip({10, 4, 4, 1}); break;
+      case 2: t.rpc_connection_oriented().named_pipe(fmt::format("\\PIPE\\svc{}", i)).netbios("\\\\SRV4"); break;
+      case 3: t.rpc_connection_oriented().http(port).ip({10, 4, 4, 1}); break;
+      case 4: t.lrpc().local_pipe(fmt::format("LRPC-{:08x}", i)); break;
+      case 5: t.rpc_connection_oriented().netbios("SRV4"); break;
+      case 6: {
+        TowerFloor unknown;
+        unknown.lhs = Bytes{std::byte{0x99}};
+        unknown.rhs = Bytes{std::byte{0x0a}, std::byte{0x0b}};
+        t.rpc_connection_oriented().floor(unknown);
+        break;
+      }
+      default: break;
+    }
+    EptEntry e;
+    if (i % 8 != 7) e.tower = t.build();
+    e.annotation = i % 2 == 0 ? fmt::format("test service {}", i) : std::string();
+    all.push_back(e);
+  }
+  Capture cap(LinkType::ethernet, Clock{Timestamp{kStart.sec + 4, 0}, 1000});
+  TcpScript tcp(cap, tcp_config("10.4.4.50", 49725, 0x3b000000, "10.4.4.1", 135, 0x3c000000));
+  tcp.handshake();
+  tcp.send(Direction::to_server, epm_bind(1).build());
+  tcp.send(Direction::to_client, epm_bind_ack(1, 0x7500, "135").build());
+  const ContextHandle handle{0, Uuid::parse("7e1b0000-0000-4000-8000-0000000e9a12")};
+  std::size_t next = 0;
+  for (std::uint32_t call = 0; next < all.size(); ++call) {
+    EptLookupRequest q;
+    q.max_ents = 9;
+    if (call > 0) q.entry_handle = handle;
+    PduBuilder req(Ptype::request);
+    req.call_id(2 + call).opnum(kOpnumEptLookup).stub(build_ept_lookup_request(q, Endian::little));
+    tcp.send(Direction::to_server, req.build());
+    EptLookupResponse r;
+    for (std::size_t k = 0; k < 9 && next < all.size(); ++k) r.entries.push_back(all[next++]);
+    if (next < all.size()) r.entry_handle = handle;  // a null handle ends the listing
+    PduBuilder resp(Ptype::response);
+    resp.call_id(2 + call).stub(build_ept_lookup_response(r, Endian::little));
+    SendOptions mss;
+    mss.segment_size = 1460;
+    tcp.send(Direction::to_client, resp.build(), mss);
+  }
+  tcp.close();
+  return pcap_capture("epm_lookup_many.pcap", cap);
+}
+
 }  // namespace
 
 std::vector<TestCapture> pdu_captures() {
-  return {not_registered(), ndr64(), all_ptypes(), rfr_lookup()};
+  return {not_registered(), ndr64(), all_ptypes(), rfr_lookup(), many_lookup()};
 }
 
 }  // namespace rpctrace::testsupport

@@ -38,6 +38,7 @@ class EndpointsWriter : public Writer {
   };
   struct Server {
     std::vector<Endpoint> endpoints;  // distinct, in order of first appearance
+    std::uint64_t entries = 0;        // entries disclosed, repeats included
     std::vector<Lookup> lookups;
     std::vector<Answer> answers;
   };

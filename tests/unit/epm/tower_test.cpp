@@ -113,7 +113,7 @@ TEST(Tower, UnknownFloorNamesTheFloorIds) {
   EXPECT_EQ(t.floors[3].rhs, (std::vector<std::uint8_t>{1, 2}));
   EXPECT_TRUE(t.protseq.empty());
   EXPECT_EQ(t.address->to_string(), "1.2.3.4");
-  EXPECT_EQ(t.string_binding(), "unknown:0x0b.0x42.0x09");
+  EXPECT_EQ(t.string_binding(), "unknown:0x0b(0000).0x42(0102).0x09(01020304)");
 }
 
 TEST(Tower, ShortUuidFloorGivesNoInterface) {
