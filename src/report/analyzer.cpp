@@ -4,6 +4,8 @@
 // writer when the TCP layer says the frame is done.
 #include "rpctrace/report/analyzer.hpp"
 
+#include "pdu_text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -446,6 +448,26 @@ void ConnState::on_pdu(const dcerpc::PduEvent& e) {
       ++it->calls;
   } else if (e.header.ptype == PacketType::request && e.call_complete) {
     ++conv.calls;
+  }
+  if (const auto* b = std::get_if<dcerpc::Bind>(&e.body);
+      b != nullptr && conv.epm_link && conv.epm_link->interface && !b->contexts.empty() &&
+      e.header.ptype == PacketType::bind) {
+    // The link is by address and port; the bind says whether it is the interface looked up.
+    const auto& looked_up = *conv.epm_link->interface;
+    bool match = std::any_of(b->contexts.begin(), b->contexts.end(), [&](const dcerpc::ContextElement& c) {
+      return c.abstract_syntax.uuid == looked_up.uuid;
+    });
+    if (!match) {
+      ReportedNote n;
+      n.layer = "report";
+      n.kind = "epm_interface_mismatch";
+      n.detail = fmt::format(
+          "the ept_map answer in conversation {} was for {}, but this bind asks for {}: the port serves "
+          "several interfaces, or the client reused it",
+          conv.epm_link->conversation, format_syntax(looked_up), format_syntax(b->contexts[0].abstract_syntax));
+      ++conv.notes;
+      pipeline.record(conn).notes.push_back(std::move(n));
+    }
   }
   if (const auto* b = std::get_if<dcerpc::Bind>(&e.body)) {
     for (const auto& ctx : b->contexts) {

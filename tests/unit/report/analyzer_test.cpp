@@ -296,3 +296,45 @@ TEST(Analyze, MissingFileThrowsCaptureError) {
 
 }  // namespace
 }  // namespace rpctrace::report
+
+namespace rpctrace::report::harness {
+namespace {
+
+// --- Linking to the EPM answer (issue 4, item 5): group, inferred interface, mismatch. ---
+void bind_to(ts::Capture& cap, std::uint16_t client_port, const ts::SyntaxId& iface) {
+  ts::TcpScript t(cap, config("10.1.1.1", client_port, "10.1.1.2", 4764));
+  t.handshake();
+  ts::PduBuilder bind(ts::Ptype::bind);
+  bind.call_id(1).context(ts::ContextElement{0, iface, {ts::kNdrSyntax}});
+  t.send(ts::Direction::to_server, bind.build());
+  t.close();
+}
+
+TEST(Analyze, ConnectionToAnAnsweredPortIsLinkedAndGrouped) {
+  ts::Capture cap;
+  epm_lookup(cap);                                  // 1: ept_map gives 10.1.1.2:4764 for the MTA
+  bind_to(cap, 3470, ts::kExchangeMtaInterface);    // 2: binds the MTA there
+  Analysis r = analyze_capture(cap);
+  const Conversation& c = r.writer.conversation(2);
+  ASSERT_TRUE(c.epm_link.has_value());
+  EXPECT_EQ(c.epm_link->conversation, 1u);
+  EXPECT_EQ(c.epm_link->frame, 7u);
+  EXPECT_TRUE(c.epm_link->same_client);
+  EXPECT_EQ(c.group, 1u);
+  for (const auto& f : r.writer.frames)
+    for (const auto& n : f.notes) EXPECT_NE(n.kind, "epm_interface_mismatch");
+}
+
+TEST(Analyze, BindOfAnotherInterfaceOnAnAnsweredPortIsNoted) {
+  ts::Capture cap;
+  epm_lookup(cap);
+  bind_to(cap, 3470, ts::kEpmInterface);  // not the interface the answer was for
+  Analysis r = analyze_capture(cap);
+  std::size_t mismatches = 0;
+  for (const auto& f : r.writer.frames)
+    for (const auto& n : f.notes) mismatches += n.kind == "epm_interface_mismatch";
+  EXPECT_EQ(mismatches, 1u);
+}
+
+}  // namespace
+}  // namespace rpctrace::report::harness
