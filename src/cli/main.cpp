@@ -29,6 +29,22 @@ constexpr const char* kFooter =
     "Text goes to standard output and the statistics to standard error; --format jsonl puts\n"
     "everything, statistics last, on standard output (schema: docs/jsonl.md).";
 
+// Runs the pipeline; exit status 0 when the capture was read (a damaged end is reported), 2
+// when it could not be opened as a capture.
+int run(const std::string& file, const rpctrace::report::Options& options,
+        rpctrace::report::Writer& writer) {
+  try {
+    auto result = rpctrace::report::analyze(file, options, writer);
+    if (result.read_error)
+      fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
+                 file == "-" ? "standard input" : file, result.message);
+  } catch (const rpctrace::pcap::CaptureError& e) {
+    fmt::print(stderr, "rpctrace: {}\n", e.what());
+    return 2;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,12 +67,13 @@ int main(int argc, char** argv) {
                  "Only conversations with this IPv4/IPv6 address on either side (repeatable)")
       ->allow_extra_args(false);
   app.add_option("--interface", options.interfaces,
-                 "Only conversations binding or calling this interface: a UUID or a short name such as SAMR "
+                 "Only conversations binding or calling this interface: a UUID or a short name "
+                 "such as SAMR "
                  "(repeatable; whole conversations are kept)")
       ->allow_extra_args(false);
   std::uint16_t opnum = 0;
-  auto* opnum_option =
-      app.add_option("--opnum", opnum, "Only the calls with this opnum: their requests, responses and faults");
+  auto* opnum_option = app.add_option(
+      "--opnum", opnum, "Only the calls with this opnum: their requests, responses and faults");
   app.add_flag("--all", options.show_all_tcp, "Also show TCP conversations that carry no DCE/RPC");
   bool summary = false;
   app.add_flag("--summary", summary,
@@ -92,12 +109,15 @@ int main(int argc, char** argv) {
   // `rpctrace endpoints FILE`: the endpoint listing the capture's endpoint mappers disclosed.
   auto* endpoints = app.add_subcommand(
       "endpoints",
-      "List the endpoints the endpoint mappers in the capture disclosed (ept_lookup listings, grouped by "
+      "List the endpoints the endpoint mappers in the capture disclosed (ept_lookup listings, "
+      "grouped by "
       "server and interface, as portqry -e 135 and rpcdump show them) and every ept_map answer");
   std::string endpoints_file, endpoints_format = "text";
-  endpoints->add_option("file", endpoints_file, "Capture file (pcap or pcapng); - reads standard input")
+  endpoints
+      ->add_option("file", endpoints_file, "Capture file (pcap or pcapng); - reads standard input")
       ->required();
-  endpoints->add_option("--format", endpoints_format, "text (default) or jsonl: one record per endpoint")
+  endpoints
+      ->add_option("--format", endpoints_format, "text (default) or jsonl: one record per endpoint")
       ->check(CLI::IsMember({"text", "jsonl"}));
   try {
     app.parse(argc, argv);
@@ -108,18 +128,8 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (endpoints->parsed()) {
-    rpctrace::report::Options endpoint_options = options;
     rpctrace::report::EndpointsWriter writer(stdout, stderr, endpoints_format == "jsonl");
-    try {
-      auto result = rpctrace::report::analyze(endpoints_file, endpoint_options, writer);
-      if (result.read_error)
-        fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
-                   endpoints_file == "-" ? "standard input" : endpoints_file, result.message);
-    } catch (const rpctrace::pcap::CaptureError& e) {
-      fmt::print(stderr, "rpctrace: {}\n", e.what());
-      return 2;
-    }
-    return 0;
+    return run(endpoints_file, options, writer);
   }
   if (!file.empty() && !read_file.empty()) {
     fmt::print(stderr, "rpctrace: give the capture either as FILE or with -r, not both\n");
@@ -147,14 +157,5 @@ int main(int argc, char** argv) {
     writer = std::make_unique<rpctrace::report::JsonlWriter>(stdout, summary);
   else
     writer = std::make_unique<rpctrace::report::TextWriter>(stdout, stderr, summary);
-  try {
-    auto result = rpctrace::report::analyze(file, options, *writer);
-    if (result.read_error)
-      fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
-                 file == "-" ? "standard input" : file, result.message);
-  } catch (const rpctrace::pcap::CaptureError& e) {
-    fmt::print(stderr, "rpctrace: {}\n", e.what());
-    return 2;
-  }
-  return 0;
+  return run(file, options, *writer);
 }

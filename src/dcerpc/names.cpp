@@ -87,21 +87,32 @@ std::string_view provider_reason_name(std::uint16_t reason) {
 
 std::string_view provider_reason_meaning(std::uint16_t reason) {
   switch (reason) {
-    case 1: return "the server does not offer this interface (UUID and version): wrong server, or the service is not running";
-    case 2: return "the server accepts none of the offered transfer syntaxes (NDR, NDR64)";
-    case 3: return "the server hit a resource limit: retry later";
-    default: return {};
+    case 1:
+      return "the server does not offer this interface (UUID and version): wrong server, or the "
+             "service is not running";
+    case 2:
+      return "the server accepts none of the offered transfer syntaxes (NDR, NDR64)";
+    case 3:
+      return "the server hit a resource limit: retry later";
+    default:
+      return {};
   }
 }
 
 std::string_view reject_reason_meaning(std::uint16_t reason) {
   switch (reason) {
-    case 1: return "the server is congested: retry later";
-    case 2: return "the server hit a resource limit (too many associations or calls)";
-    case 4: return "the server does not speak this RPC protocol version (5.0/5.1)";
-    case 8: return "the server does not know the authentication service asked for (auth_type)";
-    case 9: return "the authentication verifier did not check: wrong credentials or a tampered PDU";
-    default: return {};
+    case 1:
+      return "the server is congested: retry later";
+    case 2:
+      return "the server hit a resource limit (too many associations or calls)";
+    case 4:
+      return "the server does not speak this RPC protocol version (5.0/5.1)";
+    case 8:
+      return "the server does not know the authentication service asked for (auth_type)";
+    case 9:
+      return "the authentication verifier did not check: wrong credentials or a tampered PDU";
+    default:
+      return {};
   }
 }
 

@@ -4,8 +4,6 @@
 // writer when the TCP layer says the frame is done.
 #include "rpctrace/report/analyzer.hpp"
 
-#include "pdu_text.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +11,7 @@
 #include <deque>
 #include <map>
 
+#include "pdu_text.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/dcerpc/verification_trailer.hpp"
 #include "rpctrace/epm/decode.hpp"
@@ -49,8 +48,8 @@ class ConnState : public tcp::ConnectionState, public dcerpc::Observer {
   common::Timestamp prev_ts;
   bool have_prev = false;
   bool start_set[2] = {false, false};
-  int client_dir = -1;            // from the PDUs when no SYN was seen
-  std::vector<FrameRecord> held;  // records waiting while bytes are held out of order
+  int client_dir = -1;             // from the PDUs when no SYN was seen
+  std::vector<FrameRecord> held;   // records waiting while bytes are held out of order
   bool interface_matched = false;  // --interface
   bool opnum_matched = false;      // --opnum
 };
@@ -63,7 +62,8 @@ class Pipeline : public tcp::StreamSink {
     c.state = std::make_unique<ConnState>(*this, c);
     ++stats.conversations_tcp;
     link(state(c), c, c.first_ts);
-    state(c).conv.well_known_port = is_epm_port(c.endpoint[0].port) || is_epm_port(c.endpoint[1].port);
+    state(c).conv.well_known_port =
+        is_epm_port(c.endpoint[0].port) || is_epm_port(c.endpoint[1].port);
   }
   // Records for bytes flushed when a connection ends (no frame of their own) go in a trailer
   // record attached to the conversation's last frame.
@@ -391,8 +391,10 @@ bool matches_interface(const Options& o, const dcerpc::SyntaxId& s) {
     }
     auto name = dcerpc::interface_name(s.uuid);
     if (name.size() == want.size() &&
-        std::equal(name.begin(), name.end(), want.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
+        std::equal(name.begin(), name.end(), want.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        }))
       return true;
   }
   return false;
@@ -415,7 +417,8 @@ void ConnState::on_pdu(const dcerpc::PduEvent& e) {
       for (const auto& ctx : b->contexts)
         if (matches_interface(o, ctx.abstract_syntax)) interface_matched = true;
   }
-  if (o.opnum && !opnum_matched && e.header.ptype == PacketType::request && opnum_of(e) == o.opnum &&
+  if (o.opnum && !opnum_matched && e.header.ptype == PacketType::request &&
+      opnum_of(e) == o.opnum &&
       (o.interfaces.empty() || (e.interface && matches_interface(o, *e.interface))))
     opnum_matched = true;
   switch (e.header.ptype) {
@@ -454,17 +457,19 @@ void ConnState::on_pdu(const dcerpc::PduEvent& e) {
       e.header.ptype == PacketType::bind) {
     // The link is by address and port; the bind says whether it is the interface looked up.
     const auto& looked_up = *conv.epm_link->interface;
-    bool match = std::any_of(b->contexts.begin(), b->contexts.end(), [&](const dcerpc::ContextElement& c) {
-      return c.abstract_syntax.uuid == looked_up.uuid;
-    });
+    bool match = std::any_of(
+        b->contexts.begin(), b->contexts.end(),
+        [&](const dcerpc::ContextElement& c) { return c.abstract_syntax.uuid == looked_up.uuid; });
     if (!match) {
       ReportedNote n;
       n.layer = "report";
       n.kind = "epm_interface_mismatch";
       n.detail = fmt::format(
-          "the ept_map answer in conversation {} was for {}, but this bind asks for {}: the port serves "
+          "the ept_map answer in conversation {} was for {}, but this bind asks for {}: the port "
+          "serves "
           "several interfaces, or the client reused it",
-          conv.epm_link->conversation, format_syntax(looked_up), format_syntax(b->contexts[0].abstract_syntax));
+          conv.epm_link->conversation, format_syntax(looked_up),
+          format_syntax(b->contexts[0].abstract_syntax));
       ++conv.notes;
       pipeline.record(conn).notes.push_back(std::move(n));
     }

@@ -19,10 +19,12 @@ namespace {
 constexpr std::uint32_t kEptNotRegistered = 0x16c9a0d6;  // C706 appendix O ept_s_not_registered
 
 bool same_entry(const epm::EptEntry& a, const epm::EptEntry& b) {
-  if (a.object != b.object || a.annotation != b.annotation || a.tower.has_value() != b.tower.has_value())
+  if (a.object != b.object || a.annotation != b.annotation ||
+      a.tower.has_value() != b.tower.has_value())
     return false;
   if (!a.tower) return true;
-  return a.tower->interface == b.tower->interface && a.tower->string_binding() == b.tower->string_binding();
+  return a.tower->interface == b.tower->interface &&
+         a.tower->string_binding() == b.tower->string_binding();
 }
 
 std::string interface_text(const epm::EptEntry& e) {
@@ -45,7 +47,8 @@ void EndpointsWriter::add_lookup(const common::IpAddress& server, const FrameRec
     s.endpoints.push_back(Endpoint{entry, f.conversation, f.segment.frame});
   }
   // The calls of one listing share the conversation; a response with the null handle ends it.
-  if (s.lookups.empty() || s.lookups.back().conversation != f.conversation || s.lookups.back().complete)
+  if (s.lookups.empty() || s.lookups.back().conversation != f.conversation ||
+      s.lookups.back().complete)
     s.lookups.push_back(Lookup{f.conversation, f.segment.frame, f.segment.frame, 0, false});
   Lookup& l = s.lookups.back();
   ++l.calls;
@@ -62,7 +65,8 @@ void EndpointsWriter::frame(const FrameRecord& f) {
     if (const auto* lookup = std::get_if<epm::EptLookupResponse>(&*p.epm->value)) {
       add_lookup(sender.address, f, *lookup);
     } else if (const auto* answer = std::get_if<epm::EptMapResponse>(&*p.epm->value)) {
-      servers_[sender.address].answers.push_back(Answer{f.conversation, p.event.at.frame, receiver, *answer});
+      servers_[sender.address].answers.push_back(
+          Answer{f.conversation, p.event.at.frame, receiver, *answer});
     }
   }
 }
@@ -72,18 +76,21 @@ void EndpointsWriter::write_text() {
   for (const auto& [address, s] : servers_) {
     if (!out.empty()) out += '\n';
     if (s.lookups.empty())
-      fmt::format_to(std::back_inserter(out), "Endpoint mapper {}: no ept_lookup listing in the capture",
+      fmt::format_to(std::back_inserter(out),
+                     "Endpoint mapper {}: no ept_lookup listing in the capture",
                      address.to_string());
     else
-      fmt::format_to(std::back_inserter(out), "Endpoint mapper {}: {} endpoint{} listed{}", address.to_string(),
-                     s.endpoints.size(), s.endpoints.size() == 1 ? "" : "s",
+      fmt::format_to(std::back_inserter(out), "Endpoint mapper {}: {} endpoint{} listed{}",
+                     address.to_string(), s.endpoints.size(), s.endpoints.size() == 1 ? "" : "s",
                      s.entries == s.endpoints.size()
                          ? std::string()
                          : fmt::format(" ({} entries, repeats shown once)", s.entries));
     for (const auto& l : s.lookups)
-      fmt::format_to(std::back_inserter(out), "; ept_lookup in conversation {}: {} call{} answered in frames {}-{}, {}",
+      fmt::format_to(std::back_inserter(out),
+                     "; ept_lookup in conversation {}: {} call{} answered in frames {}-{}, {}",
                      l.conversation, l.calls, l.calls == 1 ? "" : "s", l.first_frame, l.last_frame,
-                     l.complete ? "listing complete" : "listing not complete (no final response in the capture)");
+                     l.complete ? "listing complete"
+                                : "listing not complete (no final response in the capture)");
     out += '\n';
     // Grouped by interface, in order of first appearance (rpcdump's shape).
     std::vector<bool> done(s.endpoints.size(), false);
@@ -91,7 +98,8 @@ void EndpointsWriter::write_text() {
       if (done[i]) continue;
       const epm::EptEntry& first = s.endpoints[i].entry;
       fmt::format_to(std::back_inserter(out), "\n  {}", interface_text(first));
-      if (!first.annotation.empty()) fmt::format_to(std::back_inserter(out), "  \"{}\"", first.annotation);
+      if (!first.annotation.empty())
+        fmt::format_to(std::back_inserter(out), "  \"{}\"", first.annotation);
       out += '\n';
       for (std::size_t k = i; k < s.endpoints.size(); ++k) {
         const epm::EptEntry& e = s.endpoints[k].entry;
@@ -99,23 +107,29 @@ void EndpointsWriter::write_text() {
                                                        : e.tower.has_value() == first.tower.has_value();
         if (done[k] || !same_interface) continue;
         done[k] = true;
-        fmt::format_to(std::back_inserter(out), "    {}", e.tower ? e.tower->string_binding() : "(no tower)");
-        if (!e.object.is_nil()) fmt::format_to(std::back_inserter(out), "  object {}", e.object.to_string(true));
+        fmt::format_to(std::back_inserter(out), "    {}",
+                       e.tower ? e.tower->string_binding() : "(no tower)");
+        if (!e.object.is_nil())
+          fmt::format_to(std::back_inserter(out), "  object {}", e.object.to_string(true));
         if (e.annotation != first.annotation && !e.annotation.empty())
           fmt::format_to(std::back_inserter(out), "  \"{}\"", e.annotation);
         out += '\n';
       }
     }
     if (!s.answers.empty()) {
-      fmt::format_to(std::back_inserter(out), "\n  ept_map answers from {}:\n", address.to_string());
+      fmt::format_to(std::back_inserter(out), "\n  ept_map answers from {}:\n",
+                     address.to_string());
       for (const auto& a : s.answers) {
         for (const auto& t : a.response.towers)
-          fmt::format_to(std::back_inserter(out), "    frame {} (conversation {}), to {}: {} -> {}\n", a.frame,
-                         a.conversation, a.client.address.to_string(),
-                         t.interface ? format_syntax(*t.interface) : std::string("?"), t.string_binding());
+          fmt::format_to(
+              std::back_inserter(out), "    frame {} (conversation {}), to {}: {} -> {}\n", a.frame,
+              a.conversation, a.client.address.to_string(),
+              t.interface ? format_syntax(*t.interface) : std::string("?"), t.string_binding());
         if (a.response.towers.empty() || a.response.status != 0)
-          fmt::format_to(std::back_inserter(out), "    frame {} (conversation {}), to {}: no tower, status {}\n",
-                         a.frame, a.conversation, a.client.address.to_string(), format_status(a.response.status));
+          fmt::format_to(std::back_inserter(out),
+                         "    frame {} (conversation {}), to {}: no tower, status {}\n", a.frame,
+                         a.conversation, a.client.address.to_string(),
+                         format_status(a.response.status));
       }
     }
   }
@@ -174,7 +188,8 @@ void EndpointsWriter::finish(const Statistics& s) {
   } else {
     write_text();
     std::string text = format_statistics(s);
-    if (duplicates_) text += fmt::format("  endpoints listed more than once: {} (shown once)\n", duplicates_);
+    if (duplicates_)
+      text += fmt::format("  endpoints listed more than once: {} (shown once)\n", duplicates_);
     std::fwrite(text.data(), 1, text.size(), stats_out_);
   }
   std::fflush(out_);

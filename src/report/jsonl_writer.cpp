@@ -7,7 +7,6 @@
 
 namespace rpctrace::report {
 
-
 namespace {
 
 using dcerpc::PacketType;
@@ -390,7 +389,9 @@ void JsonlWriter::conversation_end(const Conversation& c) {
   // neither (a static port, or a lookup before the capture began).
   if (c.epm_link) {
     j.str("port_source", "epm");
-    j.begin_object("epm_link").num("conversation", c.epm_link->conversation).num("frame", c.epm_link->frame);
+    j.begin_object("epm_link")
+        .num("conversation", c.epm_link->conversation)
+        .num("frame", c.epm_link->frame);
     j.inum("delay_us", c.epm_link->delay_us);
     if (c.epm_link->interface) syntax(j, "interface", *c.epm_link->interface);
     j.end_object();

@@ -1,10 +1,10 @@
 // PDU summaries and details for the text report.
 #include "pdu_text.hpp"
 
-#include <algorithm>
-
 #include <fmt/compile.h>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "rpctrace/dcerpc/names.hpp"
 
@@ -67,7 +67,8 @@ std::string entry_line(const epm::EptEntry& e) {
 
 void entry_lines(std::string_view op, const std::vector<epm::EptEntry>& entries,
                  std::vector<std::string>& out) {
-  out.push_back(fmt::format("{}: {} entr{}", op, entries.size(), entries.size() == 1 ? "y" : "ies"));
+  out.push_back(
+      fmt::format("{}: {} entr{}", op, entries.size(), entries.size() == 1 ? "y" : "ies"));
   for (std::size_t i = 0; i < entries.size() && i < kEntriesShown; ++i)
     out.push_back(entry_line(entries[i]));
   if (entries.size() > kEntriesShown)
@@ -92,9 +93,12 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, epm::EptMapRequest>) {
           std::string line = "ept_map request:";
-          if (v.map_tower && v.map_tower->interface) line += " " + format_syntax(*v.map_tower->interface);
-          if (v.map_tower) line += fmt::format(" {}", v.map_tower->protseq.empty() ? "?" : v.map_tower->protseq);
-          if (v.object && !v.object->is_nil()) line += fmt::format(" object {}", v.object->to_string(true));
+          if (v.map_tower && v.map_tower->interface)
+            line += " " + format_syntax(*v.map_tower->interface);
+          if (v.map_tower)
+            line += fmt::format(" {}", v.map_tower->protseq.empty() ? "?" : v.map_tower->protseq);
+          if (v.object && !v.object->is_nil())
+            line += fmt::format(" object {}", v.object->to_string(true));
           line += fmt::format(" max_towers {}", v.max_towers);
           out.push_back(line);
         } else if constexpr (std::is_same_v<T, epm::EptMapResponse>) {
@@ -103,26 +107,30 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
             out.push_back(fmt::format("ept_map: {} -> {}", iface, t.string_binding()));
           }
           if (v.status != 0 || v.towers.empty()) {
-            out.push_back(fmt::format("ept_map: {} tower(s), status {}", v.towers.size(), format_status(v.status)));
+            out.push_back(fmt::format("ept_map: {} tower(s), status {}", v.towers.size(),
+                                      format_status(v.status)));
             auto meaning = dcerpc::status_meaning(v.status);
-            if (v.status != 0 && !meaning.empty()) out.push_back(fmt::format("ept_map: {}", meaning));
+            if (v.status != 0 && !meaning.empty())
+              out.push_back(fmt::format("ept_map: {}", meaning));
           }
         } else if constexpr (std::is_same_v<T, epm::EptLookupRequest>) {
           std::string line = fmt::format("ept_lookup request: inquiry_type {}", v.inquiry_type);
           if (v.interface_id) line += " interface " + format_syntax(*v.interface_id);
           if (v.object && !v.object->is_nil()) line += " object " + v.object->to_string(true);
-          line += fmt::format(" max_ents {} entry_handle {}", v.max_ents, handle_text(v.entry_handle));
+          line +=
+              fmt::format(" max_ents {} entry_handle {}", v.max_ents, handle_text(v.entry_handle));
           out.push_back(line);
         } else if constexpr (std::is_same_v<T, epm::EptLookupResponse>) {
           entry_lines("ept_lookup", v.entries, out);
-          out.push_back(fmt::format("ept_lookup: entry_handle {}, status {}", handle_text(v.entry_handle),
-                                    format_status(v.status)));
+          out.push_back(fmt::format("ept_lookup: entry_handle {}, status {}",
+                                    handle_text(v.entry_handle), format_status(v.status)));
         } else if constexpr (std::is_same_v<T, epm::EptInsertRequest>) {
           entry_lines("ept_insert", v.entries, out);
         } else if constexpr (std::is_same_v<T, epm::EptDeleteRequest>) {
           entry_lines("ept_delete", v.entries, out);
         } else if constexpr (std::is_same_v<T, epm::EptLookupHandleFreeRequest>) {
-          out.push_back(fmt::format("ept_lookup_handle_free: entry_handle {}", handle_text(v.entry_handle)));
+          out.push_back(
+              fmt::format("ept_lookup_handle_free: entry_handle {}", handle_text(v.entry_handle)));
         } else if constexpr (std::is_same_v<T, epm::EptInqObjectResponse>) {
           out.push_back(fmt::format("ept_inq_object: {} status {}", v.ept_object.to_string(true),
                                     format_status(v.status)));
@@ -259,8 +267,9 @@ PduText format_pdu(const ReportedPdu& p) {
               reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)));
           // A rejection beside an accepted context is the normal negotiation (Windows offers NDR
           // and NDR64 as two contexts): advice only when nothing was accepted.
-          bool any_accepted = std::any_of(a.results.begin(), a.results.end(),
-                                          [](const dcerpc::ContextResult& x) { return x.result == 0; });
+          bool any_accepted =
+              std::any_of(a.results.begin(), a.results.end(),
+                          [](const dcerpc::ContextResult& x) { return x.result == 0; });
           auto meaning = dcerpc::provider_reason_meaning(r.reason);
           if (!any_accepted && !meaning.empty()) d.push_back(fmt::format("  {}", meaning));
         }

@@ -40,12 +40,15 @@ std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
   std::string iface;
   if (l.interface) {
     auto n = dcerpc::interface_name(l.interface->uuid);
-    iface = fmt::format(" for {} v{}.{}", n.empty() ? l.interface->uuid.to_string(true) : std::string(n),
+    iface = fmt::format(" for {} v{}.{}",
+                        n.empty() ? l.interface->uuid.to_string(true) : std::string(n),
                         l.interface->major, l.interface->minor);
   }
-  std::string other = l.same_client ? std::string() : fmt::format(" (to another client, {})", l.client.to_string());
-  return fmt::format("  port {} was given by ept_map{} in conversation {}, frame {}, {} s earlier{}\n", port,
-                     iface, l.conversation, l.frame, format_seconds(l.delay_us), other);
+  std::string other =
+      l.same_client ? std::string() : fmt::format(" (to another client, {})", l.client.to_string());
+  return fmt::format(
+      "  port {} was given by ept_map{} in conversation {}, frame {}, {} s earlier{}\n", port,
+      iface, l.conversation, l.frame, format_seconds(l.delay_us), other);
 }
 
 std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
@@ -67,9 +70,10 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
   if (!names.empty()) out += fmt::format("  interfaces: {}\n", names);
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
   if (c.dcerpc && !c.epm_link && !c.well_known_port)
-    out += fmt::format("  port {} was not given by an EPM answer in this capture (a static port, or the lookup "
-                       "came before the capture began)\n",
-                       c.server.port);
+    out += fmt::format(
+        "  port {} was not given by an EPM answer in this capture (a static port, or the lookup "
+        "came before the capture began)\n",
+        c.server.port);
   if (omitted)
     out += fmt::format(
         "  ({} frames not listed: they came after the first {} while the conversation showed no "

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 namespace rpctrace::tcp {
@@ -269,49 +270,27 @@ void Reassembler::flush(Connection& c, Direction dir, GapCause cause) {
   while (!c.half[dir].out_of_order.empty()) skip_to_first_held(c, dir, cause);
 }
 
-const char* to_string(SegmentNote n) {
-  switch (n) {
-    case SegmentNote::none:
-      return "";
-    case SegmentNote::retransmission:
-      return "retransmission";
-    case SegmentNote::partial_overlap:
-      return "partial retransmission";
-    case SegmentNote::out_of_order:
-      return "out of order";
-    case SegmentNote::overlap_conflict:
-      return "overlap with different bytes (first copy kept)";
-    case SegmentNote::syn_retransmission:
-      return "SYN retransmission";
-    case SegmentNote::buffer_full:
-      return "out-of-order buffer full: segment dropped";
-    case SegmentNote::after_close:
-      return "payload after RST: not decoded";
-  }
-  return "";
-}
+namespace {
+// One row per SegmentNote, in enum order: the JSON identifier and the sentence for people.
+struct NoteText {
+  const char* kind;
+  const char* description;
+};
+constexpr NoteText kNoteText[] = {
+    {"", ""},
+    {"retransmission", "retransmission"},
+    {"partial_retransmission", "partial retransmission"},
+    {"out_of_order", "out of order"},
+    {"overlap_conflict", "overlap with different bytes (first copy kept)"},
+    {"syn_retransmission", "SYN retransmission"},
+    {"buffer_full", "out-of-order buffer full: segment dropped"},
+    {"after_close", "payload after RST: not decoded"},
+};
+static_assert(std::size(kNoteText) == static_cast<std::size_t>(SegmentNote::after_close) + 1);
+}  // namespace
 
-const char* kind_of(SegmentNote n) {
-  switch (n) {
-    case SegmentNote::none:
-      return "";
-    case SegmentNote::retransmission:
-      return "retransmission";
-    case SegmentNote::partial_overlap:
-      return "partial_retransmission";
-    case SegmentNote::out_of_order:
-      return "out_of_order";
-    case SegmentNote::overlap_conflict:
-      return "overlap_conflict";
-    case SegmentNote::syn_retransmission:
-      return "syn_retransmission";
-    case SegmentNote::buffer_full:
-      return "buffer_full";
-    case SegmentNote::after_close:
-      return "after_close";
-  }
-  return "";
-}
+const char* to_string(SegmentNote n) { return kNoteText[static_cast<std::size_t>(n)].description; }
+const char* kind_of(SegmentNote n) { return kNoteText[static_cast<std::size_t>(n)].kind; }
 
 const char* to_string(GapCause c) {
   switch (c) {

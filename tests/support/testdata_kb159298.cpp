@@ -182,7 +182,8 @@ TestCapture story(bool late) {
 }  // namespace
 
 std::vector<TestCapture> kb159298_captures() {
-  return {epm_walkthrough(), mta_walkthrough(false), mta_walkthrough(true), story(false), story(true)};
+  return {epm_walkthrough(), mta_walkthrough(false), mta_walkthrough(true), story(false),
+          story(true)};
 }
 
 }  // namespace rpctrace::testsupport

@@ -6,9 +6,9 @@
 //                            bind, bind_ack, alter_context, alter_context_resp, request,
 //                            response, fault, co_cancel, orphaned, auth3, shutdown, rts, and
 //                            a second connection refused with bind_nak
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 #include "support/epm_builder.hpp"
 #include "support/testdata_common.hpp"
@@ -190,7 +190,11 @@ TestCapture rfr_lookup() {
     return t;
   };
   std::vector<Bytes> towers;
-  towers.push_back(base().rpc_connection_oriented().named_pipe("\\pipe\\E60E3840067D1C87").netbios("\\\\W2K3-EX1").build());
+  towers.push_back(base()
+                       .rpc_connection_oriented()
+                       .named_pipe("\\pipe\\E60E3840067D1C87")
+                       .netbios("\\\\W2K3-EX1")
+                       .build());
   towers.push_back(base().lrpc().local_pipe("LRPC00000784.00000001").build());
   towers.push_back(base().rpc_connection_oriented().tcp(1067).ip({192, 168, 0, 6}).build());
   towers.push_back(base().rpc_connectionless().udp(1068).ip({192, 168, 0, 6}).build());
@@ -198,7 +202,8 @@ TestCapture rfr_lookup() {
   towers.push_back(base().lrpc().local_pipe("OLE86D8B80CA5B44FDB8E1B7FF4C784").build());
 
   Capture cap(LinkType::ethernet, Clock{Timestamp{kStart.sec + 3, 0}, 1000});
-  TcpScript tcp(cap, tcp_config("192.168.0.50", 49724, 0x39000000, "192.168.0.13", 135, 0x3a000000));
+  TcpScript tcp(cap,
+                tcp_config("192.168.0.50", 49724, 0x39000000, "192.168.0.13", 135, 0x3a000000));
   tcp.handshake();
   tcp.send(Direction::to_server, epm_bind(1).build());
   tcp.send(Direction::to_client, epm_bind_ack(1, 0x7400, "135").build());
@@ -237,18 +242,31 @@ TestCapture rfr_lookup() {
 TestCapture many_lookup() {
   std::vector<EptEntry> all;
   for (std::uint32_t i = 0; i < 40; ++i) {
-    SyntaxId iface{Uuid::parse("5a7e0100-0000-4000-8000-000000000000"), static_cast<std::uint16_t>(1 + i % 3), 0};
+    SyntaxId iface{Uuid::parse("5a7e0100-0000-4000-8000-000000000000"),
+                   static_cast<std::uint16_t>(1 + i % 3), 0};
     iface.uuid.time_low += i / 5;  // 8 interfaces, 5 entries each
     TowerBuilder t;
     t.interface_floor(iface).transfer_syntax_floor(kNdrSyntax);
     const auto port = static_cast<std::uint16_t>(49700 + i);
     switch (i % 8) {
-      case 0: t.rpc_connection_oriented().tcp(port).ip({10, 4, 4, 1}); break;
-      case 1: t.rpc_connectionless().udp(port).ip({10, 4, 4, 1}); break;
-      case 2: t.rpc_connection_oriented().named_pipe(fmt::format("\\PIPE\\svc{}", i)).netbios("\\\\SRV4"); break;
-      case 3: t.rpc_connection_oriented().http(port).ip({10, 4, 4, 1}); break;
-      case 4: t.lrpc().local_pipe(fmt::format("LRPC-{:08x}", i)); break;
-      case 5: t.rpc_connection_oriented().netbios("SRV4"); break;
+      case 0:
+        t.rpc_connection_oriented().tcp(port).ip({10, 4, 4, 1});
+        break;
+      case 1:
+        t.rpc_connectionless().udp(port).ip({10, 4, 4, 1});
+        break;
+      case 2:
+        t.rpc_connection_oriented().named_pipe(fmt::format("\\PIPE\\svc{}", i)).netbios("\\\\SRV4");
+        break;
+      case 3:
+        t.rpc_connection_oriented().http(port).ip({10, 4, 4, 1});
+        break;
+      case 4:
+        t.lrpc().local_pipe(fmt::format("LRPC-{:08x}", i));
+        break;
+      case 5:
+        t.rpc_connection_oriented().netbios("SRV4");
+        break;
       case 6: {
         TowerFloor unknown;
         unknown.lhs = Bytes{std::byte{0x99}};
@@ -256,7 +274,8 @@ TestCapture many_lookup() {
         t.rpc_connection_oriented().floor(unknown);
         break;
       }
-      default: break;
+      default:
+        break;
     }
     EptEntry e;
     if (i % 8 != 7) e.tower = t.build();

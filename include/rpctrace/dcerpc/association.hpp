@@ -38,10 +38,10 @@ struct PduEvent {
   std::optional<SecTrailer> sec_trailer;
   std::uint16_t auth_value_length = 0;
   // Labels from the association.
-  std::optional<SyntaxId> interface;           // the context's abstract syntax
-  bool interface_inferred = false;  // no bind seen: the interface an EPM lookup asked for
-  std::optional<SyntaxId> transfer_syntax;     // the context's accepted transfer syntax
-  std::optional<std::uint16_t> opnum;          // responses and faults: the request's
+  std::optional<SyntaxId> interface;        // the context's abstract syntax
+  bool interface_inferred = false;          // no bind seen: the interface an EPM lookup asked for
+  std::optional<SyntaxId> transfer_syntax;  // the context's accepted transfer syntax
+  std::optional<std::uint16_t> opnum;       // responses and faults: the request's
   std::optional<std::uint64_t> request_frame;  // responses and faults
   std::optional<std::int64_t> latency_us;      // first response fragment - last request fragment
   // bind_ack / alter_context_resp: the contexts proposed by the matching bind (empty when the

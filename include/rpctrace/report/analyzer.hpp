@@ -5,10 +5,10 @@
 
 #include <memory>
 #include <optional>
-#include <vector>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "rpctrace/dcerpc/limits.hpp"
 #include "rpctrace/report/filter.hpp"

@@ -42,7 +42,8 @@ class EndpointsWriter : public Writer {
     std::vector<Lookup> lookups;
     std::vector<Answer> answers;
   };
-  void add_lookup(const common::IpAddress& server, const FrameRecord& f, const epm::EptLookupResponse& r);
+  void add_lookup(const common::IpAddress& server, const FrameRecord& f,
+                  const epm::EptLookupResponse& r);
   void write_text();
   void write_jsonl();
 

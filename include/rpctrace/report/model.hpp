@@ -45,9 +45,9 @@ struct EpmLink {
   std::uint64_t conversation = 0;  // the conversation that carried the ept_map answer
   std::uint64_t frame = 0;         // the answer's frame
   common::Timestamp ts;
-  std::int64_t delay_us = 0;       // from the answer to this conversation's first frame
+  std::int64_t delay_us = 0;                  // from the answer to this conversation's first frame
   std::optional<dcerpc::SyntaxId> interface;  // the interface the answer was for
-  common::IpAddress client;  // the address the answer went to
+  common::IpAddress client;                   // the address the answer went to
   bool same_client = false;  // ... is this conversation's client: they form one group
 };
 

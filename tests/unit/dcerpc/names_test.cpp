@@ -121,7 +121,8 @@ TEST(Names, InterfacesAndOperations) {
   EXPECT_EQ(operation_name(*Uuid::parse("9e8ee830-4459-11ce-979b-00aa005ffebe"), 0), "MtaBind");
   EXPECT_EQ(operation_name(*Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 3),
             "LsarQuerySecurityObject");
-  EXPECT_EQ(operation_name(*Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 1), "");  // not on the wire
+  EXPECT_EQ(operation_name(*Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 1),
+            "");  // not on the wire
 }
 
 // Every entry of the status table is found by the binary search: the table is sorted and its

@@ -312,8 +312,8 @@ void bind_to(ts::Capture& cap, std::uint16_t client_port, const ts::SyntaxId& if
 
 TEST(Analyze, ConnectionToAnAnsweredPortIsLinkedAndGrouped) {
   ts::Capture cap;
-  epm_lookup(cap);                                  // 1: ept_map gives 10.1.1.2:4764 for the MTA
-  bind_to(cap, 3470, ts::kExchangeMtaInterface);    // 2: binds the MTA there
+  epm_lookup(cap);                                // 1: ept_map gives 10.1.1.2:4764 for the MTA
+  bind_to(cap, 3470, ts::kExchangeMtaInterface);  // 2: binds the MTA there
   Analysis r = analyze_capture(cap);
   const Conversation& c = r.writer.conversation(2);
   ASSERT_TRUE(c.epm_link.has_value());
