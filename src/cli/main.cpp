@@ -11,6 +11,7 @@
 
 #include "rpctrace/pcap/capture_reader.hpp"
 #include "rpctrace/report/analyzer.hpp"
+#include "rpctrace/report/diagnose.hpp"
 #include "rpctrace/report/endpoints.hpp"
 #include "rpctrace/report/writers.hpp"
 
@@ -119,6 +120,19 @@ int main(int argc, char** argv) {
   endpoints
       ->add_option("--format", endpoints_format, "text (default) or jsonl: one record per endpoint")
       ->check(CLI::IsMember({"text", "jsonl"}));
+  // `rpctrace diagnose FILE`: services and findings (exit 1 when a finding is an error).
+  auto* diagnose = app.add_subcommand(
+      "diagnose",
+      "Why does a client fail to reach its RPC services? A status table per client and server (Established, "
+      "Connecting, Failed), then findings with their evidence and a next step. Exit status: 0 nothing wrong, "
+      "1 a finding is an error, 2 unusable input");
+  std::string diagnose_file, diagnose_format = "text";
+  std::int64_t slow_ms = 500;
+  diagnose->add_option("file", diagnose_file, "Capture file (pcap or pcapng); - reads standard input")->required();
+  diagnose->add_option("--format", diagnose_format, "text (default) or jsonl: one record per service and finding")
+      ->check(CLI::IsMember({"text", "jsonl"}));
+  diagnose->add_option("--slow", slow_ms, "Calls slower than this many milliseconds are reported")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -126,6 +140,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  if (diagnose->parsed()) {
+    rpctrace::report::DiagnoseOptions d;
+    d.slow_us = slow_ms * 1000;
+    rpctrace::report::DiagnoseWriter writer(stdout, stderr, diagnose_format == "jsonl", d);
+    int rc = run(diagnose_file, options, writer);
+    if (rc != 0) return rc;
+    return writer.has_error() ? 1 : 0;
   }
   if (endpoints->parsed()) {
     rpctrace::report::EndpointsWriter writer(stdout, stderr, endpoints_format == "jsonl");

@@ -105,6 +105,17 @@ def main():
     rc, out, _ = run(rp, ["--opnum", "3", "--interface", "mta", story])
     check("opnum and interface ANDed", rc == 0 and "Conversation" not in out, out)
 
+    # diagnose: exit 0 nothing wrong, 1 an error finding, 2 unusable input; JSON records.
+    rc, out, _ = run(rp, ["diagnose", story])
+    check("diagnose healthy exit 0", rc == 0 and "MTA two-way bind" in out and "[error]" not in out, out)
+    rc, out, _ = run(rp, ["diagnose", os.path.join(td, "epm_not_registered.pcap")])
+    check("diagnose error exit 1", rc == 1 and "ept_s_not_registered" in out, out)
+    rc, _, err = run(rp, ["diagnose", os.path.join(td, "not_a_capture.pcap")])
+    check("diagnose unusable exit 2", rc == 2, err)
+    rc, out, _ = run(rp, ["diagnose", "--format", "jsonl", os.path.join(td, "epm_not_registered.pcap")])
+    kinds = [(r["type"], r.get("kind")) for r in jsonl(out)]
+    check("diagnose jsonl", rc == 1 and ("finding", "epm_not_registered") in kinds and kinds[-1][0] == "stats", kinds)
+
     # --summary: no frame lines, no pdu records.
     rc, out, _ = run(rp, ["--summary", kb])
     check("summary text", rc == 0 and out.startswith("Conversation 1:") and "MSRPC" not in out, out)
