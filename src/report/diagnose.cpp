@@ -54,9 +54,14 @@ std::string frames_text(const std::vector<std::uint64_t>& frames) {
   return out;
 }
 
-// A service that was established at some point stays so in the table; the failure is a finding.
-void fail(ServiceStatus& s) {
-  if (s.state != "Established") s.state = "Failed";
+// The state Outlook would show: Established when calls were answered (or it is bound and has
+// nothing pending), Failed when it was refused or faulted without ever answering, Connecting
+// otherwise (tried, never got there).
+std::string state_of(const ServiceStatus& s) {
+  if (s.calls > 0) return "Established";
+  if (s.refused > 0 || s.faults > 0) return "Failed";
+  if (s.bound && s.unanswered == 0) return "Established";
+  return "Connecting";
 }
 
 const char* severity_name(Severity s) {
@@ -172,7 +177,7 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         ServiceStatus& s = service(client, server, e.proposed[i].abstract_syntax);
         s.protseq = "ncacn_ip_tcp";
         s.port = c.server.port;
-        if (s.state != "Failed") s.state = "Established";
+        s.bound = true;
       }
       if (!accepted && !a->results.empty()) {
         const auto& r = a->results[0];
@@ -180,7 +185,7 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         auto meaning = dcerpc::provider_reason_meaning(r.reason);
         std::optional<dcerpc::SyntaxId> iface =
             e.proposed.empty() ? c.last_bind : std::optional(e.proposed[0].abstract_syntax);
-        if (iface) fail(service(client, server, *iface));
+        if (iface) ++service(client, server, *iface).refused;
         bool alter = e.header.ptype == PacketType::alter_context_resp;
         finding(alter ? Severity::warning : Severity::error, alter ? "alter_context_refused" : "bind_rejected",
                 iface,
@@ -195,7 +200,7 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
     case PacketType::bind_nak: {
       const auto* n = std::get_if<dcerpc::BindNak>(&e.body);
       if (n == nullptr) break;
-      if (c.last_bind) fail(service(client, server, *c.last_bind));
+      if (c.last_bind) ++service(client, server, *c.last_bind).refused;
       auto reason = dcerpc::reject_reason_name(n->provider_reject_reason);
       auto meaning = dcerpc::reject_reason_meaning(n->provider_reject_reason);
       finding(Severity::error, "bind_nak", c.last_bind,
@@ -242,9 +247,8 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         if (!fault) {
           ++s.calls;
           if (e.latency_us && s.latencies_us.size() < kMaxLatencies) s.latencies_us.push_back(*e.latency_us);
-          if (s.state == "Connecting") s.state = "Established";
-        } else if (s.calls == 0) {
-          fail(s);
+        } else {
+          ++s.faults;
         }
       }
       if (!fault && e.latency_us && *e.latency_us > options_.slow_us) {
@@ -261,8 +265,9 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         auto meaning = dcerpc::status_meaning(status);
         bool auth = c.auth3_frame != 0 && !c.first_call_after_auth3_seen;
         finding(Severity::error, auth ? "authentication_failed" : "fault", iface,
-                fmt::format("{} answered a call to {} with a fault: {}", server.to_string(), iface_text(iface),
-                            format_status(status)),
+                fmt::format("{} answered {} call to {} with a fault: {}{}", server.to_string(),
+                            auth ? "the first authenticated" : "a", iface_text(iface), format_status(status),
+                            auth ? ": authentication failed" : ""),
                 fmt::format("fault in frame {}{}", e.at.frame,
                             e.request_frame ? fmt::format(" for the request in frame {}", *e.request_frame) : "") +
                     (auth ? fmt::format(", the first call after auth3 in frame {}", c.auth3_frame) : ""),
@@ -276,7 +281,7 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
           if (asked != c.epm_asked.end()) want = asked->second;
           if (m->towers.empty() || m->status != 0) {
             auto meaning = dcerpc::status_meaning(m->status);
-            if (want) fail(service(client, server, *want));
+            if (want) ++service(client, server, *want).refused;
             finding(Severity::error, "epm_not_registered", want,
                     fmt::format("the endpoint mapper on {} has no endpoint for {}: {}", server.to_string(),
                                 iface_text(want), format_status(m->status)),
@@ -369,8 +374,8 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
     }
     if (iface && iface->uuid != dcerpc::epm_uuid()) {
       ServiceStatus& s = service(client, server, *iface);
-      if (s.state != "Established") s.state = "Connecting";
       if (s.port == 0) s.port = port;
+      if (s.protseq.empty()) s.protseq = "ncacn_ip_tcp";
     }
     add(std::move(x));
     return;
@@ -380,6 +385,8 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
     std::string list;
     for (const auto& [call_id, call] : c.outstanding) {
       x.frames.push_back(call.frame);
+      if (call.interface && call.interface->uuid != dcerpc::epm_uuid())
+        ++service(client, server, *call.interface).unanswered;
       std::string op = call.interface ? std::string(dcerpc::operation_name(call.interface->uuid, call.opnum)) : "";
       list += fmt::format("{}frame {} ({} opnum {}{})", list.empty() ? "" : ", ", call.frame,
                           iface_text(call.interface), call.opnum, op.empty() ? "" : " " + op);
@@ -511,9 +518,10 @@ void DiagnoseWriter::write_text(const Statistics& s) {
       fmt::format_to(std::back_inserter(out), "  {} -> {}\n", sv->client.to_string(), sv->server.to_string());
     previous = sv;
     Latency l = latency(sv->latencies_us);
+    const std::string state = state_of(*sv);
     std::string where = sv->port ? fmt::format("{} {}", sv->protseq.empty() ? "?" : sv->protseq, sv->port) : "-";
     fmt::format_to(std::back_inserter(out), "    {:<22} {:<12} {:<18} calls {}", service_label(sv->interface),
-                   sv->state, where, sv->calls);
+                   state, where, sv->calls);
     if (!sv->latencies_us.empty())
       fmt::format_to(std::back_inserter(out), ", median {} s, worst {} s", format_seconds(l.median),
                      format_seconds(l.worst));
@@ -548,7 +556,7 @@ void DiagnoseWriter::write_jsonl(const Statistics& s) {
     j.begin_object("interface").uuid("uuid", sv.interface.uuid)
         .str("version", fmt::format("{}.{}", sv.interface.major, sv.interface.minor));
     if (auto name = dcerpc::interface_name(sv.interface.uuid); !name.empty()) j.str("name", name);
-    j.end_object().str("label", service_label(sv.interface)).str("state", sv.state).str("protseq", sv.protseq);
+    j.end_object().str("label", service_label(sv.interface)).str("state", state_of(sv)).str("protseq", sv.protseq);
     j.num("port", sv.port).num("calls", sv.calls);
     if (!sv.latencies_us.empty()) j.inum("median_latency_us", l.median).inum("worst_latency_us", l.worst);
     j.end_object();

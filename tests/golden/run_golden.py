@@ -6,6 +6,7 @@ For a capture testdata/NAME.pcap(ng) the expected files are:
   tests/golden/NAME.txt    text report (stdout), then a line "--- stderr ---", then stderr
   tests/golden/NAME.jsonl  --format jsonl output
   tests/golden/NAME.endpoints.txt  `rpctrace endpoints` output (stdout), for captures with EPM calls
+  tests/golden/NAME.diagnose.txt   `rpctrace diagnose` output (stdout) and its exit status
   tests/golden/NAME.rc     optional: the expected exit status (default 0)
 With --update the expected files are rewritten (review the diff before committing).
 Exit status: 0 all equal, 1 a difference (a unified diff is printed), 2 usage error.
@@ -39,23 +40,27 @@ def main():
         kinds = [("text", ".txt", [rel]), ("jsonl", ".jsonl", [rel, "--format", "jsonl"])]
         if name.startswith(("epm_", "kb159298_")):
             kinds.append(("endpoints", ".endpoints.txt", ["endpoints", rel]))
+        if name.startswith(("diag_", "kb159298_", "epm_", "all_ptypes")):
+            kinds.append(("diagnose", ".diagnose.txt", ["diagnose", rel]))
         for kind, suffix, argv in kinds:
             p = subprocess.run([str(pathlib.Path(args.rpctrace).resolve())] + argv,
                                capture_output=True, timeout=120, cwd=testdata)
             got = p.stdout.decode("utf-8", "replace")
             if kind == "text":
                 got += "--- stderr ---\n" + p.stderr.decode("utf-8", "replace")
+            if kind == "diagnose":  # its exit status is part of the answer (0, 1 or 2)
+                got += "--- exit %d ---\n" % p.returncode
             expected_file = golden / f"{name}{suffix}"
             if args.update:
                 expected_file.write_text(got)
-                if p.returncode != 0:
+                if p.returncode != 0 and kind != "diagnose":
                     rc_file.write_text(f"{p.returncode}\n")
                 continue
             if not expected_file.exists():
                 continue
             checked += 1
             want = expected_file.read_text()
-            if got != want or p.returncode != want_rc:
+            if got != want or (kind != "diagnose" and p.returncode != want_rc):
                 failures += 1
                 print(f"FAIL {name} ({kind}): exit {p.returncode} (want {want_rc})")
                 sys.stdout.writelines(difflib.unified_diff(

@@ -61,6 +61,8 @@ std::vector<TestCapture> hostile_captures();
 std::vector<TestCapture> reassembly_captures();
 std::vector<TestCapture> link_type_captures();
 std::vector<TestCapture> pdu_captures();
+// Captures for `rpctrace diagnose`, one per finding (testdata_diagnose.cpp).
+std::vector<TestCapture> diagnose_captures();
 // All of the above.
 std::vector<TestCapture> all_test_captures();
 

@@ -34,7 +34,9 @@ struct Finding {
 struct ServiceStatus {
   common::IpAddress client, server;
   dcerpc::SyntaxId interface;
-  std::string state;     // Established, Connecting, Failed
+  std::string state;     // Established, Connecting, Failed (from the counts below, at the end)
+  bool bound = false;    // a bind_ack accepted it
+  std::uint64_t refused = 0, faults = 0, unanswered = 0;
   std::string protseq;   // ncacn_ip_tcp, ...
   std::uint16_t port = 0;
   std::uint64_t calls = 0;       // answered calls
