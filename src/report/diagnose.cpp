@@ -380,6 +380,27 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
     add(std::move(x));
     return;
   }
+  // An ept_map the endpoint mapper never answered: the lookup itself failed.
+  for (auto it = c.outstanding.begin(); it != c.outstanding.end();) {
+    if (!it->second.interface || it->second.interface->uuid != dcerpc::epm_uuid()) {
+      ++it;
+      continue;
+    }
+    auto asked = c.epm_asked.find(it->first);
+    std::optional<dcerpc::SyntaxId> want;
+    if (asked != c.epm_asked.end()) want = asked->second;
+    Finding x = base(Severity::error, "epm_no_answer");
+    x.interface = want;
+    x.frames = {it->second.frame};
+    x.message = fmt::format("the endpoint mapper on {} never answered the lookup for {}", server.to_string(),
+                            iface_text(want));
+    x.evidence = fmt::format("ept_map request in frame {}; the {} with no answer", it->second.frame,
+                             conv.end_reason == "capture_end" ? "capture ended" : "connection ended");
+    x.next_step = "the RPC service on the server is hung or overloaded: check RpcSs and the server's load";
+    if (want) ++service(client, server, *want).unanswered;
+    add(std::move(x));
+    it = c.outstanding.erase(it);
+  }
   if (!c.outstanding.empty()) {
     Finding x = base(conv.end_reason == "capture_end" ? Severity::warning : Severity::error, "no_response");
     std::string list;

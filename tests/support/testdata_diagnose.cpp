@@ -681,6 +681,22 @@ TestCapture healthy() {
   return pcap_capture("diag_healthy.pcap", cap);
 }
 
+// The endpoint mapper takes the ept_map for EMSMDB and never answers; the client gives up
+// after 5 s and closes the connection (issue 5: "no EPM answer came").
+TestCapture epm_no_answer() {
+  Capture cap = new_capture(11);
+  TcpScript tcp(cap, conn(kClientHost, 1250, kExchangeHost, 135));
+  tcp.handshake();
+  tcp.send(Direction::to_server, epm_bind(1).build());
+  wait(cap, 400);
+  tcp.send(Direction::to_client, epm_bind_ack(1, 0x3201, "135").build());
+  tcp.send(Direction::to_server, ept_map_request(2, kEmsmdb).build());
+  tcp.ack(Direction::to_client);
+  wait(cap, 5'000'000);
+  tcp.close();
+  return pcap_capture("diag_epm_no_answer.pcap", cap);
+}
+
 }  // namespace
 
 std::vector<TestCapture> diagnose_captures() {
@@ -694,7 +710,8 @@ std::vector<TestCapture> diagnose_captures() {
           tcp_trouble(),
           rpc_over_http(),
           mta_twoway_incomplete(),
-          healthy()};
+          healthy(),
+          epm_no_answer()};
 }
 
 }  // namespace rpctrace::testsupport
