@@ -594,7 +594,7 @@ void DiagnoseWriter::write_jsonl(const Statistics& s) {
       j.end_object();
     }
     j.num("port", f.port).begin_array("frames");
-    for (auto fr : f.frames) j.element(std::to_string(fr));
+    for (auto fr : f.frames) j.element(static_cast<std::uint64_t>(fr));
     j.end_array().str("message", f.message).str("evidence", f.evidence).str("next_step", f.next_step);
     j.end_object();
     emit();

@@ -42,6 +42,7 @@ def main():
             kinds.append(("endpoints", ".endpoints.txt", ["endpoints", rel]))
         if name.startswith(("diag_", "kb159298_", "epm_", "all_ptypes")):
             kinds.append(("diagnose", ".diagnose.txt", ["diagnose", rel]))
+            kinds.append(("diagnose", ".diagnose.jsonl", ["diagnose", "--format", "jsonl", rel]))
         for kind, suffix, argv in kinds:
             p = subprocess.run([str(pathlib.Path(args.rpctrace).resolve())] + argv,
                                capture_output=True, timeout=120, cwd=testdata)

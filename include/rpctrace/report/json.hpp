@@ -39,6 +39,8 @@ class JsonLine {
   }
   // An array element that is a string.
   JsonLine& element(std::string_view value);
+  // An array element that is a number.
+  JsonLine& element(std::uint64_t value) { return num({}, value); }
   [[nodiscard]] const std::string& text() const { return out_; }
   void clear() {
     out_.clear();
