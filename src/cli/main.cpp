@@ -121,15 +121,20 @@ int main(int argc, char** argv) {
       ->add_option("--format", endpoints_format, "text (default) or jsonl: one record per endpoint")
       ->check(CLI::IsMember({"text", "jsonl"}));
   // `rpctrace diagnose FILE`: services and findings (exit 1 when a finding is an error).
-  auto* diagnose = app.add_subcommand(
-      "diagnose",
-      "Why does a client fail to reach its RPC services? A status table per client and server (Established, "
-      "Connecting, Failed), then findings with their evidence and a next step. Exit status: 0 nothing wrong, "
-      "1 a finding is an error, 2 unusable input");
+  auto* diagnose = app.add_subcommand("diagnose",
+                                      "Why does a client fail to reach its RPC services? A status "
+                                      "table per client and server (Established, "
+                                      "Connecting, Failed), then findings with their evidence and "
+                                      "a next step. Exit status: 0 nothing wrong, "
+                                      "1 a finding is an error, 2 unusable input");
   std::string diagnose_file, diagnose_format = "text";
   std::int64_t slow_ms = 500;
-  diagnose->add_option("file", diagnose_file, "Capture file (pcap or pcapng); - reads standard input")->required();
-  diagnose->add_option("--format", diagnose_format, "text (default) or jsonl: one record per service and finding")
+  diagnose
+      ->add_option("file", diagnose_file, "Capture file (pcap or pcapng); - reads standard input")
+      ->required();
+  diagnose
+      ->add_option("--format", diagnose_format,
+                   "text (default) or jsonl: one record per service and finding")
       ->check(CLI::IsMember({"text", "jsonl"}));
   diagnose->add_option("--slow", slow_ms, "Calls slower than this many milliseconds are reported")
       ->capture_default_str();

@@ -43,13 +43,26 @@ std::string service_label(const dcerpc::SyntaxId& s) {
   return n;
 }
 
+Finding make_finding(Severity severity, std::string kind, const common::Endpoint& client,
+                     const common::Endpoint& server, std::optional<dcerpc::SyntaxId> interface) {
+  Finding x;
+  x.severity = severity;
+  x.kind = std::move(kind);
+  x.client = client.address;
+  x.server = server.address;
+  x.interface = std::move(interface);
+  x.port = server.port;
+  return x;
+}
+
 std::string iface_text(const std::optional<dcerpc::SyntaxId>& s) {
   return s ? format_syntax(*s) : std::string("an unknown interface");
 }
 
 std::string frames_text(const std::vector<std::uint64_t>& frames) {
   std::string out;
-  for (std::size_t i = 0; i < frames.size() && i < 8; ++i) out += fmt::format("{}{}", i ? ", " : "", frames[i]);
+  for (std::size_t i = 0; i < frames.size() && i < 8; ++i)
+    out += fmt::format("{}{}", i ? ", " : "", frames[i]);
   if (frames.size() > 8) out += fmt::format(" and {} more", frames.size() - 8);
   return out;
 }
@@ -70,7 +83,8 @@ const char* severity_name(Severity s) {
 
 }  // namespace
 
-ServiceStatus& DiagnoseWriter::service(const common::IpAddress& client, const common::IpAddress& server,
+ServiceStatus& DiagnoseWriter::service(const common::IpAddress& client,
+                                       const common::IpAddress& server,
                                        const dcerpc::SyntaxId& interface) {
   for (auto& s : services_)
     if (s.client == client && s.server == server && s.interface.uuid == interface.uuid) return s;
@@ -110,7 +124,8 @@ void DiagnoseWriter::frame(const FrameRecord& f) {
       c.rst_frame = s.frame;
       c.rst_before_data = !c.syn_ack;
       if (!c.outstanding.empty()) c.rst_mid_call = s.frame;
-      if (c.auth3_frame != 0 && c.bound.size() > 0 && c.outstanding.empty() && !c.data_after_auth3) {
+      if (c.auth3_frame != 0 && c.bound.size() > 0 && c.outstanding.empty() &&
+          !c.data_after_auth3) {
         Finding x;
         x.severity = Severity::error;
         x.kind = "authentication_failed";
@@ -118,10 +133,13 @@ void DiagnoseWriter::frame(const FrameRecord& f) {
         x.server = c.server.address;
         x.port = c.server.port;
         x.frames = {c.auth3_frame, s.frame};
-        x.message = fmt::format("{} reset the connection after the client's auth3: authentication failed",
-                                c.server.to_string());
+        x.message =
+            fmt::format("{} reset the connection after the client's auth3: authentication failed",
+                        c.server.to_string());
         x.evidence = fmt::format("auth3 in frame {}, RST in frame {}", c.auth3_frame, s.frame);
-        x.next_step = "check the account, its password and the server's security log; check clock skew for Kerberos";
+        x.next_step =
+            "check the account, its password and the server's security log; check clock skew for "
+            "Kerberos";
         add(std::move(x));
       }
     }
@@ -143,15 +161,9 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
   const dcerpc::PduEvent& e = p.event;
   const common::IpAddress& client = c.client.address;
   const common::IpAddress& server = c.server.address;
-  auto finding = [&](Severity sev, std::string kind, std::optional<dcerpc::SyntaxId> iface, std::string message,
-                     std::string evidence, std::string next) {
-    Finding x;
-    x.severity = sev;
-    x.kind = std::move(kind);
-    x.client = client;
-    x.server = server;
-    x.interface = iface;
-    x.port = c.server.port;
+  auto finding = [&](Severity sev, std::string kind, std::optional<dcerpc::SyntaxId> iface,
+                     std::string message, std::string evidence, std::string next) {
+    Finding x = make_finding(sev, std::move(kind), c.client, c.server, iface);
     x.frames = {e.at.frame};
     x.message = std::move(message);
     x.evidence = std::move(evidence);
@@ -170,10 +182,12 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
       if (a == nullptr) break;
       bool accepted = false;
       for (std::size_t i = 0; i < a->results.size(); ++i) {
-        if (a->results[i].result == 0 || a->results[i].result == 3) accepted = true;  // incl. negotiate_ack
+        if (a->results[i].result == 0 || a->results[i].result == 3)
+          accepted = true;  // incl. negotiate_ack
         if (a->results[i].result != 0 || i >= e.proposed.size()) continue;
         c.bound.push_back(e.proposed[i].abstract_syntax);
-        if (e.proposed[i].abstract_syntax.uuid == dcerpc::epm_uuid()) continue;  // a means, not a service
+        if (e.proposed[i].abstract_syntax.uuid == dcerpc::epm_uuid())
+          continue;  // a means, not a service
         ServiceStatus& s = service(client, server, e.proposed[i].abstract_syntax);
         s.protseq = "ncacn_ip_tcp";
         s.port = c.server.port;
@@ -187,13 +201,17 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
             e.proposed.empty() ? c.last_bind : std::optional(e.proposed[0].abstract_syntax);
         if (iface) ++service(client, server, *iface).refused;
         bool alter = e.header.ptype == PacketType::alter_context_resp;
-        finding(alter ? Severity::warning : Severity::error, alter ? "alter_context_refused" : "bind_rejected",
-                iface,
-                fmt::format("{} {} {}: {}", server.to_string(), alter ? "refused the alter_context for" : "refused the bind to",
-                            iface_text(iface), reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)),
-                fmt::format("{} in frame {}, call_id 0x{:X}", alter ? "alter_context_resp" : "bind_ack", e.at.frame,
-                            e.header.call_id),
-                meaning.empty() ? "check the interface and version the client asks for" : std::string(meaning));
+        finding(
+            alter ? Severity::warning : Severity::error,
+            alter ? "alter_context_refused" : "bind_rejected", iface,
+            fmt::format("{} {} {}: {}", server.to_string(),
+                        alter ? "refused the alter_context for" : "refused the bind to",
+                        iface_text(iface),
+                        reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)),
+            fmt::format("{} in frame {}, call_id 0x{:X}", alter ? "alter_context_resp" : "bind_ack",
+                        e.at.frame, e.header.call_id),
+            meaning.empty() ? "check the interface and version the client asks for"
+                            : std::string(meaning));
       }
       break;
     }
@@ -205,7 +223,8 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
       auto meaning = dcerpc::reject_reason_meaning(n->provider_reject_reason);
       finding(Severity::error, "bind_nak", c.last_bind,
               fmt::format("{} refused the association (bind_nak): {}", server.to_string(),
-                          reason.empty() ? fmt::format("reason {}", n->provider_reject_reason) : std::string(reason)),
+                          reason.empty() ? fmt::format("reason {}", n->provider_reject_reason)
+                                         : std::string(reason)),
               fmt::format("bind_nak in frame {}", e.at.frame),
               meaning.empty() ? "see the server's RPC configuration" : std::string(meaning));
       break;
@@ -224,9 +243,11 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         mta_binds_.push_back(MtaBind{client, server, e.at.frame, e.at.ts, 0});
       if (e.interface && e.interface->uuid == kMta && q->opnum == 1)
         for (auto& m : mta_binds_)
-          if (m.a == server && m.b == client && m.back_frame == 0 && m.ts <= e.at.ts) m.back_frame = e.at.frame;
+          if (m.a == server && m.b == client && m.back_frame == 0 && m.ts <= e.at.ts)
+            m.back_frame = e.at.frame;
       if (p.epm && p.epm->value)
-        if (const auto* m = std::get_if<epm::EptMapRequest>(&*p.epm->value); m && m->map_tower && m->map_tower->interface)
+        if (const auto* m = std::get_if<epm::EptMapRequest>(&*p.epm->value);
+            m && m->map_tower && m->map_tower->interface)
           c.epm_asked[e.header.call_id] = *m->map_tower->interface;
       break;
     }
@@ -246,18 +267,23 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         if (s.protseq.empty()) s.protseq = "ncacn_ip_tcp";
         if (!fault) {
           ++s.calls;
-          if (e.latency_us && s.latencies_us.size() < kMaxLatencies) s.latencies_us.push_back(*e.latency_us);
+          if (e.latency_us && s.latencies_us.size() < kMaxLatencies)
+            s.latencies_us.push_back(*e.latency_us);
         } else {
           ++s.faults;
         }
       }
       if (!fault && e.latency_us && *e.latency_us > options_.slow_us) {
-        std::string op = e.opnum && iface ? std::string(dcerpc::operation_name(iface->uuid, *e.opnum)) : "";
+        std::string op =
+            e.opnum && iface ? std::string(dcerpc::operation_name(iface->uuid, *e.opnum)) : "";
         finding(Severity::warning, "slow_call", iface,
                 fmt::format("a call to {}{} took {} s (over the {} s threshold)", iface_text(iface),
-                            op.empty() ? "" : " " + op, format_seconds(*e.latency_us), format_seconds(options_.slow_us)),
-                fmt::format("request in frame {}, response in frame {}", e.request_frame.value_or(0), e.at.frame),
-                "RPC is sensitive to latency: look at the server's load and the network path (WAN, proxies)");
+                            op.empty() ? "" : " " + op, format_seconds(*e.latency_us),
+                            format_seconds(options_.slow_us)),
+                fmt::format("request in frame {}, response in frame {}",
+                            e.request_frame.value_or(0), e.at.frame),
+                "RPC is sensitive to latency: look at the server's load and the network path (WAN, "
+                "proxies)");
       }
       if (fault) {
         const auto* ft = std::get_if<dcerpc::Fault>(&e.body);
@@ -266,11 +292,14 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         bool auth = c.auth3_frame != 0 && !c.first_call_after_auth3_seen;
         finding(Severity::error, auth ? "authentication_failed" : "fault", iface,
                 fmt::format("{} answered {} call to {} with a fault: {}{}", server.to_string(),
-                            auth ? "the first authenticated" : "a", iface_text(iface), format_status(status),
-                            auth ? ": authentication failed" : ""),
+                            auth ? "the first authenticated" : "a", iface_text(iface),
+                            format_status(status), auth ? ": authentication failed" : ""),
                 fmt::format("fault in frame {}{}", e.at.frame,
-                            e.request_frame ? fmt::format(" for the request in frame {}", *e.request_frame) : "") +
-                    (auth ? fmt::format(", the first call after auth3 in frame {}", c.auth3_frame) : ""),
+                            e.request_frame
+                                ? fmt::format(" for the request in frame {}", *e.request_frame)
+                                : "") +
+                    (auth ? fmt::format(", the first call after auth3 in frame {}", c.auth3_frame)
+                          : ""),
                 meaning.empty() ? "look the status up in MS-ERREF" : std::string(meaning));
       }
       if (c.auth3_frame != 0) c.first_call_after_auth3_seen = true;
@@ -283,11 +312,12 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
             auto meaning = dcerpc::status_meaning(m->status);
             if (want) ++service(client, server, *want).refused;
             finding(Severity::error, "epm_not_registered", want,
-                    fmt::format("the endpoint mapper on {} has no endpoint for {}: {}", server.to_string(),
-                                iface_text(want), format_status(m->status)),
+                    fmt::format("the endpoint mapper on {} has no endpoint for {}: {}",
+                                server.to_string(), iface_text(want), format_status(m->status)),
                     fmt::format("ept_map answer in frame {}", e.at.frame),
-                    meaning.empty() ? "start the service on the server, or check the interface asked for"
-                                    : std::string(meaning));
+                    meaning.empty()
+                        ? "start the service on the server, or check the interface asked for"
+                        : std::string(meaning));
           }
           for (const auto& t : m->towers) {
             if (!t.port || *t.port == 0 || !t.interface) continue;
@@ -326,51 +356,57 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
   for (auto& a : answers_)
     if (a.client == client && a.server == server && a.port == port) a.tried = true;
   auto base = [&](Severity sev, std::string kind) {
-    Finding x;
-    x.severity = sev;
-    x.kind = std::move(kind);
-    x.client = client;
-    x.server = server;
-    x.interface = iface;
-    x.port = port;
-    return x;
+    return make_finding(sev, std::move(kind), c.client, c.server, iface);
   };
   // A connection that never got a SYN/ACK.
   if (!c.syn_frames.empty() && !c.syn_ack && !c.data) {
     std::int64_t waited = c.last_syn.micros() - c.first_syn.micros();
-    std::string syns = fmt::format("SYN in frame{} {} ({} retransmitted, {} s between the first and the last)",
-                                   c.syn_frames.size() > 1 ? "s" : "", frames_text(c.syn_frames),
-                                   c.syn_frames.size() - 1, format_seconds(waited));
-    std::string given = c.link ? fmt::format("; ept_map in conversation {}, frame {} gave this port for {}",
-                                             c.link->conversation, c.link->frame, iface_text(c.link->interface))
-                               : "";
+    std::string syns =
+        fmt::format("SYN in frame{} {} ({} retransmitted, {} s between the first and the last)",
+                    c.syn_frames.size() > 1 ? "s" : "", frames_text(c.syn_frames),
+                    c.syn_frames.size() - 1, format_seconds(waited));
+    std::string given =
+        c.link ? fmt::format("; ept_map in conversation {}, frame {} gave this port for {}",
+                             c.link->conversation, c.link->frame, iface_text(c.link->interface))
+               : "";
     Finding x = base(Severity::error, "");
     x.frames = c.syn_frames;
     if (c.rst_frame) {
       x.frames.push_back(c.rst_frame);
       x.kind = is_epm_port(port) ? "epm_reset" : "nothing_listens";
-      x.message = is_epm_port(port)
-                      ? fmt::format("{} refused TCP {}: the endpoint mapper is not listening", server.to_string(), port)
-                      : fmt::format("nothing listens on {}:{}: the server answered the client's SYN with a reset",
-                                    server.to_string(), port);
+      x.message =
+          is_epm_port(port)
+              ? fmt::format("{} refused TCP {}: the endpoint mapper is not listening",
+                            server.to_string(), port)
+              : fmt::format(
+                    "nothing listens on {}:{}: the server answered the client's SYN with a reset",
+                    server.to_string(), port);
       x.evidence = syns + fmt::format(", RST in frame {}", c.rst_frame) + given;
-      x.next_step = is_epm_port(port) ? "check that the RPC service (RpcSs) runs on the server"
-                                      : "the service registered this port and stopped, or the answer is stale: "
-                                        "restart the service, then look up its port again";
+      x.next_step = is_epm_port(port)
+                        ? "check that the RPC service (RpcSs) runs on the server"
+                        : "the service registered this port and stopped, or the answer is stale: "
+                          "restart the service, then look up its port again";
     } else {
-      x.kind = c.link ? "firewall_drops_dynamic_port" : is_epm_port(port) ? "epm_unanswered" : "connect_unanswered";
-      x.message = c.link ? fmt::format("a firewall between {} and {} passes 135 but not {}: the client's SYNs to it "
-                                       "went unanswered",
-                                       client.to_string(), server.to_string(), port)
-                  : is_epm_port(port)
-                      ? fmt::format("TCP {} on {} did not answer: the endpoint mapper is unreachable", port,
-                                    server.to_string())
-                      : fmt::format("{}:{} did not answer the client's SYNs", server.to_string(), port);
+      x.kind = c.link              ? "firewall_drops_dynamic_port"
+               : is_epm_port(port) ? "epm_unanswered"
+                                   : "connect_unanswered";
+      x.message =
+          c.link
+              ? fmt::format(
+                    "a firewall between {} and {} passes 135 but not {}: the client's SYNs to it "
+                    "went unanswered",
+                    client.to_string(), server.to_string(), port)
+          : is_epm_port(port)
+              ? fmt::format("TCP {} on {} did not answer: the endpoint mapper is unreachable", port,
+                            server.to_string())
+              : fmt::format("{}:{} did not answer the client's SYNs", server.to_string(), port);
       x.evidence = syns + given;
-      x.next_step = c.link ? fmt::format("open TCP {} (or the server's dynamic RPC port range, or fix the service "
-                                         "to a static port) between {} and {}",
-                                         port, client.to_string(), server.to_string())
-                           : "check routing and firewalls between the two hosts";
+      x.next_step =
+          c.link ? fmt::format(
+                       "open TCP {} (or the server's dynamic RPC port range, or fix the service "
+                       "to a static port) between {} and {}",
+                       port, client.to_string(), server.to_string())
+                 : "check routing and firewalls between the two hosts";
     }
     if (iface && iface->uuid != dcerpc::epm_uuid()) {
       ServiceStatus& s = service(client, server, *iface);
@@ -392,57 +428,70 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
     Finding x = base(Severity::error, "epm_no_answer");
     x.interface = want;
     x.frames = {it->second.frame};
-    x.message = fmt::format("the endpoint mapper on {} never answered the lookup for {}", server.to_string(),
-                            iface_text(want));
-    x.evidence = fmt::format("ept_map request in frame {}; the {} with no answer", it->second.frame,
-                             conv.end_reason == "capture_end" ? "capture ended" : "connection ended");
-    x.next_step = "the RPC service on the server is hung or overloaded: check RpcSs and the server's load";
+    x.message = fmt::format("the endpoint mapper on {} never answered the lookup for {}",
+                            server.to_string(), iface_text(want));
+    x.evidence =
+        fmt::format("ept_map request in frame {}; the {} with no answer", it->second.frame,
+                    conv.end_reason == "capture_end" ? "capture ended" : "connection ended");
+    x.next_step =
+        "the RPC service on the server is hung or overloaded: check RpcSs and the server's load";
     if (want) ++service(client, server, *want).unanswered;
     add(std::move(x));
     it = c.outstanding.erase(it);
   }
   if (!c.outstanding.empty()) {
-    Finding x = base(conv.end_reason == "capture_end" ? Severity::warning : Severity::error, "no_response");
+    Finding x =
+        base(conv.end_reason == "capture_end" ? Severity::warning : Severity::error, "no_response");
     std::string list;
     for (const auto& [call_id, call] : c.outstanding) {
       x.frames.push_back(call.frame);
       if (call.interface && call.interface->uuid != dcerpc::epm_uuid())
         ++service(client, server, *call.interface).unanswered;
-      std::string op = call.interface ? std::string(dcerpc::operation_name(call.interface->uuid, call.opnum)) : "";
+      std::string op =
+          call.interface ? std::string(dcerpc::operation_name(call.interface->uuid, call.opnum))
+                         : "";
       list += fmt::format("{}frame {} ({} opnum {}{})", list.empty() ? "" : ", ", call.frame,
                           iface_text(call.interface), call.opnum, op.empty() ? "" : " " + op);
     }
-    x.message = fmt::format("{} call{} to {} {} never answered before {}", c.outstanding.size(),
-                            c.outstanding.size() == 1 ? "" : "s", server.to_string(),
-                            c.outstanding.size() == 1 ? "was" : "were",
-                            conv.end_reason == "capture_end" ? "the capture ended" : "the connection ended");
+    x.message = fmt::format(
+        "{} call{} to {} {} never answered before {}", c.outstanding.size(),
+        c.outstanding.size() == 1 ? "" : "s", server.to_string(),
+        c.outstanding.size() == 1 ? "was" : "were",
+        conv.end_reason == "capture_end" ? "the capture ended" : "the connection ended");
     x.evidence = "requests in " + list;
-    x.next_step = conv.end_reason == "capture_end" ? "capture longer to see whether an answer comes"
-                                                   : "look at the server: the call hung or the service crashed";
+    x.next_step = conv.end_reason == "capture_end"
+                      ? "capture longer to see whether an answer comes"
+                      : "look at the server: the call hung or the service crashed";
     add(std::move(x));
   }
   if (c.rst_mid_call) {
     Finding x = base(Severity::error, "reset_mid_call");
     x.frames = {c.rst_mid_call};
-    x.message = fmt::format("{} reset the connection while a call was outstanding", server.to_string());
+    x.message =
+        fmt::format("{} reset the connection while a call was outstanding", server.to_string());
     x.evidence = fmt::format("RST in frame {}", c.rst_mid_call);
-    x.next_step = "the service closed the connection (crash, timeout or policy): see the server's event log";
+    x.next_step =
+        "the service closed the connection (crash, timeout or policy): see the server's event log";
     add(std::move(x));
   }
   if (conv.dcerpc && (c.retransmissions > 0 || c.zero_windows > 0)) {
     // One or two retransmissions are ordinary; more, or a receiver that stops, slow RPC down.
-    Finding x = base(c.retransmissions >= 3 || c.zero_windows > 0 ? Severity::warning : Severity::info,
-                     "tcp_trouble");
+    Finding x =
+        base(c.retransmissions >= 3 || c.zero_windows > 0 ? Severity::warning : Severity::info,
+             "tcp_trouble");
     if (c.first_retransmission) x.frames.push_back(c.first_retransmission);
     if (c.first_zero_window) x.frames.push_back(c.first_zero_window);
-    x.message = fmt::format("TCP trouble on the RPC connection to {}:{}: {} retransmission{}, {} zero window{}",
-                            server.to_string(), port, c.retransmissions, c.retransmissions == 1 ? "" : "s",
-                            c.zero_windows, c.zero_windows == 1 ? "" : "s");
+    x.message = fmt::format(
+        "TCP trouble on the RPC connection to {}:{}: {} retransmission{}, {} zero window{}",
+        server.to_string(), port, c.retransmissions, c.retransmissions == 1 ? "" : "s",
+        c.zero_windows, c.zero_windows == 1 ? "" : "s");
     x.frames.erase(std::remove(x.frames.begin(), x.frames.end(), 0u), x.frames.end());
     std::string evidence;
-    if (c.first_retransmission) evidence = fmt::format("first retransmission in frame {}", c.first_retransmission);
+    if (c.first_retransmission)
+      evidence = fmt::format("first retransmission in frame {}", c.first_retransmission);
     if (c.first_zero_window)
-      evidence += fmt::format("{}first zero window in frame {}", evidence.empty() ? "" : ", ", c.first_zero_window);
+      evidence += fmt::format("{}first zero window in frame {}", evidence.empty() ? "" : ", ",
+                              c.first_zero_window);
     x.evidence = evidence;
     x.next_step = "look for loss or a slow receiver on the path; RPC calls wait for every byte";
     add(std::move(x));
@@ -450,8 +499,9 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
   if (is_http_port(port) && conv.dcerpc && !c.link) {
     Finding x = base(Severity::info, "rpc_over_http_port");
     x.frames = {conv.first_frame};
-    x.message = fmt::format("{}:{} is a static RPC-over-HTTP port: no endpoint mapper lookup is expected for it",
-                            server.to_string(), port);
+    x.message = fmt::format(
+        "{}:{} is a static RPC-over-HTTP port: no endpoint mapper lookup is expected for it",
+        server.to_string(), port);
     x.evidence = fmt::format("DCE/RPC from frame {}", conv.first_frame);
     x.next_step = "none needed; if it fails, check the RPC proxy's ValidPorts and this port";
     add(std::move(x));
@@ -461,8 +511,9 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
 void DiagnoseWriter::final_checks() {
   for (const auto& a : answers_) {
     // An answer with several towers is used when any of them is tried.
-    bool used = std::any_of(answers_.begin(), answers_.end(),
-                            [&](const Answer& o) { return o.frame == a.frame && o.client == a.client && o.tried; });
+    bool used = std::any_of(answers_.begin(), answers_.end(), [&](const Answer& o) {
+      return o.frame == a.frame && o.client == a.client && o.tried;
+    });
     if (used) continue;
     Finding x;
     x.severity = Severity::warning;
@@ -472,10 +523,12 @@ void DiagnoseWriter::final_checks() {
     x.interface = a.interface;
     x.port = a.port;
     x.frames = {a.frame};
-    x.message = fmt::format("{} never tried {}:{}, the port the endpoint mapper gave for {}", a.client.to_string(),
-                            a.server.to_string(), a.port, iface_text(a.interface));
+    x.message =
+        fmt::format("{} never tried {}:{}, the port the endpoint mapper gave for {}",
+                    a.client.to_string(), a.server.to_string(), a.port, iface_text(a.interface));
     x.evidence = fmt::format("ept_map answer in frame {}", a.frame);
-    x.next_step = "the client gave up before connecting, or the capture missed it: capture on the client";
+    x.next_step =
+        "the client gave up before connecting, or the capture missed it: capture on the client";
     add(std::move(x));
   }
   for (const auto& m : mta_binds_) {
@@ -488,26 +541,30 @@ void DiagnoseWriter::final_checks() {
       x.severity = Severity::info;
       x.kind = "mta_two_way_bind";
       x.frames.push_back(m.back_frame);
-      x.message = fmt::format("the MTA two-way bind between {} and {} is complete", m.a.to_string(), m.b.to_string());
-      x.evidence = fmt::format("MtaBind in frame {}, MtaBindBack from {} in frame {}", m.frame, m.b.to_string(),
-                               m.back_frame);
+      x.message = fmt::format("the MTA two-way bind between {} and {} is complete", m.a.to_string(),
+                              m.b.to_string());
+      x.evidence = fmt::format("MtaBind in frame {}, MtaBindBack from {} in frame {}", m.frame,
+                               m.b.to_string(), m.back_frame);
       x.next_step = "none needed";
     } else {
       x.severity = Severity::error;
       x.kind = "mta_bindback_missing";
-      x.message = fmt::format("{} sent MtaBind to {}, but no MtaBindBack connection came back from {}",
-                              m.a.to_string(), m.b.to_string(), m.b.to_string());
+      x.message =
+          fmt::format("{} sent MtaBind to {}, but no MtaBindBack connection came back from {}",
+                      m.a.to_string(), m.b.to_string(), m.b.to_string());
       x.evidence = fmt::format("MtaBind in frame {}", m.frame);
-      x.next_step = fmt::format("{} must reach {}'s endpoint mapper and MTA port too: check the firewall in that "
-                                "direction (KB159298)",
-                                m.b.to_string(), m.a.to_string());
+      x.next_step = fmt::format(
+          "{} must reach {}'s endpoint mapper and MTA port too: check the firewall in that "
+          "direction (KB159298)",
+          m.b.to_string(), m.a.to_string());
     }
     add(std::move(x));
   }
 }
 
 bool DiagnoseWriter::has_error() const {
-  return std::any_of(findings_.begin(), findings_.end(), [](const Finding& f) { return f.severity == Severity::error; });
+  return std::any_of(findings_.begin(), findings_.end(),
+                     [](const Finding& f) { return f.severity == Severity::error; });
 }
 
 namespace {
@@ -530,19 +587,22 @@ void DiagnoseWriter::write_text(const Statistics& s) {
   if (services_.empty()) out += "  no RPC service was tried in this capture\n";
   std::vector<const ServiceStatus*> sorted;
   for (const auto& sv : services_) sorted.push_back(&sv);
-  std::stable_sort(sorted.begin(), sorted.end(), [](const ServiceStatus* a, const ServiceStatus* b) {
-    return std::tie(a->client, a->server) < std::tie(b->client, b->server);
-  });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const ServiceStatus* a, const ServiceStatus* b) {
+                     return std::tie(a->client, a->server) < std::tie(b->client, b->server);
+                   });
   const ServiceStatus* previous = nullptr;
   for (const ServiceStatus* sv : sorted) {
     if (!previous || previous->client != sv->client || previous->server != sv->server)
-      fmt::format_to(std::back_inserter(out), "  {} -> {}\n", sv->client.to_string(), sv->server.to_string());
+      fmt::format_to(std::back_inserter(out), "  {} -> {}\n", sv->client.to_string(),
+                     sv->server.to_string());
     previous = sv;
     Latency l = latency(sv->latencies_us);
     const std::string state = state_of(*sv);
-    std::string where = sv->port ? fmt::format("{} {}", sv->protseq.empty() ? "?" : sv->protseq, sv->port) : "-";
-    fmt::format_to(std::back_inserter(out), "    {:<22} {:<12} {:<18} calls {}", service_label(sv->interface),
-                   state, where, sv->calls);
+    std::string where =
+        sv->port ? fmt::format("{} {}", sv->protseq.empty() ? "?" : sv->protseq, sv->port) : "-";
+    fmt::format_to(std::back_inserter(out), "    {:<22} {:<12} {:<18} calls {}",
+                   service_label(sv->interface), state, where, sv->calls);
     if (!sv->latencies_us.empty())
       fmt::format_to(std::back_inserter(out), ", median {} s, worst {} s", format_seconds(l.median),
                      format_seconds(l.worst));
@@ -552,13 +612,15 @@ void DiagnoseWriter::write_text(const Statistics& s) {
   for (const auto& f : findings_) order.push_back(&f);
   std::stable_sort(order.begin(), order.end(),
                    [](const Finding* a, const Finding* b) { return a->severity < b->severity; });
-  fmt::format_to(std::back_inserter(out), "\nFindings: {}\n", order.empty() ? "nothing wrong found" : "");
+  fmt::format_to(std::back_inserter(out), "\nFindings: {}\n",
+                 order.empty() ? "nothing wrong found" : "");
   for (const Finding* f : order) {
     fmt::format_to(std::back_inserter(out), "  [{}] {}\n", severity_name(f->severity), f->message);
     fmt::format_to(std::back_inserter(out), "    evidence: {}\n", f->evidence);
     fmt::format_to(std::back_inserter(out), "    next step: {}\n", f->next_step);
   }
-  if (findings_dropped_) fmt::format_to(std::back_inserter(out), "  ({} more findings not listed)\n", findings_dropped_);
+  if (findings_dropped_)
+    fmt::format_to(std::back_inserter(out), "  ({} more findings not listed)\n", findings_dropped_);
   std::fwrite(out.data(), 1, out.size(), out_);
   std::string stats = format_statistics(s);
   std::fwrite(stats.data(), 1, stats.size(), stats_out_);
@@ -574,28 +636,40 @@ void DiagnoseWriter::write_jsonl(const Statistics& s) {
     j.clear();
     Latency l = latency(sv.latencies_us);
     j.begin_object().str("type", "service").ip("client", sv.client).ip("server", sv.server);
-    j.begin_object("interface").uuid("uuid", sv.interface.uuid)
+    j.begin_object("interface")
+        .uuid("uuid", sv.interface.uuid)
         .str("version", fmt::format("{}.{}", sv.interface.major, sv.interface.minor));
     if (auto name = dcerpc::interface_name(sv.interface.uuid); !name.empty()) j.str("name", name);
-    j.end_object().str("label", service_label(sv.interface)).str("state", state_of(sv)).str("protseq", sv.protseq);
+    j.end_object()
+        .str("label", service_label(sv.interface))
+        .str("state", state_of(sv))
+        .str("protseq", sv.protseq);
     j.num("port", sv.port).num("calls", sv.calls);
-    if (!sv.latencies_us.empty()) j.inum("median_latency_us", l.median).inum("worst_latency_us", l.worst);
+    if (!sv.latencies_us.empty())
+      j.inum("median_latency_us", l.median).inum("worst_latency_us", l.worst);
     j.end_object();
     emit();
   }
   for (const auto& f : findings_) {
     j.clear();
-    j.begin_object().str("type", "finding").str("kind", f.kind).str("severity", severity_name(f.severity));
+    j.begin_object()
+        .str("type", "finding")
+        .str("kind", f.kind)
+        .str("severity", severity_name(f.severity));
     j.ip("client", f.client).ip("server", f.server);
     if (f.interface) {
-      j.begin_object("interface").uuid("uuid", f.interface->uuid)
+      j.begin_object("interface")
+          .uuid("uuid", f.interface->uuid)
           .str("version", fmt::format("{}.{}", f.interface->major, f.interface->minor));
       if (auto name = dcerpc::interface_name(f.interface->uuid); !name.empty()) j.str("name", name);
       j.end_object();
     }
     j.num("port", f.port).begin_array("frames");
     for (auto fr : f.frames) j.element(static_cast<std::uint64_t>(fr));
-    j.end_array().str("message", f.message).str("evidence", f.evidence).str("next_step", f.next_step);
+    j.end_array()
+        .str("message", f.message)
+        .str("evidence", f.evidence)
+        .str("next_step", f.next_step);
     j.end_object();
     emit();
   }

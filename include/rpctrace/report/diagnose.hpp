@@ -34,12 +34,12 @@ struct Finding {
 struct ServiceStatus {
   common::IpAddress client, server;
   dcerpc::SyntaxId interface;
-  std::string state;     // Established, Connecting, Failed (from the counts below, at the end)
-  bool bound = false;    // a bind_ack accepted it
+  std::string state;   // Established, Connecting, Failed (from the counts below, at the end)
+  bool bound = false;  // a bind_ack accepted it
   std::uint64_t refused = 0, faults = 0, unanswered = 0;
-  std::string protseq;   // ncacn_ip_tcp, ...
+  std::string protseq;  // ncacn_ip_tcp, ...
   std::uint16_t port = 0;
-  std::uint64_t calls = 0;       // answered calls
+  std::uint64_t calls = 0;                 // answered calls
   std::vector<std::int64_t> latencies_us;  // bounded: kMaxLatencies
 };
 
@@ -73,7 +73,7 @@ class DiagnoseWriter : public Writer {
     std::vector<std::uint64_t> syn_frames;
     common::Timestamp first_syn, last_syn;
     bool syn_ack = false;
-    std::uint64_t rst_frame = 0;   // first RST from the server
+    std::uint64_t rst_frame = 0;  // first RST from the server
     bool rst_before_data = false;
     bool data = false;
     std::uint64_t retransmissions = 0, zero_windows = 0;
@@ -81,10 +81,10 @@ class DiagnoseWriter : public Writer {
     std::uint64_t auth3_frame = 0;
     bool data_after_auth3 = false;
     bool first_call_after_auth3_seen = false;
-    std::optional<dcerpc::SyntaxId> last_bind;           // for a bind_nak, which names none
+    std::optional<dcerpc::SyntaxId> last_bind;            // for a bind_nak, which names none
     std::map<std::uint32_t, dcerpc::SyntaxId> epm_asked;  // ept_map call_id -> looked-up interface
-    std::map<std::uint32_t, Call> outstanding;  // by call_id
-    std::vector<dcerpc::SyntaxId> bound;        // accepted by a bind_ack
+    std::map<std::uint32_t, Call> outstanding;            // by call_id
+    std::vector<dcerpc::SyntaxId> bound;                  // accepted by a bind_ack
     std::uint64_t rst_mid_call = 0;
   };
   ServiceStatus& service(const common::IpAddress& client, const common::IpAddress& server,
