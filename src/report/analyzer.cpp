@@ -241,13 +241,9 @@ class Pipeline : public tcp::StreamSink {
   bool shown(ConnState& st) {
     if (!options.interfaces.empty() && !st.interface_matched) return false;
     if (options.opnum && !st.opnum_matched) return false;
-    if (st.conv.dcerpc || options.show_all_tcp) return true;
+    if (st.conv.dcerpc || options.show_all_tcp || st.conv.epm_link) return true;
     const tcp::Connection& c = st.conn;
-    for (int i = 0; i < 2; ++i) {
-      if (is_epm_port(c.endpoint[i].port)) return true;
-      if (st.conv.epm_link) return true;
-    }
-    return false;
+    return is_epm_port(c.endpoint[0].port) || is_epm_port(c.endpoint[1].port);
   }
 
   const Options& options;

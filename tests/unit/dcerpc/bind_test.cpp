@@ -16,9 +16,8 @@ namespace {
 using unittest::in_order;
 using unittest::patch_u16;
 using unittest::to_syntax;
+using unittest::view;
 namespace ts = testsupport;
-
-Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
 
 // Another interface with a non-zero minor version (if_version = major | minor << 16).
 constexpr ts::SyntaxId kOther{ts::Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 0, 1};

@@ -17,9 +17,8 @@ namespace {
 using unittest::in_order;
 using unittest::patch_u16;
 using unittest::pattern;
+using unittest::view;
 namespace ts = testsupport;
-
-Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
 
 // --- C706 §12.6.3.1: every field of the header, in the PDU's integer order -------------------
 class CommonHeaderOrder : public ::testing::TestWithParam<ts::Endian> {};

@@ -16,9 +16,9 @@ namespace {
 using unittest::in_order;
 using unittest::pattern;
 using unittest::to_uuid;
+using unittest::view;
 namespace ts = testsupport;
 
-Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
 ts::Bytes copy(Bytes b) { return ts::Bytes(b.begin(), b.end()); }
 
 // The returned view points into `pdu` (STYLE.md §8), so a temporary is refused.

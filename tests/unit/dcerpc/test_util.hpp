@@ -40,6 +40,9 @@ inline dcerpc::SyntaxId to_syntax(const ts::SyntaxId& s) {
   return out;
 }
 
+// The builders' octets as the span the parsers take.
+inline common::Bytes view(const ts::Bytes& b) { return common::Bytes(b.data(), b.size()); }
+
 inline common::ByteOrder to_order(ts::Endian e) {
   return e == ts::Endian::little ? common::ByteOrder::little : common::ByteOrder::big;
 }

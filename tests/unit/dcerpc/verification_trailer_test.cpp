@@ -14,6 +14,7 @@ namespace rpctrace::dcerpc {
 namespace {
 
 using unittest::pattern;
+using unittest::view;
 namespace ts = testsupport;
 
 // MS-RPCE 2.2.2.13.1 rpc_sec_verification_trailer.signature.
@@ -45,8 +46,6 @@ ts::Bytes pcontext(ts::Endian e) {  // interface id + transfer syntax, MS-RPCE 2
   ts::kNdrSyntax.write(w);
   return w.take();
 }
-
-Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
 
 class TrailerOrder : public ::testing::TestWithParam<ts::Endian> {};
 

@@ -12,21 +12,22 @@
 #include "support/epm_builder.hpp"
 #include "support/tower_builder.hpp"
 #include "unit/dcerpc/test_util.hpp"
+#include "unit/epm/epm_test_util.hpp"
 
 namespace rpctrace::epm {
 namespace {
 
+using epmtest::kHandleUuid;
+using epmtest::kLsa;
+using epmtest::kObject;
 using unittest::to_order;
 using unittest::to_syntax;
 using unittest::to_uuid;
+using unittest::view;
 namespace ts = testsupport;
 
-constexpr ts::SyntaxId kLsa{ts::Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 0, 0};
-constexpr ts::Uuid kObject = ts::Uuid::parse("0123abcd-4567-89ef-0011-223344556677");
-constexpr ts::Uuid kHandleUuid = ts::Uuid::parse("00000000-0000-0000-0000-0000000000aa");
 constexpr std::uint32_t kEptSNotRegistered = 0x16c9a0d6;  // C706 appendix O
 
-Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
 const ts::Bytes kTcpTower = ts::tcp_ip_tower(kLsa, 49712, {10, 1, 1, 2});  // 75 octets
 const ts::Bytes kNpTower = ts::TowerBuilder{}
                                .interface_floor(kLsa)

@@ -14,33 +14,25 @@
 #include "support/epm_builder.hpp"
 #include "support/tower_builder.hpp"
 #include "unit/dcerpc/test_util.hpp"
+#include "unit/epm/epm_test_util.hpp"
 
 namespace rpctrace::epm {
 namespace {
 
+using epmtest::entry;
+using epmtest::format_name;
+using epmtest::kHandleUuid;
+using epmtest::kLsa;
+using epmtest::kObject;
 using unittest::to_order;
 using unittest::to_uuid;
+using unittest::view;
 namespace ts = testsupport;
 
-constexpr ts::SyntaxId kLsa{ts::Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 0, 0};
-constexpr ts::Uuid kObject = ts::Uuid::parse("0123abcd-4567-89ef-0011-223344556677");
-constexpr ts::Uuid kHandleUuid = ts::Uuid::parse("00000000-0000-0000-0000-0000000000aa");
-constexpr std::uint32_t kEptSCantPerformOp = 0x16c9a0d8;  // ept_s_cant_perform_op
+// A non-zero status (rpc_s_underspecified_name in DCE rpcsts); the decoders pass any status
+// through as-is, so the value only has to be non-zero and recognisable.
+constexpr std::uint32_t kFailureStatus = 0x16c9a0d8;
 
-Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
-
-ts::EptEntry entry(const ts::Uuid& object, std::optional<ts::Bytes> tower, std::string annotation) {
-  ts::EptEntry e;
-  e.object = object;
-  e.tower = std::move(tower);
-  e.annotation = std::move(annotation);
-  return e;
-}
-
-std::string format_name(const ::testing::TestParamInfo<std::tuple<ts::Endian, bool>>& p) {
-  return std::string(std::get<0>(p.param) == ts::Endian::little ? "little" : "big") +
-         (std::get<1>(p.param) ? "_ndr64" : "_ndr");
-}
 const ts::Bytes kTcpTower = ts::tcp_ip_tower(kLsa, 1067, {192, 168, 0, 6});
 
 ts::EptEntriesRequest two_entries(std::optional<std::uint32_t> replace) {
@@ -69,7 +61,7 @@ class EptOpsFormat : public ::testing::TestWithParam<std::tuple<ts::Endian, bool
     ts::ByteWriter w(endian());
     w.u32(0);
     kHandleUuid.write(w);
-    if (with_status) w.u32(kEptSCantPerformOp);
+    if (with_status) w.u32(kFailureStatus);
     return w.take();
   }
   ts::Bytes inq_object_response() const {
@@ -92,7 +84,7 @@ class EptOpsFormat : public ::testing::TestWithParam<std::tuple<ts::Endian, bool
   }
   ts::Bytes status_stub() const {
     ts::ByteWriter w(endian());
-    w.u32(kEptSCantPerformOp);
+    w.u32(kFailureStatus);
     return w.take();
   }
   EpmValue decode(std::uint16_t op, bool request, const ts::Bytes& stub) const {
@@ -138,11 +130,11 @@ TEST_P(EptOpsFormat, DeleteRequest) {
 TEST_P(EptOpsFormat, StatusOnlyResponses) {
   const ts::Bytes stub = status_stub();
   EXPECT_EQ(std::get<EptInsertResponse>(decode(opnum::ept_insert, false, stub)).status,
-            kEptSCantPerformOp);
+            kFailureStatus);
   EXPECT_EQ(std::get<EptDeleteResponse>(decode(opnum::ept_delete, false, stub)).status,
-            kEptSCantPerformOp);
+            kFailureStatus);
   EXPECT_EQ(std::get<EptMgmtDeleteResponse>(decode(opnum::ept_mgmt_delete, false, stub)).status,
-            kEptSCantPerformOp);
+            kFailureStatus);
   for (std::uint16_t op : {opnum::ept_insert, opnum::ept_delete, opnum::ept_mgmt_delete})
     expect_prefixes_malformed(op, false, stub);
 }
@@ -156,7 +148,7 @@ TEST_P(EptOpsFormat, LookupHandleFree) {
   const auto s =
       std::get<EptLookupHandleFreeResponse>(decode(opnum::ept_lookup_handle_free, false, rs));
   EXPECT_EQ(s.entry_handle.uuid, to_uuid(kHandleUuid));
-  EXPECT_EQ(s.status, kEptSCantPerformOp);
+  EXPECT_EQ(s.status, kFailureStatus);
   expect_prefixes_malformed(opnum::ept_lookup_handle_free, true, rq);
   expect_prefixes_malformed(opnum::ept_lookup_handle_free, false, rs);
 }

@@ -16,11 +16,11 @@ namespace rpctrace::epm {
 namespace {
 
 using unittest::to_syntax;
+using unittest::view;
 namespace ts = testsupport;
 
 constexpr ts::SyntaxId kLsa{ts::Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 1, 2};
 
-Bytes view(const ts::Bytes& b) { return Bytes(b.data(), b.size()); }
 ts::Bytes le16(std::uint16_t v) { return ts::ByteWriter(ts::Endian::little).u16(v).take(); }
 
 Tower parse_ok(const ts::Bytes& octets) {
