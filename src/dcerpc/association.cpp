@@ -108,6 +108,7 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
   e.header = v.header;
   e.sec_trailer = v.sec_trailer;
   e.auth_value_length = static_cast<std::uint16_t>(v.auth_value.size());
+  e.auth_value = v.auth_value;
   e.truncated = v.truncated;
   e.captured = v.truncated ? v.captured : v.header.frag_length;
   const std::uint32_t call_id = v.header.call_id;

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "pdu_text.hpp"
+#include "rpctrace/auth/auth_value.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/dcerpc/verification_trailer.hpp"
 #include "rpctrace/epm/decode.hpp"
@@ -23,6 +24,8 @@ namespace rpctrace::report {
 namespace {
 
 using dcerpc::PacketType;
+
+constexpr std::uint8_t kAuthLevelPrivacy = 6;  // RPC_C_AUTHN_LEVEL_PKT_PRIVACY, MS-RPCE 2.2.1.1.8
 
 // Well-known endpoint mapper ports: 135 (ncacn_ip_tcp) and 593 (ncacn_http), as the source
 // documents give them.
@@ -303,9 +306,38 @@ ConnState::ConnState(Pipeline& p, tcp::Connection& c)
   conv.server = c.endpoint[1];
 }
 
+// Packet privacy seals the stub of requests, responses and faults (MS-RPCE 3.3.1.5.2); the
+// header, the sec_trailer and the verifier's framing stay readable.
+bool stub_sealed(const dcerpc::PduEvent& e) {
+  auto t = e.header.ptype;
+  return e.sec_trailer && e.header.auth_length > 0 &&
+         e.sec_trailer->auth_level == kAuthLevelPrivacy &&
+         (t == PacketType::request || t == PacketType::response || t == PacketType::fault);
+}
+
+void decode_auth(const dcerpc::PduEvent& e, ReportedPdu& out, Statistics& stats) {
+  if (stub_sealed(e)) {
+    out.stub_encrypted = true;
+    ++stats.stubs_encrypted;
+  }
+  // A PDU cut by the capture has no whole verifier to decode.
+  if (!e.sec_trailer || e.auth_value.empty() || e.truncated) return;
+  AuthDecode d;
+  auto r = auth::decode_auth_value(e.sec_trailer->auth_type, e.auth_value);
+  if (r.is_complete()) {
+    d.value = r.take();
+    ++stats.auth_decoded;
+  } else {
+    d.error = fmt::format("{}: {}", auth::to_string(r.error().reason), r.error().detail);
+    ++stats.auth_errors[static_cast<std::size_t>(r.error().reason)];
+  }
+  out.auth = std::move(d);
+}
+
 void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const tcp::Connection& c,
                 std::uint8_t dir) {
   if (!e.call_complete || !e.interface || e.interface->uuid != dcerpc::epm_uuid()) return;
+  if (stub_sealed(e)) return;  // said once, as stub_encrypted
   std::uint16_t opnum = 0;
   if (const auto* q = std::get_if<dcerpc::Request>(&e.body))
     opnum = q->opnum;
@@ -482,6 +514,8 @@ void ConnState::on_pdu(const dcerpc::PduEvent& e) {
   r.event = e;
   r.event.call_stub = nullptr;
   r.event.request_stub = nullptr;
+  r.event.auth_value = {};
+  decode_auth(e, r, pipeline.stats);
   decode_epm(e, r, pipeline, conn, e.dir);
   pipeline.record(conn).pdus.push_back(std::move(r));
 }

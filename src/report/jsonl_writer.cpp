@@ -139,6 +139,56 @@ void epm(JsonLine& j, const EpmDecode& d) {
   j.end_object();
 }
 
+// The decoded auth_value inside "sec_trailer" (docs/jsonl.md): names and state only.
+void auth_token(JsonLine& j, const auth::Token& t) {
+  j.str("mechanism", t.mechanism).str("message", t.message);
+  if (!t.domain.empty())
+    j.str(t.mechanism == "NTLMSSP" && t.message == "challenge" ? "target" : "domain", t.domain);
+  if (!t.user.empty()) j.str("user", t.user);
+  if (!t.workstation.empty())
+    j.str(t.mechanism == "Netlogon" ? "computer" : "workstation", t.workstation);
+  if (!t.realm.empty()) j.str("realm", t.realm);
+  if (!t.service.empty()) j.str("service", t.service);
+  if (t.error_code) {
+    j.inum("error_code", *t.error_code);
+    auto name = auth::krb_error_name(*t.error_code);
+    if (!name.empty()) j.str("error_name", name);
+  }
+  if (t.signature_algorithm) {
+    j.num("signature_algorithm", *t.signature_algorithm);
+    j.num("seal_algorithm", t.seal_algorithm.value_or(0));
+  }
+  if (t.sequence) j.num("sequence", *t.sequence);
+  if (t.flags) j.num("flags", *t.flags);
+}
+
+void auth_value(JsonLine& j, const AuthDecode& d) {
+  if (!d.value) {
+    j.str("auth_value_error", d.error);
+    return;
+  }
+  j.begin_object("auth_value");
+  if (const auto& s = d.value->spnego) {
+    j.begin_object("spnego").str("message", s->message);
+    if (s->neg_state) {
+      j.num("neg_state", *s->neg_state);
+      auto name = auth::neg_state_name(*s->neg_state);
+      if (!name.empty()) j.str("neg_state_name", name);
+    }
+    if (!s->mech_types.empty()) {
+      j.begin_array("mech_types");
+      for (const auto& m : s->mech_types) j.element(m);
+      j.end_array();
+    }
+    if (!s->supported_mech.empty()) j.str("supported_mech", s->supported_mech);
+    if (s->mech_list_mic) j.boolean("mech_list_mic", true);
+    j.end_object();
+  }
+  if (d.value->token) auth_token(j, *d.value->token);
+  if (!d.value->inner_error.empty()) j.str("inner_error", d.value->inner_error);
+  j.end_object();
+}
+
 void body(JsonLine& j, const dcerpc::PduEvent& e) {
   std::visit(
       [&](const auto& b) {
@@ -285,10 +335,11 @@ void JsonlWriter::frame(const FrameRecord& f) {
           .str("auth_type_name", dcerpc::auth_type_name(t.auth_type));
       j.num("auth_level", t.auth_level)
           .str("auth_level_name", dcerpc::auth_level_name(t.auth_level));
-      j.num("auth_pad_length", t.auth_pad_length)
-          .num("auth_context_id", t.auth_context_id)
-          .end_object();
+      j.num("auth_pad_length", t.auth_pad_length).num("auth_context_id", t.auth_context_id);
+      if (p.auth) auth_value(j, *p.auth);
+      j.end_object();
     }
+    if (p.stub_encrypted) j.boolean("stub_encrypted", true);
     if (p.verification_trailer) {
       j.begin_object("verification_trailer").num("offset", p.verification_trailer->offset);
       j.begin_array("commands");

@@ -374,6 +374,8 @@ PduText format_pdu(const ReportedPdu& p) {
                             p.verification_trailer->offset, cmds));
   }
   if (e.sec_trailer) d.push_back(auth_line(p));
+  if (p.auth) d.push_back(format_auth_value(*p.auth));
+  if (p.stub_encrypted) d.push_back("stub encrypted (packet privacy): not decoded");
   epm_lines(p, d);
   return t;
 }

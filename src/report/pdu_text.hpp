@@ -16,6 +16,8 @@ struct PduText {
   std::vector<std::string> details;
 };
 PduText format_pdu(const ReportedPdu& p);
+// "auth_value: NTLMSSP authenticate domain D user U workstation W ..." (auth_text.cpp).
+std::string format_auth_value(const AuthDecode& d);
 // "E1AF8308-5D1F-11C9-91A4-08002B14A0FA v3.0 (EPMv4)"
 std::string format_syntax(const dcerpc::SyntaxId& s, bool with_name = true);
 std::string format_status(std::uint32_t status);

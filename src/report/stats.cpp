@@ -2,7 +2,9 @@
 // so the two cannot drift apart.
 #include <fmt/format.h>
 
+#include <array>
 #include <functional>
+#include <utility>
 
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/report/writers.hpp"
@@ -68,6 +70,20 @@ std::vector<Counter> undecoded(const Statistics& s) {
   v.push_back(
       {"non_dcerpc_streams", "TCP directions that are not DCE/RPC", s.dcerpc.non_rpc_streams});
   v.push_back({"epm_errors", "EPM stubs that did not decode", s.epm_errors});
+  // Keys are stable names for log tools: auth_ + the decoder's reason, in its enum order.
+  static_assert(auth::kReasonCount == 6, "one row per auth::Reason");
+  static constexpr std::array<std::pair<const char*, const char*>, auth::kReasonCount> kAuth{{
+      {"auth_truncated", "auth_values cut short or pointing past their end"},
+      {"auth_bad_signature", "auth_values not in their auth_type's format"},
+      {"auth_unknown_message", "auth_values with an unknown message type"},
+      {"auth_bad_der", "Kerberos/SPNEGO auth_values with malformed ASN.1"},
+      {"auth_too_long", "auth_values with a name past 256 octets"},
+      {"auth_unsupported_type", "auth_values of an auth_type without a decoder"},
+  }};
+  for (std::size_t i = 0; i < auth::kReasonCount; ++i)
+    v.push_back({kAuth[i].first, kAuth[i].second, s.auth_errors[i]});
+  v.push_back(
+      {"stubs_encrypted", "stubs sealed by packet privacy (not decoded)", s.stubs_encrypted});
   v.push_back({"jsonl_tcp_records_dropped",
                "JSON records held past 64 before their conversation was shown",
                s.output_records_dropped});
@@ -119,6 +135,7 @@ void write_statistics_json(const Statistics& s, JsonLine& j) {
       j.num(dcerpc::to_string(static_cast<dcerpc::PacketType>(i)), s.dcerpc.pdus_by_ptype[i]);
   j.end_object();
   j.num("epm_decoded", s.epm_decoded);
+  j.num("auth_decoded", s.auth_decoded);
   j.begin_object("not_decoded");
   for (const auto& c : undecoded(s)) j.num(c.key, c.value);
   j.end_object();

@@ -58,6 +58,55 @@ FIELDS = {
     "reject_reason": ({13}, "dcerpc.cn_reject_reason", "provider_reject_reason"),
 }
 STRING_FIELDS = {"dcerpc.cn_sec_addr", "dcerpc.cn_bind_to_uuid"}   # never read as numbers
+# The sec_trailer and the decoded auth_value: compared key -> (tshark field, rpctrace value
+# from the record's sec_trailer). Fields of the security providers' own dissectors (NTLMSSP,
+# Kerberos, SPNEGO, Netlogon) nested in the dcerpc proto; compared wherever tshark has one.
+NTLM_TYPES = {"negotiate": 1, "challenge": 2, "authenticate": 3}
+KRB_TYPES = {"AP-REQ": 14, "AP-REP": 15, "TGT-REQ": 16, "TGT-REP": 17, "KRB-ERROR": 30}
+NETLOGON_TYPES = {"negotiate request": 0, "negotiate response": 1}
+
+
+def auth_token(trailer, mechanism):
+    token = (trailer.get("auth_value") or {})
+    return token if token.get("mechanism") == mechanism else {}
+
+
+def auth_spnego(trailer):
+    return (trailer.get("auth_value") or {}).get("spnego") or {}
+
+
+AUTH_FIELDS = {
+    "auth_pad_length": ("dcerpc.auth_pad_len", lambda t: t.get("auth_pad_length")),
+    "auth_context_id": ("dcerpc.auth_ctx_id", lambda t: t.get("auth_context_id")),
+    "ntlmssp_message": ("ntlmssp.messagetype",
+                        lambda t: NTLM_TYPES.get(auth_token(t, "NTLMSSP").get("message"))),
+    "ntlmssp_domain": ("ntlmssp.auth.domain", lambda t: auth_token(t, "NTLMSSP").get("domain")
+                       if auth_token(t, "NTLMSSP").get("message") == "authenticate" else None),
+    "ntlmssp_user": ("ntlmssp.auth.username", lambda t: auth_token(t, "NTLMSSP").get("user")),
+    "ntlmssp_workstation": ("ntlmssp.auth.hostname",
+                            lambda t: auth_token(t, "NTLMSSP").get("workstation")
+                            if auth_token(t, "NTLMSSP").get("message") == "authenticate" else None),
+    "ntlmssp_flags": ("ntlmssp.negotiateflags", lambda t: auth_token(t, "NTLMSSP").get("flags")),
+    "kerberos_message": ("kerberos.msg_type",
+                         lambda t: KRB_TYPES.get(auth_token(t, "Kerberos").get("message"))),
+    "kerberos_realm": ("kerberos.realm", lambda t: auth_token(t, "Kerberos").get("realm")),
+    "kerberos_service": ("kerberos.SNameString*",
+                         lambda t: auth_token(t, "Kerberos").get("service", "").split("/")
+                         if auth_token(t, "Kerberos").get("service") else []),
+    "kerberos_error": ("kerberos.error_code", lambda t: auth_token(t, "Kerberos").get("error_code")),
+    "spnego_neg_state": ("spnego.negResult", lambda t: auth_spnego(t).get("neg_state")),
+    "spnego_mech_count": ("spnego.MechType*", lambda t: auth_spnego(t).get("mech_types", [])),
+    "netlogon_message": ("netlogon.secchan.nl_auth_message.message_type",
+                         lambda t: NETLOGON_TYPES.get(auth_token(t, "Netlogon").get("message"))),
+    "netlogon_domain": ("netlogon.secchan.nl_auth_message.nb_domain",
+                        lambda t: auth_token(t, "Netlogon").get("domain")),
+    "netlogon_computer": ("netlogon.secchan.nl_auth_message.nb_host",
+                          lambda t: auth_token(t, "Netlogon").get("computer")),
+}
+AUTH_STRINGS = {"ntlmssp.auth.domain", "ntlmssp.auth.username", "ntlmssp.auth.hostname",
+                "kerberos.realm", "kerberos.SNameString",
+                "netlogon.secchan.nl_auth_message.nb_domain",
+                "netlogon.secchan.nl_auth_message.nb_host"}
 TUNNEL_PROTOS = {"icmp", "icmpv6", "gre", "udp", "wccp", "erspan", "vxlan", "l2tp", "gtp"}
 SMB_PROTOS = {"nbss", "smb", "smb2", "smb_pipe", "netbios"}
 
@@ -124,6 +173,28 @@ def parse_dcerpc(proto):
            "little": first.get("dcerpc.drep.byteorder", 1) != 0}
     for key, (_, tf, _) in FIELDS.items():   # "x*": every occurrence of x, as a list
         pdu[key] = every.get(tf, every.get(tf[:-1], [])) if tf[-1] == "*" else first.get(tf)
+    # The verifier: dcerpc's own auth fields and the nested providers' fields.
+    # Only below dcerpc.auth_info: a stub may carry Kerberos or NTLMSSP of its own.
+    nested_first, nested_every = {}, collections.defaultdict(list)
+    for info in (f for f in proto.iter("field") if f.get("name") == "dcerpc.auth_info"):
+        for f in info.iter("field"):
+            name = f.get("name", "")
+            if name in ("dcerpc.auth_pad_len", "dcerpc.auth_ctx_id") or (
+                    name.split(".")[0] in ("ntlmssp", "kerberos", "spnego", "netlogon")):
+                v = f.get("show") if name in AUTH_STRINGS else value(f.get("show"))
+                if v == "NULL" and name in AUTH_STRINGS:
+                    v = None                  # tshark's word for an empty string
+                if name == "ntlmssp.messagetype" and v not in (1, 2, 3):
+                    v = None                  # tshark reads any 16 octets as NTLMSSP
+                nested_first.setdefault(name, v)
+                nested_every[name].append(v)
+    pdu["auth"] = {}
+    for key, (tf, _) in AUTH_FIELDS.items():
+        if tf[-1] == "*":
+            if tf[:-1] in nested_every:
+                pdu["auth"][key] = nested_every[tf[:-1]]
+        elif nested_first.get(tf) is not None:
+            pdu["auth"][key] = nested_first[tf]
     return pdu
 
 
@@ -214,7 +285,8 @@ def run_rpctrace(rpctrace, capture):
                "src_port": rec.get("src_port"), "dst_port": rec.get("dst_port"),
                "ptype": rec.get("ptype_value"), "call_id": rec.get("call_id"),
                "opnum": rec.get("opnum"), "request_in": rec.get("request_frame"),
-               "auth_type": trailer.get("auth_type"), "auth_level": trailer.get("auth_level")}
+               "auth_type": trailer.get("auth_type"), "auth_level": trailer.get("auth_level"),
+               "auth": {key: get(trailer) for key, (_, get) in AUTH_FIELDS.items()}}
         for key, (_, _, path) in FIELDS.items():
             pdu[key] = dig(rec, path)
         epm = rpctrace_epm(rec.get("epm"), rec.get("opnum"))
@@ -250,6 +322,12 @@ def compare_pair(t, r, t_requests):
     for key in ("auth_type", "auth_level"):
         if t[key] is not None and r[key] is not None and t[key] != r[key]:
             out.append((key, t[key], r[key]))
+    for key, tv in t["auth"].items():   # what tshark shows of the verifier, rpctrace must too
+        rv = r["auth"].get(key)
+        if key == "spnego_mech_count":
+            tv, rv = len(tv), len(rv or [])
+        if tv != rv:
+            out.append((key, tv, rv))
     if "epm" in t and "epm" in r:
         diffs, compared = compare_epm(t["epm"], r["epm"])
         return out + diffs, compared
@@ -349,6 +427,7 @@ def main():
     t_requests = {(t["frame"], t["call_id"]): t["opnum"] for t in tpdus if t["ptype"] == 0}
     problems, agreed = [], 0          # problems: (frame, field, tshark value, rpctrace value)
     epm_pdus = epm_items = epm_agreed = 0   # stubs both decoded, entries/towers in them
+    auth_fields = sum(len(t["auth"]) for t, _ in pairs + moved)   # verifier fields compared
     for t, r, is_moved in [p + (False,) for p in pairs] + [p + (True,) for p in moved]:
         if is_moved:
             problems.append((t["frame"], "frame", "%d (%s)" % (t["frame"], describe(t)),
@@ -369,9 +448,9 @@ def main():
     excluded = ", ".join("%s %d" % kv for kv in sorted(counts.items()) if kv[0] != "tcp")
     print("%s: tshark %d PDUs over TCP (not compared: %s), rpctrace %d, agreed %d, "
           "disagreements %d (%d allow-listed); EPM stubs both decoded %d (%d agree), "
-          "entries/towers compared %d" % (
+          "entries/towers compared %d; auth verifier fields compared %d" % (
               name, counts["tcp"], excluded or "none", len(rpdus), agreed, len(problems),
-              len(problems) - len(unexplained), epm_pdus, epm_agreed, epm_items))
+              len(problems) - len(unexplained), epm_pdus, epm_agreed, epm_items, auth_fields))
     for label, text in (("tshark arguments from the allow-list", " ".join(tshark_args)),
                         ("tshark warning", (warning or "").replace("\n", " ")),
                         ("tshark decode-as added for ports", ", ".join(map(str, sorted(extra))))):
@@ -386,9 +465,9 @@ def main():
     if args.summary:
         total = max(counts["tcp"], len(rpdus))
         pct = "%.1f" % (100.0 * agreed / total) if total else "-"   # "-": nothing to compare
-        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d" % (
+        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d" % (
             name, counts["tcp"], len(rpdus), agreed, len(problems), len(unexplained), pct,
-            epm_pdus, epm_agreed, epm_items))
+            epm_pdus, epm_agreed, epm_items, auth_fields))
     return 1 if unexplained else 0
 
 

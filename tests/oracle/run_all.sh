@@ -46,19 +46,22 @@ done
 
 # SUMMARY fields: SUMMARY name state tshark rpctrace agreed disagreements unexplained percent|reason
 #                 epm-stubs-both-decoded epm-stubs-agreeing epm-entries-and-towers-compared
+#                 auth-verifier-fields-compared
 printf '%s\n' "${rows[@]}" | awk -F'\t' '
   BEGIN {
-    fmt = "%-50s %7s %8s %7s %6s %6s %7s %5s %5s %6s\n"
+    fmt = "%-50s %7s %8s %7s %6s %6s %7s %5s %5s %6s %5s\n"
     printf fmt, "capture", "tshark", "rpctrace", "agreed", "diffs", "unexpl", "agree%", \
-      "epm", "epmok", "items"
+      "epm", "epmok", "items", "auth"
   }
   { name = length($2) > 50 ? substr($2, 1, 47) "..." : $2
     if ($3 == "skip") { printf "%-50s %7s %8s   skipped: %s\n", name, $4, "-", $9; next }
-    printf fmt, name, $4, $5, $6, $7, $8, $9, $10, $11, $12
-    t += $4; r += $5; a += $6; d += $7; u += $8; e += $10; eo += $11; ei += $12 }
+    printf fmt, name, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+    t += $4; r += $5; a += $6; d += $7; u += $8; e += $10; eo += $11; ei += $12; au += $13 }
   END { m = t > r ? t : r
-        printf fmt, "TOTAL", t, r, a, d, u, m ? sprintf("%.1f", 100 * a / m) : "-", e, eo, ei
+        printf fmt, "TOTAL", t, r, a, d, u, m ? sprintf("%.1f", 100 * a / m) : "-", e, eo, ei, au
         print "epm: EPM stubs both tools decoded; epmok: of those, identical content;" \
-              " items: ept_lookup entries and ept_map towers compared" }'
+              " items: ept_lookup entries and ept_map towers compared;" \
+              " auth: sec_trailer and auth_value fields compared (pad, context id, NTLMSSP," \
+              " Kerberos, SPNEGO, Netlogon)" }'
 echo "per-capture details: $log_dir"
 exit $status

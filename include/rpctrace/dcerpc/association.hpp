@@ -37,6 +37,7 @@ struct PduEvent {
   Body body;
   std::optional<SecTrailer> sec_trailer;
   std::uint16_t auth_value_length = 0;
+  common::Bytes auth_value;  // the verifier's octets; valid only during Observer::on_pdu()
   // Labels from the association.
   std::optional<SyntaxId> interface;        // the context's abstract syntax
   bool interface_inferred = false;          // no bind seen: the interface an EPM lookup asked for

@@ -3,12 +3,14 @@
 // closing Statistics. Owned values only.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "rpctrace/auth/auth_value.hpp"
 #include "rpctrace/common/address.hpp"
 #include "rpctrace/dcerpc/association.hpp"
 #include "rpctrace/dcerpc/counters.hpp"
@@ -27,8 +29,18 @@ struct EpmDecode {
   std::string error;                   // set when the stub did not decode
 };
 
+// The PDU's auth_value decoded by its security provider (src/auth).
+struct AuthDecode {
+  std::optional<auth::AuthValue> value;
+  std::string error;  // set when it did not decode: "<reason>: <detail>"
+};
+
 struct ReportedPdu {
-  dcerpc::PduEvent event;  // stub pointers cleared
+  dcerpc::PduEvent event;  // stub and auth_value pointers cleared
+  std::optional<AuthDecode> auth;
+  // auth_level packet privacy on a request, response or fault: the stub is sealed and is not
+  // decoded (MS-RPCE 3.3.1.5.2).
+  bool stub_encrypted = false;
   std::optional<EpmDecode> epm;
   std::optional<dcerpc::VerificationTrailer> verification_trailer;
 };
@@ -101,6 +113,9 @@ struct Statistics {
   std::uint64_t conversations_shown = 0;
   std::uint64_t epm_decoded = 0;
   std::uint64_t epm_errors = 0;
+  std::uint64_t auth_decoded = 0;                               // auth_values decoded
+  std::array<std::uint64_t, auth::kReasonCount> auth_errors{};  // ... not decoded, by reason
+  std::uint64_t stubs_encrypted = 0;         // request/response/fault stubs sealed (packet privacy)
   std::string capture_error;                 // set when reading stopped on a damaged file
   std::uint64_t output_records_dropped = 0;  // JSON Lines: SYN/FIN/RST records over the cap
 };

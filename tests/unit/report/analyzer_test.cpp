@@ -10,6 +10,7 @@
 
 #include "report_harness.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
+#include "support/ntlmssp_builder.hpp"
 #include "support/packet_builder.hpp"
 
 namespace rpctrace::report {
@@ -334,6 +335,70 @@ TEST(Analyze, BindOfAnotherInterfaceOnAnAnsweredPortIsNoted) {
   for (const auto& f : r.writer.frames)
     for (const auto& n : f.notes) mismatches += n.kind == "epm_interface_mismatch";
   EXPECT_EQ(mismatches, 1u);
+}
+
+}  // namespace
+}  // namespace rpctrace::report::harness
+
+namespace rpctrace::report::harness {
+namespace {
+
+// --- Auth verifiers: decoded on every PDU that has one; privacy seals the stub. ---
+TEST(Analyze, AuthValuesDecodedAndSealedStubsNotDecoded) {
+  ts::Capture cap;
+  ts::TcpScript t(cap, config("10.1.1.1", 3500, "10.1.1.2", 135));
+  t.handshake();
+  auto bind = ts::epm_bind(1);
+  bind.auth(ts::make_auth_verifier(ts::ntlmssp_negotiate(0xb217, "CORP", "WS1"), 4,
+                                   ts::kAuthTypeWinnt, ts::kAuthLevelPktPrivacy));
+  t.send(ts::Direction::to_server, bind.build());
+  t.send(ts::Direction::to_client, ts::epm_bind_ack(1, 0x10, "135").build());
+  // An ept_map request whose stub is (as far as the tools know) sealed, and a response whose
+  // verifier is not an NTLMSSP signature.
+  auto request = ts::ept_map_request(2, ts::kExchangeMtaInterface);
+  request.auth(ts::make_auth_verifier(ts::ntlmssp_signature(0), 8, ts::kAuthTypeWinnt,
+                                      ts::kAuthLevelPktPrivacy));
+  t.send(ts::Direction::to_server, request.build());
+  auto response = ts::ept_map_response(2, ts::kExchangeMtaInterface, 4764, {10, 1, 1, 2});
+  response.auth(ts::make_auth_verifier(ts::Bytes(16, std::byte{'N'}), 8, ts::kAuthTypeWinnt,
+                                       ts::kAuthLevelPktPrivacy));
+  t.send(ts::Direction::to_client, response.build());
+  t.close();
+
+  Analysis r = analyze_capture(cap);
+  std::vector<const ReportedPdu*> pdus;
+  for (const auto& f : r.writer.frames)
+    for (const auto& p : f.pdus) pdus.push_back(&p);
+  ASSERT_EQ(pdus.size(), 4u);
+  ASSERT_TRUE(pdus[0]->auth && pdus[0]->auth->value && pdus[0]->auth->value->token);
+  EXPECT_EQ(pdus[0]->auth->value->token->message, "negotiate");
+  EXPECT_EQ(pdus[0]->auth->value->token->workstation, "WS1");
+  EXPECT_FALSE(pdus[0]->stub_encrypted);  // a bind has no stub
+  EXPECT_FALSE(pdus[1]->auth);            // no verifier on the bind_ack
+  EXPECT_TRUE(pdus[2]->stub_encrypted);
+  EXPECT_FALSE(pdus[2]->epm);  // sealed: the EPM decoder is not tried
+  ASSERT_TRUE(pdus[2]->auth && pdus[2]->auth->value);
+  EXPECT_EQ(pdus[2]->auth->value->token->message, "signature");
+  EXPECT_TRUE(pdus[3]->stub_encrypted);
+  ASSERT_TRUE(pdus[3]->auth);
+  EXPECT_FALSE(pdus[3]->auth->value);
+  EXPECT_NE(pdus[3]->auth->error.find("bad_signature"), std::string::npos);
+  EXPECT_EQ(r.writer.stats.auth_decoded, 2u);
+  EXPECT_EQ(r.writer.stats.auth_errors[static_cast<std::size_t>(auth::Reason::bad_signature)], 1u);
+  EXPECT_EQ(r.writer.stats.stubs_encrypted, 2u);
+  EXPECT_EQ(r.writer.stats.epm_decoded, 0u);
+  EXPECT_EQ(r.writer.stats.epm_errors, 0u);
+
+  // Text and JSON Lines say it.
+  std::string text = text_of(cap).out;
+  EXPECT_NE(text.find("auth_value: NTLMSSP negotiate domain CORP workstation WS1"),
+            std::string::npos);
+  EXPECT_NE(text.find("stub encrypted (packet privacy): not decoded"), std::string::npos);
+  std::string json = jsonl_of(cap);
+  EXPECT_NE(json.find("\"stub_encrypted\":true"), std::string::npos);
+  EXPECT_NE(json.find("\"auth_value\":{\"mechanism\":\"NTLMSSP\",\"message\":\"negotiate\""),
+            std::string::npos);
+  EXPECT_NE(json.find("\"auth_bad_signature\":1"), std::string::npos);
 }
 
 }  // namespace

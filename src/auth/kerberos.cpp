@@ -1,0 +1,218 @@
+// Kerberos as an RPC security provider (RFC 4120 messages inside the RFC 1964 / RFC 4121
+// GSS-API tokens; MS-KILE 3.4.5 for the DCE style, where the AP-REP legs come without the
+// GSS framing). From an AP-REQ only the ticket's realm and service principal are read, both
+// in clear; everything encrypted is skipped.
+#include <fmt/format.h>
+
+#include <array>
+
+#include "detail.hpp"
+
+namespace rpctrace::auth::detail {
+
+namespace {
+
+// RFC 4120 5.5.1, 5.5.2, 5.9.1: the APPLICATION tags of the messages.
+constexpr std::uint8_t kApReq = 0x6e;
+constexpr std::uint8_t kApRep = 0x6f;
+constexpr std::uint8_t kKrbError = 0x7e;
+constexpr std::uint8_t kTicket = 0x61;
+// User-to-user (draft-ietf-cat-user2user): TGT-REQ (msg-type 16) and TGT-REP (17). In the
+// GSS tokens (TOK_ID 04 00 / 04 01) they come as a bare SEQUENCE; the draft's
+// [APPLICATION 16] / [APPLICATION 17] forms are accepted too.
+constexpr std::uint8_t kTgtReq = 0x70;
+constexpr std::uint8_t kTgtRep = 0x71;
+
+TokenResult malformed(Reason why, std::string detail) {
+  return TokenResult::malformed(why, 0, std::move(detail));
+}
+
+bool general_string(const Tlv& t, std::string& out) {
+  Der d(t.content);
+  Tlv s;
+  return d.next_if(kDerGeneralString, s) && oem_to_utf8(s.content, out);
+}
+
+// PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString }
+bool principal_name(const Tlv& t, std::string& out) {
+  Der d(t.content);
+  Tlv seq, type, strings;
+  if (!d.next_if(kDerSequence, seq)) return false;
+  Der fields(seq.content);
+  (void)fields.next_if(context_tag(0), type);
+  if (!fields.next_if(context_tag(1), strings)) return false;
+  Der list_outer(strings.content);
+  Tlv list;
+  if (!list_outer.next_if(kDerSequence, list)) return false;
+  Der items(list.content);
+  out.clear();
+  while (items.ok() && !items.at_end()) {
+    Tlv s;
+    std::string part;
+    if (!items.next_if(kDerGeneralString, s) || !oem_to_utf8(s.content, part)) return false;
+    if (!out.empty()) out += '/';
+    out += part;
+    if (out.size() > kMaxNameOctets) return false;
+  }
+  return true;
+}
+
+// Fields of a SEQUENCE of context-tagged members, by tag number (RFC 4120 uses [0]..[12]).
+struct Fields {
+  std::array<Tlv, 13> at{};
+  std::array<bool, 13> has{};
+};
+bool sequence_fields(Bytes message_content, Fields& f) {
+  Der outer(message_content);
+  Tlv seq;
+  if (!outer.next_if(kDerSequence, seq)) return false;
+  Der d(seq.content);
+  while (!d.at_end()) {
+    Tlv t = d.next();
+    if (!d.ok()) return false;
+    unsigned n = t.tag - 0xa0u;
+    if (t.tag < 0xa0 || n >= f.at.size()) continue;  // extensions: skipped
+    f.at[n] = t;
+    f.has[n] = true;
+  }
+  return true;
+}
+
+// Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1], sname [2], enc-part [3] }
+TokenResult ticket_names(const Tlv& field, Token t) {
+  Der td(field.content);
+  Tlv ticket;
+  Fields tf;
+  if (!td.next_if(kTicket, ticket) || !sequence_fields(ticket.content, tf))
+    return malformed(Reason::bad_der, "AP-REQ ticket not a Ticket");
+  if ((tf.has[1] && !general_string(tf.at[1], t.realm)) ||
+      (tf.has[2] && !principal_name(tf.at[2], t.service)))
+    return malformed(Reason::bad_der, "ticket realm or sname malformed");
+  return TokenResult::complete(std::move(t), 0);
+}
+
+// AP-REQ ::= SEQUENCE { pvno [0], msg-type [1], ap-options [2], ticket [3], authenticator [4] }
+TokenResult ap_req(Bytes content, Token t) {
+  t.message = "AP-REQ";
+  Fields f;
+  if (!sequence_fields(content, f) || !f.has[3])
+    return malformed(Reason::bad_der, "AP-REQ without a ticket");
+  return ticket_names(f.at[3], std::move(t));
+}
+
+// TGT-REQ ::= SEQUENCE { pvno [0], msg-type [1], server-name [2] OPTIONAL, realm [3] OPTIONAL }
+// TGT-REP ::= SEQUENCE { pvno [0], msg-type [1], ticket [2] }
+TokenResult tgt_message(Bytes content, bool request, Token t) {
+  t.message = request ? "TGT-REQ" : "TGT-REP";
+  Fields f;
+  if (!sequence_fields(content, f)) return malformed(Reason::bad_der, "TGT message not a SEQUENCE");
+  if (!request) {
+    if (!f.has[2]) return malformed(Reason::bad_der, "TGT-REP without a ticket");
+    return ticket_names(f.at[2], std::move(t));
+  }
+  if ((f.has[2] && !principal_name(f.at[2], t.service)) ||
+      (f.has[3] && !general_string(f.at[3], t.realm)))
+    return malformed(Reason::bad_der, "TGT-REQ server-name or realm malformed");
+  return TokenResult::complete(std::move(t), 0);
+}
+
+TokenResult krb_error(Bytes content, Token t) {
+  t.message = "KRB-ERROR";
+  Fields f;
+  if (!sequence_fields(content, f)) return malformed(Reason::bad_der, "KRB-ERROR not a SEQUENCE");
+  std::int32_t code = 0;
+  Der cd(f.at[6].content);
+  Tlv i;
+  if (!f.has[6] || !cd.next_if(kDerInteger, i) || !der_int32(i.content, code))
+    return malformed(Reason::bad_der, "KRB-ERROR without error-code");
+  t.error_code = code;
+  if ((f.has[9] && !general_string(f.at[9], t.realm)) ||
+      (f.has[10] && !principal_name(f.at[10], t.service)))
+    return malformed(Reason::bad_der, "KRB-ERROR realm or sname malformed");
+  return TokenResult::complete(std::move(t), 0);
+}
+
+// A bare RFC 4120 message (the DCE style's AP-REP, or a token after its TOK_ID).
+TokenResult krb_message(Bytes value, Token t) {
+  Der d(value);
+  Tlv m = d.next();
+  if (!d.ok()) return malformed(Reason::bad_der, "Kerberos message not DER");
+  switch (m.tag) {
+    case kApReq:
+      return ap_req(m.content, std::move(t));
+    case kApRep:  // enc-part only: nothing in clear but the type
+      t.message = "AP-REP";
+      return TokenResult::complete(std::move(t), 0);
+    case kKrbError:
+      return krb_error(m.content, std::move(t));
+    case kTgtReq:
+    case kTgtRep:
+      return tgt_message(m.content, m.tag == kTgtReq, std::move(t));
+    default:
+      return malformed(Reason::unknown_message, fmt::format("ASN.1 tag 0x{:02x}", m.tag));
+  }
+}
+
+// RFC 4121 4.2.6: MIC (04 04) and Wrap (05 04) tokens, without GSS framing, with the
+// sequence number in clear at octet 8.
+TokenResult cfx_token(Bytes value, Token t) {
+  common::ByteReader r(value, common::ByteOrder::big);
+  std::uint16_t tok_id = r.u16();
+  std::uint8_t flags = r.u8();
+  r.skip(5);
+  std::uint64_t seq = r.u64();
+  if (!r.ok()) return malformed(Reason::truncated, "RFC 4121 token shorter than 16 octets");
+  t.message = tok_id == 0x0404 ? "MIC" : (flags & 0x02) ? "Wrap (sealed)" : "Wrap";
+  t.sequence = seq;
+  t.flags = flags;
+  return TokenResult::complete(std::move(t), value.size());
+}
+
+}  // namespace
+
+TokenResult decode_kerberos(Bytes value) {
+  Token t;
+  t.mechanism = "Kerberos";
+  if (value.size() >= 2) {
+    auto b0 = std::to_integer<unsigned>(value[0]), b1 = std::to_integer<unsigned>(value[1]);
+    if ((b0 == 0x04 || b0 == 0x05) && b1 == 0x04) return cfx_token(value, std::move(t));
+  }
+  GssFraming g;
+  if (!gss_framing(value, g)) {
+    TokenResult r = krb_message(value, std::move(t));
+    if (r.is_complete()) return TokenResult::complete(r.take(), value.size());
+    return r;
+  }
+  if (mechanism_name(g.mech_oid).find("Kerberos") == std::string_view::npos)
+    return malformed(Reason::bad_signature, fmt::format("GSS-API mechanism {}", g.mech_oid));
+  // RFC 1964 1.1 / RFC 4121 4.1: a two-octet TOK_ID precedes the message.
+  common::ByteReader r(g.inner, common::ByteOrder::big);
+  std::uint16_t tok_id = r.u16();
+  if (!r.ok()) return malformed(Reason::truncated, "no TOK_ID");
+  switch (tok_id) {
+    case 0x0100:  // KRB_AP_REQ
+    case 0x0200:  // KRB_AP_REP
+    case 0x0300:  // KRB_ERROR
+    {
+      TokenResult m = krb_message(r.rest(), std::move(t));
+      if (m.is_complete()) return TokenResult::complete(m.take(), value.size());
+      return m;
+    }
+    case 0x0400:  // KERB_TGT_REQUEST / KERB_TGT_REPLY (user-to-user): a bare SEQUENCE
+    case 0x0401: {
+      TokenResult m = tgt_message(r.rest(), tok_id == 0x0400, std::move(t));
+      if (m.is_complete()) return TokenResult::complete(m.take(), value.size());
+      return m;
+    }
+    case 0x0101:  // RFC 1964 MIC: its sequence number is encrypted
+      t.message = "MIC (RFC 1964)";
+      return TokenResult::complete(std::move(t), value.size());
+    case 0x0201:  // RFC 1964 Wrap
+      t.message = "Wrap (RFC 1964)";
+      return TokenResult::complete(std::move(t), value.size());
+    default:
+      return malformed(Reason::unknown_message, fmt::format("TOK_ID 0x{:04x}", tok_id));
+  }
+}
+
+}  // namespace rpctrace::auth::detail

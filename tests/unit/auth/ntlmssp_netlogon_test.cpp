@@ -1,0 +1,188 @@
+// NTLMSSP (MS-NLMP 2.2.1, 2.2.2.9) and Netlogon (MS-NRPC 2.2.1.3) auth_values.
+#include <gtest/gtest.h>
+
+#include "auth_test_util.hpp"
+#include "support/ntlmssp_builder.hpp"
+
+namespace rpctrace::authtest {
+namespace {
+
+using auth::kAuthNetlogon;
+using auth::kAuthNtlmssp;
+using auth::Reason;
+using testsupport::ByteWriter;
+using testsupport::Endian;
+
+constexpr std::uint32_t kUnicode = testsupport::kNtlmNegotiateUnicode;
+
+TEST(Ntlmssp, NegotiateNamesAreOem) {
+  auto v = decode_ok(kAuthNtlmssp, testsupport::ntlmssp_negotiate(0xb217, "CORP", "WS01"));
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->mechanism, "NTLMSSP");
+  EXPECT_EQ(v.token->message, "negotiate");
+  EXPECT_EQ(v.token->domain, "CORP");
+  EXPECT_EQ(v.token->workstation, "WS01");
+  EXPECT_EQ(v.token->flags, 0xb217u);
+  EXPECT_FALSE(v.spnego);
+}
+
+TEST(Ntlmssp, ChallengeTargetName) {
+  auto v = decode_ok(kAuthNtlmssp,
+                     testsupport::ntlmssp_challenge(kUnicode, {1, 2, 3, 4, 5, 6, 7, 8}, "RPCTEST"));
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->message, "challenge");
+  EXPECT_EQ(v.token->domain, "RPCTEST");
+  EXPECT_TRUE(v.token->user.empty());
+}
+
+TEST(Ntlmssp, AuthenticateNamesButNoSecrets) {
+  Bytes nt(24, std::byte{0xab}), lm(24, std::byte{0xcd}), key(16, std::byte{0xef});
+  auto value = testsupport::ntlmssp_authenticate(kUnicode, lm, nt, "RPCTEST", "Administrator",
+                                                 "CLIENT1", key);
+  auto v = decode_ok(kAuthNtlmssp, value);
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->message, "authenticate");
+  EXPECT_EQ(v.token->domain, "RPCTEST");
+  EXPECT_EQ(v.token->user, "Administrator");
+  EXPECT_EQ(v.token->workstation, "CLIENT1");
+  // Nothing of the responses or the key is kept in any text field.
+  for (const std::string* s : {&v.token->domain, &v.token->user, &v.token->workstation,
+                               &v.token->realm, &v.token->service})
+    EXPECT_EQ(s->find('\xab'), std::string::npos);
+}
+
+TEST(Ntlmssp, AuthenticateOemNamesWhenNotUnicode) {
+  auto value =
+      testsupport::ntlmssp_authenticate(testsupport::kNtlmNegotiateOem, {}, {}, "", "", "");
+  // Rewrite the (empty) user field to point at 4 OEM octets appended to the message.
+  ByteWriter w(Endian::little);
+  w.bytes(value).text("bob!");
+  Bytes m = w.take();
+  m[36] = std::byte{4};
+  m[40] = static_cast<std::byte>(value.size());
+  auto v = decode_ok(kAuthNtlmssp, m);
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->user, "bob!");
+}
+
+TEST(Ntlmssp, SignatureUnderIntegrity) {
+  auto v = decode_ok(kAuthNtlmssp, testsupport::ntlmssp_signature(7));
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->message, "signature");
+  EXPECT_FALSE(v.token->sequence);  // it may be sealed: never reported
+}
+
+TEST(Ntlmssp, MalformedValues) {
+  EXPECT_EQ(decode_fails(kAuthNtlmssp, Bytes(16, std::byte{'N'})), Reason::bad_signature);
+  EXPECT_EQ(decode_fails(kAuthNtlmssp, Bytes{}), Reason::bad_signature);
+  Bytes unknown = testsupport::ntlmssp_negotiate(0, "", "");
+  unknown[8] = std::byte{9};
+  EXPECT_EQ(decode_fails(kAuthNtlmssp, unknown), Reason::unknown_message);
+  // A user name whose BufferOffset points past the message.
+  Bytes far = testsupport::ntlmssp_authenticate(kUnicode, {}, {}, "D", "U", "W");
+  far[40] = std::byte{0xff};
+  far[41] = std::byte{0xff};
+  EXPECT_EQ(decode_fails(kAuthNtlmssp, far), Reason::truncated);
+  // Cut before NegotiateFlags.
+  Bytes cut = testsupport::ntlmssp_authenticate(kUnicode, {}, {}, "D", "U", "W");
+  cut.resize(40);
+  EXPECT_EQ(decode_fails(kAuthNtlmssp, cut), Reason::truncated);
+}
+
+TEST(Ntlmssp, LongNameIsRefusedAndControlCharactersEscaped) {
+  std::string long_name(300, 'x');
+  auto value = testsupport::ntlmssp_authenticate(kUnicode, {}, {}, "D", long_name, "W");
+  EXPECT_EQ(decode_fails(kAuthNtlmssp, value), Reason::too_long);
+  auto v = decode_ok(kAuthNtlmssp,
+                     testsupport::ntlmssp_authenticate(kUnicode, {}, {}, "D", "a\nb", "W"));
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->user, "a\\x0ab");  // a crafted name cannot start a new report line
+}
+
+TEST(Ntlmssp, Utf16SurrogatesAndOddLength) {
+  // U+1F600 as a surrogate pair, then an unpaired high surrogate, then one stray octet.
+  Bytes name = octets({0x3d, 0xd8, 0x00, 0xde, 0x3d, 0xd8, 0x41, 0x00, 0x42});
+  auto value = testsupport::ntlmssp_authenticate(kUnicode, {}, {}, "", "", "");
+  ByteWriter w(Endian::little);
+  w.bytes(value).bytes(name);
+  Bytes m = w.take();
+  m[36] = static_cast<std::byte>(name.size());
+  m[40] = static_cast<std::byte>(value.size());
+  auto v = decode_ok(kAuthNtlmssp, m);
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->user,
+            "\xF0\x9F\x98\x80\xEF\xBF\xBD"
+            "A\\x42");
+}
+
+// NL_AUTH_MESSAGE with the NetBIOS names and a DNS domain (RFC 1035 labels).
+Bytes nl_auth_message(std::uint32_t flags, const Bytes& buffer) {
+  ByteWriter w(Endian::little);
+  w.u32(0).u32(flags).bytes(buffer);
+  return w.take();
+}
+
+TEST(Netlogon, NegotiateRequestNames) {
+  Bytes buffer = cat({testsupport::text_bytes(std::string_view("CORP\0WS7\0", 9)),
+                      octets({4, 'c', 'o', 'r', 'p', 5, 'l', 'o', 'c', 'a', 'l', 0})});
+  auto v = decode_ok(kAuthNetlogon, nl_auth_message(0x07, buffer));
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->mechanism, "Netlogon");
+  EXPECT_EQ(v.token->message, "negotiate request");
+  EXPECT_EQ(v.token->domain, "CORP");  // NetBIOS kept; the DNS name only when it is alone
+  EXPECT_EQ(v.token->workstation, "WS7");
+  auto dns_only =
+      decode_ok(kAuthNetlogon, nl_auth_message(0x04, octets({4, 'c', 'o', 'r', 'p', 0})));
+  ASSERT_TRUE(dns_only.token);
+  EXPECT_EQ(dns_only.token->domain, "corp");
+}
+
+TEST(Netlogon, CompressionPointerLoopEnds) {
+  // A DNS name that points at itself: bounded, malformed, no hang.
+  EXPECT_EQ(decode_fails(kAuthNetlogon, nl_auth_message(0x04, octets({0xc0, 0x00}))),
+            Reason::truncated);
+  // Unterminated OEM name.
+  EXPECT_EQ(decode_fails(kAuthNetlogon, nl_auth_message(0x01, octets({'A', 'B'}))),
+            Reason::truncated);
+}
+
+TEST(Netlogon, SignatureAlgorithms) {
+  ByteWriter w(Endian::little);
+  w.u16(0x0013).u16(0x001a).u16(0xffff).u16(0).zeros(48);
+  auto v = decode_ok(kAuthNetlogon, w.take());
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->message, "signature");
+  EXPECT_EQ(v.token->signature_algorithm, 0x0013);
+  EXPECT_EQ(v.token->seal_algorithm, 0x001a);
+  EXPECT_EQ(auth::netlogon_algorithm_name(0x0013), "HMAC-SHA256");
+  EXPECT_EQ(auth::netlogon_algorithm_name(0x001a), "AES-128");
+  EXPECT_EQ(decode_fails(kAuthNetlogon, octets({7, 0, 0, 0, 0, 0, 0, 0})), Reason::unknown_message);
+}
+
+TEST(AuthValue, UnsupportedTypeIsCountedNotGuessed) {
+  EXPECT_EQ(decode_fails(0, octets({1, 2, 3})), Reason::unsupported_type);
+  EXPECT_EQ(decode_fails(0xff, octets({1})), Reason::unsupported_type);
+}
+
+// Every prefix of every valid value: complete or malformed, never a read past the end (the
+// sanitizer build checks the reads).
+TEST(AuthValue, EveryPrefixIsSafe) {
+  Bytes key(16, std::byte{1});
+  std::vector<std::pair<std::uint8_t, Bytes>> values = {
+      {kAuthNtlmssp, testsupport::ntlmssp_negotiate(0xb217, "CORP", "WS01")},
+      {kAuthNtlmssp, testsupport::ntlmssp_challenge(kUnicode, {}, "T")},
+      {kAuthNtlmssp, testsupport::ntlmssp_authenticate(kUnicode, key, key, "D", "U", "W", key)},
+      {kAuthNetlogon,
+       nl_auth_message(0x07, cat({testsupport::text_bytes(std::string_view("A\0B\0", 4)),
+                                  octets({1, 'c', 0})}))},
+  };
+  for (const auto& [type, value] : values)
+    for (std::size_t n = 0; n <= value.size(); ++n) {
+      Bytes prefix(value.begin(), value.begin() + static_cast<std::ptrdiff_t>(n));
+      auto r = auth::decode_auth_value(type, prefix);
+      EXPECT_TRUE(r.is_complete() || r.is_malformed());
+    }
+}
+
+}  // namespace
+}  // namespace rpctrace::authtest
