@@ -81,6 +81,18 @@ const char* severity_name(Severity s) {
   return s == Severity::error ? "error" : s == Severity::warning ? "warning" : "info";
 }
 
+// The account a verifier names, for the evidence of authentication findings. The client's
+// NTLMSSP AUTHENTICATE names it best; a Kerberos ticket names the service it is for.
+void account_of(const auth::Token& t, std::string& account) {
+  if (t.mechanism == "NTLMSSP" && t.message == "authenticate" && !t.user.empty()) {
+    account = fmt::format("account {}{}{} (NTLMSSP{}{})", t.domain, t.domain.empty() ? "" : "\\",
+                          t.user, t.workstation.empty() ? "" : ", from ", t.workstation);
+  } else if (t.mechanism == "Kerberos" && t.message == "AP-REQ" && account.empty()) {
+    account =
+        fmt::format("Kerberos ticket for {}{}{}", t.service, t.realm.empty() ? "" : "@", t.realm);
+  }
+}
+
 }  // namespace
 
 ServiceStatus& DiagnoseWriter::service(const common::IpAddress& client,
@@ -136,7 +148,8 @@ void DiagnoseWriter::frame(const FrameRecord& f) {
         x.message =
             fmt::format("{} reset the connection after the client's auth3: authentication failed",
                         c.server.to_string());
-        x.evidence = fmt::format("auth3 in frame {}, RST in frame {}", c.auth3_frame, s.frame);
+        x.evidence = fmt::format("auth3 in frame {}, RST in frame {}{}", c.auth3_frame, s.frame,
+                                 c.account.empty() ? "" : ", " + c.account);
         x.next_step =
             "check the account, its password and the server's security log; check clock skew for "
             "Kerberos";
@@ -170,11 +183,26 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
     x.next_step = std::move(next);
     add(std::move(x));
   };
+  const auth::Token* token =
+      p.auth && p.auth->value && p.auth->value->token ? &*p.auth->value->token : nullptr;
+  if (token != nullptr) account_of(*token, c.account);
+  if (token != nullptr && token->error_code && e.dir == 1) {  // the server refused the ticket
+    auto name = auth::krb_error_name(*token->error_code);
+    finding(Severity::error, "authentication_failed", c.last_bind,
+            fmt::format("{} refused the client's Kerberos authentication: error {}{}{}{}",
+                        server.to_string(), *token->error_code, name.empty() ? "" : " (", name,
+                        name.empty() ? "" : ")"),
+            fmt::format("KRB-ERROR in the verifier of frame {}{}", e.at.frame,
+                        c.account.empty() ? "" : ", " + c.account),
+            "KRB_AP_ERR_SKEW: fix the clocks; KRB_AP_ERR_MODIFIED: the service principal's key "
+            "(duplicate SPN, stale machine account); otherwise see RFC 4120 7.5.9");
+  }
   switch (e.header.ptype) {
     case PacketType::bind:
     case PacketType::alter_context:
       if (const auto* b = std::get_if<dcerpc::Bind>(&e.body); b && !b->contexts.empty())
         c.last_bind = b->contexts[0].abstract_syntax;
+      if (e.sec_trailer) c.auth_level = e.sec_trailer->auth_level;
       break;
     case PacketType::bind_ack:
     case PacketType::alter_context_resp: {
@@ -290,17 +318,36 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         std::uint32_t status = ft ? ft->status : 0;
         auto meaning = dcerpc::status_meaning(status);
         bool auth = c.auth3_frame != 0 && !c.first_call_after_auth3_seen;
+        std::string next =
+            meaning.empty() ? "look the status up in MS-ERREF" : std::string(meaning);
+        // Below packet integrity, access denied on the first call is often the level itself:
+        // SAMR and LSA on Windows and Samba refuse connect-level binds.
+        constexpr std::uint8_t kIntegrity = 5;
+        if (auth && status == 5 && c.auth_level > 0 && c.auth_level < kIntegrity)
+          next = fmt::format(
+              "the server may refuse auth level {} ({}): bind at packet integrity (5) or "
+              "privacy (6); otherwise check the account's rights",
+              c.auth_level, dcerpc::auth_level_name(c.auth_level));
+        else if (auth && status == 5)
+          next =
+              "the credentials were refused or the account lacks the right: check the "
+              "password and the server's security log, the account's group membership, and "
+              "for Kerberos the clocks";
         finding(Severity::error, auth ? "authentication_failed" : "fault", iface,
                 fmt::format("{} answered {} call to {} with a fault: {}{}", server.to_string(),
                             auth ? "the first authenticated" : "a", iface_text(iface),
-                            format_status(status), auth ? ": authentication failed" : ""),
+                            format_status(status),
+                            !auth         ? ""
+                            : status == 5 ? ": authentication or authorization failed"
+                                          : ": authentication failed"),
                 fmt::format("fault in frame {}{}", e.at.frame,
                             e.request_frame
                                 ? fmt::format(" for the request in frame {}", *e.request_frame)
                                 : "") +
-                    (auth ? fmt::format(", the first call after auth3 in frame {}", c.auth3_frame)
+                    (auth ? fmt::format(", the first call after auth3 in frame {}{}", c.auth3_frame,
+                                        c.account.empty() ? "" : ", " + c.account)
                           : ""),
-                meaning.empty() ? "look the status up in MS-ERREF" : std::string(meaning));
+                std::move(next));
       }
       if (c.auth3_frame != 0) c.first_call_after_auth3_seen = true;
       if (p.epm && p.epm->value)

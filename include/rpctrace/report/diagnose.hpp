@@ -81,6 +81,10 @@ class DiagnoseWriter : public Writer {
     std::uint64_t auth3_frame = 0;
     bool data_after_auth3 = false;
     bool first_call_after_auth3_seen = false;
+    // Who authenticated, from the verifiers: "RPCTEST\\Administrator (NTLMSSP, from WS1)" or
+    // "Kerberos ticket for host/dc@REALM". Empty when no verifier named anyone.
+    std::string account;
+    std::uint8_t auth_level = 0;  // of the last bind/alter_context with a verifier
     std::optional<dcerpc::SyntaxId> last_bind;            // for a bind_nak, which names none
     std::map<std::uint32_t, dcerpc::SyntaxId> epm_asked;  // ept_map call_id -> looked-up interface
     std::map<std::uint32_t, Call> outstanding;            // by call_id
