@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Check rpctrace against what real clients did, on captures record.sh made.
+
+Usage: check.py [--rpctrace BIN] [--tshark BIN] DIR [DIR...]
+
+For every DIR/<name>.pcap with its DIR/<name>.expected.json (written by clients.py during the
+same recording), four checks:
+  endpoints  `rpctrace endpoints` lists exactly the ept_lookup entries the client received
+             (object, interface UUID, version, annotation, string binding), as a multiset;
+  binds      every bind/alter_context over TCP, in order: port, interface, version, auth type
+             and level, and the answer (accepted / rejected with its reason, or bind_nak);
+  calls      every call over TCP, in order: port, interface, opnum, response or fault (status);
+             calls over SMB named pipes are counted (rpctrace does not decode SMB yet);
+  tshark     PDU by PDU agreement with tshark is 100% (tests/oracle/compare_tshark.py with an
+             empty allow-list: frame, ptype, call_id, opnum, context id, auth type and level,
+             the verifier's fields, EPM stubs), and the PDU counts by type are printed side
+             by side;
+  diagnose   rp_firewall: the finding names the dropped dynamic port; rp_epm_lookup,
+             rp_epm_map_samr, rp_np_samr (healthy runs): no error or warning finding, exit 0.
+Exit status: 0 every check passed, 1 a check failed, 2 nothing to check.
+"""
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
+import compare_tshark  # noqa: E402  (the oracle's tshark reader)
+
+HEALTHY = {"rp_epm_lookup", "rp_epm_map_samr", "rp_np_samr"}
+PTYPES = compare_tshark.PTYPE_NAMES
+
+
+def jsonl(cmd):
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return proc.returncode, [json.loads(l) for l in proc.stdout.decode().splitlines() if l]
+
+
+def check_endpoints(rpctrace, pcap, expected):
+    want = collections.Counter(
+        (e["object"], e["interface"], e["version"], e.get("annotation", ""), e["binding"])
+        for e in expected["endpoints"])
+    _, recs = jsonl([rpctrace, "endpoints", "--format", "jsonl", pcap])
+    got = collections.Counter(
+        (r.get("object", "00000000-0000-0000-0000-000000000000"), r["uuid"], r["version"],
+         r.get("annotation", ""), r["string_binding"])
+        for r in recs if r.get("type") == "endpoint" and r.get("source") == "ept_lookup")
+    missing, extra = want - got, got - want
+    detail = "%d endpoints, %d ept_lookup calls" % (sum(want.values()),
+                                                    expected.get("ept_lookup_calls", 0))
+    problems = ["missing %s" % (k,) for k in missing] + ["extra %s" % (k,) for k in extra]
+    return problems, detail
+
+
+def rpctrace_pdus(rpctrace, pcap):
+    rc, recs = jsonl([rpctrace, "--format", "jsonl", pcap])
+    if rc != 0:
+        raise SystemExit("%s: rpctrace exit %d" % (pcap, rc))
+    return recs
+
+
+def check_binds(recs, expected):
+    want = [(b["port"], b["pdu"], b["interface"], b["version"], b["auth_type"], b["auth_level"],
+             b.get("result"), b.get("reason") if b.get("result") != "accepted" else 0)
+            for b in expected.get("binds", []) if b["transport"] == "ncacn_ip_tcp"]
+    pdus = [r for r in recs if r.get("type") == "pdu"]
+    answers = {}   # (conversation, call_id, ptype) -> answers in order
+    for r in pdus:
+        if r["ptype"] in ("bind_ack", "alter_context_resp", "bind_nak"):
+            answers.setdefault((r["conversation"], r["call_id"]), []).append(r)
+    got = []
+    for r in pdus:
+        if r["ptype"] not in ("bind", "alter_context"):
+            continue
+        ctx = (r.get("p_cont_elem") or [{}])[0]
+        iface = ctx.get("abstract_syntax", {})
+        trailer = r.get("sec_trailer") or {}
+        queue = answers.get((r["conversation"], r["call_id"]), [])
+        answer = queue.pop(0) if queue else None
+        result, reason = None, None
+        if answer and answer["ptype"] == "bind_nak":
+            result, reason = "nak", answer.get("provider_reject_reason")
+        elif answer:
+            res = next((x for x in answer.get("p_results", [])
+                        if x.get("p_cont_id") == ctx.get("p_cont_id")),
+                       (answer.get("p_results") or [{}])[0])
+            result = {0: "accepted", 2: "rejected", 1: "rejected"}.get(res.get("result"))
+            reason = res.get("reason", 0) if result != "accepted" else 0
+        got.append((r["dst_port"], r["ptype"], iface.get("uuid"), iface.get("version"),
+                    trailer.get("auth_type", 0), trailer.get("auth_level", 1), result, reason))
+    return diff_lists(want, got), "%d binds/alter_contexts over TCP" % len(want)
+
+
+def check_calls(recs, expected):
+    tcp = [c for c in expected.get("calls", []) if c["transport"] == "ncacn_ip_tcp"]
+    np_calls = [c for c in expected.get("calls", []) if c["transport"] != "ncacn_ip_tcp"]
+    want = [(c["port"], c["interface"], c["opnum"], c["outcome"],
+             c.get("status") if c["outcome"] == "fault" else None) for c in tcp]
+    pdus = [r for r in recs if r.get("type") == "pdu"]
+    requests = {}
+    for r in pdus:   # the call's last request fragment completes it
+        if r["ptype"] == "request" and r.get("call_complete"):
+            requests[(r["conversation"], r["frame"], r["call_id"])] = r
+    outcome = {}
+    for r in pdus:
+        if r["ptype"] in ("response", "fault") and r.get("request_frame") is not None:
+            if r["ptype"] == "response" and not r.get("call_complete"):
+                continue
+            # request_frame is the request's first frame; find the request of that call.
+            for key, q in requests.items():
+                if key[0] == r["conversation"] and key[2] == r["call_id"] and \
+                        q.get("first_frame", q["frame"]) <= r["frame"] and key not in outcome and \
+                        key[1] >= r["request_frame"]:
+                    outcome[key] = ("fault", "0x%08x" % r["status"]) if r["ptype"] == "fault" \
+                        else ("response", None)
+                    break
+    got = []
+    for key in sorted(requests, key=lambda k: k[1]):
+        q = requests[key]
+        res = outcome.get(key, ("none", None))
+        got.append((q["dst_port"], (q.get("interface") or {}).get("uuid"), q["opnum"], res[0],
+                    res[1]))
+    detail = "%d calls over TCP" % len(want)
+    if np_calls:
+        detail += "; %d over SMB named pipes (not decoded: SMB transport)" % len(np_calls)
+    return diff_lists(want, got), detail
+
+
+def diff_lists(want, got):
+    problems = []
+    for i in range(max(len(want), len(got))):
+        w = want[i] if i < len(want) else None
+        g = got[i] if i < len(got) else None
+        if w != g:
+            problems.append("#%d client %s, rpctrace %s" % (i + 1, w, g))
+    return problems
+
+
+def check_tshark(rpctrace, tshark, pcap, recs):
+    with tempfile.NamedTemporaryFile("w", suffix=".allow") as empty:
+        proc = subprocess.run(
+            [sys.executable, os.path.join(HERE, "..", "oracle", "compare_tshark.py"), pcap,
+             "--rpctrace", rpctrace, "--tshark", tshark, "--allowlist", empty.name],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.decode(errors="replace")
+    problems = [] if proc.returncode == 0 and "disagreements 0 " in out else [out.strip()]
+    tpdus, counts, _, err = compare_tshark.run_tshark(
+        tshark, pcap, set(compare_tshark.BASE_DECODE_PORTS), [])
+    if err:
+        problems.append("tshark: %s" % err)
+    t_by = collections.Counter(PTYPES[p["ptype"]] for p in tpdus)
+    stats = next(r for r in recs if r.get("type") == "stats")
+    r_by = collections.Counter(stats.get("pdus_by_ptype", {}))
+    table = ", ".join("%s %d/%d" % (k, r_by.get(k, 0), t_by.get(k, 0))
+                      for k in PTYPES if r_by.get(k) or t_by.get(k))
+    smb = counts.get("smb", 0)
+    summary = "rpctrace/tshark PDUs: %s" % (table or "none over TCP")
+    if smb:
+        summary += "; over SMB (tshark only): %d" % smb
+    return problems, summary
+
+
+def check_diagnose(rpctrace, pcap, name, expected):
+    rc, recs = jsonl([rpctrace, "diagnose", "--format", "jsonl", pcap])
+    findings = [r for r in recs if r.get("type") == "finding"]
+    if name == "rp_firewall":
+        port = expected["connect"]["port"]
+        hit = [f for f in findings if f["kind"] == "firewall_drops_dynamic_port" and
+               f.get("port") == port]
+        problems = [] if hit and rc == 1 else [
+            "no firewall_drops_dynamic_port finding for port %s (exit %d): %s" % (
+                port, rc, [f["kind"] for f in findings])]
+        return problems, "names port %s: %s" % (port, hit[0]["message"] if hit else "-")
+    if name in HEALTHY:
+        bad = [f for f in findings if f["severity"] in ("error", "warning")]
+        problems = ["%s: %s" % (f["kind"], f["message"]) for f in bad]
+        if rc != 0:
+            problems.append("exit %d" % rc)
+        return problems, "healthy: %d finding(s), none error or warning" % len(findings)
+    kinds = collections.Counter(f["kind"] for f in findings)
+    return [], "findings: %s" % (", ".join("%s %d" % kv for kv in sorted(kinds.items())) or "none")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dirs", nargs="+")
+    ap.add_argument("--rpctrace", default=os.path.join(HERE, "..", "..", "build", "rpctrace"))
+    ap.add_argument("--tshark", default="tshark")
+    args = ap.parse_args()
+    failed, checked = 0, 0
+    for d in args.dirs:
+        for f in sorted(os.listdir(d)):
+            if not f.endswith(".expected.json"):
+                continue
+            name = f[:-len(".expected.json")]
+            pcap = os.path.join(d, name + ".pcap")
+            if not os.path.exists(pcap):
+                print("%s: no capture beside %s" % (name, f))
+                failed += 1
+                continue
+            with open(os.path.join(d, f)) as fh:
+                expected = json.load(fh)
+            recs = rpctrace_pdus(args.rpctrace, pcap)
+            checks = [("tshark", check_tshark(args.rpctrace, args.tshark, pcap, recs)),
+                      ("binds", check_binds(recs, expected)),
+                      ("calls", check_calls(recs, expected)),
+                      ("diagnose", check_diagnose(args.rpctrace, pcap, name, expected))]
+            if expected.get("endpoints"):
+                checks.insert(1, ("endpoints", check_endpoints(args.rpctrace, pcap, expected)))
+            for what, (problems, detail) in checks:
+                checked += 1
+                status = "ok  " if not problems else "FAIL"
+                print("%s %-16s %-9s %s" % (status, name, what, detail))
+                for p in problems[:20]:
+                    print("       %s" % p)
+                failed += bool(problems)
+    if checked == 0:
+        print("nothing to check in %s" % ", ".join(args.dirs))
+        return 2
+    print("%d checks, %d failed" % (checked, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""check.py must fail when rpctrace and the client disagree: it is run on copies of the
+committed recordings (testdata/rp_*) whose expected files are changed one fact at a time,
+and each change must make exactly the check it concerns fail.
+
+Usage: check_selftest.py --rpctrace BIN TESTDATA
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def first(items, pred):
+    return next(i for i in items if pred(i))
+
+
+# (capture, the check that must fail, the change to its expected file)
+MUTATIONS = [
+    ("rp_epm_map_samr", "calls", lambda d: first(d["calls"], lambda c: c["port"] != 135)
+     .__setitem__("opnum", 99)),
+    ("rp_epm_lookup", "endpoints", lambda d: d["endpoints"].pop(5)),
+    ("rp_epm_lookup", "endpoints", lambda d: d["endpoints"][0].__setitem__("version", "9.9")),
+    ("rp_firewall", "diagnose", lambda d: d["connect"].__setitem__("port", 1)),
+    ("rp_auth_levels", "binds", lambda d: first(d["binds"], lambda b: b["auth_type"] == 10)
+     .__setitem__("auth_level", 4)),
+    ("rp_errors", "calls", lambda d: first(d["calls"], lambda c: c["outcome"] == "fault")
+     .__setitem__("status", "0x00000006")),
+    ("rp_errors", "binds", lambda d: first(d["binds"], lambda b: b.get("result") == "rejected")
+     .__setitem__("result", "accepted")),
+    ("rp_kerberos", "calls", lambda d: d["calls"].pop()),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rpctrace", required=True)
+    ap.add_argument("testdata")
+    args = ap.parse_args()
+    failures = 0
+    for capture, check, change in MUTATIONS:
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(os.path.join(args.testdata, capture + ".pcap"), tmp)
+            with open(os.path.join(args.testdata, capture + ".expected.json")) as f:
+                expected = json.load(f)
+            change(expected)
+            with open(os.path.join(tmp, capture + ".expected.json"), "w") as f:
+                json.dump(expected, f)
+            p = subprocess.run([sys.executable, os.path.join(HERE, "check.py"), "--rpctrace",
+                                args.rpctrace, tmp], stdout=subprocess.PIPE)
+            out = p.stdout.decode()
+            failed = [l.split()[2] for l in out.splitlines() if l.startswith("FAIL")]
+            ok = p.returncode == 1 and failed == [check]
+            print("%s %s: changed expectation -> failed checks %s (want [%s])" % (
+                "ok  " if ok else "FAIL", capture, failed, check))
+            failures += not ok
+    # And the unchanged recordings pass.
+    p = subprocess.run([sys.executable, os.path.join(HERE, "check.py"), "--rpctrace",
+                        args.rpctrace, args.testdata], stdout=subprocess.PIPE)
+    print("%s unchanged recordings: exit %d" % ("ok  " if p.returncode == 0 else "FAIL",
+                                                p.returncode))
+    failures += p.returncode != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
