@@ -403,3 +403,32 @@ TEST(Analyze, AuthValuesDecodedAndSealedStubsNotDecoded) {
 
 }  // namespace
 }  // namespace rpctrace::report::harness
+
+namespace rpctrace::report::harness {
+namespace {
+
+// Packet integrity signs but does not seal: the stub is read and decoded as without auth.
+TEST(Analyze, IntegrityStubsAreDecoded) {
+  ts::Capture cap;
+  ts::TcpScript t(cap, config("10.1.1.1", 3501, "10.1.1.2", 135));
+  t.handshake();
+  t.send(ts::Direction::to_server, ts::epm_bind(1).build());
+  t.send(ts::Direction::to_client, ts::epm_bind_ack(1, 0x10, "135").build());
+  auto request = ts::ept_map_request(2, ts::kExchangeMtaInterface);
+  request.auth(ts::make_auth_verifier(ts::ntlmssp_signature(0), 8, ts::kAuthTypeWinnt,
+                                      ts::kAuthLevelPktIntegrity));
+  t.send(ts::Direction::to_server, request.build());
+  auto response = ts::ept_map_response(2, ts::kExchangeMtaInterface, 4764, {10, 1, 1, 2});
+  response.auth(ts::make_auth_verifier(ts::ntlmssp_signature(0), 8, ts::kAuthTypeWinnt,
+                                       ts::kAuthLevelPktIntegrity));
+  t.send(ts::Direction::to_client, response.build());
+  t.close();
+  Analysis r = analyze_capture(cap);
+  EXPECT_EQ(r.writer.stats.stubs_encrypted, 0u);
+  EXPECT_EQ(r.writer.stats.epm_decoded, 2u);
+  EXPECT_EQ(r.writer.stats.epm_errors, 0u);
+  EXPECT_EQ(r.writer.stats.auth_decoded, 2u);
+}
+
+}  // namespace
+}  // namespace rpctrace::report::harness
