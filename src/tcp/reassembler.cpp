@@ -152,7 +152,19 @@ void Reassembler::segment(Connection& c, const pcap::TcpSegmentView& seg, Segmen
     }
   }
 
-  if (seg.flags & pcap::tcp_flag::fin) h.fin_seen = true;
+  // An RST's sequence number need not be in the window (RFC 9293 3.10.7), and what follows a
+  // reset is counted as after_close: neither says what was sent before.
+  if (h.started && !(seg.flags & pcap::tcp_flag::rst) && !h.rst_seen && !other.rst_seen) {
+    std::uint32_t end = seg.seq + seg.payload_length;
+    if (!h.highest_known || seq_diff(end, h.highest_seq) > 0) {
+      h.highest_known = true;
+      h.highest_seq = end;
+    }
+  }
+  if ((seg.flags & pcap::tcp_flag::fin) && !h.fin_seen) {
+    h.fin_seen = true;
+    h.fin_seq = seg.seq + seg.payload_length;
+  }
   if (seg.flags & pcap::tcp_flag::rst) h.rst_seen = true;
 }
 
@@ -161,6 +173,7 @@ void Reassembler::hold(Connection& c, Direction dir, std::uint64_t offset, commo
   HalfStream& h = c.half[dir];
   if (data.size() > limits_.max_out_of_order_bytes) {
     info.note = SegmentNote::buffer_full;
+    h.dropped = true;
     ++counters_.buffer_limit_drops;
     counters_.buffer_limit_bytes += data.size();
     return;
@@ -267,7 +280,27 @@ void Reassembler::skip_to_first_held(Connection& c, Direction dir, GapCause caus
 }
 
 void Reassembler::flush(Connection& c, Direction dir, GapCause cause) {
-  while (!c.half[dir].out_of_order.empty()) skip_to_first_held(c, dir, cause);
+  HalfStream& h = c.half[dir];
+  while (!h.out_of_order.empty()) skip_to_first_held(c, dir, cause);
+  if (!h.started) return;
+  // Bytes this side sent (its later sequence numbers say so) or the peer acknowledged, that
+  // the capture never had: the trailing hole no held segment marks. A FIN ends the data (it
+  // takes one sequence number itself, which later segments and the peer's ACK count).
+  std::uint32_t end = h.next_seq;
+  if (h.fin_seen) {
+    end = h.fin_seq;
+  } else {
+    if (h.highest_known && seq_diff(h.highest_seq, end) > 0) end = h.highest_seq;
+    if (h.peer_ack_known && seq_diff(h.peer_max_ack, end) > 0) end = h.peer_max_ack;
+  }
+  std::int32_t missing = seq_diff(end, h.next_seq);
+  if (missing <= 0) return;
+  ++counters_.gaps;
+  counters_.gap_bytes += static_cast<std::uint64_t>(missing);
+  sink_.on_gap(c, dir, static_cast<std::uint64_t>(missing),
+               h.dropped ? GapCause::buffer_limit : GapCause::lost);
+  h.next_seq = end;
+  h.delivered += static_cast<std::uint64_t>(missing);
 }
 
 namespace {

@@ -38,6 +38,13 @@ struct HalfStream {
   std::uint64_t delivered = 0;  // bytes delivered or skipped as gaps (stream offset)
   bool peer_ack_known = false;
   std::uint32_t peer_max_ack = 0;  // highest ACK the other side sent for this direction
+  // The end (seq + payload length) of the furthest segment this side sent, FIN and pure ACKs
+  // included: bytes below it that never arrived are a gap when the connection ends, even
+  // with nothing captured after them.
+  bool highest_known = false;
+  std::uint32_t highest_seq = 0;
+  std::uint32_t fin_seq = 0;  // the first FIN's sequence number: where this side's data ends
+  bool dropped = false;       // a segment was dropped at the out-of-order limit
   struct Held {
     std::vector<std::byte> data;    // captured bytes
     std::uint32_t wire_length = 0;  // payload length on the wire (>= data.size())

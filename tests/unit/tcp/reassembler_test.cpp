@@ -178,6 +178,30 @@ TEST(Reassembler, GapScripts) {
        kHandshake + std::vector{data('c', kC + 3, "def")}, "<flush 3> 4:def", "", "4:out_of_order",
        "delivered 3 retx 0/0 ooo 1 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 "
        "mid_stream 0"},
+      // Trailing holes: nothing captured after them, but the sender's own FIN (or a later
+      // sequence number) or the peer's ACK says the bytes were sent.
+      {"a FIN past the last captured byte", kTiny,
+       kHandshake + std::vector{data('c', kC, "abc"), flags('c', kC + 6, pcap::tcp_flag::fin),
+                                ack('c', kC + 7, kS)},
+       "4:abc <lost 3>", "", "",
+       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 1/3 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
+      {"an ACK past the last captured byte", kTiny,
+       kHandshake + std::vector{data('c', kC, "abc"), ack('s', kS, kC + 5)}, "4:abc <lost 2>", "",
+       "",
+       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 1/2 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
+      {"a pure ACK with a later sequence number", kTiny,
+       kHandshake + std::vector{data('c', kC, "abc"), ack('c', kC + 7, kS)}, "4:abc <lost 4>", "",
+       "",
+       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 1/4 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
+      {"the peer's ACK of the FIN is not data", kTiny,
+       kHandshake + std::vector{data('c', kC, "abc"), flags('c', kC + 3, pcap::tcp_flag::fin),
+                                ack('s', kS, kC + 4), ack('c', kC + 4, kS)},
+       "4:abc", "", "",
+       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 0/0 after_close 0 "
+       "mid_stream 0"},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -197,10 +221,11 @@ TEST(Reassembler, BufferLimitScripts) {
        "<buffer_limit 1> 4:b 6:cd", "", "4:out_of_order 5:out_of_order",
        "delivered 3 retx 0/0 ooo 2 conflicts 0 gaps 1/1 snaplen 0 drops 0/0 after_close 0 "
        "mid_stream 0"},
+      // The dropped bytes are a hole in the stream: a gap when the connection ends.
       {"segment larger than the byte limit is dropped", limits(2, 8),
-       kHandshake + std::vector{data('c', kC + 3, "abc"), data('c', kC, "xyz")}, "5:xyz", "",
-       "4:buffer_full",
-       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 0/0 snaplen 0 drops 1/3 after_close 0 "
+       kHandshake + std::vector{data('c', kC + 3, "abc"), data('c', kC, "xyz")},
+       "5:xyz <buffer_limit 3>", "", "4:buffer_full",
+       "delivered 3 retx 0/0 ooo 0 conflicts 0 gaps 1/3 snaplen 0 drops 1/3 after_close 0 "
        "mid_stream 0"},
   };
   for (const auto& c : cases) run_case(c);
