@@ -3,6 +3,7 @@
 
 #include <pcap/pcap.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace rpctrace::pcap {
@@ -46,8 +47,12 @@ CaptureReader::Status CaptureReader::next(Frame& frame) {
   int rc = pcap_next_ex(handle_->p, &header, &data);
   if (rc == 1) {
     frame.number = ++count_;
-    frame.ts.sec = header->ts.tv_sec;
-    frame.ts.usec = static_cast<std::int32_t>(header->ts.tv_usec);
+    std::int64_t sec = header->ts.tv_sec;
+    std::int64_t usec = header->ts.tv_usec;
+    frame.ts_clamped =
+        sec > kMaxTimestampSeconds || sec < -kMaxTimestampSeconds || usec < 0 || usec > 999999;
+    frame.ts.sec = std::clamp(sec, -kMaxTimestampSeconds, kMaxTimestampSeconds);
+    frame.ts.usec = static_cast<std::int32_t>(std::clamp<std::int64_t>(usec, 0, 999999));
     frame.caplen = header->caplen;
     frame.len = header->len;
     frame.data = common::Bytes(reinterpret_cast<const std::byte*>(data), header->caplen);

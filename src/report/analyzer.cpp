@@ -561,6 +561,7 @@ RunResult analyze(const std::string& path, const Options& options, Writer& write
     }
     ++cc.frames_read;
     cc.bytes_read += frame.caplen;
+    if (frame.ts_clamped) ++cc.timestamps_clamped;
     pcap::DecodeOutcome out = pcap::decode_frame(link_type, frame.data);
     if (!out.is_tcp) {
       cc.skip(out.reason);

@@ -28,6 +28,8 @@ std::vector<Counter> undecoded(const Statistics& s) {
   }
   v.push_back({"tcp_payload_truncated", "TCP segments whose payload the snap length cut",
                s.capture.payload_truncated});
+  v.push_back({"timestamps_clamped", "frames whose timestamp was out of range (clamped)",
+               s.capture.timestamps_clamped});
   v.push_back({"tcp_retransmissions", "TCP retransmissions (bytes already delivered)",
                s.tcp.retransmissions});
   v.push_back({"tcp_out_of_order", "TCP segments out of order (held, then delivered)",

@@ -26,7 +26,13 @@ struct Frame {
   std::uint32_t caplen = 0;  // bytes captured
   std::uint32_t len = 0;     // bytes on the wire
   common::Bytes data;        // valid until the next call to next()
+  bool ts_clamped = false;   // the file's timestamp was out of range (kMaxTimestampSeconds)
 };
+
+// Timestamps are kept within ±2^42 s (about 139,000 years) of the epoch, so that microsecond
+// values and their differences fit in 64 bits; a damaged or crafted file (pcapng allows 64-bit
+// timestamps at any resolution) can say anything. Microseconds outside 0..999999 are clamped.
+inline constexpr std::int64_t kMaxTimestampSeconds = std::int64_t{1} << 42;
 
 class CaptureReader {
  public:

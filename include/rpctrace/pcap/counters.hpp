@@ -14,6 +14,7 @@ struct Counters {
   std::uint64_t bytes_read = 0;         // captured bytes
   std::uint64_t tcp_segments = 0;       // frames that decoded to a TCP segment
   std::uint64_t payload_truncated = 0;  // TCP segments whose payload the snap length cut
+  std::uint64_t timestamps_clamped = 0;  // frames whose timestamp was out of range
   std::array<std::uint64_t, kSkipReasonCount> skipped{};
 
   void skip(SkipReason r) { ++skipped[static_cast<std::size_t>(r)]; }

@@ -104,6 +104,39 @@ TEST(CaptureReader, ReadsBigEndianNanosecondPcapInMicroseconds) {
   EXPECT_EQ(CaptureReader(patched.path().string()).snaplen(), 65535u);
 }
 
+// Out-of-range timestamps are clamped (kMaxTimestampSeconds) and flagged, so time arithmetic
+// cannot overflow: a fuzzer found a pcapng whose 64-bit timestamp overflowed micros().
+TEST(CaptureReader, OutOfRangeTimestampsAreClampedAndFlagged) {
+  const auto frames = three_frames();
+  Buffer pcap = file_of<ts::PcapWriter>(frames);
+  ts::ByteWriter usec(ts::Endian::little);
+  usec.u32(0xfffffff0u);  // first record's ts_usec, far past 999999
+  std::copy(usec.view().begin(), usec.view().end(), pcap.begin() + 28);
+  Read r = read_all(TempFile("reader_usec", pcap).path().string());
+  ASSERT_EQ(r.frames.size(), 3u);
+  EXPECT_TRUE(r.frames[0].ts_clamped);
+  EXPECT_LE(r.frames[0].ts.usec, 999999);
+  EXPECT_GE(r.frames[0].ts.usec, 0);
+  EXPECT_FALSE(r.frames[1].ts_clamped);
+
+  Buffer ng = file_of<ts::PcapngWriter>(frames);
+  // The first Enhanced Packet Block follows the SHB and the IDB; its timestamp (high) word is
+  // at offset 12 in the block. All ones: about 2^64 microseconds.
+  auto u32_at = [&](std::size_t at) {
+    return std::uint32_t(ng[at]) | std::uint32_t(ng[at + 1]) << 8 |
+           std::uint32_t(ng[at + 2]) << 16 | std::uint32_t(ng[at + 3]) << 24;
+  };
+  std::size_t epb = u32_at(4);  // SHB length
+  epb += u32_at(epb + 4);       // + IDB length
+  ASSERT_EQ(u32_at(epb), 6u);   // an EPB
+  for (std::size_t i = 12; i < 16; ++i) ng[epb + i] = std::byte{0xff};
+  Read n = read_all(TempFile("reader_ng_ts", ng).path().string());
+  ASSERT_EQ(n.frames.size(), 3u);
+  EXPECT_TRUE(n.frames[0].ts_clamped);
+  EXPECT_EQ(n.frames[0].ts.sec, kMaxTimestampSeconds);
+  EXPECT_GT(n.frames[0].ts.micros(), 0);
+}
+
 TEST(CaptureReader, ReadsPcapng) {
   const auto frames = three_frames();
   expect_three_frames(

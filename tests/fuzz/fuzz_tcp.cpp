@@ -1,0 +1,104 @@
+// Fuzz target: TCP reassembly and the DCE/RPC association behind it, driven by a script of
+// segments. Each record of the input is 8 octets of header and its payload:
+//   [0] bit 0: direction (0 client->server), bit 1: second connection (another client port),
+//       bits 2-7: TCP flags (FIN, SYN, RST, PSH, ACK, URG as bits 0-5 of the TCP flags)
+//   [1..2] sequence number offset from the direction's ISN (big-endian, so the fuzzer can
+//          reorder, overlap and leave holes), [3..4] ack offset, [5] window / 256,
+//   [6..7] payload length (taken from what follows, cut at the input's end).
+// The limits are tiny, so every bound (out-of-order bytes and segments, connections) is hit.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+
+#include "rpctrace/dcerpc/association.hpp"
+#include "rpctrace/tcp/connection_table.hpp"
+
+namespace {
+
+using namespace rpctrace;
+
+class NullObserver : public dcerpc::Observer {
+ public:
+  void on_pdu(const dcerpc::PduEvent&) override {}
+  void on_note(const dcerpc::Note&) override {}
+  bool wants_stub(const dcerpc::SyntaxId&) override { return true; }  // exercise stub keeping
+};
+
+// Feeds each connection's bytes into a DCE/RPC association, as the analyzer does.
+class Sink : public tcp::StreamSink {
+ public:
+  void on_connection_start(tcp::Connection& c) override {
+    assoc_[c.id] = std::make_unique<dcerpc::Association>(observer_, counters_, limits_);
+  }
+  void on_segment(tcp::Connection&, const tcp::SegmentInfo&) override {}
+  void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data,
+               const tcp::DataOrigin& origin) override {
+    if (auto* a = get(c)) a->on_data(dir, data, dcerpc::FrameRef{origin.frame, origin.ts}, true);
+  }
+  void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size, tcp::GapCause) override {
+    if (auto* a = get(c)) a->on_gap(dir, size, dcerpc::FrameRef{});
+  }
+  void on_frame_end(tcp::Connection&, const tcp::SegmentInfo&) override {}
+  void on_connection_end(tcp::Connection& c, tcp::EndReason) override {
+    if (auto* a = get(c)) a->finish(dcerpc::FrameRef{});
+    assoc_.erase(c.id);
+  }
+
+ private:
+  dcerpc::Association* get(const tcp::Connection& c) {
+    auto it = assoc_.find(c.id);
+    return it == assoc_.end() ? nullptr : it->second.get();
+  }
+  NullObserver observer_;
+  dcerpc::Counters counters_;
+  dcerpc::AssociationLimits limits_{.max_contexts = 4,
+                                    .max_outstanding_calls = 4,
+                                    .max_fragments_per_call = 8,
+                                    .max_stub_bytes = 4096,
+                                    .max_resync_scan = 4096};
+  std::map<std::uint64_t, std::unique_ptr<dcerpc::Association>> assoc_;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Sink sink;
+  tcp::ReassemblyLimits limits;
+  limits.max_out_of_order_bytes = 2048;
+  limits.max_out_of_order_segments = 8;
+  limits.max_connections = 1;  // the second connection evicts the first
+  tcp::ConnectionTable table(sink, limits);
+  const auto client = common::IpAddress::v4(0x0a000001);
+  const auto server = common::IpAddress::v4(0x0a000002);
+  std::size_t pos = 0;
+  std::uint64_t frame = 0;
+  while (pos + 8 <= size) {
+    const std::uint8_t* h = data + pos;
+    pos += 8;
+    std::size_t len = std::min<std::size_t>((h[6] << 8) | h[7], size - pos);
+    pcap::TcpSegmentView seg;
+    bool to_client = h[0] & 1;
+    std::uint16_t client_port = (h[0] & 2) ? 50001 : 50000;
+    seg.src = to_client ? server : client;
+    seg.dst = to_client ? client : server;
+    seg.src_port = to_client ? 135 : client_port;
+    seg.dst_port = to_client ? client_port : 135;
+    std::uint32_t isn = to_client ? 0x80000000u : 1000u;
+    std::uint32_t peer_isn = to_client ? 1000u : 0x80000000u;
+    seg.seq = isn + ((h[1] << 8) | h[2]);
+    seg.ack = peer_isn + ((h[3] << 8) | h[4]);
+    seg.window = static_cast<std::uint16_t>(h[5] << 8);
+    seg.flags = static_cast<std::uint8_t>(h[0] >> 2);
+    seg.header_length = 20;
+    seg.payload = std::as_bytes(std::span(data + pos, len));
+    seg.payload_length = static_cast<std::uint32_t>(len);
+    pos += len;
+    ++frame;
+    table.add(seg, frame, common::Timestamp{static_cast<std::int64_t>(frame), 0});
+  }
+  table.finish();
+  return 0;
+}

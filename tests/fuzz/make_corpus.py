@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Build the fuzzers' seed corpora from real captures.
+
+Usage: make_corpus.py OUTDIR [CAPTURE_DIR...]
+  default CAPTURE_DIRs: testdata/ and ../shared/captures/public beside the repository
+
+Writes OUTDIR/<target>/<sha1> files (nothing is committed: the public captures keep their
+own licences, and the corpus is rebuilt from them):
+  fuzz_pipeline  each capture file up to 256 KiB, whole
+  fuzz_packet    each frame, prefixed with the octet that picks its link type in fuzz_packet
+  fuzz_pdu       each DCE/RPC PDU found in the TCP payloads (split by frag_length)
+  fuzz_epm       each request/response stub of those PDUs, prefixed with the octet that picks
+                 the operation (the request's opnum; 3 and 2 for responses), NDR, its drep
+  fuzz_auth      each auth_value, prefixed with the octet that picks its auth_type
+  fuzz_tcp       each TCP connection's first 64 segments in fuzz_tcp's record format
+TCP fields are read with tshark (`-T fields`) and frames through editcap, so every link type
+and pcapng work.
+"""
+import collections
+import hashlib
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 276, 228, 229, 147]   # fuzz_packet's table
+AUTH_TYPES = [9, 10, 16, 68, 0]                                  # fuzz_auth's table
+MAGICS = {b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1",
+          b"\x0a\x0d\x0d\x0a"}
+
+
+def save(out, target, data, seen):
+    h = hashlib.sha1(data).hexdigest()
+    if (target, h) in seen:
+        return
+    seen.add((target, h))
+    path = os.path.join(out, target)
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, h), "wb") as f:
+        f.write(data)
+
+
+def raw_frames(capture):
+    """(DLT, frame bytes) of each frame: the capture rewritten as classic pcap by editcap
+    (which reads pcapng and every link type), then read record by record."""
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
+        if subprocess.run(["editcap", "-F", "pcap", capture, tmp.name],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            return
+        data = open(tmp.name, "rb").read()
+    if len(data) < 24:
+        return
+    order = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    dlt = struct.unpack(order + "I", data[20:24])[0] & 0x0fffffff
+    pos = 24
+    while pos + 16 <= len(data):
+        incl = struct.unpack(order + "I", data[pos + 8:pos + 12])[0]
+        pos += 16
+        if incl > len(data) - pos:
+            return
+        yield dlt, data[pos:pos + incl]
+        pos += incl
+
+
+def pdus_in(stream):
+    """Split a byte stream into DCE/RPC PDUs by frag_length, resynchronising on rpc_vers 5."""
+    i = 0
+    while i + 16 <= len(stream):
+        if stream[i] != 5 or stream[i + 1] > 1:
+            i += 1
+            continue
+        little = stream[i + 4] & 0x10
+        frag = struct.unpack("<H" if little else ">H", stream[i + 8:i + 10])[0]
+        if frag < 16:
+            i += 1
+            continue
+        yield stream[i:i + frag]
+        i += frag
+
+
+def pdu_seeds(pdu, out, seen):
+    save(out, "fuzz_pdu", pdu, seen)
+    if len(pdu) < 16:
+        return
+    little = pdu[4] & 0x10
+    u16 = "<H" if little else ">H"
+    ptype, flags = pdu[2], pdu[3]
+    frag, auth_len = struct.unpack(u16, pdu[8:10])[0], struct.unpack(u16, pdu[10:12])[0]
+    if len(pdu) < frag or auth_len + 8 > len(pdu):
+        return   # cut by the capture: a seed for the PDU parser only
+    if auth_len and len(pdu) >= auth_len + 8:
+        trailer = pdu[len(pdu) - auth_len - 8:]
+        auth_type = trailer[0]
+        if auth_type in AUTH_TYPES:
+            save(out, "fuzz_auth", bytes([AUTH_TYPES.index(auth_type)]) + trailer[8:], seen)
+    if ptype in (0, 2) and len(pdu) >= 24:
+        header = 24 + (16 if ptype == 0 and flags & 0x80 else 0)
+        end = len(pdu) - (auth_len + 8 + pdu[len(pdu) - auth_len - 6] if auth_len else 0)
+        stub = pdu[header:max(header, end)]
+        order = 0 if little else 0x20
+        opnums = [struct.unpack(u16, pdu[22:24])[0]] if ptype == 0 else [3, 2]
+        for op in opnums:
+            if op <= 7:
+                pick = op | (0x08 if ptype == 0 else 0) | order
+                save(out, "fuzz_epm", bytes([pick]) + stub, seen)
+
+
+def tcp_records(segments):
+    """fuzz_tcp's format for one connection: 8-octet header + payload per segment."""
+    isn = {}
+    out = bytearray()
+    for to_client, seq, ack, flags, payload in segments[:64]:
+        isn.setdefault(to_client, seq - (1 if flags & 0x02 == 0 else 0))
+        isn.setdefault(1 - to_client, ack - 1 if ack else 0)
+        s = (seq - isn[to_client]) & 0xffff
+        a = (ack - isn[1 - to_client]) & 0xffff if ack else 0
+        tcp_flags = flags & 0x3f
+        out += bytes([to_client | (tcp_flags << 2) & 0xfc, s >> 8, s & 0xff, a >> 8, a & 0xff, 0x20,
+                      len(payload) >> 8, len(payload) & 0xff]) + payload
+    return bytes(out)
+
+
+def from_capture(capture, out, seen):
+    if os.path.getsize(capture) <= 256 * 1024:
+        with open(capture, "rb") as f:
+            save(out, "fuzz_pipeline", f.read(), seen)
+    fields = ["frame.encap_type", "tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.seq_raw",
+              "tcp.ack_raw", "tcp.flags", "tcp.payload"]
+    cmd = ["tshark", "-r", capture, "-T", "fields", "-E", "separator=|"]
+    for f in fields:
+        cmd += ["-e", f]
+    lines = subprocess.run(cmd, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL).stdout.decode(errors="replace").splitlines()
+    for dlt, frame in raw_frames(capture):
+        if dlt in LINK_TYPES:
+            save(out, "fuzz_packet", bytes([LINK_TYPES.index(dlt)]) + frame, seen)
+    streams = collections.defaultdict(lambda: [bytearray(), bytearray()])
+    segments = collections.defaultdict(list)
+    servers = {}
+    for i, line in enumerate(lines):
+        parts = line.split("|")
+        if len(parts) != len(fields):
+            continue
+        _, stream, sport, dport, seq, ack, flags, payload = parts
+        if not stream or not seq:
+            continue
+        servers.setdefault(stream, dport)
+        to_client = 1 if sport == servers[stream] else 0
+        body = bytes.fromhex(payload.replace(":", "")) if payload else b""
+        streams[stream][to_client] += body
+        segments[stream].append((to_client, int(seq), int(ack or 0), int(flags, 16), body))
+    for stream, (c2s, s2c) in streams.items():
+        for direction in (c2s, s2c):
+            for pdu in pdus_in(bytes(direction)):
+                pdu_seeds(pdu, out, seen)
+        if any(b for *_, b in segments[stream]):
+            save(out, "fuzz_tcp", tcp_records(segments[stream]), seen)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    dirs = sys.argv[2:] or [os.path.join(ROOT, "testdata"),
+                            os.path.join(ROOT, "..", "shared", "captures", "public")]
+    seen = set()
+    for d in dirs:
+        for base, _, files in os.walk(d):
+            for name in sorted(files):
+                path = os.path.join(base, name)
+                with open(path, "rb") as f:
+                    if f.read(4) not in MAGICS:
+                        continue
+                from_capture(path, out, seen)
+    counts = collections.Counter(t for t, _ in seen)
+    for target in sorted(counts):
+        print("%-14s %6d seeds" % (target, counts[target]))
+
+
+if __name__ == "__main__":
+    main()
