@@ -152,6 +152,11 @@ void TextWriter::frame(const FrameRecord& f) {
   ++b.lines;
   if (b.header_printed) {  // the head conversation: straight out
     scratch_.clear();
+    if (head_interrupted_) {  // other conversations were printed since its last line
+      scratch_ = fmt::format("Conversation {} (continued): {} -> {}\n", f.conversation,
+                             b.client.to_string(), b.server.to_string());
+      head_interrupted_ = false;
+    }
     format_frame(f, scratch_);
     std::fwrite(scratch_.data(), 1, scratch_.size(), out_);
     return;
@@ -221,7 +226,46 @@ void TextWriter::conversation_end(const Conversation& c) {
   b.roles_from_syn = c.roles_from_syn;
   b.epm_link = c.epm_link;
   b.conv = c;
+  ++ended_waiting_;
   flush_ready();
+  if (ended_waiting_ > max_ended_waiting_) print_ended_early();
+}
+
+// Too many ended conversations wait behind an open one: print the oldest half of them now.
+void TextWriter::print_ended_early() {
+  auto head_id = blocks_.begin()->first.second;
+  for (auto it = std::next(blocks_.begin());
+       it != blocks_.end() && ended_waiting_ > max_ended_waiting_ / 2;) {
+    Block& b = it->second;
+    if (!b.ended) {
+      ++it;
+      continue;
+    }
+    if (b.shown) {
+      print_header(it->first.second, b);
+      std::string note = fmt::format(
+          "  (printed ahead of conversation {}, still open: more than {} ended conversations "
+          "were waiting behind it)\n",
+          head_id, max_ended_waiting_);
+      std::fwrite(note.data(), 1, note.size(), out_);
+      print_buffered(b);
+    }
+    retire(it->first.second, b);
+    it = blocks_.erase(it);
+    if (blocks_.begin()->second.header_printed) head_interrupted_ = true;
+  }
+}
+
+// An ended block leaves: its footer when it is shown (its lines are out already).
+void TextWriter::retire(std::uint64_t id, Block& b) {
+  if (b.shown) {
+    std::string footer = conversation_footer(b.conv, b.omitted, kMaxHiddenFrames);
+    std::fwrite(footer.data(), 1, footer.size(), out_);
+  } else {
+    buffered_ -= b.text.size();
+  }
+  --ended_waiting_;
+  group_of_.erase(id);
 }
 
 // Prints from the head (oldest conversation): an ended one whole, with its footer; a live one
@@ -235,13 +279,7 @@ void TextWriter::flush_ready() {
       print_buffered(b);
     }
     if (!b.ended) return;
-    if (b.shown) {
-      std::string footer = conversation_footer(b.conv, b.omitted, kMaxHiddenFrames);
-      std::fwrite(footer.data(), 1, footer.size(), out_);
-    } else {
-      buffered_ -= b.text.size();
-    }
-    group_of_.erase(head->first.second);
+    retire(head->first.second, b);
     blocks_.erase(head);
   }
 }

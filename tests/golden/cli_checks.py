@@ -67,6 +67,36 @@ def main():
         check("damaged reports frames before", len(pdus) == 4, f"{len(pdus)} PDUs")
         check("damaged message", "capture damaged" in err and cut in err, err)
         check("damaged in stats", "capture_error" in recs[-1], recs[-1])
+        # A pcapng whose sixth block (the bind's EPB, after SHB, IDB and the handshake) has a
+        # corrupt length: the frames before it are reported, exit 0, one line naming the file
+        # and the damage.
+        ng = bytearray(open(os.path.join(td, "epm_bind.pcapng"), "rb").read())
+        pos, blocks = 0, []
+        while pos + 8 <= len(ng):
+            length = int.from_bytes(ng[pos + 4:pos + 8], "little")
+            blocks.append(pos)
+            pos += length
+        corrupt = os.path.join(tmp, "corrupt.pcapng")
+        bad = bytearray(ng)
+        bad[blocks[5] + 4:blocks[5] + 8] = (0x7ffffff0).to_bytes(4, "little")
+        open(corrupt, "wb").write(bad)
+        rc, out, err = run(rp, ["--format", "jsonl", corrupt])
+        recs = jsonl(out)
+        lines = [l for l in err.splitlines() if l.startswith("rpctrace:")]
+        check("corrupt pcapng block exit 0", rc == 0, f"rc={rc}")
+        check("corrupt pcapng block message", len(lines) == 1 and corrupt in lines[0]
+              and "capture damaged" in lines[0] and "block size" in lines[0], err)
+        check("corrupt pcapng frames before", recs and recs[-1].get("frames_read") == 3
+              and "capture_error" in recs[-1], recs[-1] if recs else out)
+        # Its block type corrupted instead: libpcap skips it as an unknown block (pcapng
+        # readers must), and the bytes it carried show as a TCP gap.
+        bad = bytearray(ng)
+        bad[blocks[5]:blocks[5] + 4] = (0x0bad).to_bytes(4, "little")
+        open(corrupt, "wb").write(bad)
+        rc, out, _ = run(rp, ["--format", "jsonl", corrupt])
+        stats = jsonl(out)[-1]
+        check("skipped pcapng block is a gap", rc == 0 and stats["not_decoded"]["tcp_gaps"] == 1
+              and stats["not_decoded"]["tcp_gap_bytes"] == 72, stats["not_decoded"])
 
     # Standard input, as a positional '-' and as -r -.
     data = open(kb, "rb").read()

@@ -22,8 +22,12 @@ namespace rpctrace::report {
 class TextWriter : public Writer {
  public:
   // `summary`: conversation headers only, no frame lines.
-  TextWriter(std::FILE* out, std::FILE* stats_out, bool summary = false)
-      : out_(out), stats_out_(stats_out), summary_(summary) {}
+  TextWriter(std::FILE* out, std::FILE* stats_out, bool summary = false,
+             std::size_t max_ended_waiting = kMaxEndedWaiting)
+      : out_(out),
+        stats_out_(stats_out),
+        summary_(summary),
+        max_ended_waiting_(max_ended_waiting) {}
   ~TextWriter() override;
   void frame(const FrameRecord& f) override;
   void conversation_end(const Conversation& c) override;
@@ -35,6 +39,10 @@ class TextWriter : public Writer {
   // Text of conversations waiting behind an older one still open, kept in memory up to this
   // many bytes; past it, it is moved to a temporary file and read back in order.
   static constexpr std::size_t kMaxBufferedText = 64u << 20;
+  // Ended conversations waiting behind an older one still open. Past it, the oldest of them are
+  // printed ahead of it, each marked, so memory does not grow with the capture while one long
+  // connection stays open (the open ones are bounded by the connection table).
+  static constexpr std::size_t kMaxEndedWaiting = 65536;
 
  private:
   struct Block {
@@ -54,6 +62,8 @@ class TextWriter : public Writer {
   void print_buffered(Block& b);
   void spill(Block& b);
   void flush_ready();
+  void print_ended_early();
+  void retire(std::uint64_t id, Block& b);
   std::FILE* out_;
   std::FILE* stats_out_;
   bool summary_ = false;
@@ -66,6 +76,9 @@ class TextWriter : public Writer {
   std::map<Key, Block> blocks_;
   std::map<std::uint64_t, std::uint64_t> group_of_;  // conversation id -> its group
   std::uint64_t printed_ = 0;
+  std::size_t max_ended_waiting_;
+  std::size_t ended_waiting_ = 0;  // blocks ended but not printed
+  bool head_interrupted_ = false;  // blocks were printed inside the streaming head's lines
   std::string scratch_;
 };
 

@@ -86,6 +86,35 @@ TEST(TextWriter, LaterConversationEndingFirstIsPrintedSecond) {
   EXPECT_EQ(count(text, "TCP: .A...., len: 0"), 4u);
 }
 
+// --- kMaxEndedWaiting: ended conversations waiting behind an open one are printed ahead of it,
+// marked, once there are too many (here 4), so memory stays bounded. ---
+TEST(TextWriter, EndedConversationsPastTheWaitingLimitArePrintedAhead) {
+  MemoryFile out, stats;
+  TextWriter w(out.get(), stats.get(), false, 4);
+  w.frame(frame(1, 1, true));  // conversation 1 stays open to the end
+  for (std::uint64_t id = 2; id <= 11; ++id) {
+    w.frame(frame(id, id, true));
+    w.conversation_end(conversation(id, true, id, id, 1));
+  }
+  // 10 ended behind conversation 1: the 5th past the limit of 4 printed the oldest 3 (down
+  // to half the limit), then again at the 5th after that.
+  const std::string early = out.text();
+  EXPECT_EQ(count(early, "still open: more than 4 ended conversations"), 6u) << early;
+  EXPECT_LT(early.find("Conversation 1:"), early.find("Conversation 2:"));  // it streams
+  w.frame(frame(1, 12, true));
+  w.conversation_end(conversation(1, true, 1, 12, 2));
+  w.finish(Statistics{});
+  const std::string text = out.text();
+  for (std::uint64_t id = 1; id <= 11; ++id)
+    EXPECT_EQ(count(text, fmt::format("Conversation {}:", id)), 1u) << id;
+  for (std::uint64_t n = 1; n <= 12; ++n) EXPECT_EQ(count(text, line_of(n)), 1u) << n;
+  // Printed ahead in order; conversation 1's next line says whose it is again.
+  EXPECT_LT(text.find("Conversation 2:"), text.find("Conversation 3:"));
+  EXPECT_EQ(count(text, "Conversation 1 (continued): 10.0.0.1:40001 -> 10.0.0.2:135\n"), 1u);
+  EXPECT_LT(text.find("Conversation 7:"), text.find("Conversation 1 (continued)"));
+  EXPECT_LT(text.find("Conversation 1 (continued)"), text.find(line_of(12)));
+}
+
 TEST(TextWriter, HiddenConversationPrintsNothing) {
   MemoryFile out, stats;
   {

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Nothing silent: on every capture given (directories searched recursively), the closing
+statistics must account for every frame — frames_read == tcp_segments + frames_skipped, and
+frames_skipped is the sum of the per-reason skip counters — and every TCP segment must be in a
+conversation. Usage: stats_add_up.py --rpctrace BIN DIR...   Exit 0 all add up, 1 otherwise.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+SKIP_REASONS = ("unknown_link_type", "truncated_link", "non_ip", "truncated_ip", "bad_ip_header",
+                "ip_fragment", "udp", "other_transport", "truncated_tcp", "bad_tcp_header",
+                "filtered")
+MAGICS = {b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1",
+          b"\x0a\x0d\x0d\x0a"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rpctrace", required=True)
+    ap.add_argument("dirs", nargs="+")
+    a = ap.parse_args()
+    failures = checked = 0
+    for d in a.dirs:
+        for base, _, files in os.walk(d):
+            for name in sorted(files):
+                path = os.path.join(base, name)
+                with open(path, "rb") as f:
+                    if f.read(4) not in MAGICS:
+                        continue
+                p = subprocess.run([a.rpctrace, "--format", "jsonl", "--summary", "--all", path],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                if p.returncode == 2:
+                    continue   # not readable as a capture: exit 2 is checked by cli_checks
+                recs = [json.loads(l) for l in p.stdout.decode().splitlines() if l]
+                s = recs[-1]
+                nd = s["not_decoded"]
+                skipped = sum(nd[r] for r in SKIP_REASONS)
+                problems = []
+                if s["frames_read"] != s["tcp_segments"] + s["frames_skipped"]:
+                    problems.append("frames_read %d != tcp_segments %d + frames_skipped %d" % (
+                        s["frames_read"], s["tcp_segments"], s["frames_skipped"]))
+                if skipped != s["frames_skipped"]:
+                    problems.append("skip reasons sum to %d, frames_skipped %d" % (
+                        skipped, s["frames_skipped"]))
+                in_convs = sum(r.get("frames", 0) for r in recs if r["type"] == "conversation")
+                if in_convs != s["tcp_segments"]:
+                    problems.append("conversations hold %d frames, tcp_segments %d" % (
+                        in_convs, s["tcp_segments"]))
+                checked += 1
+                if problems:
+                    failures += 1
+                    print("FAIL %s: %s" % (name, "; ".join(problems)))
+    print("%d captures, %d do not add up" % (checked, failures))
+    return 1 if failures or not checked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
