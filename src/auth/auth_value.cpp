@@ -56,6 +56,7 @@ AuthResult decode_auth_value(std::uint8_t auth_type, Bytes value) {
   };
   switch (auth_type) {
     case kAuthNtlmssp:
+    case kAuthDefault:  // RPC_C_AUTHN_DEFAULT: "same as RPC_C_AUTHN_WINNT" (MS-RPCE 2.2.1.1.7)
       return wrap(detail::decode_ntlmssp(value));
     case kAuthKerberos:
       return wrap(detail::decode_kerberos(value));

@@ -83,7 +83,7 @@ std::string_view mechanism_name(std::string_view oid) {
     std::string_view oid, name;
   };
   // RFC 1964 / RFC 4121; MS-KILE 1.9 (the OID early Windows sent by mistake, still offered);
-  // MS-NLMP 1.9; RFC 4178; MS-NEGOEX 1.9; RFC 4121's user-to-user variant.
+  // MS-NLMP 1.9; RFC 4178; MS-NEGOEX 1.9; draft-swift-win2k-krb-user2user's user-to-user OID.
   static constexpr std::array<Known, 6> kKnown{{
       {"1.2.840.113554.1.2.2", "Kerberos"},
       {"1.2.840.48018.1.2.2", "MS Kerberos"},

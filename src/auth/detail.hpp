@@ -26,10 +26,12 @@ TokenResult decode_any_token(Bytes value);
 // Both fail (return false) past kMaxNameOctets of output.
 bool utf16le_to_utf8(Bytes in, std::string& out);
 bool oem_to_utf8(Bytes in, std::string& out);
+// UTF-8 as Kerberos names are (MS-KILE 3.1.5.7): invalid octets become \xNN.
+bool utf8_to_text(Bytes in, std::string& out);
 
 // ASN.1 DER (X.690) for Kerberos and SPNEGO: definite lengths only (DER forbids the others),
-// low tag numbers only (RFC 4120 and RFC 4178 use none above 30), nesting bounded by the
-// caller through `depth`.
+// low tag numbers only (RFC 4120 and RFC 4178 use none above 30). The decoders follow fixed
+// paths into it (no recursion), so nesting is bounded by the code.
 struct Tlv {
   std::uint8_t tag = 0;  // the identifier octet: class, constructed bit and number
   Bytes content;

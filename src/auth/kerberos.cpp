@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <optional>
 
 #include "detail.hpp"
 
@@ -17,44 +18,14 @@ constexpr std::uint8_t kApReq = 0x6e;
 constexpr std::uint8_t kApRep = 0x6f;
 constexpr std::uint8_t kKrbError = 0x7e;
 constexpr std::uint8_t kTicket = 0x61;
-// User-to-user (draft-ietf-cat-user2user): TGT-REQ (msg-type 16) and TGT-REP (17). In the
-// GSS tokens (TOK_ID 04 00 / 04 01) they come as a bare SEQUENCE; the draft's
-// [APPLICATION 16] / [APPLICATION 17] forms are accepted too.
+// User-to-user (draft-swift-win2k-krb-user2user): TGT-REQ (msg-type 16) and TGT-REP (17).
+// In the GSS tokens (TOK_ID 04 00 / 04 01) they are a bare SEQUENCE; a bare message tagged
+// [APPLICATION 16] / [APPLICATION 17] is accepted as well.
 constexpr std::uint8_t kTgtReq = 0x70;
 constexpr std::uint8_t kTgtRep = 0x71;
 
 TokenResult malformed(Reason why, std::string detail) {
   return TokenResult::malformed(why, 0, std::move(detail));
-}
-
-bool general_string(const Tlv& t, std::string& out) {
-  Der d(t.content);
-  Tlv s;
-  return d.next_if(kDerGeneralString, s) && oem_to_utf8(s.content, out);
-}
-
-// PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString }
-bool principal_name(const Tlv& t, std::string& out) {
-  Der d(t.content);
-  Tlv seq, type, strings;
-  if (!d.next_if(kDerSequence, seq)) return false;
-  Der fields(seq.content);
-  (void)fields.next_if(context_tag(0), type);
-  if (!fields.next_if(context_tag(1), strings)) return false;
-  Der list_outer(strings.content);
-  Tlv list;
-  if (!list_outer.next_if(kDerSequence, list)) return false;
-  Der items(list.content);
-  out.clear();
-  while (items.ok() && !items.at_end()) {
-    Tlv s;
-    std::string part;
-    if (!items.next_if(kDerGeneralString, s) || !oem_to_utf8(s.content, part)) return false;
-    if (!out.empty()) out += '/';
-    out += part;
-    if (out.size() > kMaxNameOctets) return false;
-  }
-  return true;
 }
 
 // Fields of a SEQUENCE of context-tagged members, by tag number (RFC 4120 uses [0]..[12]).
@@ -78,6 +49,53 @@ bool sequence_fields(Bytes message_content, Fields& f) {
   return true;
 }
 
+// The names below fail with a reason: bad_der when the ASN.1 is wrong, too_long past
+// kMaxNameOctets. KerberosString is UTF-8 (MS-KILE 3.1.5.7).
+using NameError = std::optional<Reason>;
+
+NameError general_string(const Tlv& t, std::string& out) {
+  Der d(t.content);
+  Tlv s;
+  if (!d.next_if(kDerGeneralString, s)) return Reason::bad_der;
+  if (!utf8_to_text(s.content, out)) return Reason::too_long;
+  return std::nullopt;
+}
+
+// PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString }
+NameError principal_name(const Tlv& t, std::string& out) {
+  Der d(t.content);
+  Tlv seq, type, strings;
+  if (!d.next_if(kDerSequence, seq)) return Reason::bad_der;
+  Der fields(seq.content);
+  (void)fields.next_if(context_tag(0), type);
+  if (!fields.next_if(context_tag(1), strings)) return Reason::bad_der;
+  Der list_outer(strings.content);
+  Tlv list;
+  if (!list_outer.next_if(kDerSequence, list)) return Reason::bad_der;
+  Der items(list.content);
+  out.clear();
+  while (items.ok() && !items.at_end()) {
+    Tlv s;
+    std::string part;
+    if (!items.next_if(kDerGeneralString, s)) return Reason::bad_der;
+    if (!utf8_to_text(s.content, part)) return Reason::too_long;
+    if (!out.empty()) out += '/';
+    out += part;
+    if (out.size() > kMaxNameOctets) return Reason::too_long;
+  }
+  return std::nullopt;
+}
+
+// The realm and principal fields of a message, when present.
+TokenResult names(const Fields& f, unsigned realm_field, unsigned principal_field, Token t,
+                  const char* what) {
+  NameError e;
+  if (f.has[realm_field]) e = general_string(f.at[realm_field], t.realm);
+  if (!e && f.has[principal_field]) e = principal_name(f.at[principal_field], t.service);
+  if (e) return malformed(*e, fmt::format("{} realm or principal name", what));
+  return TokenResult::complete(std::move(t), 0);
+}
+
 // Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1], sname [2], enc-part [3] }
 TokenResult ticket_names(const Tlv& field, Token t) {
   Der td(field.content);
@@ -85,10 +103,7 @@ TokenResult ticket_names(const Tlv& field, Token t) {
   Fields tf;
   if (!td.next_if(kTicket, ticket) || !sequence_fields(ticket.content, tf))
     return malformed(Reason::bad_der, "AP-REQ ticket not a Ticket");
-  if ((tf.has[1] && !general_string(tf.at[1], t.realm)) ||
-      (tf.has[2] && !principal_name(tf.at[2], t.service)))
-    return malformed(Reason::bad_der, "ticket realm or sname malformed");
-  return TokenResult::complete(std::move(t), 0);
+  return names(tf, 1, 2, std::move(t), "ticket");
 }
 
 // AP-REQ ::= SEQUENCE { pvno [0], msg-type [1], ap-options [2], ticket [3], authenticator [4] }
@@ -110,10 +125,7 @@ TokenResult tgt_message(Bytes content, bool request, Token t) {
     if (!f.has[2]) return malformed(Reason::bad_der, "TGT-REP without a ticket");
     return ticket_names(f.at[2], std::move(t));
   }
-  if ((f.has[2] && !principal_name(f.at[2], t.service)) ||
-      (f.has[3] && !general_string(f.at[3], t.realm)))
-    return malformed(Reason::bad_der, "TGT-REQ server-name or realm malformed");
-  return TokenResult::complete(std::move(t), 0);
+  return names(f, 3, 2, std::move(t), "TGT-REQ");
 }
 
 TokenResult krb_error(Bytes content, Token t) {
@@ -126,10 +138,7 @@ TokenResult krb_error(Bytes content, Token t) {
   if (!f.has[6] || !cd.next_if(kDerInteger, i) || !der_int32(i.content, code))
     return malformed(Reason::bad_der, "KRB-ERROR without error-code");
   t.error_code = code;
-  if ((f.has[9] && !general_string(f.at[9], t.realm)) ||
-      (f.has[10] && !principal_name(f.at[10], t.service)))
-    return malformed(Reason::bad_der, "KRB-ERROR realm or sname malformed");
-  return TokenResult::complete(std::move(t), 0);
+  return names(f, 9, 10, std::move(t), "KRB-ERROR");
 }
 
 // A bare RFC 4120 message (the DCE style's AP-REP, or a token after its TOK_ID).
@@ -154,15 +163,23 @@ TokenResult krb_message(Bytes value, Token t) {
 }
 
 // RFC 4121 4.2.6: MIC (04 04) and Wrap (05 04) tokens, without GSS framing, with the
-// sequence number in clear at octet 8.
+// sequence number in clear at octet 8. The filler octets must be 0xFF (MIC: octets 3..7;
+// Wrap: octet 3), and a MIC is never sealed: anything else is not such a token.
 TokenResult cfx_token(Bytes value, Token t) {
   common::ByteReader r(value, common::ByteOrder::big);
   std::uint16_t tok_id = r.u16();
   std::uint8_t flags = r.u8();
-  r.skip(5);
+  const bool mic = tok_id == 0x0404;
+  bool filler_ok = r.u8() == 0xff;
+  for (int i = 0; i < 4; ++i) {
+    std::uint8_t b = r.u8();  // MIC: filler; Wrap: EC and RRC
+    if (mic) filler_ok = filler_ok && b == 0xff;
+  }
   std::uint64_t seq = r.u64();
   if (!r.ok()) return malformed(Reason::truncated, "RFC 4121 token shorter than 16 octets");
-  t.message = tok_id == 0x0404 ? "MIC" : (flags & 0x02) ? "Wrap (sealed)" : "Wrap";
+  if (!filler_ok || (mic && (flags & 0x02)))
+    return malformed(Reason::bad_signature, "RFC 4121 token header: filler not 0xFF");
+  t.message = mic ? "MIC" : (flags & 0x02) ? "Wrap (sealed)" : "Wrap";
   t.sequence = seq;
   t.flags = flags;
   return TokenResult::complete(std::move(t), value.size());

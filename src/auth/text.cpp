@@ -25,10 +25,18 @@ void append_utf8(char32_t c, std::string& out) {
   }
 }
 
-// Control characters would let a crafted name forge report lines: they are shown escaped.
+// Characters that could forge or reorder report lines are shown escaped: C0 and C1 controls
+// (U+009B is CSI on terminals that honour 8-bit controls), the line and paragraph separators,
+// and the bidirectional overrides and isolates.
+bool unsafe(char32_t c) {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
+         (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
 void append_char(char32_t c, std::string& out) {
-  if (c < 0x20 || c == 0x7f)
-    out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
+  if (unsafe(c))
+    out += c <= 0xff ? fmt::format("\\x{:02x}", static_cast<unsigned>(c))
+                     : fmt::format("\\u{:04x}", static_cast<unsigned>(c));
   else
     append_utf8(c, out);
 }
@@ -57,6 +65,38 @@ bool utf16le_to_utf8(Bytes in, std::string& out) {
   }
   if (r.remaining() == 1) out += fmt::format("\\x{:02x}", std::to_integer<unsigned>(in.back()));
   return out.size() <= kMaxNameOctets;
+}
+
+bool utf8_to_text(Bytes in, std::string& out) {
+  out.clear();
+  std::size_t i = 0;
+  while (i < in.size()) {
+    auto b0 = std::to_integer<unsigned>(in[i]);
+    // Sequence length and the smallest value it may encode (no overlong forms, RFC 3629 3).
+    std::size_t n = b0 < 0x80             ? 1
+                    : (b0 & 0xe0) == 0xc0 ? 2
+                    : (b0 & 0xf0) == 0xe0 ? 3
+                    : (b0 & 0xf8) == 0xf0 ? 4
+                                          : 0;
+    char32_t c = n == 1 ? b0 : n == 2 ? (b0 & 0x1f) : n == 3 ? (b0 & 0x0f) : (b0 & 0x07);
+    bool valid = n != 0 && i + n <= in.size();
+    for (std::size_t k = 1; valid && k < n; ++k) {
+      auto b = std::to_integer<unsigned>(in[i + k]);
+      valid = (b & 0xc0) == 0x80;
+      c = (c << 6) | (b & 0x3f);
+    }
+    static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    valid = valid && c >= kMin[n] && c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff);
+    if (valid) {
+      append_char(c, out);
+      i += n;
+    } else {  // not UTF-8: the octet as \xNN, then go on with the next
+      out += fmt::format("\\x{:02x}", b0);
+      ++i;
+    }
+    if (out.size() > kMaxNameOctets) return false;
+  }
+  return true;
 }
 
 bool oem_to_utf8(Bytes in, std::string& out) {

@@ -30,6 +30,7 @@ inline constexpr std::uint8_t kAuthSpnego = 9;
 inline constexpr std::uint8_t kAuthNtlmssp = 10;
 inline constexpr std::uint8_t kAuthKerberos = 16;
 inline constexpr std::uint8_t kAuthNetlogon = 68;
+inline constexpr std::uint8_t kAuthDefault = 0xff;  // RPC_C_AUTHN_DEFAULT, NTLMSSP
 
 // A mechanism token: NTLMSSP, Kerberos or Netlogon, on its own or inside SPNEGO.
 struct Token {
@@ -40,14 +41,16 @@ struct Token {
   std::string domain;
   std::string user;
   std::string workstation;
-  std::optional<std::uint32_t> flags;  // NTLMSSP NegotiateFlags; Netlogon Flags
+  // NTLMSSP NegotiateFlags; Netlogon NL_AUTH_MESSAGE or NL_AUTH_SIGNATURE Flags; RFC 4121
+  // token Flags (SentByAcceptor 1, Sealed 2, AcceptorSubkey 4). Its meaning is the mechanism's.
+  std::optional<std::uint32_t> flags;
   // Kerberos: the ticket's realm and service principal (in clear in an AP-REQ), and a
   // KRB-ERROR's error-code.
   std::string realm;
   std::string service;
   std::optional<std::int32_t> error_code;
-  // Per-message tokens: the sequence number where it is in clear (NTLMSSP signature with
-  // extended session security, Kerberos RFC 4121 tokens); Netlogon's algorithms.
+  // Per-message tokens: the sequence number where it is in clear (Kerberos RFC 4121 tokens;
+  // an NTLMSSP signature's may be sealed, so it is not reported); Netlogon's algorithms.
   std::optional<std::uint64_t> sequence;
   std::optional<std::uint16_t> signature_algorithm;
   std::optional<std::uint16_t> seal_algorithm;

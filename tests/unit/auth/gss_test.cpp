@@ -121,7 +121,7 @@ Bytes spnego_init(const Bytes& mech_token) {
 
 TEST(Spnego, NegTokenInitWithInnerNtlmssp) {
   auto v =
-      decode_ok(kAuthSpnego, spnego_init(testsupport::ntlmssp_negotiate(0xe2088297, "CORP", "WS")));
+      decode_ok(kAuthSpnego, spnego_init(testsupport::ntlmssp_negotiate(0xe208b297, "CORP", "WS")));
   ASSERT_TRUE(v.spnego);
   EXPECT_EQ(v.spnego->message, "negTokenInit");
   EXPECT_EQ(v.spnego->mech_types, (std::vector<std::string>{"MS Kerberos", "Kerberos", "NTLMSSP"}));
@@ -174,6 +174,41 @@ TEST(Spnego, InnerTokenErrorKeepsTheOuterLayer) {
     auto r = auth::decode_auth_value(kAuthSpnego, prefix);
     EXPECT_TRUE(r.is_complete() || r.is_malformed());
   }
+}
+
+}  // namespace
+}  // namespace rpctrace::authtest
+
+namespace rpctrace::authtest {
+namespace {
+
+TEST(Kerberos, NamesAreUtf8AndLongOnesSayTooLong) {
+  // "RPCTÉST" in UTF-8 is kept as UTF-8, not escaped octet by octet.
+  Bytes t = der(0x61, seq({ctx(0, integer(5)),
+                           ctx(1, der(0x1b, octets({'R', 'P', 'C', 'T', 0xc3, 0x89, 'S', 'T'}))),
+                           ctx(2, principal({"host", "dc"})), ctx(3, seq({ctx(0, integer(18))}))}));
+  Bytes req = der(0x6e, seq({ctx(0, integer(5)), ctx(1, integer(14)), ctx(3, t)}));
+  auto v = decode_ok(auth::kAuthKerberos, req);
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->realm, "RPCT\xC3\x89ST");
+  // A 271-octet service principal: too_long, not bad_der.
+  std::string host(253, 'h');
+  Bytes long_t = der(0x61, seq({ctx(0, integer(5)), ctx(1, general_string("R")),
+                                ctx(2, principal({"RestrictedKrbHost", host})),
+                                ctx(3, seq({ctx(0, integer(18))}))}));
+  Bytes long_req = der(0x6e, seq({ctx(0, integer(5)), ctx(1, integer(14)), ctx(3, long_t)}));
+  EXPECT_EQ(decode_fails(auth::kAuthKerberos, long_req), auth::Reason::too_long);
+}
+
+TEST(Kerberos, Rfc4121FillerIsChecked) {
+  // A MIC whose filler is not 0xFF, and a sealed MIC: not RFC 4121 tokens.
+  Bytes bad = octets({0x04, 0x04, 0x00, 0xff, 0xff, 0x00, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 1});
+  EXPECT_EQ(decode_fails(auth::kAuthKerberos, bad), auth::Reason::bad_signature);
+  Bytes sealed_mic =
+      octets({0x04, 0x04, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 1});
+  EXPECT_EQ(decode_fails(auth::kAuthKerberos, sealed_mic), auth::Reason::bad_signature);
+  Bytes wrap_bad = octets({0x05, 0x04, 0x02, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  EXPECT_EQ(decode_fails(auth::kAuthKerberos, wrap_bad), auth::Reason::bad_signature);
 }
 
 }  // namespace

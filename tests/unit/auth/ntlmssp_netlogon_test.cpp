@@ -17,7 +17,7 @@ constexpr std::uint32_t kUnicode = testsupport::kNtlmNegotiateUnicode;
 
 TEST(Ntlmssp, NegotiateNamesAreOem) {
   auto v = decode_ok(kAuthNtlmssp, testsupport::ntlmssp_negotiate(0xb217, "CORP", "WS01"));
-  ASSERT_TRUE(v.token);
+  ASSERT_TRUE(v.token);  // 0xb217 has OEM_DOMAIN_SUPPLIED and OEM_WORKSTATION_SUPPLIED
   EXPECT_EQ(v.token->mechanism, "NTLMSSP");
   EXPECT_EQ(v.token->message, "negotiate");
   EXPECT_EQ(v.token->domain, "CORP");
@@ -26,13 +26,38 @@ TEST(Ntlmssp, NegotiateNamesAreOem) {
   EXPECT_FALSE(v.spnego);
 }
 
-TEST(Ntlmssp, ChallengeTargetName) {
+TEST(Ntlmssp, ChallengeTargetNameOnlyWhenRequested) {
   auto v = decode_ok(kAuthNtlmssp,
-                     testsupport::ntlmssp_challenge(kUnicode, {1, 2, 3, 4, 5, 6, 7, 8}, "RPCTEST"));
+                     testsupport::ntlmssp_challenge(kUnicode | testsupport::kNtlmRequestTarget,
+                                                    {1, 2, 3, 4, 5, 6, 7, 8}, "RPCTEST"));
   ASSERT_TRUE(v.token);
   EXPECT_EQ(v.token->message, "challenge");
   EXPECT_EQ(v.token->domain, "RPCTEST");
   EXPECT_TRUE(v.token->user.empty());
+  // Without NTLMSSP_REQUEST_TARGET the field "MUST be ignored" (MS-NLMP 2.2.1.2).
+  auto ignored = decode_ok(kAuthNtlmssp, testsupport::ntlmssp_challenge(kUnicode, {}, "RPCTEST"));
+  ASSERT_TRUE(ignored.token);
+  EXPECT_TRUE(ignored.token->domain.empty());
+  // Shorter than its fixed part (through ServerChallenge).
+  Bytes cut = testsupport::ntlmssp_challenge(kUnicode, {}, "");
+  cut.resize(28);
+  EXPECT_EQ(decode_fails(kAuthNtlmssp, cut), Reason::truncated);
+}
+
+TEST(Ntlmssp, NegotiateNamesOnlyWhenSupplied) {
+  auto v = decode_ok(kAuthNtlmssp, testsupport::ntlmssp_negotiate(0x0207, "CORP", "WS01"));
+  ASSERT_TRUE(v.token);
+  EXPECT_TRUE(v.token->domain.empty());  // no OEM_DOMAIN/WORKSTATION_SUPPLIED
+  EXPECT_TRUE(v.token->workstation.empty());
+}
+
+TEST(Ntlmssp, NameOverTheResponsesIsRefused) {
+  Bytes nt(24, std::byte{0xab}), lm(24, std::byte{0xcd});
+  Bytes m = testsupport::ntlmssp_authenticate(kUnicode, lm, nt, "D", "U", "W");
+  // Point the user name (fields at 36) at the LM response (its offset at 16).
+  m[40] = m[16];
+  m[41] = m[17];
+  EXPECT_EQ(decode_fails(kAuthNtlmssp, m), Reason::bad_signature);
 }
 
 TEST(Ntlmssp, AuthenticateNamesButNoSecrets) {
@@ -97,6 +122,18 @@ TEST(Ntlmssp, LongNameIsRefusedAndControlCharactersEscaped) {
                      testsupport::ntlmssp_authenticate(kUnicode, {}, {}, "D", "a\nb", "W"));
   ASSERT_TRUE(v.token);
   EXPECT_EQ(v.token->user, "a\\x0ab");  // a crafted name cannot start a new report line
+  // C1 controls, the line separator and a bidi override are escaped too (UTF-16LE units
+  // a, U+009B, b, U+2028, c, U+202E, d, appended and pointed at by the user field).
+  Bytes name = octets({'a', 0, 0x9b, 0, 'b', 0, 0x28, 0x20, 'c', 0, 0x2e, 0x20, 'd', 0});
+  auto base = testsupport::ntlmssp_authenticate(kUnicode, {}, {}, "", "", "");
+  ByteWriter w(Endian::little);
+  w.bytes(base).bytes(name);
+  Bytes m = w.take();
+  m[36] = static_cast<std::byte>(name.size());
+  m[40] = static_cast<std::byte>(base.size());
+  auto c1 = decode_ok(kAuthNtlmssp, m);
+  ASSERT_TRUE(c1.token);
+  EXPECT_EQ(c1.token->user, "a\\x9bb\\u2028c\\u202ed");
 }
 
 TEST(Ntlmssp, Utf16SurrogatesAndOddLength) {
@@ -137,19 +174,45 @@ TEST(Netlogon, NegotiateRequestNames) {
   EXPECT_EQ(dns_only.token->domain, "corp");
 }
 
-TEST(Netlogon, CompressionPointerLoopEnds) {
-  // A DNS name that points at itself: bounded, malformed, no hang.
-  EXPECT_EQ(decode_fails(kAuthNetlogon, nl_auth_message(0x04, octets({0xc0, 0x00}))),
+TEST(Netlogon, CompressionPointersCountFromTheMessage) {
+  // OEM domain "CORP", then DNS domain "corp.local" at message offset 13, then a DNS host
+  // "ws" followed by a pointer to it.
+  Bytes buffer = cat({testsupport::text_bytes(std::string_view("CORP\0", 5)),
+                      octets({4, 'c', 'o', 'r', 'p', 5, 'l', 'o', 'c', 'a', 'l', 0}),
+                      octets({2, 'w', 's', 0xc0, 13})});
+  auto v = decode_ok(kAuthNetlogon, nl_auth_message(0x01 | 0x04 | 0x08, buffer));
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->domain, "CORP");
+  EXPECT_EQ(v.token->workstation, "ws.corp.local");
+}
+
+TEST(Netlogon, BadNamesEnd) {
+  // A DNS name that points at itself (offset 8, just after MessageType and Flags): bounded.
+  EXPECT_EQ(decode_fails(kAuthNetlogon, nl_auth_message(0x04, octets({0xc0, 0x08}))),
+            Reason::truncated);
+  // Reserved label types 0x40 and 0x80.
+  EXPECT_EQ(decode_fails(kAuthNetlogon, nl_auth_message(0x04, octets({0x41, 'a', 0}))),
             Reason::truncated);
   // Unterminated OEM name.
   EXPECT_EQ(decode_fails(kAuthNetlogon, nl_auth_message(0x01, octets({'A', 'B'}))),
             Reason::truncated);
+  // A name past kMaxNameOctets: labels of 63 octets.
+  Bytes labels;
+  for (int i = 0; i < 5; ++i) {
+    labels.push_back(std::byte{63});
+    labels.insert(labels.end(), 63, std::byte{'x'});
+  }
+  labels.push_back(std::byte{0});
+  EXPECT_EQ(decode_fails(kAuthNetlogon, nl_auth_message(0x04, labels)), Reason::too_long);
 }
 
 TEST(Netlogon, SignatureAlgorithms) {
   ByteWriter w(Endian::little);
-  w.u16(0x0013).u16(0x001a).u16(0xffff).u16(0).zeros(48);
-  auto v = decode_ok(kAuthNetlogon, w.take());
+  w.u16(0x0013).u16(0x001a).u16(0xffff).u16(0).zeros(48);  // 8 + 8 + 32 + 8 (confounder)
+  Bytes sig = w.take();
+  Bytes short_sig(sig.begin(), sig.begin() + 48);  // sealed, but no confounder
+  EXPECT_EQ(decode_fails(kAuthNetlogon, short_sig), Reason::truncated);
+  auto v = decode_ok(kAuthNetlogon, sig);
   ASSERT_TRUE(v.token);
   EXPECT_EQ(v.token->message, "signature");
   EXPECT_EQ(v.token->signature_algorithm, 0x0013);
@@ -161,7 +224,11 @@ TEST(Netlogon, SignatureAlgorithms) {
 
 TEST(AuthValue, UnsupportedTypeIsCountedNotGuessed) {
   EXPECT_EQ(decode_fails(0, octets({1, 2, 3})), Reason::unsupported_type);
-  EXPECT_EQ(decode_fails(0xff, octets({1})), Reason::unsupported_type);
+  EXPECT_EQ(decode_fails(0xfe, octets({1})), Reason::unsupported_type);
+  // 0xFF, RPC_C_AUTHN_DEFAULT, is NTLMSSP (MS-RPCE 2.2.1.1.7).
+  auto v = decode_ok(0xff, testsupport::ntlmssp_signature(1));
+  ASSERT_TRUE(v.token);
+  EXPECT_EQ(v.token->mechanism, "NTLMSSP");
 }
 
 // Every prefix of every valid value: complete or malformed, never a read past the end (the
