@@ -46,6 +46,14 @@ bool Der::next_if(std::uint8_t tag, Tlv& out) {
   return ok_;
 }
 
+bool der_sequence(Bytes content, Bytes& body) {
+  Der d(content);
+  Tlv seq;
+  if (!d.next_if(kDerSequence, seq)) return false;
+  body = seq.content;
+  return true;
+}
+
 bool der_int32(Bytes content, std::int32_t& out) {
   if (content.empty() || content.size() > 4) return false;
   // Two's complement, big-endian: start from the sign.

@@ -62,6 +62,8 @@ inline constexpr std::uint8_t kDerEnumerated = 0x0a;
 inline constexpr std::uint8_t kDerGeneralString = 0x1b;
 inline constexpr std::uint8_t kDerSequence = 0x30;
 
+// The content of the SEQUENCE that `content` starts with (a constructed field's one member).
+bool der_sequence(Bytes content, Bytes& body);
 // An INTEGER's value when it fits in 32 bits.
 bool der_int32(Bytes content, std::int32_t& out);
 // An OBJECT IDENTIFIER as dotted decimal ("1.2.840.113554.1.2.2"); empty when malformed.

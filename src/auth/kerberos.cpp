@@ -34,10 +34,9 @@ struct Fields {
   std::array<bool, 13> has{};
 };
 bool sequence_fields(Bytes message_content, Fields& f) {
-  Der outer(message_content);
-  Tlv seq;
-  if (!outer.next_if(kDerSequence, seq)) return false;
-  Der d(seq.content);
+  Bytes body;
+  if (!der_sequence(message_content, body)) return false;
+  Der d(body);
   while (!d.at_end()) {
     Tlv t = d.next();
     if (!d.ok()) return false;
@@ -63,16 +62,15 @@ NameError general_string(const Tlv& t, std::string& out) {
 
 // PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString }
 NameError principal_name(const Tlv& t, std::string& out) {
-  Der d(t.content);
-  Tlv seq, type, strings;
-  if (!d.next_if(kDerSequence, seq)) return Reason::bad_der;
-  Der fields(seq.content);
+  Bytes body;
+  Tlv type, strings;
+  if (!der_sequence(t.content, body)) return Reason::bad_der;
+  Der fields(body);
   (void)fields.next_if(context_tag(0), type);
   if (!fields.next_if(context_tag(1), strings)) return Reason::bad_der;
-  Der list_outer(strings.content);
-  Tlv list;
-  if (!list_outer.next_if(kDerSequence, list)) return Reason::bad_der;
-  Der items(list.content);
+  Bytes list;
+  if (!der_sequence(strings.content, list)) return Reason::bad_der;
+  Der items(list);
   out.clear();
   while (items.ok() && !items.at_end()) {
     Tlv s;

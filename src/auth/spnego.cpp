@@ -40,16 +40,14 @@ void inner_token(const Tlv& field, AuthValue& out) {
 bool neg_token_init(Bytes content, AuthValue& out) {
   Spnego& s = out.spnego.emplace();
   s.message = "negTokenInit";
-  Der outer(content);
-  Tlv seq;
-  if (!outer.next_if(kDerSequence, seq)) return false;
-  Der d(seq.content);
+  Bytes body;
+  if (!der_sequence(content, body)) return false;
+  Der d(body);
   Tlv f;
   if (d.next_if(context_tag(0), f)) {
-    Der types_outer(f.content);
-    Tlv types;
-    if (!types_outer.next_if(kDerSequence, types)) return false;
-    Der list(types.content);
+    Bytes types;
+    if (!der_sequence(f.content, types)) return false;
+    Der list(types);
     while (!list.at_end()) {
       Tlv oid;
       if (!list.next_if(kDerOid, oid)) return false;
@@ -69,10 +67,9 @@ bool neg_token_init(Bytes content, AuthValue& out) {
 bool neg_token_resp(Bytes content, AuthValue& out) {
   Spnego& s = out.spnego.emplace();
   s.message = "negTokenResp";
-  Der outer(content);
-  Tlv seq;
-  if (!outer.next_if(kDerSequence, seq)) return false;
-  Der d(seq.content);
+  Bytes body;
+  if (!der_sequence(content, body)) return false;
+  Der d(body);
   Tlv f;
   if (d.next_if(context_tag(0), f)) {
     Der e(f.content);

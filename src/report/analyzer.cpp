@@ -337,7 +337,7 @@ void decode_auth(const dcerpc::PduEvent& e, ReportedPdu& out, Statistics& stats)
 void decode_epm(const dcerpc::PduEvent& e, ReportedPdu& out, Pipeline& p, const tcp::Connection& c,
                 std::uint8_t dir) {
   if (!e.call_complete || !e.interface || e.interface->uuid != dcerpc::epm_uuid()) return;
-  if (stub_sealed(e)) return;  // said once, as stub_encrypted
+  if (out.stub_encrypted) return;  // sealed: decode_auth said so
   std::uint16_t opnum = 0;
   if (const auto* q = std::get_if<dcerpc::Request>(&e.body))
     opnum = q->opnum;

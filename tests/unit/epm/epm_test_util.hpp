@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -20,6 +21,9 @@ namespace ts = rpctrace::testsupport;
 inline constexpr ts::SyntaxId kLsa{ts::Uuid::parse("12345778-1234-abcd-ef00-0123456789ab"), 0, 0};
 inline constexpr ts::Uuid kObject = ts::Uuid::parse("0123abcd-4567-89ef-0011-223344556677");
 inline constexpr ts::Uuid kHandleUuid = ts::Uuid::parse("00000000-0000-0000-0000-0000000000aa");
+inline constexpr std::uint32_t kEptSNotRegistered = 0x16c9a0d6;  // C706 appendix O
+// kLsa over ncacn_ip_tcp at 10.1.1.2[49712]: 75 octets.
+inline const ts::Bytes kTcpTower = ts::tcp_ip_tower(kLsa, 49712, {10, 1, 1, 2});
 
 inline ts::EptEntry entry(const ts::Uuid& object, std::optional<ts::Bytes> tower,
                           std::string annotation) {

@@ -17,18 +17,17 @@
 namespace rpctrace::epm {
 namespace {
 
+using epmtest::kEptSNotRegistered;
 using epmtest::kHandleUuid;
 using epmtest::kLsa;
 using epmtest::kObject;
+using epmtest::kTcpTower;
 using unittest::to_order;
 using unittest::to_syntax;
 using unittest::to_uuid;
 using unittest::view;
 namespace ts = testsupport;
 
-constexpr std::uint32_t kEptSNotRegistered = 0x16c9a0d6;  // C706 appendix O
-
-const ts::Bytes kTcpTower = ts::tcp_ip_tower(kLsa, 49712, {10, 1, 1, 2});  // 75 octets
 const ts::Bytes kNpTower = ts::TowerBuilder{}
                                .interface_floor(kLsa)
                                .transfer_syntax_floor(ts::kNdrSyntax)
