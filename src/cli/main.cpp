@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "rpctrace/app/run.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
-#include "rpctrace/report/analyzer.hpp"
 #include "rpctrace/report/diagnose.hpp"
 #include "rpctrace/report/endpoints.hpp"
 #include "rpctrace/report/writers.hpp"
@@ -32,10 +32,10 @@ constexpr const char* kFooter =
 
 // Runs the pipeline; exit status 0 when the capture was read (a damaged end is reported), 2
 // when it could not be opened as a capture.
-int run(const std::string& file, const rpctrace::report::Options& options,
-        rpctrace::report::Writer& writer) {
+int run_capture(const std::string& file, const rpctrace::app::RunOptions& options,
+                rpctrace::analysis::Sink& writer) {
   try {
-    auto result = rpctrace::report::analyze(file, options, writer);
+    auto result = rpctrace::app::run(file, options, writer);
     if (result.read_error)
       fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
                  file == "-" ? "standard input" : file, result.message);
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   std::string file, read_file, format = "text";
   std::vector<std::uint16_t> ports;
   std::vector<std::string> hosts;
-  rpctrace::report::Options options;
+  rpctrace::app::RunOptions options;
   app.add_option("file", file, "Capture file (pcap or pcapng); - reads standard input");
   app.add_option("-r,--read", read_file,
                  "Capture file, as tcpdump and tshark take it; - for standard input");
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   app.add_option("--host", hosts,
                  "Only conversations with this IPv4/IPv6 address on either side (repeatable)")
       ->allow_extra_args(false);
-  app.add_option("--interface", options.interfaces,
+  app.add_option("--interface", options.analysis.selection.interfaces,
                  "Only conversations binding or calling this interface: a UUID or a short name "
                  "such as SAMR "
                  "(repeatable; whole conversations are kept)")
@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
   std::uint16_t opnum = 0;
   auto* opnum_option = app.add_option(
       "--opnum", opnum, "Only the calls with this opnum: their requests, responses and faults");
-  app.add_flag("--all", options.show_all_tcp, "Also show TCP conversations that carry no DCE/RPC");
+  app.add_flag("--all", options.analysis.selection.show_all,
+               "Also show TCP conversations that carry no DCE/RPC");
   bool summary = false;
   app.add_flag("--summary", summary,
                "Only one summary per conversation (text: its header; jsonl: conversation records) "
@@ -83,28 +84,28 @@ int main(int argc, char** argv) {
   auto* limits =
       app.add_option_group("Limits", "Resource bounds (docs/limits.md); what they drop is counted");
   limits
-      ->add_option("--max-connections", options.tcp_limits.max_connections,
+      ->add_option("--max-connections", options.transport.tcp.max_connections,
                    "TCP connections tracked at once")
       ->capture_default_str();
   limits
-      ->add_option("--max-out-of-order-bytes", options.tcp_limits.max_out_of_order_bytes,
+      ->add_option("--max-out-of-order-bytes", options.transport.tcp.max_out_of_order_bytes,
                    "Out-of-order bytes held per TCP direction")
       ->capture_default_str();
-  std::int64_t idle_seconds = options.tcp_limits.idle_timeout_us / 1000000;
+  std::int64_t idle_seconds = options.transport.tcp.idle_timeout_us / 1000000;
   limits
       ->add_option("--idle-timeout", idle_seconds,
                    "Seconds (capture time) before an idle connection is evicted")
       ->capture_default_str();
   limits
-      ->add_option("--max-calls", options.dcerpc_limits.max_outstanding_calls,
+      ->add_option("--max-calls", options.analysis.association_limits.max_outstanding_calls,
                    "Outstanding calls per association")
       ->capture_default_str();
   limits
-      ->add_option("--max-contexts", options.dcerpc_limits.max_contexts,
+      ->add_option("--max-contexts", options.analysis.association_limits.max_contexts,
                    "Presentation contexts per association")
       ->capture_default_str();
   limits
-      ->add_option("--max-stub-bytes", options.dcerpc_limits.max_stub_bytes,
+      ->add_option("--max-stub-bytes", options.analysis.association_limits.max_stub_bytes,
                    "Stub bytes kept per call for decoding (EPM)")
       ->capture_default_str();
   // `rpctrace endpoints FILE`: the endpoint listing the capture's endpoint mappers disclosed.
@@ -150,13 +151,13 @@ int main(int argc, char** argv) {
     rpctrace::report::DiagnoseOptions d;
     d.slow_us = slow_ms * 1000;
     rpctrace::report::DiagnoseWriter writer(stdout, stderr, diagnose_format == "jsonl", d);
-    int rc = run(diagnose_file, options, writer);
+    int rc = run_capture(diagnose_file, options, writer);
     if (rc != 0) return rc;
     return writer.has_error() ? 1 : 0;
   }
   if (endpoints->parsed()) {
     rpctrace::report::EndpointsWriter writer(stdout, stderr, endpoints_format == "jsonl");
-    return run(endpoints_file, options, writer);
+    return run_capture(endpoints_file, options, writer);
   }
   if (!file.empty() && !read_file.empty()) {
     fmt::print(stderr, "rpctrace: give the capture either as FILE or with -r, not both\n");
@@ -167,22 +168,22 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "rpctrace: no capture file given (try --help)\n");
     return 2;
   }
-  options.tcp_limits.idle_timeout_us = idle_seconds * 1000000;
-  if (opnum_option->count() > 0) options.opnum = opnum;
-  options.filter.ports = ports;
+  options.transport.tcp.idle_timeout_us = idle_seconds * 1000000;
+  if (opnum_option->count() > 0) options.analysis.selection.opnum = opnum;
+  options.analysis.selection.ports = ports;
   for (const auto& h : hosts) {
     auto a = rpctrace::common::IpAddress::parse(h);
     if (!a) {
       fmt::print(stderr, "rpctrace: --host {}: not an IPv4 or IPv6 address\n", h);
       return 2;
     }
-    options.filter.hosts.push_back(*a);
+    options.analysis.selection.hosts.push_back(*a);
   }
 
-  std::unique_ptr<rpctrace::report::Writer> writer;
+  std::unique_ptr<rpctrace::analysis::Sink> writer;
   if (format == "jsonl")
     writer = std::make_unique<rpctrace::report::JsonlWriter>(stdout, summary);
   else
     writer = std::make_unique<rpctrace::report::TextWriter>(stdout, stderr, summary);
-  return run(file, options, *writer);
+  return run_capture(file, options, *writer);
 }

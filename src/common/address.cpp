@@ -2,6 +2,7 @@
 #include "rpctrace/common/address.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <ctime>
@@ -56,6 +57,11 @@ std::string Endpoint::to_string() const {
   if (address.family == IpAddress::Family::v6)
     return fmt::format("[{}]:{}", address.to_string(), port);
   return fmt::format("{}:{}", address.to_string(), port);
+}
+
+std::string format_seconds(std::int64_t us) {
+  std::uint64_t a = us < 0 ? 0 - static_cast<std::uint64_t>(us) : static_cast<std::uint64_t>(us);
+  return fmt::format(FMT_COMPILE("{}{}.{:06}"), us < 0 ? "-" : "", a / 1000000, a % 1000000);
 }
 
 std::string Timestamp::to_iso8601() const {

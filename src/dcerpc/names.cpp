@@ -5,6 +5,7 @@
 // (generate.cmake) and binary-searched here. docs/names.md says how to add one.
 #include "rpctrace/dcerpc/names.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -210,13 +211,34 @@ bool is_bind_time_feature_negotiation(const Uuid& u) {
   return std::equal(u.octets.begin(), u.octets.begin() + 8, prefix.octets.begin());
 }
 
-std::string_view transfer_syntax_name(const SyntaxId& s) {
+TransferSyntax transfer_syntax_of(const SyntaxId& s) {
   static const Uuid ndr = *Uuid::parse("8a885d04-1ceb-11c9-9fe8-08002b104860");
   static const Uuid ndr64 = *Uuid::parse("71710533-beba-4937-8319-b5dbef9ccc36");
-  if (s.uuid == ndr) return "NDR";
-  if (s.uuid == ndr64) return "NDR64";
-  if (is_bind_time_feature_negotiation(s.uuid)) return "bind_time_feature_negotiation";
+  if (s.uuid == ndr) return TransferSyntax::ndr;
+  if (s.uuid == ndr64) return TransferSyntax::ndr64;
+  if (is_bind_time_feature_negotiation(s.uuid))
+    return TransferSyntax::bind_time_feature_negotiation;
+  return TransferSyntax::other;
+}
+
+std::string_view transfer_syntax_name(const SyntaxId& s) {
+  switch (transfer_syntax_of(s)) {
+    case TransferSyntax::ndr:
+      return "NDR";
+    case TransferSyntax::ndr64:
+      return "NDR64";
+    case TransferSyntax::bind_time_feature_negotiation:
+      return "bind_time_feature_negotiation";
+    case TransferSyntax::other:
+      break;
+  }
   return {};
+}
+
+std::optional<Uuid> interface_by_name(std::string_view name) {
+  for (const auto& row : nd::interfaces())
+    if (row.name == name) return Uuid{row.uuid};
+  return std::nullopt;
 }
 
 std::string_view interface_name(const Uuid& u) {
@@ -363,6 +385,23 @@ std::string_view describe(Reason r) {
       break;
   }
   return "?";
+}
+
+std::string format_status(std::uint32_t status) {
+  auto name = status_name(status);
+  if (status == 0) return "0x0 (success)";
+  return name.empty() ? fmt::format("0x{:X}", status) : fmt::format("0x{:X} ({})", status, name);
+}
+
+std::string format_syntax(const SyntaxId& s, bool with_name) {
+  std::string out;
+  s.uuid.append_to(out, true);
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE(" v{}.{}"), s.major, s.minor);
+  if (!with_name) return out;
+  auto name = interface_name(s.uuid);
+  if (name.empty()) name = transfer_syntax_name(s);
+  if (!name.empty()) out += fmt::format(" ({})", name);
+  return out;
 }
 
 }  // namespace rpctrace::dcerpc

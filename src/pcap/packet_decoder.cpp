@@ -30,7 +30,7 @@ enum class NetLayer { ipv4, ipv6, other, truncated };
 
 DecodeOutcome skip(SkipReason r, std::string detail = {}) {
   DecodeOutcome o;
-  o.is_tcp = false;
+  o.carrier = Carrier::none;
   o.reason = r;
   o.detail = std::move(detail);
   return o;
@@ -141,7 +141,7 @@ DecodeOutcome decode_tcp(ByteReader r, std::uint32_t wire_length, const common::
   s.payload_length = wire_length - header_length;
   Bytes rest = r.rest();
   s.payload = rest.size() > s.payload_length ? rest.first(s.payload_length) : rest;
-  o.is_tcp = true;
+  o.carrier = Carrier::tcp;
   return o;
 }
 

@@ -41,7 +41,7 @@ void append_token(const auth::Token& t, std::string& out) {
 
 }  // namespace
 
-std::string format_auth_value(const AuthDecode& d) {
+std::string format_auth_value(const analysis::AuthDecode& d) {
   if (!d.value) return "auth_value not decoded: " + d.error;
   const auth::AuthValue& v = *d.value;
   std::string out = "auth_value: ";

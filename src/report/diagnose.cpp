@@ -56,7 +56,7 @@ Finding make_finding(Severity severity, std::string kind, const common::Endpoint
 }
 
 std::string iface_text(const std::optional<dcerpc::SyntaxId>& s) {
-  return s ? format_syntax(*s) : std::string("an unknown interface");
+  return s ? dcerpc::format_syntax(*s) : std::string("an unknown interface");
 }
 
 std::string frames_text(const std::vector<std::uint64_t>& frames) {
@@ -122,20 +122,20 @@ void DiagnoseWriter::frame(const FrameRecord& f) {
   c.client = f.client;
   c.server = f.server;
   if (f.epm_link) c.link = f.epm_link;
-  const tcp::SegmentInfo& s = f.segment;
+  const analysis::SegmentFacts& s = f.segment;
   const bool from_client = f.src == c.client;
   if (f.delta_us >= 0) {
-    bool syn = s.flags & pcap::tcp_flag::syn, ack = s.flags & pcap::tcp_flag::ack;
+    bool syn = s.flags & analysis::control::syn, ack = s.flags & analysis::control::ack;
     if (syn && !ack && from_client) {
-      if (c.syn_frames.empty()) c.first_syn = s.ts;
-      c.last_syn = s.ts;
-      if (c.syn_frames.size() < kMaxSynFrames) c.syn_frames.push_back(s.frame);
+      if (c.syn_frames.empty()) c.first_syn = f.ts;
+      c.last_syn = f.ts;
+      if (c.syn_frames.size() < kMaxSynFrames) c.syn_frames.push_back(f.frame);
     }
     if (syn && ack) c.syn_ack = true;
-    if ((s.flags & pcap::tcp_flag::rst) && !from_client && c.rst_frame == 0) {
-      c.rst_frame = s.frame;
+    if ((s.flags & analysis::control::rst) && !from_client && c.rst_frame == 0) {
+      c.rst_frame = f.frame;
       c.rst_before_data = !c.syn_ack;
-      if (!c.outstanding.empty()) c.rst_mid_call = s.frame;
+      if (!c.outstanding.empty()) c.rst_mid_call = f.frame;
       if (c.auth3_frame != 0 && c.bound.size() > 0 && c.outstanding.empty() &&
           !c.data_after_auth3) {
         Finding x;
@@ -144,11 +144,11 @@ void DiagnoseWriter::frame(const FrameRecord& f) {
         x.client = c.client.address;
         x.server = c.server.address;
         x.port = c.server.port;
-        x.frames = {c.auth3_frame, s.frame};
+        x.frames = {c.auth3_frame, f.frame};
         x.message =
             fmt::format("{} reset the connection after the client's auth3: authentication failed",
                         c.server.to_string());
-        x.evidence = fmt::format("auth3 in frame {}, RST in frame {}{}", c.auth3_frame, s.frame,
+        x.evidence = fmt::format("auth3 in frame {}, RST in frame {}{}", c.auth3_frame, f.frame,
                                  c.account.empty() ? "" : ", " + c.account);
         x.next_step =
             "check the account, its password and the server's security log; check clock skew for "
@@ -158,13 +158,14 @@ void DiagnoseWriter::frame(const FrameRecord& f) {
     }
     if (s.payload_length > 0) {
       c.data = true;
-      if (c.auth3_frame != 0 && s.frame > c.auth3_frame && from_client) c.data_after_auth3 = true;
+      if (c.auth3_frame != 0 && f.frame > c.auth3_frame && from_client) c.data_after_auth3 = true;
     }
-    if (s.note == tcp::SegmentNote::retransmission || s.note == tcp::SegmentNote::partial_overlap) {
-      if (c.retransmissions++ == 0) c.first_retransmission = s.frame;
+    if (s.note == analysis::NoteKind::retransmission ||
+        s.note == analysis::NoteKind::partial_retransmission) {
+      if (c.retransmissions++ == 0) c.first_retransmission = f.frame;
     }
-    if (s.window == 0 && !(s.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::rst))) {
-      if (c.zero_windows++ == 0) c.first_zero_window = s.frame;
+    if (s.window == 0 && !(s.flags & (analysis::control::syn | analysis::control::rst))) {
+      if (c.zero_windows++ == 0) c.first_zero_window = f.frame;
     }
   }
   for (const auto& p : f.pdus) pdu(c, f, p);
@@ -306,8 +307,8 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
             e.opnum && iface ? std::string(dcerpc::operation_name(iface->uuid, *e.opnum)) : "";
         finding(Severity::warning, "slow_call", iface,
                 fmt::format("a call to {}{} took {} s (over the {} s threshold)", iface_text(iface),
-                            op.empty() ? "" : " " + op, format_seconds(*e.latency_us),
-                            format_seconds(options_.slow_us)),
+                            op.empty() ? "" : " " + op, common::format_seconds(*e.latency_us),
+                            common::format_seconds(options_.slow_us)),
                 fmt::format("request in frame {}, response in frame {}",
                             e.request_frame.value_or(0), e.at.frame),
                 "RPC is sensitive to latency: look at the server's load and the network path (WAN, "
@@ -336,7 +337,7 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
         finding(Severity::error, auth ? "authentication_failed" : "fault", iface,
                 fmt::format("{} answered {} call to {} with a fault: {}{}", server.to_string(),
                             auth ? "the first authenticated" : "a", iface_text(iface),
-                            format_status(status),
+                            dcerpc::format_status(status),
                             !auth         ? ""
                             : status == 5 ? ": authentication or authorization failed"
                                           : ": authentication failed"),
@@ -358,13 +359,14 @@ void DiagnoseWriter::pdu(Conv& c, const FrameRecord& /*f*/, const ReportedPdu& p
           if (m->towers.empty() || m->status != 0) {
             auto meaning = dcerpc::status_meaning(m->status);
             if (want) ++service(client, server, *want).refused;
-            finding(Severity::error, "epm_not_registered", want,
-                    fmt::format("the endpoint mapper on {} has no endpoint for {}: {}",
-                                server.to_string(), iface_text(want), format_status(m->status)),
-                    fmt::format("ept_map answer in frame {}", e.at.frame),
-                    meaning.empty()
-                        ? "start the service on the server, or check the interface asked for"
-                        : std::string(meaning));
+            finding(
+                Severity::error, "epm_not_registered", want,
+                fmt::format("the endpoint mapper on {} has no endpoint for {}: {}",
+                            server.to_string(), iface_text(want), dcerpc::format_status(m->status)),
+                fmt::format("ept_map answer in frame {}", e.at.frame),
+                meaning.empty()
+                    ? "start the service on the server, or check the interface asked for"
+                    : std::string(meaning));
           }
           for (const auto& t : m->towers) {
             if (!t.port || *t.port == 0 || !t.interface) continue;
@@ -411,7 +413,7 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
     std::string syns =
         fmt::format("SYN in frame{} {} ({} retransmitted, {} s between the first and the last)",
                     c.syn_frames.size() > 1 ? "s" : "", frames_text(c.syn_frames),
-                    c.syn_frames.size() - 1, format_seconds(waited));
+                    c.syn_frames.size() - 1, common::format_seconds(waited));
     std::string given =
         c.link ? fmt::format("; ept_map in conversation {}, frame {} gave this port for {}",
                              c.link->conversation, c.link->frame, iface_text(c.link->interface))
@@ -477,9 +479,9 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
     x.frames = {it->second.frame};
     x.message = fmt::format("the endpoint mapper on {} never answered the lookup for {}",
                             server.to_string(), iface_text(want));
-    x.evidence =
-        fmt::format("ept_map request in frame {}; the {} with no answer", it->second.frame,
-                    conv.end_reason == "capture_end" ? "capture ended" : "connection ended");
+    x.evidence = fmt::format(
+        "ept_map request in frame {}; the {} with no answer", it->second.frame,
+        conv.end_reason == analysis::EndReason::capture_end ? "capture ended" : "connection ended");
     x.next_step =
         "the RPC service on the server is hung or overloaded: check RpcSs and the server's load";
     if (want) ++service(client, server, *want).unanswered;
@@ -487,8 +489,9 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
     it = c.outstanding.erase(it);
   }
   if (!c.outstanding.empty()) {
-    Finding x =
-        base(conv.end_reason == "capture_end" ? Severity::warning : Severity::error, "no_response");
+    Finding x = base(
+        conv.end_reason == analysis::EndReason::capture_end ? Severity::warning : Severity::error,
+        "no_response");
     std::string list;
     for (const auto& [call_id, call] : c.outstanding) {
       x.frames.push_back(call.frame);
@@ -500,13 +503,14 @@ void DiagnoseWriter::end_checks(Conv& c, const Conversation& conv) {
       list += fmt::format("{}frame {} ({} opnum {}{})", list.empty() ? "" : ", ", call.frame,
                           iface_text(call.interface), call.opnum, op.empty() ? "" : " " + op);
     }
-    x.message = fmt::format(
-        "{} call{} to {} {} never answered before {}", c.outstanding.size(),
-        c.outstanding.size() == 1 ? "" : "s", server.to_string(),
-        c.outstanding.size() == 1 ? "was" : "were",
-        conv.end_reason == "capture_end" ? "the capture ended" : "the connection ended");
+    x.message =
+        fmt::format("{} call{} to {} {} never answered before {}", c.outstanding.size(),
+                    c.outstanding.size() == 1 ? "" : "s", server.to_string(),
+                    c.outstanding.size() == 1 ? "was" : "were",
+                    conv.end_reason == analysis::EndReason::capture_end ? "the capture ended"
+                                                                        : "the connection ended");
     x.evidence = "requests in " + list;
-    x.next_step = conv.end_reason == "capture_end"
+    x.next_step = conv.end_reason == analysis::EndReason::capture_end
                       ? "capture longer to see whether an answer comes"
                       : "look at the server: the call hung or the service crashed";
     add(std::move(x));
@@ -651,8 +655,8 @@ void DiagnoseWriter::write_text(const Statistics& s) {
     fmt::format_to(std::back_inserter(out), "    {:<22} {:<12} {:<18} calls {}",
                    service_label(sv->interface), state, where, sv->calls);
     if (!sv->latencies_us.empty())
-      fmt::format_to(std::back_inserter(out), ", median {} s, worst {} s", format_seconds(l.median),
-                     format_seconds(l.worst));
+      fmt::format_to(std::back_inserter(out), ", median {} s, worst {} s",
+                     common::format_seconds(l.median), common::format_seconds(l.worst));
     out += '\n';
   }
   std::vector<const Finding*> order;

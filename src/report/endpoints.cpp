@@ -29,7 +29,7 @@ bool same_entry(const epm::EptEntry& a, const epm::EptEntry& b) {
 
 std::string interface_text(const epm::EptEntry& e) {
   if (!e.tower || !e.tower->interface) return "(no interface floor)";
-  return format_syntax(*e.tower->interface);
+  return dcerpc::format_syntax(*e.tower->interface);
 }
 }  // namespace
 
@@ -44,22 +44,22 @@ void EndpointsWriter::add_lookup(const common::IpAddress& server, const FrameRec
       ++duplicates_;
       continue;
     }
-    s.endpoints.push_back(Endpoint{entry, f.conversation, f.segment.frame});
+    s.endpoints.push_back(Endpoint{entry, f.conversation, f.frame});
   }
   // The calls of one listing share the conversation; a response with the null handle ends it.
   if (s.lookups.empty() || s.lookups.back().conversation != f.conversation ||
       s.lookups.back().complete)
-    s.lookups.push_back(Lookup{f.conversation, f.segment.frame, f.segment.frame, 0, false});
+    s.lookups.push_back(Lookup{f.conversation, f.frame, f.frame, 0, false});
   Lookup& l = s.lookups.back();
   ++l.calls;
-  l.last_frame = f.segment.frame;
+  l.last_frame = f.frame;
   l.complete = r.entry_handle.is_null() || r.status == kEptNotRegistered;
 }
 
 void EndpointsWriter::frame(const FrameRecord& f) {
   for (const auto& p : f.pdus) {
     if (!p.epm || !p.epm->value) continue;
-    const bool same_dir = p.event.dir == f.segment.dir;
+    const bool same_dir = p.event.dir == f.dir;
     const common::Endpoint& sender = same_dir ? f.src : f.dst;
     const common::Endpoint& receiver = same_dir ? f.dst : f.src;
     if (const auto* lookup = std::get_if<epm::EptLookupResponse>(&*p.epm->value)) {
@@ -121,15 +121,16 @@ void EndpointsWriter::write_text() {
                      address.to_string());
       for (const auto& a : s.answers) {
         for (const auto& t : a.response.towers)
-          fmt::format_to(
-              std::back_inserter(out), "    frame {} (conversation {}), to {}: {} -> {}\n", a.frame,
-              a.conversation, a.client.address.to_string(),
-              t.interface ? format_syntax(*t.interface) : std::string("?"), t.string_binding());
+          fmt::format_to(std::back_inserter(out),
+                         "    frame {} (conversation {}), to {}: {} -> {}\n", a.frame,
+                         a.conversation, a.client.address.to_string(),
+                         t.interface ? dcerpc::format_syntax(*t.interface) : std::string("?"),
+                         t.string_binding());
         if (a.response.towers.empty() || a.response.status != 0)
           fmt::format_to(std::back_inserter(out),
                          "    frame {} (conversation {}), to {}: no tower, status {}\n", a.frame,
                          a.conversation, a.client.address.to_string(),
-                         format_status(a.response.status));
+                         dcerpc::format_status(a.response.status));
       }
     }
   }

@@ -72,7 +72,7 @@ void entries(JsonLine& j, const std::vector<epm::EptEntry>& list) {
 }
 
 // One "epm" object per decoded call direction; field names from C706 appendix O's ept.idl.
-void epm(JsonLine& j, const EpmDecode& d) {
+void epm(JsonLine& j, const analysis::EpmDecode& d) {
   j.begin_object("epm").str("operation", dcerpc::operation_name(dcerpc::epm_uuid(), d.opnum));
   if (!d.error.empty()) j.str("error", d.error);
   if (d.value) {
@@ -162,7 +162,7 @@ void auth_token(JsonLine& j, const auth::Token& t) {
   if (t.flags) j.num("flags", *t.flags);
 }
 
-void auth_value(JsonLine& j, const AuthDecode& d) {
+void auth_value(JsonLine& j, const analysis::AuthDecode& d) {
   if (!d.value) {
     j.str("auth_value_error", d.error);
     return;
@@ -261,8 +261,8 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
 }  // namespace
 
 void JsonlWriter::endpoints(JsonLine& j, const FrameRecord& f) {
-  j.num("frame", f.segment.frame);
-  j.raw_str("ts", [&](std::string& out) { timestamps_.append(out, f.segment.ts); });
+  j.num("frame", f.frame);
+  j.raw_str("ts", [&](std::string& out) { timestamps_.append(out, f.ts); });
   j.num("conversation", f.conversation);
   j.ip("src", f.src.address).num("src_port", f.src.port);
   j.ip("dst", f.dst.address).num("dst_port", f.dst.port);
@@ -286,7 +286,7 @@ void JsonlWriter::frame(const FrameRecord& f) {
     j.begin_object().str("type", "pdu");
     // A PDU carries its own frame and direction: a PDU the capture cut short is reported when
     // the gap is found, from the frame that carried its last captured bytes.
-    bool same_dir = e.dir == f.segment.dir;
+    bool same_dir = e.dir == f.dir;
     const common::Endpoint& src = same_dir ? f.src : f.dst;
     const common::Endpoint& dst = same_dir ? f.dst : f.src;
     j.num("frame", e.at.frame);
@@ -359,7 +359,9 @@ void JsonlWriter::frame(const FrameRecord& f) {
     j.clear();
     j.begin_object().str("type", "note");
     endpoints(j, f);
-    j.str("layer", n.layer).str("kind", n.kind).str("detail", n.detail);
+    j.str("layer", analysis::layer_of(n.kind))
+        .str("kind", analysis::to_string(n.kind))
+        .str("detail", n.detail);
     if (n.header) {
       j.str("ptype", dcerpc::to_string(n.header->ptype)).num("call_id", n.header->call_id);
       j.num("frag_length", n.header->frag_length);
@@ -368,16 +370,17 @@ void JsonlWriter::frame(const FrameRecord& f) {
     put(f, j);
   }
   // SYN, FIN and RST are timeline events; pure ACKs and data segments are not recorded.
-  if (f.delta_us >= 0 &&
-      (f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst))) {
+  if (f.delta_us >= 0 && (f.segment.flags & (analysis::control::syn | analysis::control::fin |
+                                             analysis::control::rst))) {
     j.clear();
     const auto& s = f.segment;
     j.begin_object().str("type", "tcp");
     endpoints(j, f);
     std::string flags;
     static constexpr std::pair<std::uint8_t, const char*> kFlags[] = {
-        {pcap::tcp_flag::syn, "SYN"}, {pcap::tcp_flag::ack, "ACK"}, {pcap::tcp_flag::fin, "FIN"},
-        {pcap::tcp_flag::rst, "RST"}, {pcap::tcp_flag::psh, "PSH"}, {pcap::tcp_flag::urg, "URG"}};
+        {analysis::control::syn, "SYN"}, {analysis::control::ack, "ACK"},
+        {analysis::control::fin, "FIN"}, {analysis::control::rst, "RST"},
+        {analysis::control::psh, "PSH"}, {analysis::control::urg, "URG"}};
     for (auto [bit, name] : kFlags)
       if (s.flags & bit) flags += (flags.empty() ? "" : "|") + std::string(name);
     j.str("flags", flags)
@@ -435,7 +438,7 @@ void JsonlWriter::conversation_end(const Conversation& c) {
     if (!name.empty()) j.str("name", name);
     j.num("calls", u.calls).end_object();
   }
-  j.end_array().str("end_reason", c.end_reason);
+  j.end_array().str("end_reason", analysis::to_string(c.end_reason));
   // Where the server port came from: an EPM answer in this capture, the mapper's own port, or
   // neither (a static port, or a lookup before the capture began).
   if (c.epm_link) {
@@ -455,9 +458,7 @@ void JsonlWriter::conversation_end(const Conversation& c) {
 
 void JsonlWriter::finish(const Statistics& s) {
   JsonLine j;
-  Statistics with_output = s;
-  with_output.output_records_dropped = dropped_;
-  write_statistics_json(with_output, j);
+  write_statistics_json(s, j, dropped_);
   emit(j);
   std::fflush(out_);
 }

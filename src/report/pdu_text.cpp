@@ -39,7 +39,7 @@ std::string frag_label(std::uint8_t flags) {
   return " [middle fragment]";
 }
 
-std::string auth_line(const ReportedPdu& p) {
+std::string auth_line(const analysis::ReportedPdu& p) {
   const auto& t = *p.event.sec_trailer;
   auto type = dcerpc::auth_type_name(t.auth_type);
   auto level = dcerpc::auth_level_name(t.auth_level);
@@ -56,7 +56,7 @@ constexpr std::size_t kEntriesShown = 8;
 std::string entry_line(const epm::EptEntry& e) {
   std::string line = "  ";
   if (e.tower && e.tower->interface)
-    line += format_syntax(*e.tower->interface);
+    line += dcerpc::format_syntax(*e.tower->interface);
   else
     line += "?";
   if (!e.annotation.empty()) line += fmt::format(" \"{}\"", e.annotation);
@@ -80,9 +80,9 @@ std::string handle_text(const epm::ContextHandle& h) {
   return h.is_null() ? std::string("null") : h.uuid.to_string(true);
 }
 
-void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
+void epm_lines(const analysis::ReportedPdu& p, std::vector<std::string>& out) {
   if (!p.epm) return;
-  const EpmDecode& d = *p.epm;
+  const analysis::EpmDecode& d = *p.epm;
   const std::string_view op = dcerpc::operation_name(dcerpc::epm_uuid(), d.opnum);
   if (!d.error.empty() || !d.value) {
     out.push_back(fmt::format("{}: not decoded: {}", op, d.error));
@@ -94,7 +94,7 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
         if constexpr (std::is_same_v<T, epm::EptMapRequest>) {
           std::string line = "ept_map request:";
           if (v.map_tower && v.map_tower->interface)
-            line += " " + format_syntax(*v.map_tower->interface);
+            line += " " + dcerpc::format_syntax(*v.map_tower->interface);
           if (v.map_tower)
             line += fmt::format(" {}", v.map_tower->protseq.empty() ? "?" : v.map_tower->protseq);
           if (v.object && !v.object->is_nil())
@@ -103,19 +103,20 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
           out.push_back(line);
         } else if constexpr (std::is_same_v<T, epm::EptMapResponse>) {
           for (const auto& t : v.towers) {
-            std::string iface = t.interface ? format_syntax(*t.interface) : std::string("?");
+            std::string iface =
+                t.interface ? dcerpc::format_syntax(*t.interface) : std::string("?");
             out.push_back(fmt::format("ept_map: {} -> {}", iface, t.string_binding()));
           }
           if (v.status != 0 || v.towers.empty()) {
             out.push_back(fmt::format("ept_map: {} tower(s), status {}", v.towers.size(),
-                                      format_status(v.status)));
+                                      dcerpc::format_status(v.status)));
             auto meaning = dcerpc::status_meaning(v.status);
             if (v.status != 0 && !meaning.empty())
               out.push_back(fmt::format("ept_map: {}", meaning));
           }
         } else if constexpr (std::is_same_v<T, epm::EptLookupRequest>) {
           std::string line = fmt::format("ept_lookup request: inquiry_type {}", v.inquiry_type);
-          if (v.interface_id) line += " interface " + format_syntax(*v.interface_id);
+          if (v.interface_id) line += " interface " + dcerpc::format_syntax(*v.interface_id);
           if (v.object && !v.object->is_nil()) line += " object " + v.object->to_string(true);
           line +=
               fmt::format(" max_ents {} entry_handle {}", v.max_ents, handle_text(v.entry_handle));
@@ -123,7 +124,7 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
         } else if constexpr (std::is_same_v<T, epm::EptLookupResponse>) {
           entry_lines("ept_lookup", v.entries, out);
           out.push_back(fmt::format("ept_lookup: entry_handle {}, status {}",
-                                    handle_text(v.entry_handle), format_status(v.status)));
+                                    handle_text(v.entry_handle), dcerpc::format_status(v.status)));
         } else if constexpr (std::is_same_v<T, epm::EptInsertRequest>) {
           entry_lines("ept_insert", v.entries, out);
         } else if constexpr (std::is_same_v<T, epm::EptDeleteRequest>) {
@@ -133,42 +134,20 @@ void epm_lines(const ReportedPdu& p, std::vector<std::string>& out) {
               fmt::format("ept_lookup_handle_free: entry_handle {}", handle_text(v.entry_handle)));
         } else if constexpr (std::is_same_v<T, epm::EptInqObjectResponse>) {
           out.push_back(fmt::format("ept_inq_object: {} status {}", v.ept_object.to_string(true),
-                                    format_status(v.status)));
+                                    dcerpc::format_status(v.status)));
         } else if constexpr (std::is_same_v<T, epm::EptMgmtDeleteRequest>) {
           std::string line = "ept_mgmt_delete request:";
           if (v.object) line += " object " + v.object->to_string(true);
           if (v.tower) line += " " + v.tower->string_binding();
           out.push_back(line);
         } else if constexpr (requires { v.status; }) {
-          out.push_back(fmt::format("{}: status {}", op, format_status(v.status)));
+          out.push_back(fmt::format("{}: status {}", op, dcerpc::format_status(v.status)));
         }
       },
       *d.value);
 }
 
 }  // namespace
-
-std::string format_seconds(std::int64_t us) {
-  std::uint64_t a = us < 0 ? static_cast<std::uint64_t>(-us) : static_cast<std::uint64_t>(us);
-  return fmt::format(FMT_COMPILE("{}{}.{:06}"), us < 0 ? "-" : "", a / 1000000, a % 1000000);
-}
-
-std::string format_status(std::uint32_t status) {
-  auto name = dcerpc::status_name(status);
-  if (status == 0) return "0x0 (success)";
-  return name.empty() ? fmt::format("0x{:X}", status) : fmt::format("0x{:X} ({})", status, name);
-}
-
-std::string format_syntax(const dcerpc::SyntaxId& s, bool with_name) {
-  std::string out;
-  s.uuid.append_to(out, true);
-  fmt::format_to(std::back_inserter(out), FMT_COMPILE(" v{}.{}"), s.major, s.minor);
-  if (!with_name) return out;
-  auto name = dcerpc::interface_name(s.uuid);
-  if (name.empty()) name = dcerpc::transfer_syntax_name(s);
-  if (!name.empty()) out += fmt::format(" ({})", name);
-  return out;
-}
 
 // Network Monitor's names for the PDU types.
 std::string_view display_name(PacketType t) {
@@ -204,7 +183,7 @@ std::string_view display_name(PacketType t) {
   }
 }
 
-PduText format_pdu(const ReportedPdu& p) {
+PduText format_pdu(const analysis::ReportedPdu& p) {
   const dcerpc::PduEvent& e = p.event;
   const dcerpc::CommonHeader& h = e.header;
   PduText t;
@@ -234,9 +213,11 @@ PduText format_pdu(const ReportedPdu& p) {
           b.max_xmit_frag, b.max_recv_frag);
       for (const auto& c : b.contexts) {
         std::string ts;
-        for (const auto& x : c.transfer_syntaxes) ts += (ts.empty() ? "" : ", ") + format_syntax(x);
+        for (const auto& x : c.transfer_syntaxes)
+          ts += (ts.empty() ? "" : ", ") + dcerpc::format_syntax(x);
         d.push_back(fmt::format("context 0x{:X}: {} transfer {}", c.p_cont_id,
-                                format_syntax(c.abstract_syntax), ts.empty() ? "(none)" : ts));
+                                dcerpc::format_syntax(c.abstract_syntax),
+                                ts.empty() ? "(none)" : ts));
       }
       break;
     }
@@ -251,13 +232,13 @@ PduText format_pdu(const ReportedPdu& p) {
         const auto& r = a.results[i];
         std::string who = i < e.proposed.size()
                               ? fmt::format("context 0x{:X} {}", e.proposed[i].p_cont_id,
-                                            format_syntax(e.proposed[i].abstract_syntax))
+                                            dcerpc::format_syntax(e.proposed[i].abstract_syntax))
                               : fmt::format("result {}", i);
         auto rn = dcerpc::result_name(r.result);
         std::string res = rn.empty() ? fmt::format("result {}", r.result) : std::string(rn);
         if (r.result == 0) {
-          d.push_back(
-              fmt::format("{}: {}, transfer {}", who, res, format_syntax(r.transfer_syntax)));
+          d.push_back(fmt::format("{}: {}, transfer {}", who, res,
+                                  dcerpc::format_syntax(r.transfer_syntax)));
         } else if (r.result == 3) {
           d.push_back(fmt::format("{}: {}, features 0x{:X}", who, res, r.reason));
         } else {
@@ -314,7 +295,7 @@ PduText format_pdu(const ReportedPdu& p) {
     case PacketType::fault: {
       const auto& f = std::get<dcerpc::Fault>(e.body);
       s = fmt::format("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}",
-                      h.call_id, f.p_cont_id, format_status(f.status), f.cancel_count);
+                      h.call_id, f.p_cont_id, dcerpc::format_status(f.status), f.cancel_count);
       std::string label = interface_label(e.interface, e.opnum, e.interface_inferred);
       if (!label.empty()) s += "  " + label;
       if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
@@ -351,7 +332,7 @@ PduText format_pdu(const ReportedPdu& p) {
     std::string line = fmt::format(FMT_COMPILE("answers request in frame {}"), *e.request_frame);
     if (e.latency_us) {
       line += ", ";
-      line += format_seconds(*e.latency_us);
+      line += common::format_seconds(*e.latency_us);
       line += " s later";
     }
     d.push_back(line);

@@ -13,18 +13,18 @@ namespace {
 // Network Monitor's flag column, as KB159298 prints it: U A P R S F, '.' when clear.
 std::string flag_column(std::uint8_t flags) {
   std::string s = "......";
-  if (flags & pcap::tcp_flag::urg) s[0] = 'U';
-  if (flags & pcap::tcp_flag::ack) s[1] = 'A';
-  if (flags & pcap::tcp_flag::psh) s[2] = 'P';
-  if (flags & pcap::tcp_flag::rst) s[3] = 'R';
-  if (flags & pcap::tcp_flag::syn) s[4] = 'S';
-  if (flags & pcap::tcp_flag::fin) s[5] = 'F';
+  if (flags & analysis::control::urg) s[0] = 'U';
+  if (flags & analysis::control::ack) s[1] = 'A';
+  if (flags & analysis::control::psh) s[2] = 'P';
+  if (flags & analysis::control::rst) s[3] = 'R';
+  if (flags & analysis::control::syn) s[4] = 'S';
+  if (flags & analysis::control::fin) s[5] = 'F';
   return s;
 }
 
 // Appends the TCP line; compiled format strings: this is the hottest line of the report.
 void append_tcp_line(std::string& out, const FrameRecord& f) {
-  const tcp::SegmentInfo& s = f.segment;
+  const analysis::SegmentFacts& s = f.segment;
   // seq range as Network Monitor prints it: first-last octet, or seq-seq when empty.
   std::uint32_t last = s.payload_length == 0 ? s.seq : s.seq + s.payload_length - 1;
   fmt::format_to(std::back_inserter(out),
@@ -48,7 +48,7 @@ std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
       l.same_client ? std::string() : fmt::format(" (to another client, {})", l.client.to_string());
   return fmt::format(
       "  port {} was given by ept_map{} in conversation {}, frame {}, {} s earlier{}\n", port,
-      iface, l.conversation, l.frame, format_seconds(l.delay_us), other);
+      iface, l.conversation, l.frame, common::format_seconds(l.delay_us), other);
 }
 
 std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
@@ -62,8 +62,8 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
   }
   std::string out = fmt::format(
       "  end of conversation {}: {}; {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls", c.id,
-      c.end_reason, c.start.to_iso8601(), c.end.to_iso8601(), c.first_frame, c.last_frame, c.frames,
-      c.pdus, c.calls);
+      analysis::to_string(c.end_reason), c.start.to_iso8601(), c.end.to_iso8601(), c.first_frame,
+      c.last_frame, c.frames, c.pdus, c.calls);
   if (c.faults) out += fmt::format(", {} faults", c.faults);
   if (c.notes) out += fmt::format(", {} anomalies", c.notes);
   out += '\n';
@@ -89,7 +89,7 @@ TextWriter::~TextWriter() {
 }
 
 void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
-  std::string number = fmt::format(FMT_COMPILE("{:>6}."), f.segment.frame);
+  std::string number = fmt::format(FMT_COMPILE("{:>6}."), f.frame);
   std::string delta;
   if (f.delta_us < 0) {
     delta.assign(10, ' ');
@@ -99,11 +99,11 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     if (delta.size() < 10) delta.insert(0, 10 - delta.size(), ' ');
   }
   if (f.delta_us >= 0) {
-    bool control =
-        f.segment.flags & (pcap::tcp_flag::syn | pcap::tcp_flag::fin | pcap::tcp_flag::rst);
+    bool control = f.segment.flags &
+                   (analysis::control::syn | analysis::control::fin | analysis::control::rst);
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
-      if (p.event.at.frame != f.segment.frame)  // a cut PDU, found at this frame's gap
+      if (p.event.at.frame != f.frame)  // a cut PDU, found at this frame's gap
         fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(cut)",
                        t.summary);
       else
@@ -116,7 +116,7 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
       }
     }
     bool own_pdu = false;
-    for (const auto& p : f.pdus) own_pdu = own_pdu || p.event.at.frame == f.segment.frame;
+    for (const auto& p : f.pdus) own_pdu = own_pdu || p.event.at.frame == f.frame;
     if (!own_pdu || control) {
       out += number;
       out += ' ';
@@ -134,7 +134,8 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     }
   }
   for (const auto& n : f.notes)
-    fmt::format_to(std::back_inserter(out), "{}! {} {}: {}\n", kIndent, n.layer, n.kind, n.detail);
+    fmt::format_to(std::back_inserter(out), "{}! {} {}: {}\n", kIndent, analysis::layer_of(n.kind),
+                   analysis::to_string(n.kind), n.detail);
 }
 
 void TextWriter::frame(const FrameRecord& f) {

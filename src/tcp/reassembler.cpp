@@ -304,26 +304,21 @@ void Reassembler::flush(Connection& c, Direction dir, GapCause cause) {
 }
 
 namespace {
-// One row per SegmentNote, in enum order: the JSON identifier and the sentence for people.
-struct NoteText {
-  const char* kind;
-  const char* description;
-};
-constexpr NoteText kNoteText[] = {
-    {"", ""},
-    {"retransmission", "retransmission"},
-    {"partial_retransmission", "partial retransmission"},
-    {"out_of_order", "out of order"},
-    {"overlap_conflict", "overlap with different bytes (first copy kept)"},
-    {"syn_retransmission", "SYN retransmission"},
-    {"buffer_full", "out-of-order buffer full: segment dropped"},
-    {"after_close", "payload after RST: not decoded"},
+// One sentence per SegmentNote, in enum order.
+constexpr const char* kNoteText[] = {
+    "",
+    "retransmission",
+    "partial retransmission",
+    "out of order",
+    "overlap with different bytes (first copy kept)",
+    "SYN retransmission",
+    "out-of-order buffer full: segment dropped",
+    "payload after RST: not decoded",
 };
 static_assert(std::size(kNoteText) == static_cast<std::size_t>(SegmentNote::after_close) + 1);
 }  // namespace
 
-const char* to_string(SegmentNote n) { return kNoteText[static_cast<std::size_t>(n)].description; }
-const char* kind_of(SegmentNote n) { return kNoteText[static_cast<std::size_t>(n)].kind; }
+const char* to_string(SegmentNote n) { return kNoteText[static_cast<std::size_t>(n)]; }
 
 const char* to_string(GapCause c) {
   switch (c) {

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   int link_type = kLinkTypes[data[0] % kLinkTypes.size()];
   auto frame = std::as_bytes(std::span(data + 1, size - 1));
   auto out = rpctrace::pcap::decode_frame(link_type, frame);
-  if (out.is_tcp) {
+  if (out.carrier == rpctrace::pcap::Carrier::tcp) {
     // The payload view must lie inside the frame.
     const auto* begin = frame.data();
     const auto* p = out.segment.payload.data();

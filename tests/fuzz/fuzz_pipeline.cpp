@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "rpctrace/app/run.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
-#include "rpctrace/report/analyzer.hpp"
 #include "rpctrace/report/diagnose.hpp"
 #include "rpctrace/report/writers.hpp"
 
@@ -26,20 +26,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   std::FILE* sink = std::fopen("/dev/null", "w");
-  report::Options options;
-  options.tcp_limits.max_out_of_order_bytes = 4096;
-  options.tcp_limits.max_connections = 4;
+  app::RunOptions options;
+  options.transport.tcp.max_out_of_order_bytes = 4096;
+  options.transport.tcp.max_connections = 4;
   for (int writer = 0; writer < 3; ++writer) {
     try {
       if (writer == 0) {
         report::TextWriter w(sink, sink, false);
-        (void)report::analyze(path, options, w);
+        (void)app::run(path, options, w);
       } else if (writer == 1) {
         report::JsonlWriter w(sink);
-        (void)report::analyze(path, options, w);
+        (void)app::run(path, options, w);
       } else {
         report::DiagnoseWriter w(sink, sink, true, report::DiagnoseOptions{});
-        (void)report::analyze(path, options, w);
+        (void)app::run(path, options, w);
       }
     } catch (const pcap::CaptureError&) {
       break;  // not a capture: the CLI's exit 2, nothing more to run

@@ -1,5 +1,6 @@
-// Fuzz target: TCP reassembly and the DCE/RPC association behind it, driven by a script of
-// segments. Each record of the input is 8 octets of header and its payload:
+// Fuzz target: TCP reassembly and everything behind it (the ncacn_ip_tcp adapter, the stream
+// framer, the association, the tracker's decoders), driven by a script of segments. Each record of
+// the input is 8 octets of header and its payload:
 //   [0] bit 0: direction (0 client->server), bit 1: second connection (another client port),
 //       bits 2-7: TCP flags (FIN, SYN, RST, PSH, ACK, URG as bits 0-5 of the TCP flags)
 //   [1..2] sequence number offset from the direction's ISN (big-endian, so the fuzzer can
@@ -9,68 +10,43 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <span>
 
-#include "rpctrace/dcerpc/association.hpp"
+#include "rpctrace/analysis/tracker.hpp"
 #include "rpctrace/tcp/connection_table.hpp"
+#include "rpctrace/transport/ncacn_ip_tcp.hpp"
 
 namespace {
 
 using namespace rpctrace;
 
-class NullObserver : public dcerpc::Observer {
+// The analysis' output is dropped: the target checks the path to it (reassembly, the
+// ncacn_ip_tcp adapter, framing, the association, stub and verifier decoding).
+class NullSink : public analysis::Sink {
  public:
-  void on_pdu(const dcerpc::PduEvent&) override {}
-  void on_note(const dcerpc::Note&) override {}
-  bool wants_stub(const dcerpc::SyntaxId&) override { return true; }  // exercise stub keeping
-};
-
-// Feeds each connection's bytes into a DCE/RPC association, as the analyzer does.
-class Sink : public tcp::StreamSink {
- public:
-  void on_connection_start(tcp::Connection& c) override {
-    assoc_[c.id] = std::make_unique<dcerpc::Association>(observer_, counters_, limits_);
-  }
-  void on_segment(tcp::Connection&, const tcp::SegmentInfo&) override {}
-  void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data,
-               const tcp::DataOrigin& origin) override {
-    if (auto* a = get(c)) a->on_data(dir, data, dcerpc::FrameRef{origin.frame, origin.ts}, true);
-  }
-  void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size, tcp::GapCause) override {
-    if (auto* a = get(c)) a->on_gap(dir, size, dcerpc::FrameRef{});
-  }
-  void on_frame_end(tcp::Connection&, const tcp::SegmentInfo&) override {}
-  void on_connection_end(tcp::Connection& c, tcp::EndReason) override {
-    if (auto* a = get(c)) a->finish(dcerpc::FrameRef{});
-    assoc_.erase(c.id);
-  }
-
- private:
-  dcerpc::Association* get(const tcp::Connection& c) {
-    auto it = assoc_.find(c.id);
-    return it == assoc_.end() ? nullptr : it->second.get();
-  }
-  NullObserver observer_;
-  dcerpc::Counters counters_;
-  dcerpc::AssociationLimits limits_{.max_contexts = 4,
-                                    .max_outstanding_calls = 4,
-                                    .max_fragments_per_call = 8,
-                                    .max_stub_bytes = 4096,
-                                    .max_resync_scan = 4096};
-  std::map<std::uint64_t, std::unique_ptr<dcerpc::Association>> assoc_;
+  void frame(const analysis::FrameRecord&) override {}
+  void conversation_end(const analysis::Conversation&) override {}
+  void finish(const analysis::Statistics&) override {}
 };
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Sink sink;
+  NullSink sink;
+  analysis::TrackerOptions options;
+  options.association_limits = dcerpc::AssociationLimits{.max_contexts = 4,
+                                                         .max_outstanding_calls = 4,
+                                                         .max_fragments_per_call = 8,
+                                                         .max_stub_bytes = 4096};
+  const dcerpc::FramerLimits framer_limits{.max_resync_scan = 4096};
+  dcerpc::Counters counters;
+  analysis::Tracker tracker(options, sink, counters);
+  transport::TcpAdapter adapter(tracker, counters, framer_limits);
   tcp::ReassemblyLimits limits;
   limits.max_out_of_order_bytes = 2048;
   limits.max_out_of_order_segments = 8;
   limits.max_connections = 1;  // the second connection evicts the first
-  tcp::ConnectionTable table(sink, limits);
+  tcp::ConnectionTable table(adapter, limits);
   const auto client = common::IpAddress::v4(0x0a000001);
   const auto server = common::IpAddress::v4(0x0a000002);
   std::size_t pos = 0;

@@ -43,6 +43,9 @@ struct Timestamp {
   [[nodiscard]] std::string to_iso8601() const;
 };
 
+// Microseconds as seconds with six decimals: "0.001234", "-0.000010".
+std::string format_seconds(std::int64_t us);
+
 // Formats timestamps as to_iso8601() does, caching the date and time of the last second seen:
 // the JSON writer formats one per record, and consecutive records share their second.
 class TimestampFormatter {

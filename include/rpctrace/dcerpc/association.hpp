@@ -1,10 +1,10 @@
-// Association: the DCE/RPC state of one TCP connection.
+// Association: the DCE/RPC state of one connection-oriented channel (a TCP connection, a named
+// pipe), fed whole PDUs by a StreamFramer.
 //
-// It frames each direction's byte stream into PDUs (finding DCE/RPC on any port by the
-// common header alone), keeps the presentation contexts (p_cont_id -> abstract syntax) from
-// bind/alter_context and their acks, pairs responses and faults with their request by
-// call_id, reassembles multi-fragment calls (bounded), resynchronises after gaps, and reports
-// everything to an Observer. See docs/design.md for the framing modes.
+// It parses each PDU, keeps the presentation contexts (p_cont_id -> abstract syntax) from
+// bind/alter_context and their acks, pairs responses and faults with their request by call_id,
+// reassembles multi-fragment calls (bounded), and reports every PDU, every note and the end of
+// every call to an AssociationObserver.
 #pragma once
 
 #include <cstdint>
@@ -17,19 +17,12 @@
 #include "rpctrace/common/address.hpp"
 #include "rpctrace/dcerpc/counters.hpp"
 #include "rpctrace/dcerpc/limits.hpp"
+#include "rpctrace/dcerpc/note.hpp"
 #include "rpctrace/dcerpc/types.hpp"
 
 namespace rpctrace::dcerpc {
 
-using Direction = std::uint8_t;  // as tcp::Direction: 0 from endpoint[0], 1 towards it
-
-struct FrameRef {
-  std::uint64_t frame = 0;
-  common::Timestamp ts;
-};
-
-// One PDU, decoded and labelled. Owns its values; the stub pointers are only valid during
-// Observer::on_pdu().
+// One PDU, decoded and labelled. Owns its values.
 struct PduEvent {
   FrameRef at;
   Direction dir = 0;
@@ -37,7 +30,6 @@ struct PduEvent {
   Body body;
   std::optional<SecTrailer> sec_trailer;
   std::uint16_t auth_value_length = 0;
-  common::Bytes auth_value;  // the verifier's octets; valid only during Observer::on_pdu()
   // Labels from the association.
   std::optional<SyntaxId> interface;        // the context's abstract syntax
   bool interface_inferred = false;          // no bind seen: the interface an EPM lookup asked for
@@ -58,85 +50,103 @@ struct PduEvent {
   // `captured` octets were seen and decoded.
   bool truncated = false;
   std::size_t captured = 0;
-  const std::vector<std::byte>* call_stub = nullptr;     // when the observer wanted it
-  const std::vector<std::byte>* request_stub = nullptr;  // on a completed response
 };
 
-enum class NoteKind : std::uint8_t {
-  malformed_pdu,     // header valid, body not: the PDU is skipped by frag_length
-  lost_sync,         // an invalid header where one was expected: resynchronising
-  resynchronised,    // a valid header found again after `bytes` skipped
-  picked_up,         // mid-stream: first PDU header found after `bytes` skipped
-  partial_pdu_lost,  // a gap cut a PDU: its remaining bytes are skipped
-  not_dcerpc,        // the stream does not start with a DCE/RPC header
-  ncacn_http,        // "ncacn_http/1.0" preamble skipped (RPC over HTTP v1)
-  limit,             // a resource limit was hit (detail says which)
-  response_without_request,
+// The bytes behind a PduEvent, valid only during AssociationObserver::on_pdu().
+struct PduPayloadView {
+  common::Bytes auth_value;                   // the verifier's octets (after the sec_trailer)
+  std::optional<common::Bytes> call_stub;     // the completed call direction's stub, when kept
+  std::optional<common::Bytes> request_stub;  // on a completed response: its request's stub
 };
 
-struct Note {
-  FrameRef at;
-  Direction dir = 0;
-  NoteKind kind = NoteKind::malformed_pdu;
-  std::optional<CommonHeader> header;  // for malformed_pdu / partial_pdu_lost
-  Reason reason = Reason::count_;      // for malformed_pdu / lost_sync
-  std::string detail;
-  std::uint64_t bytes = 0;
+// How a call ended.
+enum class CallOutcome : std::uint8_t {
+  response,    // the last fragment of its response arrived
+  fault,       // a fault answered it
+  orphaned,    // the client abandoned it (C706 §12.6.4.8)
+  unanswered,  // the channel ended first (finish())
+  forgotten,   // max_outstanding_calls: forgotten before its answer
+  superseded,  // a new call reused its call_id before it was answered
+  count_
+};
+std::string_view to_string(CallOutcome o);
+
+// One call, from its request to its end. Owns its values.
+struct CallEnd {
+  std::uint32_t call_id = 0;
+  Direction dir = 0;  // the request's direction
+  std::uint16_t opnum = 0;
+  std::uint16_t p_cont_id = 0;
+  std::optional<SyntaxId> interface;
+  bool interface_inferred = false;
+  std::optional<SyntaxId> transfer_syntax;
+  DataRepresentation packed_drep;        // the request's first fragment's
+  std::uint8_t auth_level = 0;           // ... and its sec_trailer's (0: no verifier)
+  FrameRef request_first, request_last;  // its first and last request fragments
+  bool request_complete = false;         // the request's last fragment was seen
+  std::uint32_t request_fragments = 0;
+  std::uint64_t request_stub_length = 0;
+  std::optional<FrameRef> response_first;  // the first fragment of its answer
+  FrameRef end;                            // where it ended (the answer's last PDU, ...)
+  std::uint32_t response_fragments = 0;
+  std::uint64_t response_stub_length = 0;
+  std::optional<std::int64_t> latency_us;  // first answer fragment - last request fragment
+  CallOutcome outcome = CallOutcome::unanswered;
+  std::uint32_t fault_status = 0;  // outcome fault
 };
 
-class Observer {
+// The kept stubs of an ended call (when the observer wanted them and they are whole), valid
+// only during AssociationObserver::on_call_end().
+struct CallStubsView {
+  std::optional<common::Bytes> request, response;
+};
+
+class AssociationObserver {
  public:
-  virtual ~Observer() = default;
-  virtual void on_pdu(const PduEvent& e) = 0;
+  virtual ~AssociationObserver() = default;
+  virtual void on_pdu(const PduEvent& e, const PduPayloadView& payload) = 0;
   virtual void on_note(const Note& n) = 0;
+  // After the on_pdu() of the PDU that ended it, or from finish().
+  virtual void on_call_end(const CallEnd& c, const CallStubsView& stubs) = 0;
   // Whether to keep the stub of calls on this interface (EPM decoding needs it).
   virtual bool wants_stub(const SyntaxId& interface) = 0;
 };
 
 class Association {
  public:
-  Association(Observer& observer, Counters& counters, const AssociationLimits& limits)
+  Association(AssociationObserver& observer, Counters& counters, const AssociationLimits& limits)
       : observer_(observer), counters_(counters), limits_(limits) {}
 
-  // `stream_start` is true when the direction's first byte follows its SYN (so it must be a
-  // header); false when the capture began mid-connection.
-  void set_stream_start(Direction dir, bool known_start);
-  // In-order bytes of direction `dir`, delivered while processing frame `at`.
-  // `chunk_start`: these bytes begin a TCP segment's payload.
-  void on_data(Direction dir, common::Bytes data, const FrameRef& at, bool chunk_start);
-  // `size` bytes of direction `dir` were not captured.
-  void on_gap(Direction dir, std::uint64_t size, const FrameRef& at);
-  // The connection ended: a PDU still partly buffered is counted and noted.
+  // A whole PDU of direction `dir` (frag_length octets, framing header checked), completed by
+  // frame `at`. A body that does not parse is a malformed_pdu note.
+  void pdu(Direction dir, common::Bytes pdu, const FrameRef& at);
+  // A PDU the capture cut short: its first octets; what they hold is reported, truncated.
+  void cut_pdu(Direction dir, common::Bytes partial, const FrameRef& at);
+  // The channel ended: every call still outstanding ends unanswered, in call_id order.
   void finish(const FrameRef& at);
 
   // The interface to assume for contexts whose bind was not captured (the one the endpoint
   // mapper was asked for before this connection was made).
   void set_inferred_interface(const SyntaxId& interface) { inferred_interface_ = interface; }
 
-  [[nodiscard]] bool is_rpc() const { return seen_pdu_; }
   [[nodiscard]] std::size_t context_count() const { return contexts_.size(); }
   [[nodiscard]] std::size_t outstanding_calls() const { return calls_.size(); }
 
  private:
-  enum class Mode : std::uint8_t { expect_header, hunting, in_sync, resync, not_rpc };
-  struct Stream {
-    Mode mode = Mode::hunting;
-    std::vector<std::byte> buffer;     // a partial PDU or the tail of a resync scan
-    std::uint64_t skip_remaining = 0;  // rest of a PDU a gap cut (known from frag_length)
-    std::uint64_t skipped = 0;         // bytes skipped while hunting/resynchronising
-    FrameRef last_data;                // frame of the last bytes received (a cut PDU's frame)
-  };
   struct Context {
     SyntaxId abstract_syntax;
     std::optional<SyntaxId> transfer_syntax;
     bool accepted = false;  // false until the ack accepts it
   };
   struct Call {
+    Direction dir = 0;
     std::uint16_t opnum = 0;
     std::uint16_t p_cont_id = 0;
     std::optional<SyntaxId> interface;
     bool interface_inferred = false;
     std::optional<SyntaxId> transfer_syntax;
+    DataRepresentation packed_drep;
+    std::uint8_t auth_level = 0;
     FrameRef first, last;
     bool request_complete = false;
     bool keep_stub = false;
@@ -147,6 +157,8 @@ class Association {
     std::vector<std::byte> request_stub;
     // response side
     bool responding = false;
+    FrameRef response_first;
+    std::optional<std::int64_t> latency_us;
     std::uint32_t response_fragments = 0;
     std::uint64_t response_stub_length = 0;
     bool response_truncated = false;
@@ -155,31 +167,32 @@ class Association {
     std::uint64_t order = 0;  // for eviction of the oldest
   };
 
-  std::size_t process(Direction dir, common::Bytes input, const FrameRef& at, bool chunk_start);
-  std::size_t frame_loop(Direction dir, common::Bytes input, const FrameRef& at);
-  void picked_up(Direction dir, const FrameRef& at);  // hunting found the first header
-  void handle_pdu(Direction dir, common::Bytes pdu, const FrameRef& at);
-  // A PDU cut short by a gap or the end of the connection: report what its octets hold.
-  void handle_partial(Direction dir, common::Bytes partial, const FrameRef& at);
   void process(Direction dir, PduView& v, const FrameRef& at);
+  void bind(Direction dir, const PduView& v, const FrameRef& at);
+  void bind_ack(const PduView& v, PduEvent& e);
+  void request(Direction dir, const PduView& v, const FrameRef& at, PduEvent& e,
+               PduPayloadView& payload);
+  // Returns the call when the PDU ended it (the caller reports it after the PDU).
+  std::optional<std::uint32_t> answer(const PduView& v, const FrameRef& at, PduEvent& e,
+                                      PduPayloadView& payload);
   void note(Direction dir, const FrameRef& at, NoteKind kind, std::string detail,
             std::uint64_t bytes = 0);
   Call* call_for_request(Direction dir, const PduView& v, const Request& q, const FrameRef& at);
+  void end_call(std::uint32_t call_id, Call& c, CallOutcome outcome, const FrameRef& at,
+                std::uint32_t fault_status = 0);
   void append_stub(std::vector<std::byte>& to, std::uint64_t& length, bool& truncated, bool keep,
                    common::Bytes stub);
   // The context's abstract syntax, else the inferred interface (and *inferred set).
   std::optional<SyntaxId> interface_of(std::uint16_t p_cont_id, bool* inferred = nullptr) const;
   std::optional<SyntaxId> transfer_syntax_of(std::uint16_t p_cont_id) const;
 
-  Observer& observer_;
+  AssociationObserver& observer_;
   Counters& counters_;
   const AssociationLimits& limits_;
-  Stream streams_[2];
   std::map<std::uint16_t, Context> contexts_;
   std::map<std::uint32_t, std::vector<ContextElement>> pending_binds_;  // by call_id
   std::unordered_map<std::uint32_t, Call> calls_;                       // by call_id
   std::uint64_t call_order_ = 0;
-  bool seen_pdu_ = false;
   std::optional<SyntaxId> inferred_interface_;
 };
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 
+#include "rpctrace/common/counter_row.hpp"
 #include "rpctrace/dcerpc/types.hpp"
 
 namespace rpctrace::dcerpc {
@@ -27,5 +28,8 @@ struct Counters {
   std::uint64_t unterminated_pdus = 0;  // partial PDU still buffered when the connection ended
   std::uint64_t unterminated_bytes = 0;
 };
+// Rows for the statistics' "not decoded" list: malformed PDUs by reason, then the framer's and
+// the association's counts.
+void append_counter_rows(const Counters& c, common::CounterRows& rows);
 
 }  // namespace rpctrace::dcerpc

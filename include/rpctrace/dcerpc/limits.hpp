@@ -39,8 +39,11 @@ struct AssociationLimits {
   // 30000 octets of fragment data, Suricata 1 MiB; EPM answers are a few KiB.
   std::size_t max_fragments_per_call = 4096;
   std::size_t max_stub_bytes = 1u << 20;
+};
+
+struct FramerLimits {
   // Bytes searched for a valid header after a gap or a broken header before giving up on the
-  // direction (it is re-armed by the next frame that starts with a valid header).
+  // direction (it is re-armed by the next chunk that starts with a valid header).
   std::size_t max_resync_scan = 1u << 20;
 };
 

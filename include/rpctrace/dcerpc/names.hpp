@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "rpctrace/dcerpc/types.hpp"
@@ -32,9 +33,16 @@ std::string_view reject_reason_meaning(std::uint16_t reason);
 // auth_type (MS-RPCE 2.2.1.1.7) and auth_level (2.2.1.1.8).
 std::string_view auth_type_name(std::uint8_t auth_type);
 std::string_view auth_level_name(std::uint8_t auth_level);
+namespace auth_level {  // RPC_C_AUTHN_LEVEL_*, MS-RPCE 2.2.1.1.8
+inline constexpr std::uint8_t default_level = 0, none = 1, connect = 2, call = 3, pkt = 4,
+                              pkt_integrity = 5, pkt_privacy = 6;
+}
 
 // Transfer syntaxes: NDR 2.0 (C706 §14), NDR64 and bind time feature negotiation
-// (MS-RPCE 2.2.4.12, 3.3.1.5.3). Empty when not one of them.
+// (MS-RPCE 2.2.4.12, 3.3.1.5.3).
+enum class TransferSyntax : std::uint8_t { other, ndr, ndr64, bind_time_feature_negotiation };
+TransferSyntax transfer_syntax_of(const SyntaxId& s);
+// "NDR", "NDR64", "bind_time_feature_negotiation"; empty when not one of them.
 std::string_view transfer_syntax_name(const SyntaxId& s);
 // The bind time feature negotiation syntax is 6cb71c2c-9812-4540-xxxx-000000000000, where
 // the low octets carry the feature bits.
@@ -52,8 +60,18 @@ std::optional<SyntaxId> interface_version(const Uuid& u);
 // as their own, so their first method of their own is opnum 3 (MS-DCOM 3.1.1.5.8).
 std::string_view operation_name(const Uuid& u, std::uint16_t opnum);
 
+// "E1AF8308-5D1F-11C9-91A4-08002B14A0FA v3.0 (EPMv4)": the UUID (upper case, as Network
+// Monitor prints it), the version, and the interface or transfer syntax name when known.
+std::string format_syntax(const SyntaxId& s, bool with_name = true);
+// "0x0 (success)", "0x16C9A0D6 (ept_s_not_registered)", "0x1234": a status with its name.
+std::string format_status(std::uint32_t status);
+
 // The endpoint mapper interface (C706 appendix O; MS-RPCE 2.2.1.2):
 // e1af8308-5d1f-11c9-91a4-08002b14a0fa v3.0.
 const Uuid& epm_uuid();
+// The interface with this short name in the names table ("MTA", "EMSMDB"); nullopt when the
+// table has none. For the few interfaces the analysis treats specially, so their UUIDs are
+// written once, in the table.
+std::optional<Uuid> interface_by_name(std::string_view name);
 
 }  // namespace rpctrace::dcerpc

@@ -28,6 +28,15 @@ inline constexpr std::uint8_t dna_session = 0x02, osi_tp4 = 0x05, osi_clns = 0x0
 }
 std::string_view protocol_id_name(std::uint8_t id);
 
+// The endpoint mapper's own ports (C706 appendix I; MS-RPCE 2.1.1.1 and 2.1.1.2 for TCP and
+// UDP 135, MS-RPCH 2.1.1.1.1 for 593, the mapper of RPC over HTTP).
+namespace well_known_port {
+inline constexpr std::uint16_t tcp = 135, http = 593;
+}
+inline bool is_endpoint_mapper_port(std::uint16_t port) {
+  return port == well_known_port::tcp || port == well_known_port::http;
+}
+
 struct Floor {
   std::uint8_t protocol_id = 0;
   std::vector<std::uint8_t> lhs;  // lhs octets after the protocol id

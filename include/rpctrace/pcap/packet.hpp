@@ -57,9 +57,13 @@ struct TcpSegmentView {
   [[nodiscard]] bool payload_truncated() const { return payload.size() < payload_length; }
 };
 
+// What a frame carried up to the transport layer: a TCP segment, or nothing decoded (then a
+// SkipReason says why).
+enum class Carrier : std::uint8_t { none, tcp };
+
 struct DecodeOutcome {
-  bool is_tcp = false;
-  SkipReason reason = SkipReason::unknown_link_type;  // when !is_tcp
+  Carrier carrier = Carrier::none;
+  SkipReason reason = SkipReason::unknown_link_type;  // when carrier is none
   std::string detail;  // short text naming the field/value, set only for bad headers
   TcpSegmentView segment;
 };

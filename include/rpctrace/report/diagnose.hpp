@@ -13,9 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "rpctrace/report/model.hpp"
+#include "rpctrace/analysis/sink.hpp"
 
 namespace rpctrace::report {
+
+using analysis::Conversation;
+using analysis::EpmLink;
+using analysis::FrameRecord;
+using analysis::ReportedPdu;
+using analysis::Statistics;
 
 enum class Severity : std::uint8_t { error, warning, info };
 
@@ -47,7 +53,7 @@ struct DiagnoseOptions {
   std::int64_t slow_us = 500'000;  // --slow MS
 };
 
-class DiagnoseWriter : public Writer {
+class DiagnoseWriter : public analysis::Sink {
  public:
   DiagnoseWriter(std::FILE* out, std::FILE* stats_out, bool jsonl, DiagnoseOptions options)
       : out_(out), stats_out_(stats_out), jsonl_(jsonl), options_(options) {}
@@ -84,8 +90,8 @@ class DiagnoseWriter : public Writer {
     // Who authenticated, from the verifiers: "RPCTEST\\Administrator (NTLMSSP, from WS1)" or
     // "Kerberos ticket for host/dc@REALM". Empty when no verifier named anyone.
     std::string account;
-    std::uint8_t auth_level = 0;  // of the last bind/alter_context with a verifier
-    std::optional<dcerpc::SyntaxId> last_bind;            // for a bind_nak, which names none
+    std::uint8_t auth_level = 0;                // of the last bind/alter_context with a verifier
+    std::optional<dcerpc::SyntaxId> last_bind;  // for a bind_nak, which names none
     std::map<std::uint32_t, dcerpc::SyntaxId> epm_asked;  // ept_map call_id -> looked-up interface
     std::map<std::uint32_t, Call> outstanding;            // by call_id
     std::vector<dcerpc::SyntaxId> bound;                  // accepted by a bind_ack

@@ -9,11 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "rpctrace/report/model.hpp"
+#include "rpctrace/analysis/sink.hpp"
 
 namespace rpctrace::report {
 
-class EndpointsWriter : public Writer {
+using analysis::Conversation;
+using analysis::FrameRecord;
+using analysis::Statistics;
+
+class EndpointsWriter : public analysis::Sink {
  public:
   EndpointsWriter(std::FILE* out, std::FILE* stats_out, bool jsonl)
       : out_(out), stats_out_(stats_out), jsonl_(jsonl) {}

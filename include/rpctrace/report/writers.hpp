@@ -14,12 +14,18 @@
 #include <string>
 #include <vector>
 
+#include "rpctrace/analysis/sink.hpp"
 #include "rpctrace/report/json.hpp"
-#include "rpctrace/report/model.hpp"
 
 namespace rpctrace::report {
 
-class TextWriter : public Writer {
+using analysis::CallRecord;
+using analysis::Conversation;
+using analysis::EpmLink;
+using analysis::FrameRecord;
+using analysis::Statistics;
+
+class TextWriter : public analysis::Sink {
  public:
   // `summary`: conversation headers only, no frame lines.
   TextWriter(std::FILE* out, std::FILE* stats_out, bool summary = false,
@@ -82,7 +88,7 @@ class TextWriter : public Writer {
   std::string scratch_;
 };
 
-class JsonlWriter : public Writer {
+class JsonlWriter : public analysis::Sink {
  public:
   // `summary`: conversation and stats records only.
   explicit JsonlWriter(std::FILE* out, bool summary = false) : out_(out), summary_(summary) {}
@@ -109,7 +115,8 @@ class JsonlWriter : public Writer {
 
 // Text of the closing statistics block (also used by tests).
 std::string format_statistics(const Statistics& s);
-// The closing "stats" JSON record.
-void write_statistics_json(const Statistics& s, JsonLine& j);
+// The closing "stats" JSON record; `records_dropped`: the JSON Lines writer's held records that
+// passed its bound.
+void write_statistics_json(const Statistics& s, JsonLine& j, std::uint64_t records_dropped = 0);
 
 }  // namespace rpctrace::report

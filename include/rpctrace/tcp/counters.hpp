@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "rpctrace/common/counter_row.hpp"
+
 namespace rpctrace::tcp {
 
 struct Counters {
@@ -26,5 +28,7 @@ struct Counters {
   std::uint64_t evicted_idle = 0;
   std::uint64_t evicted_limit = 0;
 };
+// Rows for the statistics' "not decoded" list.
+void append_counter_rows(const Counters& c, common::CounterRows& rows);
 
 }  // namespace rpctrace::tcp

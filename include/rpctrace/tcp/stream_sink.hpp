@@ -26,7 +26,6 @@ enum class SegmentNote : std::uint8_t {
   after_close,  // payload after FIN/RST: not delivered
 };
 const char* to_string(SegmentNote n);  // a sentence for people
-const char* kind_of(SegmentNote n);    // an identifier for JSON: "retransmission", ...
 
 struct SegmentInfo {
   std::uint64_t frame = 0;

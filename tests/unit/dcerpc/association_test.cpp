@@ -13,8 +13,10 @@ namespace rpctrace::dcerpc {
 namespace {
 
 using unittest::AssociationHarness;
+using unittest::frame;
 using unittest::in_order;
 using unittest::pattern;
+using unittest::RecordedCall;
 using unittest::to_syntax;
 namespace ts = testsupport;
 
@@ -185,6 +187,103 @@ TEST(Calls, ResponsesAndFaultsPairedByCallIdWithSeveralOutstanding) {
   EXPECT_EQ(h.rec.pdus.back().event.interface, to_syntax(ts::kEpmInterface));
 }
 
+// --- The end of every call (AssociationObserver::on_call_end) -----------------------------------
+TEST(CallEnds, AnsweredFaultedAndOrphanedCallsEndAfterTheirPdu) {
+  AssociationHarness h;
+  h.feed(0, bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax}}}), 1);
+  h.feed(1, ack(1, {kAccept}), 2);
+  h.feed(0, request(11, 0, 3), 10, 1000);
+  h.feed(0, request(12, 0, 2), 11, 2000);
+  h.feed(0, request(13, 0, 4), 12, 3000);
+  h.feed(1, response(12, 0), 20, 2500);
+  ASSERT_EQ(h.rec.calls.size(), 1u);  // after the response's own on_pdu
+  EXPECT_EQ(h.rec.pdus.size(), 6u);
+  h.feed(1, ts::PduBuilder(ts::Ptype::fault).call_id(11).status(0x1c010002), 21, 1001000);
+  h.feed(0, ts::PduBuilder(ts::Ptype::orphaned).call_id(13), 22, 4000);
+  ASSERT_EQ(h.rec.outcomes(), (std::vector<CallOutcome>{CallOutcome::response, CallOutcome::fault,
+                                                        CallOutcome::orphaned}));
+  const CallEnd& answered = h.rec.calls[0].call;
+  EXPECT_EQ(answered.call_id, 12u);
+  EXPECT_EQ(answered.opnum, 2);
+  EXPECT_EQ(answered.interface, to_syntax(ts::kEpmInterface));
+  EXPECT_EQ(answered.request_first.frame, 11u);
+  EXPECT_TRUE(answered.request_complete);
+  EXPECT_EQ(answered.request_fragments, 1u);
+  EXPECT_EQ(answered.request_stub_length, 4u);
+  ASSERT_TRUE(answered.response_first.has_value());
+  EXPECT_EQ(answered.response_first->frame, 20u);
+  EXPECT_EQ(answered.end.frame, 20u);
+  EXPECT_EQ(answered.latency_us, 500);
+  EXPECT_EQ(answered.response_stub_length, 4u);
+  const CallEnd& faulted = h.rec.calls[1].call;
+  EXPECT_EQ(faulted.call_id, 11u);
+  EXPECT_EQ(faulted.fault_status, 0x1c010002u);
+  EXPECT_EQ(faulted.latency_us, 1000000);
+  const CallEnd& orphaned = h.rec.calls[2].call;
+  EXPECT_EQ(orphaned.call_id, 13u);
+  EXPECT_FALSE(orphaned.response_first.has_value());
+  EXPECT_EQ(orphaned.end.frame, 22u);
+  EXPECT_EQ(h.assoc().outstanding_calls(), 0u);
+}
+
+TEST(CallEnds, CallsStillOutstandingEndUnansweredInCallIdOrder) {
+  AssociationHarness h;
+  h.feed(0, request(30, 0, 1), 1);
+  h.feed(0, request(4, 0, 2), 2);
+  h.feed(0, request(17, 0, 3).pfc_flags(ts::kPfcFirstFrag), 3);  // its last fragment never came
+  h.feed(1, response(4, 0).pfc_flags(ts::kPfcFirstFrag), 4);     // answered in part
+  h.finish(frame(9));
+  ASSERT_EQ(h.rec.calls.size(), 3u);
+  std::vector<std::uint32_t> ids;
+  for (const auto& c : h.rec.calls) {
+    ids.push_back(c.call.call_id);
+    EXPECT_EQ(c.call.outcome, CallOutcome::unanswered);
+    EXPECT_EQ(c.call.end.frame, 9u);
+  }
+  EXPECT_EQ(ids, (std::vector<std::uint32_t>{4, 17, 30}));
+  EXPECT_EQ(h.rec.calls[0].call.response_fragments, 1u);
+  EXPECT_FALSE(h.rec.calls[1].call.request_complete);
+  EXPECT_TRUE(h.rec.calls[2].call.request_complete);
+  EXPECT_EQ(h.assoc().outstanding_calls(), 0u);
+}
+
+TEST(CallEnds, AReusedCallIdSupersedesAndTheLimitForgets) {
+  AssociationHarness h;
+  h.limits.max_outstanding_calls = 2;
+  h.feed(0, request(1, 0, 5), 1);
+  h.feed(0, request(1, 0, 6), 2);  // a new first fragment on call_id 1
+  ASSERT_EQ(h.rec.outcomes(), std::vector<CallOutcome>{CallOutcome::superseded});
+  EXPECT_EQ(h.rec.calls[0].call.opnum, 5);
+  EXPECT_EQ(h.rec.calls[0].call.end.frame, 2u);
+  h.feed(0, request(2, 0, 7), 3);
+  h.feed(0, request(3, 0, 8), 4);  // the oldest (call_id 1, opnum 6) is forgotten
+  ASSERT_EQ(h.rec.outcomes(),
+            (std::vector<CallOutcome>{CallOutcome::superseded, CallOutcome::forgotten}));
+  EXPECT_EQ(h.rec.calls[1].call.call_id, 1u);
+  EXPECT_EQ(h.rec.calls[1].call.opnum, 6);
+}
+
+TEST(CallEnds, KeptStubsComeWithTheEndAndTheRequestsDrepAndAuthLevel) {
+  AssociationHarness h;
+  h.rec.wanted.insert(to_syntax(ts::kEpmInterface));
+  h.feed(0, bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax}}}), 1);
+  h.feed(1, ack(1, {kAccept}), 2);
+  const ts::Bytes verifier = pattern(16, 0x90);
+  h.feed(0,
+         in_order(request(5, 0, 3, 12), ts::Endian::big)
+             .auth(ts::make_auth_verifier(verifier, 4, 10, 5)),
+         3);
+  h.feed(1, response(5, 0, 20), 4);
+  ASSERT_EQ(h.rec.calls.size(), 1u);
+  const RecordedCall& c = h.rec.calls[0];
+  EXPECT_EQ(c.call.packed_drep.integer_order(), common::ByteOrder::big);
+  EXPECT_EQ(c.call.auth_level, 5);
+  ASSERT_TRUE(c.request_stub.has_value());
+  EXPECT_EQ(c.request_stub->size(), 12u);
+  ASSERT_TRUE(c.response_stub.has_value());
+  EXPECT_EQ(*c.response_stub, pattern(20, 0x11));
+}
+
 // --- Fragment reassembly (C706 §12.6.3.3) --------------------------------------------------------
 TEST(Calls, MultiFragmentRequestAndResponseKeepTheStubWhenWanted) {
   const ts::Bytes req_stub = pattern(100);
@@ -260,12 +359,12 @@ TEST(Calls, OrphanedEndsTheCall) {
 TEST(Calls, FragmentCutByTheCaptureMarksTheStubIncomplete) {
   AssociationHarness h;
   h.rec.wanted.insert(to_syntax(ts::kEpmInterface));
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, bind(1, {{0, ts::kEpmInterface, {ts::kNdrSyntax}}}), 1);
   const ts::Bytes last = request(5, 0, 3, 60).pfc_flags(ts::kPfcLastFrag).build();
   h.feed(0, request(5, 0, 3, 60).pfc_flags(ts::kPfcFirstFrag), 2);
   h.feed(0, ts::slice(last, 0, 40), 3);
-  h.assoc().finish(unittest::frame(4));
+  h.finish(unittest::frame(4));
   ASSERT_EQ(h.rec.pdus.size(), 3u);
   const auto& cut = h.rec.pdus[2];
   EXPECT_TRUE(cut.event.truncated);

@@ -1,4 +1,4 @@
-// Tests of src/dcerpc/framer.cpp: how an Association frames each direction's byte stream into
+// Tests of src/dcerpc/framer.cpp: how the StreamFramer frames each direction's byte stream into
 // PDUs by frag_length (C706 §12.6.3.1, §12.6.3.3), whatever the chunking; the framing modes of
 // docs/design.md (expect_header, hunting, in_sync, resync, not_rpc); the ncacn_http/1.0
 // preamble (MS-RPCH 2.1.1.1.1, RPC over HTTP v1); gaps, the end of the connection, and the
@@ -37,20 +37,20 @@ ts::Bytes from(const ts::Bytes& b, std::size_t n) { return ts::slice(b, n, b.siz
 // --- Framing by frag_length, whatever the chunking (C706 §12.6.3.1) ---------------------------
 TEST(Framing, SeveralPdusInOneChunk) {
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, ts::concat({request(1, 10), request(2, 0), request(3, 100)}), 7);
   EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2, 3}));
   for (const auto& p : h.rec.pdus) EXPECT_EQ(p.event.at.frame, 7u);
   EXPECT_EQ(h.counters.pdus, 3u);
   EXPECT_EQ(h.counters.pdus_by_ptype[0], 3u);
   EXPECT_TRUE(h.rec.notes.empty());
-  EXPECT_TRUE(h.assoc().is_rpc());
+  EXPECT_TRUE(h.framer().is_rpc());
 }
 
 TEST(Framing, PdusSplitByteByByte) {
   const ts::Bytes stream = ts::concat({request(1, 10), request(2, 0), request(3, 100)});
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   for (std::size_t i = 0; i < stream.size(); ++i) h.feed(0, ts::slice(stream, i, 1), i + 1);
   ASSERT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2, 3}));
   // Each PDU is reported at the frame of its last octet.
@@ -94,20 +94,20 @@ TEST(Framing, MalformedBodyIsSkippedByFragLength) {
 TEST(Framing, ExpectHeaderOnANonDcerpcStream) {
   const ts::Bytes http = ts::text_bytes("GET / HTTP/1.1\r\nHost: example\r\n\r\n");
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, http, 1);
   h.feed(0, request(1, 8), 2);  // a header later on counts for nothing: the stream is not RPC
   EXPECT_TRUE(h.rec.pdus.empty());
   EXPECT_TRUE(h.rec.notes.empty());  // nothing says this connection is DCE/RPC at all
-  EXPECT_FALSE(h.assoc().is_rpc());
+  EXPECT_FALSE(h.framer().is_rpc());
   EXPECT_EQ(h.counters.non_rpc_streams, 1u);
   EXPECT_EQ(h.counters.non_rpc_bytes, http.size() + 32);
 }
 
 TEST(Framing, ExpectHeaderNotesANonDcerpcDirectionOfAnRpcConnection) {
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
-  h.assoc().set_stream_start(1, true);
+  h.framer().start(0, true);
+  h.framer().start(1, true);
   h.feed(0, request(1, 8), 1);
   h.feed(1, pattern(40), 2);
   ASSERT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::not_dcerpc});
@@ -122,7 +122,7 @@ TEST(Framing, NcacnHttpPreamble) {
       ts::PduBuilder(ts::Ptype::bind).context({0, ts::kEpmInterface, {ts::kNdrSyntax}}).build();
   for (std::size_t split : {std::size_t{0}, std::size_t{6}, std::size_t{14}, std::size_t{20}}) {
     AssociationHarness h;
-    h.assoc().set_stream_start(0, true);
+    h.framer().start(0, true);
     const ts::Bytes stream = ts::concat({preamble, bind});
     h.feed(0, first(stream, split), 1);
     h.feed(0, from(stream, split), 2);
@@ -136,7 +136,7 @@ TEST(Framing, NcacnHttpPreamble) {
 // --- hunting: a capture that began mid-connection ---------------------------------------------
 TEST(Framing, HuntingSkipsToASegmentThatStartsWithAHeader) {
   AssociationHarness h;
-  h.assoc().set_stream_start(0, false);
+  h.framer().start(0, false);
   h.feed(0, pattern(300), 1);  // the tail of a PDU whose start was not captured
   // A valid header inside a segment, not at its start, is not taken (DCE/RPC inside SMB).
   h.feed(0, ts::concat({pattern(3), request(9, 8)}), 2);
@@ -153,7 +153,7 @@ TEST(Framing, HuntingPicksUpAHeaderInsideASegmentWhenAnotherPduFollowsIt) {
   // The capture starts inside a PDU; the same segment holds the start of the next two PDUs.
   // The first header is taken because a second valid header follows it at frag_length.
   AssociationHarness h;
-  h.assoc().set_stream_start(0, false);
+  h.framer().start(0, false);
   h.feed(0, ts::concat({pattern(37), request(1, 20), request(2, 4)}), 1);
   ASSERT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::picked_up});
   EXPECT_EQ(h.rec.notes[0].bytes, 37u);
@@ -163,8 +163,8 @@ TEST(Framing, HuntingPicksUpAHeaderInsideASegmentWhenAnotherPduFollowsIt) {
 
 TEST(Framing, HuntingPastMaxResyncScanTakesOnlySegmentStarts) {
   AssociationHarness h;
-  h.limits.max_resync_scan = 64;
-  h.assoc().set_stream_start(0, false);
+  h.framer_limits.max_resync_scan = 64;
+  h.framer().start(0, false);
   h.feed(0, pattern(100), 1);  // the scan budget is spent
   h.feed(0, ts::concat({pattern(5), request(1, 20), request(2, 4)}), 2);
   EXPECT_TRUE(call_ids(h.rec).empty());
@@ -177,7 +177,7 @@ TEST(Framing, HuntingPicksUpAHeaderSplitOverTwoSegments) {
   // "fewer than 16 octets: decide with the next bytes".
   const ts::Bytes pdu = request(1, 20);
   AssociationHarness h;
-  h.assoc().set_stream_start(0, false);
+  h.framer().start(0, false);
   h.feed(0, first(pdu, 10), 1);
   h.feed(0, from(pdu, 10), 2);
   EXPECT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::picked_up});
@@ -190,7 +190,7 @@ TEST(Framing, LostSyncThenResyncOnALaterValidHeader) {
   ts::Bytes garbage = pattern(24);
   garbage[0] = std::byte{0x04};  // rpc_vers 4
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, ts::concat({request(1, 8), garbage, request(2, 8)}), 1);
   EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2}));
   ASSERT_EQ(h.rec.note_kinds(),
@@ -206,7 +206,7 @@ TEST(Framing, ResyncAcrossChunksWithTheHeaderSplit) {
   unittest::patch_u16(bad, 8, 8, ts::Endian::little);  // frag_length 8 < 16
   const ts::Bytes good = request(2, 8);
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, request(1, 0), 1);  // in sync (a bad first header would make the stream not_rpc)
   h.feed(0, ts::concat({bad, pattern(10)}), 1);  // 42 octets not to be framed
   h.feed(0, ts::concat({pattern(30), first(good, 7)}), 2);
@@ -221,8 +221,8 @@ TEST(Framing, ResyncAcrossChunksWithTheHeaderSplit) {
 
 TEST(Framing, MaxResyncScanFallsBackToHunting) {
   AssociationHarness h;
-  h.limits.max_resync_scan = 64;
-  h.assoc().set_stream_start(0, true);
+  h.framer_limits.max_resync_scan = 64;
+  h.framer().start(0, true);
   ts::Bytes garbage = pattern(40);
   garbage[0] = std::byte{0x04};
   h.feed(0, ts::concat({request(5, 0), garbage}), 1);
@@ -243,9 +243,9 @@ TEST(Gap, InsideAPduWithAKnownHeaderSkipsToTheNextPdu) {
   const ts::Bytes a = request(1, 76);  // 100 octets
   const ts::Bytes b = request(2, 8);
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, first(a, 30), 1);
-  h.assoc().on_gap(0, 50, unittest::frame(2));
+  h.framer().gap(0, 50, unittest::frame(2));
   h.feed(0, ts::slice(a, 80, 10), 3);
   h.feed(0, ts::concat({ts::slice(a, 90, 10), b}), 4);
   ASSERT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2}));
@@ -269,9 +269,9 @@ TEST(Gap, InsideAPduWithAKnownHeaderSkipsToTheNextPdu) {
 TEST(Gap, CoveringExactlyTheRestOfThePdu) {
   const ts::Bytes a = request(1, 76);
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, first(a, 40), 1);
-  h.assoc().on_gap(0, 60, unittest::frame(2));
+  h.framer().gap(0, 60, unittest::frame(2));
   h.feed(0, request(2, 8), 3);
   EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2}));
   EXPECT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::partial_pdu_lost});
@@ -281,9 +281,9 @@ TEST(Gap, LongerThanTheRestOfThePduResynchronises) {
   const ts::Bytes a = request(1, 76);
   const ts::Bytes b = request(2, 36);  // 60 octets, the gap takes its first 30
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, first(a, 30), 1);
-  h.assoc().on_gap(0, 70 + 30, unittest::frame(2));
+  h.framer().gap(0, 70 + 30, unittest::frame(2));
   h.feed(0, ts::concat({from(b, 30), request(3, 8)}), 3);
   EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 3}));
   ASSERT_EQ(h.rec.note_kinds(),
@@ -294,9 +294,9 @@ TEST(Gap, LongerThanTheRestOfThePduResynchronises) {
 TEST(Gap, CuttingAHeaderResynchronises) {
   const ts::Bytes a = request(1, 76);
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, ts::concat({request(9, 0), first(a, 10)}), 1);
-  h.assoc().on_gap(0, 5, unittest::frame(2));
+  h.framer().gap(0, 5, unittest::frame(2));
   h.feed(0, ts::concat({from(a, 15), request(2, 8)}), 3);
   ASSERT_EQ(h.rec.note_kinds(),
             (std::vector<NoteKind>{NoteKind::partial_pdu_lost, NoteKind::resynchronised}));
@@ -310,9 +310,9 @@ TEST(Gap, CuttingAHeaderResynchronises) {
 
 TEST(Gap, AtAPduBoundaryResynchronises) {
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, request(1, 8), 1);
-  h.assoc().on_gap(0, 40, unittest::frame(2));
+  h.framer().gap(0, 40, unittest::frame(2));
   // The gap hid the first 40 octets of a 65-octet PDU: its last 25 come first.
   h.feed(0, ts::concat({pattern(25), request(2, 8)}), 3);
   EXPECT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2}));
@@ -325,11 +325,11 @@ TEST(Gap, AtAPduBoundaryResynchronises) {
 TEST(Finish, PartialPduIsReportedAndCounted) {
   const ts::Bytes a = request(1, 76);
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
-  h.assoc().set_stream_start(1, true);
+  h.framer().start(0, true);
+  h.framer().start(1, true);
   h.feed(0, first(a, 50), 1);
   h.feed(1, ts::concat({request(2, 8), first(request(3, 8), 10)}), 2);
-  h.assoc().finish(unittest::frame(3));
+  h.finish(unittest::frame(3));
   ASSERT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{2, 1}));
   const PduEvent& cut = h.rec.pdus[1].event;
   EXPECT_TRUE(cut.truncated);
@@ -356,9 +356,9 @@ std::uint64_t bytes_not_decoded(const Counters& c) {
 
 TEST(Finish, PartialFirstHeaderIsCounted) {
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, first(request(1, 8), 10), 1);
-  h.assoc().finish(unittest::frame(2));
+  h.finish(unittest::frame(2));
   EXPECT_EQ(bytes_not_decoded(h.counters), 10u);
 }
 
@@ -369,23 +369,23 @@ TEST(Finish, ResyncTailIsCounted) {
   garbage[0] = std::byte{0x04};
   h.feed(0, ts::concat({request(1, 0), garbage}), 1);
   ASSERT_EQ(h.rec.note_kinds(), std::vector<NoteKind>{NoteKind::lost_sync});
-  h.assoc().finish(unittest::frame(2));
+  h.finish(unittest::frame(2));
   EXPECT_EQ(bytes_not_decoded(h.counters), 40u);
 }
 
 TEST(Gap, PartialFirstHeaderIsCounted) {
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, first(request(1, 8), 10), 1);
-  h.assoc().on_gap(0, 5, unittest::frame(2));
+  h.framer().gap(0, 5, unittest::frame(2));
   EXPECT_EQ(bytes_not_decoded(h.counters), 10u);
 }
 
 TEST(Finish, NothingBufferedNothingReported) {
   AssociationHarness h;
-  h.assoc().set_stream_start(0, true);
+  h.framer().start(0, true);
   h.feed(0, request(1, 8), 1);
-  h.assoc().finish(unittest::frame(2));
+  h.finish(unittest::frame(2));
   EXPECT_TRUE(h.rec.notes.empty());
   EXPECT_EQ(h.counters.unterminated_pdus, 0u);
 }

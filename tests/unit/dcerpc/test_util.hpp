@@ -17,6 +17,7 @@
 
 #include "rpctrace/common/uuid.hpp"
 #include "rpctrace/dcerpc/association.hpp"
+#include "rpctrace/dcerpc/framer.hpp"
 #include "rpctrace/dcerpc/types.hpp"
 #include "support/bytes.hpp"
 #include "support/pdu_builder.hpp"
@@ -126,25 +127,33 @@ inline std::string order_name(const ::testing::TestParamInfo<ts::Endian>& info) 
 
 inline const auto kBothOrders = ::testing::Values(ts::Endian::little, ts::Endian::big);
 
-// A PduEvent with its stub pointers replaced by copies (the pointers die after on_pdu()).
+// A PduEvent with copies of the payload views it came with (they die after on_pdu()).
 struct RecordedPdu {
   dcerpc::PduEvent event;
   std::optional<std::vector<std::byte>> call_stub;
   std::optional<std::vector<std::byte>> request_stub;
 };
 
-class Recorder : public dcerpc::Observer {
+// A CallEnd with copies of its kept stubs.
+struct RecordedCall {
+  dcerpc::CallEnd call;
+  std::optional<std::vector<std::byte>> request_stub, response_stub;
+};
+
+inline std::optional<std::vector<std::byte>> copy(const std::optional<common::Bytes>& b) {
+  if (!b) return std::nullopt;
+  return std::vector<std::byte>(b->begin(), b->end());
+}
+
+class Recorder : public dcerpc::AssociationObserver {
  public:
-  void on_pdu(const dcerpc::PduEvent& e) override {
-    RecordedPdu r;
-    r.event = e;
-    if (e.call_stub) r.call_stub = *e.call_stub;
-    if (e.request_stub) r.request_stub = *e.request_stub;
-    r.event.call_stub = nullptr;
-    r.event.request_stub = nullptr;
-    pdus.push_back(std::move(r));
+  void on_pdu(const dcerpc::PduEvent& e, const dcerpc::PduPayloadView& payload) override {
+    pdus.push_back(RecordedPdu{e, copy(payload.call_stub), copy(payload.request_stub)});
   }
   void on_note(const dcerpc::Note& n) override { notes.push_back(n); }
+  void on_call_end(const dcerpc::CallEnd& c, const dcerpc::CallStubsView& stubs) override {
+    calls.push_back(RecordedCall{c, copy(stubs.request), copy(stubs.response)});
+  }
   bool wants_stub(const dcerpc::SyntaxId& interface) override {
     return wanted.count(interface) != 0;
   }
@@ -159,10 +168,16 @@ class Recorder : public dcerpc::Observer {
     for (const auto& p : pdus) out.push_back(p.event.header.ptype);
     return out;
   }
+  [[nodiscard]] std::vector<dcerpc::CallOutcome> outcomes() const {
+    std::vector<dcerpc::CallOutcome> out;
+    for (const auto& c : calls) out.push_back(c.call.outcome);
+    return out;
+  }
 
   std::set<dcerpc::SyntaxId> wanted;
   std::vector<RecordedPdu> pdus;
   std::vector<dcerpc::Note> notes;
+  std::vector<RecordedCall> calls;
 };
 
 inline dcerpc::FrameRef frame(std::uint64_t number, std::int64_t usec = 0) {
@@ -173,36 +188,61 @@ inline dcerpc::FrameRef frame(std::uint64_t number, std::int64_t usec = 0) {
   return f;
 }
 
-// An Association with its Recorder, Counters and (lowerable) limits. The Association is made
-// on first use, so a test may lower `limits` first. Both directions start as if after the SYN
-// (expect_header); a test of mid-stream capture calls set_stream_start(dir, false).
-class AssociationHarness {
+// A StreamFramer feeding an Association, as a transport adapter and the analysis wire them,
+// with one Recorder, Counters and (lowerable) limits. Both are made on first use, so a test
+// may lower `limits` or `framer_limits` first. Both directions start as if after the SYN
+// (expect_header); a test of mid-stream capture calls framer().start(dir, false).
+class AssociationHarness : private dcerpc::FramerSink {
  public:
+  dcerpc::StreamFramer& framer() {
+    make();
+    return *framer_;
+  }
   dcerpc::Association& assoc() {
-    if (!assoc_) {
-      assoc_ = std::make_unique<dcerpc::Association>(rec, counters, limits);
-      assoc_->set_stream_start(0, true);
-      assoc_->set_stream_start(1, true);
-    }
+    make();
     return *assoc_;
   }
   // `b` as one chunk of direction `dir`, starting a TCP segment unless told otherwise.
   void feed(dcerpc::Direction dir, std::span<const std::byte> b, std::uint64_t frame_number,
             std::int64_t usec = 0, bool chunk_start = true) {
-    assoc().on_data(dir, common::Bytes(b.data(), b.size()), frame(frame_number, usec), chunk_start);
+    framer().data(dir, common::Bytes(b.data(), b.size()), frame(frame_number, usec), chunk_start);
   }
   void feed(dcerpc::Direction dir, const ts::PduBuilder& pdu, std::uint64_t frame_number,
             std::int64_t usec = 0) {
     const ts::Bytes b = pdu.build();
     feed(dir, b, frame_number, usec);
   }
+  // The channel ends: the framer reports what it still holds, then the association its calls.
+  void finish(const dcerpc::FrameRef& at) {
+    framer().finish(at);
+    assoc().finish(at);
+  }
 
   Recorder rec;
   dcerpc::Counters counters;
   dcerpc::AssociationLimits limits;
+  dcerpc::FramerLimits framer_limits;
 
  private:
+  void make() {
+    if (assoc_) return;
+    assoc_ = std::make_unique<dcerpc::Association>(rec, counters, limits);
+    framer_ = std::make_unique<dcerpc::StreamFramer>(static_cast<dcerpc::FramerSink&>(*this),
+                                                     counters, framer_limits);
+    framer_->start(0, true);
+    framer_->start(1, true);
+  }
+  void on_pdu(dcerpc::Direction dir, common::Bytes pdu, const dcerpc::FrameRef& at) override {
+    assoc_->pdu(dir, pdu, at);
+  }
+  void on_cut_pdu(dcerpc::Direction dir, common::Bytes partial,
+                  const dcerpc::FrameRef& at) override {
+    assoc_->cut_pdu(dir, partial, at);
+  }
+  void on_note(const dcerpc::Note& n) override { rec.on_note(n); }
+
   std::unique_ptr<dcerpc::Association> assoc_;
+  std::unique_ptr<dcerpc::StreamFramer> framer_;
 };
 
 }  // namespace rpctrace::unittest

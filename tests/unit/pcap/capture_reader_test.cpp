@@ -176,7 +176,7 @@ TEST(CaptureReader, ReportsTheFileLinkType) {
   EXPECT_TRUE(is_supported_link_type(r3.link_type())) << r3.link_type();
   Frame f;
   ASSERT_EQ(r3.next(f), CaptureReader::Status::frame);
-  EXPECT_TRUE(decode_frame(r3.link_type(), f.data).is_tcp);
+  EXPECT_EQ(decode_frame(r3.link_type(), f.data).carrier, pcap::Carrier::tcp);
 }
 
 TEST(CaptureReader, EmptyCaptureEndsAtOnce) {

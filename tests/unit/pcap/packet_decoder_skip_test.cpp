@@ -48,7 +48,7 @@ void run(const std::vector<SkipCase>& cases) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     auto o = decode(c.link_type, c.frame);
-    EXPECT_FALSE(o.is_tcp);
+    EXPECT_NE(o.carrier, pcap::Carrier::tcp);
     EXPECT_EQ(o.reason, c.reason) << to_string(o.reason) << " " << o.detail;
     // Bad headers name the field and value; truncation is a fact about the capture, no text.
     if (c.reason == SkipReason::bad_ip_header || c.reason == SkipReason::bad_tcp_header) {
@@ -206,7 +206,8 @@ TEST(DecodeFrameSkip, TruncationSweepNeverReadsPastTheCut) {
   };
   for (const auto& c : cases) {
     const auto full = decode(c.link_type, c.frame);
-    ASSERT_TRUE(full.is_tcp) << c.name << ": " << to_string(full.reason) << " " << full.detail;
+    ASSERT_EQ(full.carrier, pcap::Carrier::tcp)
+        << c.name << ": " << to_string(full.reason) << " " << full.detail;
     const std::size_t payload_length = c.frame.size() - c.payload_start;
     ASSERT_EQ(full.segment.payload_length, payload_length) << c.name;
     for (std::size_t n = 0; n < c.frame.size(); ++n) {
@@ -222,10 +223,10 @@ TEST(DecodeFrameSkip, TruncationSweepNeverReadsPastTheCut) {
         EXPECT_EQ(o.reason, SkipReason::truncated_tcp);
       }
       if (n < c.payload_start) {
-        EXPECT_FALSE(o.is_tcp);
+        EXPECT_NE(o.carrier, pcap::Carrier::tcp);
         continue;
       }
-      ASSERT_TRUE(o.is_tcp) << to_string(o.reason);
+      ASSERT_EQ(o.carrier, pcap::Carrier::tcp) << to_string(o.reason);
       EXPECT_EQ(o.segment.seq, full.segment.seq);
       EXPECT_EQ(o.segment.ack, full.segment.ack);
       EXPECT_EQ(o.segment.src_port, full.segment.src_port);

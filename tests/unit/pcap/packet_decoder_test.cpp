@@ -19,7 +19,7 @@ constexpr int kNull = 0, kEthernet = 1, kRaw = 12, kRawOpenBsd = 14, kLinktypeRa
 
 // The fields of segment() as decoded from a frame whose addresses are v4 or v6.
 void expect_segment(const DecodeOutcome& o, bool v6, std::string_view payload = "hello") {
-  ASSERT_TRUE(o.is_tcp) << to_string(o.reason) << ": " << o.detail;
+  ASSERT_EQ(o.carrier, pcap::Carrier::tcp) << to_string(o.reason) << ": " << o.detail;
   EXPECT_EQ(o.segment.src.to_string(), v6 ? "fd00::1" : "10.0.0.1");
   EXPECT_EQ(o.segment.dst.to_string(), v6 ? "fd00::2" : "10.0.0.2");
   EXPECT_EQ(o.segment.src_port, 40000);
@@ -98,7 +98,7 @@ TEST(DecodeFrame, OtherLinkTypesAreNotSupported) {
     SCOPED_TRACE(dlt);
     EXPECT_FALSE(is_supported_link_type(dlt));
     auto o = decode(dlt, ip4());
-    EXPECT_FALSE(o.is_tcp);
+    EXPECT_NE(o.carrier, pcap::Carrier::tcp);
     EXPECT_EQ(o.reason, SkipReason::unknown_link_type);
   }
 }
@@ -143,7 +143,7 @@ TEST(DecodeFrame, Ipv4FragmentsAreCountedNotDecoded) {
   mf.more_fragments = true;
   auto first = ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment(), mf);
   EXPECT_EQ(decode(kEthernet, first).reason, SkipReason::ip_fragment);
-  EXPECT_FALSE(decode(kEthernet, first).is_tcp);
+  EXPECT_NE(decode(kEthernet, first).carrier, pcap::Carrier::tcp);
   ts::IpOptions last;
   last.dont_fragment = false;
   last.fragment_offset = 3;
@@ -229,7 +229,7 @@ TEST(DecodeFrame, Ipv6ExtensionHeaderLimit) {
     expect_segment(decode(kRaw, chain_of(n)), true);
   }
   auto over = decode(kRaw, chain_of(kMaxIpv6ExtensionHeaders + 1));
-  EXPECT_FALSE(over.is_tcp);
+  EXPECT_NE(over.carrier, pcap::Carrier::tcp);
   EXPECT_EQ(over.reason, SkipReason::bad_ip_header);
   EXPECT_NE(over.detail.find("extension headers"), std::string::npos) << over.detail;
 }
@@ -238,7 +238,7 @@ TEST(DecodeFrame, Ipv6ExtensionHeaderLimit) {
 TEST(DecodeFrame, MoreThanMaxVlanTagsIsNonIp) {
   auto o = decode(kEthernet,
                   frame4(ts::LinkType::ethernet, vlans({0x88a8, 0x8100, 0x8100, 0x8100, 0x8100})));
-  EXPECT_FALSE(o.is_tcp);
+  EXPECT_NE(o.carrier, pcap::Carrier::tcp);
   EXPECT_EQ(o.reason, SkipReason::non_ip);
 }
 
@@ -252,7 +252,7 @@ TEST(DecodeFrame, TcpOptionsAndFlags) {
   s.ack = 0x80000000;
   const Buffer frame = ts::build_ip(client4(), server4(), ts::kIpProtoTcp, tcp4(s));
   auto o = decode(kRaw, frame);  // o.segment.payload views into `frame`
-  ASSERT_TRUE(o.is_tcp);
+  ASSERT_EQ(o.carrier, pcap::Carrier::tcp);
   EXPECT_EQ(o.segment.header_length, 36);
   EXPECT_EQ(o.segment.flags, 0xff);
   EXPECT_EQ(o.segment.window, 65535);
@@ -265,7 +265,7 @@ TEST(DecodeFrame, PayloadCutBySnapLengthIsTruncatedNotMalformed) {
   Buffer f = frame4(ts::LinkType::ethernet);
   f.resize(f.size() - 3);  // "he" of "hello" captured
   auto o = decode(kEthernet, f);
-  ASSERT_TRUE(o.is_tcp);
+  ASSERT_EQ(o.carrier, pcap::Carrier::tcp);
   EXPECT_EQ(text(o.segment.payload), "he");
   EXPECT_EQ(o.segment.payload_length, 5u);
   EXPECT_TRUE(o.segment.payload_truncated());

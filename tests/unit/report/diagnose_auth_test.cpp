@@ -2,9 +2,9 @@
 // KRB-ERROR from the server as its own finding.
 #include <gtest/gtest.h>
 
-#include "report_harness.hpp"
 #include "rpctrace/report/diagnose.hpp"
 #include "support/ntlmssp_builder.hpp"
+#include "unit/app/run_harness.hpp"
 
 namespace rpctrace::report::harness {
 namespace {
@@ -14,7 +14,7 @@ std::string diagnose_of(const ts::Capture& cap, bool jsonl = false) {
   MemoryFile out, stats;
   {
     DiagnoseWriter w(out.get(), stats.get(), jsonl, DiagnoseOptions{});
-    analyze(file.path().string(), Options{}, w);
+    app::run(file.path().string(), RunOptions{}, w);
   }
   return out.text();
 }

@@ -9,8 +9,8 @@
 #include <set>
 
 #include "mini_json.hpp"
-#include "report_harness.hpp"
 #include "support/packet_builder.hpp"
+#include "unit/app/run_harness.hpp"
 
 namespace rpctrace::report {
 namespace {

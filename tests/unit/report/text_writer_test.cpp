@@ -6,8 +6,10 @@
 
 #include <string>
 
-#include "report_harness.hpp"
+#include "rpctrace/pcap/counters.hpp"
 #include "rpctrace/report/writers.hpp"
+#include "rpctrace/tcp/counters.hpp"
+#include "unit/app/run_harness.hpp"
 
 namespace rpctrace::report {
 namespace {
@@ -22,10 +24,10 @@ common::Endpoint ep(std::string_view ip, std::uint16_t port) {
 FrameRecord frame(std::uint64_t id, std::uint64_t number, bool shown) {
   FrameRecord f;
   f.conversation = id;
-  f.segment.frame = number;
-  f.segment.ts.sec = 1000;
-  f.segment.ts.usec = static_cast<std::int32_t>(number);
-  f.segment.flags = pcap::tcp_flag::ack;
+  f.frame = number;
+  f.ts.sec = 1000;
+  f.ts.usec = static_cast<std::int32_t>(number);
+  f.segment.flags = analysis::control::ack;
   f.segment.seq = static_cast<std::uint32_t>(100 + number);
   f.segment.window = 8192;
   f.client = f.src = ep("10.0.0.1", static_cast<std::uint16_t>(40000 + id));
@@ -47,7 +49,7 @@ Conversation conversation(std::uint64_t id, bool shown, std::uint64_t first, std
   c.first_frame = first;
   c.last_frame = last;
   c.frames = frames;
-  c.end_reason = "closed";
+  c.end_reason = analysis::EndReason::closed;
   return c;
 }
 
@@ -209,18 +211,22 @@ TEST(FormatStatistics, NamesEveryNonZeroCountAndTheDamage) {
   Statistics s;
   s.file = "x.pcap";
   s.link_type = "EN10MB";
-  s.capture.frames_read = 10;
-  s.capture.bytes_read = 600;
-  s.capture.tcp_segments = 7;
+  s.frames_read = 10;
+  s.bytes_read = 600;
+  s.tcp_segments = 7;
   const std::string clean = format_statistics(s);
   EXPECT_EQ(clean.rfind("Statistics for x.pcap (EN10MB):\n", 0), 0u) << clean;
   EXPECT_NE(clean.find("  frames read: 10 (600 bytes), TCP segments: 7\n"), std::string::npos);
   EXPECT_NE(clean.find("  not decoded: nothing\n"), std::string::npos);
-  s.capture.skip(pcap::SkipReason::udp);
-  s.capture.skip(pcap::SkipReason::udp);
-  s.capture.skip(pcap::SkipReason::non_ip);
-  s.tcp.gaps = 1;
-  s.tcp.gap_bytes = 12;
+  pcap::Counters capture;
+  capture.skip(pcap::SkipReason::udp);
+  capture.skip(pcap::SkipReason::udp);
+  capture.skip(pcap::SkipReason::non_ip);
+  tcp::Counters tcp;
+  tcp.gaps = 1;
+  tcp.gap_bytes = 12;
+  pcap::append_counter_rows(capture, s.not_decoded);
+  tcp::append_counter_rows(tcp, s.not_decoded);
   s.capture_error = "truncated dump file";
   const std::string text = format_statistics(s);
   EXPECT_EQ(text.find("not decoded: nothing"), std::string::npos);

@@ -1,27 +1,32 @@
-// Filter (--port / --host, filter.hpp): a value of one kind matches either side of the segment;
-// several values of one kind are alternatives; ports and hosts together must both match.
-#include "rpctrace/report/filter.hpp"
+// Selection (selection.hpp): --port and --host match either side of a conversation; several
+// values of one kind are alternatives; ports and hosts together must both match. --interface
+// matches by UUID or by the names table's short name, in any case.
+#include "rpctrace/analysis/selection.hpp"
 
 #include <gtest/gtest.h>
 
-namespace rpctrace::report {
+#include <utility>
+
+namespace rpctrace::analysis {
 namespace {
 
 common::IpAddress ip(std::string_view text) { return *common::IpAddress::parse(text); }
 
-pcap::TcpSegmentView segment(std::string_view src, std::uint16_t src_port, std::string_view dst,
-                             std::uint16_t dst_port) {
-  pcap::TcpSegmentView s;
-  s.src = ip(src);
-  s.src_port = src_port;
-  s.dst = ip(dst);
-  s.dst_port = dst_port;
-  return s;
+using Pair = std::pair<common::Endpoint, common::Endpoint>;
+Pair segment(std::string_view src, std::uint16_t src_port, std::string_view dst,
+             std::uint16_t dst_port) {
+  return {{ip(src), src_port}, {ip(dst), dst_port}};
 }
 
-const pcap::TcpSegmentView kToServer = segment("10.0.0.1", 49152, "10.0.0.2", 135);
-const pcap::TcpSegmentView kToClient = segment("10.0.0.2", 135, "10.0.0.1", 49152);
-const pcap::TcpSegmentView kV6 = segment("fd00::1", 49153, "fd00::2", 4764);
+// A Selection with --port/--host only, as the tests below set them.
+struct Filter : Selection {
+  [[nodiscard]] bool empty() const { return !by_endpoints(); }
+  [[nodiscard]] bool matches(const Pair& p) const { return matches_endpoints(p.first, p.second); }
+};
+
+const Pair kToServer = segment("10.0.0.1", 49152, "10.0.0.2", 135);
+const Pair kToClient = segment("10.0.0.2", 135, "10.0.0.1", 49152);
+const Pair kV6 = segment("fd00::1", 49153, "fd00::2", 4764);
 
 TEST(Filter, EmptyMatchesEverything) {
   Filter f;
@@ -97,5 +102,22 @@ TEST(Filter, PortAndHostAreAnded) {
   EXPECT_FALSE(f.matches(kV6));
 }
 
+// --- Interfaces: by UUID (either case) or by short name (any case). ---
+TEST(Selection, InterfaceByUuidOrName) {
+  const dcerpc::SyntaxId samr{*common::Uuid::parse("12345778-1234-abcd-ef00-0123456789ac"), 1, 0};
+  const dcerpc::SyntaxId epm{*common::Uuid::parse("e1af8308-5d1f-11c9-91a4-08002b14a0fa"), 3, 0};
+  Selection s;
+  EXPECT_FALSE(s.matches_interface(samr));
+  s.interfaces = {"samr"};
+  EXPECT_TRUE(s.matches_interface(samr));
+  EXPECT_FALSE(s.matches_interface(epm));
+  s.interfaces = {"E1AF8308-5D1F-11C9-91A4-08002B14A0FA"};
+  EXPECT_TRUE(s.matches_interface(epm));
+  EXPECT_FALSE(s.matches_interface(samr));
+  s.interfaces = {"sam", "EPMV4"};  // a prefix is not a name
+  EXPECT_FALSE(s.matches_interface(samr));
+  EXPECT_TRUE(s.matches_interface(epm));
+}
+
 }  // namespace
-}  // namespace rpctrace::report
+}  // namespace rpctrace::analysis

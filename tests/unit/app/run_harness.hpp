@@ -1,6 +1,6 @@
-// Test harness of the report layer: builder-made captures written to temporary files, run
-// through analyze() into a Writer that records everything, or into the text / JSON Lines
-// writers over an in-memory FILE*.
+// Test harness of the run loop and the writers: builder-made captures written to temporary
+// files, run through app::run() into a Sink that records everything, or into the text / JSON
+// Lines writers over an in-memory FILE*.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "rpctrace/report/analyzer.hpp"
+#include "rpctrace/app/run.hpp"
 #include "rpctrace/report/writers.hpp"
 #include "support/capture.hpp"
 #include "support/tcp_script.hpp"
@@ -19,16 +19,25 @@
 
 namespace rpctrace::report::harness {
 
+using analysis::CallRecord;
+using analysis::Conversation;
+using analysis::FrameRecord;
+using analysis::Statistics;
+using app::RunOptions;
+using app::RunResult;
+
 namespace ts = testsupport;
 
-class RecordingWriter : public Writer {
+class RecordingWriter : public analysis::Sink {
  public:
   std::vector<FrameRecord> frames;
+  std::vector<CallRecord> calls;
   std::vector<Conversation> conversations;  // in order of their end
   Statistics stats;
   int finished = 0;
 
   void frame(const FrameRecord& f) override { frames.push_back(f); }
+  void call(const CallRecord& c) override { calls.push_back(c); }
   void conversation_end(const Conversation& c) override { conversations.push_back(c); }
   void finish(const Statistics& s) override {
     stats = s;
@@ -66,38 +75,38 @@ class MemoryFile {
   std::FILE* file_;
 };
 
-// Runs analyze() over `cap` written as a classic pcap file.
+// Runs app::run() over `cap` written as a classic pcap file.
 struct Analysis {
   RunResult result;
   RecordingWriter writer;
   std::string path;
 };
-inline Analysis analyze_capture(const ts::Capture& cap, const Options& options = {}) {
+inline Analysis analyze_capture(const ts::Capture& cap, const RunOptions& options = {}) {
   ts::TempFile file("report", cap.to_pcap());
   Analysis run;
   run.path = file.path().string();
-  run.result = analyze(run.path, options, run.writer);
+  run.result = app::run(run.path, options, run.writer);
   return run;
 }
 
 struct Output {
   std::string out, stats;
 };
-inline Output text_of(const ts::Capture& cap, const Options& options = {}, bool summary = false) {
+inline Output text_of(const ts::Capture& cap, const RunOptions& options = {}, bool summary = false) {
   ts::TempFile file("report_text", cap.to_pcap());
   MemoryFile out, stats;
   {
     TextWriter w(out.get(), stats.get(), summary);
-    analyze(file.path().string(), options, w);
+    app::run(file.path().string(), options, w);
   }
   return Output{out.text(), stats.text()};
 }
-inline std::string jsonl_of(const ts::Capture& cap, const Options& options = {}) {
+inline std::string jsonl_of(const ts::Capture& cap, const RunOptions& options = {}) {
   ts::TempFile file("report_jsonl", cap.to_pcap());
   MemoryFile out;
   {
     JsonlWriter w(out.get());
-    analyze(file.path().string(), options, w);
+    app::run(file.path().string(), options, w);
   }
   return out.text();
 }

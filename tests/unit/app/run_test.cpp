@@ -1,14 +1,14 @@
-// analyze() end to end on builder-made captures: which conversations are shown (DCE/RPC, the
+// app::run() end to end on builder-made captures: which conversations are shown (DCE/RPC, the
 // endpoint mapper's ports 135/593, or an address:port an ept_map answer handed out, C706
 // appendix O; docs/design.md "report"), statistics that add up (frames_read == tcp_segments +
 // Σ skipped, docs/jsonl.md), client/server roles without a SYN, filters, damaged files.
-#include "rpctrace/report/analyzer.hpp"
+#include "rpctrace/app/run.hpp"
 
 #include <gtest/gtest.h>
 
 #include <numeric>
 
-#include "report_harness.hpp"
+#include "unit/app/run_harness.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
 #include "support/ntlmssp_builder.hpp"
 #include "support/packet_builder.hpp"
@@ -41,7 +41,7 @@ TEST(Analyze, EpmLookupIsOneShownDceRpcConversation) {
   EXPECT_EQ(c.first_frame, 1u);
   EXPECT_EQ(c.last_frame, 11u);
   EXPECT_EQ(c.frames, 11u);
-  EXPECT_EQ(c.end_reason, "closed");
+  EXPECT_EQ(c.end_reason, analysis::EndReason::closed);
   EXPECT_EQ(c.start.sec, 852076800);
   EXPECT_EQ(c.end.micros() - c.start.micros(), 10 * 1000);  // 1 ms per frame
   EXPECT_GT(c.bytes_to_server, 0u);
@@ -49,7 +49,7 @@ TEST(Analyze, EpmLookupIsOneShownDceRpcConversation) {
   // Every frame is handed over once, in capture order, with its conversation.
   std::vector<std::uint64_t> numbers;
   for (const auto& f : r.writer.frames)
-    if (f.delta_us >= 0) numbers.push_back(f.segment.frame);
+    if (f.delta_us >= 0) numbers.push_back(f.frame);
   std::vector<std::uint64_t> expected(11);
   std::iota(expected.begin(), expected.end(), 1u);
   EXPECT_EQ(numbers, expected);
@@ -101,7 +101,7 @@ void check_shown(const Analysis& r, const std::vector<Expect>& expected) {
     shown += e.shown ? 1 : 0;
     for (const auto& f : r.writer.frames) {
       if (f.conversation == e.id && !e.shown) {
-        EXPECT_FALSE(f.shown) << "frame " << f.segment.frame;
+        EXPECT_FALSE(f.shown) << "frame " << f.frame;
       }
     }
   }
@@ -126,8 +126,8 @@ TEST(Analyze, ShownWhenDceRpcOrMapperPortOrAnnouncedEndpoint) {
 TEST(Analyze, ShowAllTcpShowsEveryConversation) {
   ts::Capture cap;
   build_mixed(cap);
-  Options o;
-  o.show_all_tcp = true;
+  RunOptions o;
+  o.analysis.selection.show_all = true;
   check_shown(analyze_capture(cap, o), {{1, "10.1.1.2:135", true, true},
                                         {2, "10.1.1.2:80", false, true},
                                         {3, "10.1.1.2:4764", false, true},
@@ -156,7 +156,7 @@ TEST(Analyze, OnlyAnEarlierAnswerMakesAnEndpointShown) {
   Analysis r = analyze_capture(cap);
   ASSERT_EQ(r.writer.conversations.size(), 3u);
   EXPECT_EQ(r.writer.conversations[0].id, 1u);
-  EXPECT_EQ(r.writer.conversations[0].end_reason, "closed");
+  EXPECT_EQ(r.writer.conversations[0].end_reason, analysis::EndReason::closed);
   EXPECT_FALSE(r.writer.conversation(1).shown);
   EXPECT_TRUE(r.writer.conversation(3).shown);
 }
@@ -184,29 +184,27 @@ TEST(Analyze, StatisticsAddUp) {
   cap.add(ts::build_tcp_frame(ts::LinkType::ethernet, {}, c4, s4, seg, mf));
   cap.add(ts::build_tcp_frame(ts::LinkType::ethernet, {}, c4, s4, seg), 40);  // cut in TCP
   cap.add(ts::build_tcp_frame(ts::LinkType::ethernet, {}, c4, s4, seg), 58);  // payload cut
-  Options o;
-  o.filter.ports = {135};
+  RunOptions o;
+  o.analysis.selection.ports = {135};
   Analysis r = analyze_capture(cap, o);
   const Statistics& s = r.writer.stats;
-  const auto& k = s.capture;
   EXPECT_EQ(s.file, r.path);
   EXPECT_EQ(s.link_type, "EN10MB");
-  EXPECT_EQ(k.frames_read, cap.frames().size());
-  EXPECT_EQ(k.frames_read, k.tcp_segments + k.skipped_total());
-  EXPECT_EQ(k.tcp_segments, 12u);
-  auto skipped = [&](pcap::SkipReason why) { return k.skipped[static_cast<std::size_t>(why)]; };
+  EXPECT_EQ(s.frames_read, cap.frames().size());
+  EXPECT_EQ(s.frames_read, s.tcp_segments + s.frames_skipped);
+  EXPECT_EQ(s.tcp_segments, 12u);
+  auto skipped = [&](pcap::SkipReason why) { return s.counter(pcap::to_string(why)); };
   EXPECT_EQ(skipped(pcap::SkipReason::filtered), http_frames);
   EXPECT_EQ(skipped(pcap::SkipReason::udp), 1u);
   EXPECT_EQ(skipped(pcap::SkipReason::non_ip), 1u);
   EXPECT_EQ(skipped(pcap::SkipReason::ip_fragment), 1u);
   EXPECT_EQ(skipped(pcap::SkipReason::truncated_tcp), 1u);
-  EXPECT_EQ(k.skipped_total(), http_frames + 4);
-  EXPECT_EQ(k.payload_truncated, 1u);
+  EXPECT_EQ(s.frames_skipped, http_frames + 4);
+  EXPECT_EQ(s.counter("tcp_payload_truncated"), 1u);
   std::uint64_t captured = 0;
   for (const auto& f : cap.frames())
     captured += std::min<std::size_t>(f.data.size(), f.snap_length.value_or(1u << 30));
-  EXPECT_EQ(k.bytes_read, captured);
-  EXPECT_EQ(s.tcp.segments, k.tcp_segments);
+  EXPECT_EQ(s.bytes_read, captured);
   EXPECT_EQ(s.conversations_tcp, 2u);  // the EPM lookup, and port 3100 -> 135
   EXPECT_EQ(s.conversations_tcp, r.writer.conversations.size());
   EXPECT_EQ(s.capture_error, "");
@@ -217,12 +215,12 @@ TEST(Analyze, HostFilterKeepsOnlyThatHostsConversations) {
   ts::Capture cap;
   epm_lookup(cap);                                   // 10.1.1.1 <-> 10.1.1.2
   syn_only(cap, "10.1.1.5", 3001, "10.1.1.3", 135);  // 10.1.1.5 <-> 10.1.1.3
-  Options o;
-  o.filter.hosts = {*common::IpAddress::parse("10.1.1.3")};
+  RunOptions o;
+  o.analysis.selection.hosts = {*common::IpAddress::parse("10.1.1.3")};
   Analysis r = analyze_capture(cap, o);
   ASSERT_EQ(r.writer.conversations.size(), 1u);
   EXPECT_EQ(endpoint(r.writer.conversations[0].server), "10.1.1.3:135");
-  EXPECT_EQ(r.writer.stats.capture.skipped[static_cast<std::size_t>(pcap::SkipReason::filtered)],
+  EXPECT_EQ(r.writer.stats.counter("filtered"),
             11u);
 }
 
@@ -243,7 +241,7 @@ TEST(Analyze, RolesWithoutSynComeFromThePdus) {
   EXPECT_TRUE(c.dcerpc);
   EXPECT_EQ(endpoint(c.client), "10.1.1.1:50000");
   EXPECT_EQ(endpoint(c.server), "10.1.1.2:49800");
-  EXPECT_EQ(c.end_reason, "capture_end");
+  EXPECT_EQ(c.end_reason, analysis::EndReason::capture_end);
 }
 
 TEST(Analyze, RolesWithoutSynOrPdusComeFromTheMapperPort) {
@@ -261,14 +259,14 @@ TEST(Analyze, EvictedConversationIsReportedWithItsReason) {
   ts::Capture cap;
   syn_only(cap, "10.1.1.1", 3001, "10.1.1.2", 135);
   syn_only(cap, "10.1.1.1", 3002, "10.1.1.2", 135);
-  Options o;
-  o.tcp_limits.max_connections = 1;
+  RunOptions o;
+  o.transport.tcp.max_connections = 1;
   Analysis r = analyze_capture(cap, o);
   ASSERT_EQ(r.writer.conversations.size(), 2u);
   EXPECT_EQ(r.writer.conversations[0].id, 1u);
-  EXPECT_EQ(r.writer.conversations[0].end_reason, "evicted_limit");
-  EXPECT_EQ(r.writer.conversations[1].end_reason, "capture_end");
-  EXPECT_EQ(r.writer.stats.tcp.evicted_limit, 1u);
+  EXPECT_EQ(r.writer.conversations[0].end_reason, analysis::EndReason::evicted_limit);
+  EXPECT_EQ(r.writer.conversations[1].end_reason, analysis::EndReason::capture_end);
+  EXPECT_EQ(r.writer.stats.counter("tcp_evicted_limit"), 1u);
 }
 
 // --- The environment: damage ends reading after the good frames; no file is an error. ---
@@ -279,11 +277,11 @@ TEST(Analyze, DamagedFileReportsEverythingBeforeTheDamage) {
   file.resize(file.size() - 20);  // the last record cut short
   ts::TempFile damaged("report_damaged", file);
   RecordingWriter w;
-  RunResult result = analyze(damaged.path().string(), Options{}, w);
+  RunResult result = app::run(damaged.path().string(), RunOptions{}, w);
   EXPECT_TRUE(result.read_error);
   EXPECT_FALSE(result.message.empty());
   EXPECT_EQ(w.stats.capture_error, result.message);
-  EXPECT_EQ(w.stats.capture.frames_read, 10u);
+  EXPECT_EQ(w.stats.frames_read, 10u);
   ASSERT_EQ(w.conversations.size(), 1u);
   EXPECT_EQ(w.conversations[0].pdus, 4u);
   EXPECT_EQ(w.finished, 1);
@@ -291,7 +289,7 @@ TEST(Analyze, DamagedFileReportsEverythingBeforeTheDamage) {
 
 TEST(Analyze, MissingFileThrowsCaptureError) {
   RecordingWriter w;
-  EXPECT_THROW(analyze("/nonexistent/rpctrace/capture.pcap", Options{}, w), pcap::CaptureError);
+  EXPECT_THROW(app::run("/nonexistent/rpctrace/capture.pcap", RunOptions{}, w), pcap::CaptureError);
   EXPECT_EQ(w.finished, 0);
 }
 
@@ -323,7 +321,7 @@ TEST(Analyze, ConnectionToAnAnsweredPortIsLinkedAndGrouped) {
   EXPECT_TRUE(c.epm_link->same_client);
   EXPECT_EQ(c.group, 1u);
   for (const auto& f : r.writer.frames)
-    for (const auto& n : f.notes) EXPECT_NE(n.kind, "epm_interface_mismatch");
+    for (const auto& n : f.notes) EXPECT_NE(n.kind, analysis::NoteKind::epm_interface_mismatch);
 }
 
 TEST(Analyze, BindOfAnotherInterfaceOnAnAnsweredPortIsNoted) {
@@ -333,7 +331,7 @@ TEST(Analyze, BindOfAnotherInterfaceOnAnAnsweredPortIsNoted) {
   Analysis r = analyze_capture(cap);
   std::size_t mismatches = 0;
   for (const auto& f : r.writer.frames)
-    for (const auto& n : f.notes) mismatches += n.kind == "epm_interface_mismatch";
+    for (const auto& n : f.notes) mismatches += n.kind == analysis::NoteKind::epm_interface_mismatch;
   EXPECT_EQ(mismatches, 1u);
 }
 
@@ -366,7 +364,7 @@ TEST(Analyze, AuthValuesDecodedAndSealedStubsNotDecoded) {
   t.close();
 
   Analysis r = analyze_capture(cap);
-  std::vector<const ReportedPdu*> pdus;
+  std::vector<const analysis::ReportedPdu*> pdus;
   for (const auto& f : r.writer.frames)
     for (const auto& p : f.pdus) pdus.push_back(&p);
   ASSERT_EQ(pdus.size(), 4u);
@@ -384,10 +382,10 @@ TEST(Analyze, AuthValuesDecodedAndSealedStubsNotDecoded) {
   EXPECT_FALSE(pdus[3]->auth->value);
   EXPECT_NE(pdus[3]->auth->error.find("bad_signature"), std::string::npos);
   EXPECT_EQ(r.writer.stats.auth_decoded, 2u);
-  EXPECT_EQ(r.writer.stats.auth_errors[static_cast<std::size_t>(auth::Reason::bad_signature)], 1u);
-  EXPECT_EQ(r.writer.stats.stubs_encrypted, 2u);
+  EXPECT_EQ(r.writer.stats.counter("auth_bad_signature"), 1u);
+  EXPECT_EQ(r.writer.stats.counter("stubs_encrypted"), 2u);
   EXPECT_EQ(r.writer.stats.epm_decoded, 0u);
-  EXPECT_EQ(r.writer.stats.epm_errors, 0u);
+  EXPECT_EQ(r.writer.stats.counter("epm_errors"), 0u);
 
   // Text and JSON Lines say it.
   std::string text = text_of(cap).out;
@@ -424,9 +422,9 @@ TEST(Analyze, IntegrityStubsAreDecoded) {
   t.send(ts::Direction::to_client, response.build());
   t.close();
   Analysis r = analyze_capture(cap);
-  EXPECT_EQ(r.writer.stats.stubs_encrypted, 0u);
+  EXPECT_EQ(r.writer.stats.counter("stubs_encrypted"), 0u);
   EXPECT_EQ(r.writer.stats.epm_decoded, 2u);
-  EXPECT_EQ(r.writer.stats.epm_errors, 0u);
+  EXPECT_EQ(r.writer.stats.counter("epm_errors"), 0u);
   EXPECT_EQ(r.writer.stats.auth_decoded, 2u);
 }
 

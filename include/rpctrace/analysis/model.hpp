@@ -1,0 +1,214 @@
+// The analysis model: what the analysis hands to its sinks (the writers, diagnose, endpoints).
+// One FrameRecord per carrier frame of a conversation (its carrier facts, the PDUs it
+// completed, the anomalies found at it), a CallRecord per ended call, a Conversation at its
+// end, and the closing Statistics. Owned values only; nothing here names a carrier's own types,
+// so a new transport adds facts, not dependencies.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rpctrace/auth/auth_value.hpp"
+#include "rpctrace/common/address.hpp"
+#include "rpctrace/common/counter_row.hpp"
+#include "rpctrace/dcerpc/association.hpp"
+#include "rpctrace/dcerpc/verification_trailer.hpp"
+#include "rpctrace/epm/decode.hpp"
+
+namespace rpctrace::analysis {
+
+using dcerpc::Direction;
+using dcerpc::FrameRef;
+
+// Protocol sequences (C706 §6.1 and appendix I; MS-RPCE 2.1): how a conversation carries RPC.
+enum class Protseq : std::uint8_t { ncacn_ip_tcp };
+std::string_view to_string(Protseq p);
+
+// Control bits of a stream segment (TCP, RFC 9293 §3.1), as the timeline shows them.
+namespace control {
+inline constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10,
+                              urg = 0x20;
+}
+
+// Every kind of note the timeline can show, by layer. Closed: writers and diagnose compare
+// these, never strings.
+enum class NoteKind : std::uint8_t {
+  // the carrier (TCP reassembly)
+  gap,                     // bytes missing from the capture
+  snaplen,                 // the snap length cut a segment's payload
+  retransmission,          // every payload byte was already delivered
+  partial_retransmission,  // some payload bytes were already delivered (first copy wins)
+  out_of_order,            // held: it starts after a hole
+  overlap_conflict,        // overlapped bytes with different content (first copy wins)
+  syn_retransmission,      // a SYN sent again
+  buffer_full,             // out-of-order buffer full: dropped
+  after_close,             // payload after FIN/RST: not delivered
+  // DCE/RPC (dcerpc::NoteKind, same order)
+  malformed_pdu,
+  lost_sync,
+  resynchronised,
+  picked_up,
+  partial_pdu_lost,
+  not_dcerpc,
+  ncacn_http,
+  limit,
+  // the analysis
+  epm_interface_mismatch,  // a connection an ept_map answer linked binds another interface
+  count_
+};
+std::string_view to_string(NoteKind k);  // "gap", "malformed_pdu", ...
+std::string_view layer_of(NoteKind k);   // "tcp", "dcerpc" or "report"
+NoteKind from_dcerpc(dcerpc::NoteKind k);
+
+// Why a conversation ended.
+enum class EndReason : std::uint8_t {
+  capture_end,    // still open when the capture ended
+  closed,         // closed both ways (FIN) or reset, then the grace period passed
+  port_reused,    // a new connection on the same addresses and ports started a new one
+  evicted_idle,   // no frame for the idle timeout
+  evicted_limit,  // the flow table was full
+};
+std::string_view to_string(EndReason r);
+
+// A carrier frame's facts, for a stream carrier (TCP): flags, sequence numbers, window,
+// lengths, and what reassembly made of it.
+struct SegmentFacts {
+  std::uint32_t seq = 0, ack = 0;
+  std::uint16_t window = 0;
+  std::uint8_t flags = 0;  // control::*
+  std::uint8_t header_length = 0;
+  std::uint32_t payload_length = 0;  // on the wire
+  std::uint32_t captured_length = 0;
+  std::optional<NoteKind> note;  // retransmission, out_of_order, ...
+};
+
+struct EpmDecode {
+  std::uint16_t opnum = 0;
+  std::optional<epm::EpmValue> value;  // the decoded request or response (any ept.idl operation)
+  std::string error;                   // set when the stub did not decode
+};
+
+// A PDU's auth_value decoded by its security provider (src/auth).
+struct AuthDecode {
+  std::optional<auth::AuthValue> value;
+  std::string error;  // set when it did not decode: "<reason>: <detail>"
+};
+
+struct ReportedPdu {
+  dcerpc::PduEvent event;
+  std::optional<AuthDecode> auth;
+  // auth_level packet privacy on a request, response or fault: the stub is sealed and is not
+  // decoded (MS-RPCE 3.3.1.5.2).
+  bool stub_encrypted = false;
+  std::optional<EpmDecode> epm;
+  std::optional<dcerpc::VerificationTrailer> verification_trailer;
+};
+
+// The opnum a PDU belongs to: a request's own, or its request's for a response or fault.
+std::optional<std::uint16_t> opnum_of(const dcerpc::PduEvent& e);
+
+struct ReportedNote {
+  NoteKind kind = NoteKind::gap;
+  std::string detail;
+  std::optional<dcerpc::CommonHeader> header;
+};
+
+// The endpoint mapper answer that gave a conversation's server port.
+struct EpmLink {
+  std::uint64_t conversation = 0;  // the conversation that carried the ept_map answer
+  std::uint64_t frame = 0;         // the answer's frame
+  common::Timestamp ts;
+  std::int64_t delay_us = 0;                  // from the answer to this conversation's first frame
+  std::optional<dcerpc::SyntaxId> interface;  // the interface the answer was for
+  common::IpAddress client;                   // the address the answer went to
+  bool same_client = false;  // ... is this conversation's client: they form one group
+};
+
+struct FrameRecord {
+  std::uint64_t conversation = 0;
+  std::uint64_t frame = 0;  // the carrier frame (for a record of the end: the last frame)
+  common::Timestamp ts;
+  Direction dir = 0;  // 0: from endpoint[0] of the conversation
+  common::Endpoint src, dst;
+  std::int64_t delta_us = 0;  // since the conversation's previous frame; -1: not a frame
+  SegmentFacts segment;
+  bool shown = false;               // the conversation is shown, as far as known at this frame
+  common::Endpoint client, server;  // the conversation's roles, as far as known at this frame
+  bool roles_from_syn = false;
+  std::optional<EpmLink> epm_link;
+  std::uint64_t group = 0;  // as Conversation::group
+  std::vector<ReportedPdu> pdus;
+  std::vector<ReportedNote> notes;
+};
+
+// One ended call with what its stubs said.
+struct CallRecord {
+  std::uint64_t conversation = 0;
+  Protseq protseq = Protseq::ncacn_ip_tcp;
+  common::Endpoint client, server;  // the roles as known when it ended
+  dcerpc::CallEnd call;
+  std::optional<EpmDecode> epm_request, epm_response;  // endpoint mapper calls
+};
+
+struct InterfaceUse {
+  dcerpc::SyntaxId interface;
+  std::uint64_t calls = 0;
+};
+
+struct Conversation {
+  std::uint64_t id = 0;
+  Protseq protseq = Protseq::ncacn_ip_tcp;
+  common::Endpoint client, server;
+  bool roles_from_syn = false;  // else from the PDUs or the ports
+  bool syn_seen = false;        // a frame carried a SYN
+  bool dcerpc = false;          // at least one PDU
+  bool shown = false;           // printed (DCE/RPC, the endpoint mapper's ports, or --all)
+  std::uint64_t first_frame = 0, last_frame = 0, frames = 0;
+  common::Timestamp start, end;
+  std::uint64_t bytes_to_server = 0, bytes_to_client = 0;
+  std::uint64_t pdus = 0, calls = 0, faults = 0, notes = 0;
+  std::vector<InterfaceUse> interfaces;
+  EndReason end_reason = EndReason::capture_end;
+  std::optional<EpmLink> epm_link;  // the EPM answer that gave the server's port
+  bool well_known_port = false;     // the server port is the endpoint mapper's own (135, 593)
+  // The first conversation of its group: an EPM lookup and the connections of the same client
+  // to the ports it answered (KB159298's story); the conversation's own id otherwise.
+  std::uint64_t group = 0;
+};
+
+// What the analysis itself decoded or could not: the stub and verifier decoders.
+struct Counters {
+  std::uint64_t conversations = 0;
+  std::uint64_t conversations_dcerpc = 0;
+  std::uint64_t conversations_shown = 0;
+  std::uint64_t epm_decoded = 0;
+  std::uint64_t epm_errors = 0;
+  std::uint64_t auth_decoded = 0;                               // auth_values decoded
+  std::array<std::uint64_t, auth::kReasonCount> auth_errors{};  // ... not decoded, by reason
+  std::uint64_t stubs_encrypted = 0;  // request/response/fault stubs sealed (packet privacy)
+};
+// Rows for the statistics' "not decoded" list, in their fixed order.
+void append_counter_rows(const Counters& c, common::CounterRows& rows);
+
+struct Statistics {
+  std::string file;
+  std::string link_type;
+  std::uint64_t frames_read = 0, bytes_read = 0, tcp_segments = 0, frames_skipped = 0;
+  std::uint64_t conversations_tcp = 0, conversations_dcerpc = 0, conversations_shown = 0;
+  std::uint64_t pdus = 0;
+  std::array<std::uint64_t, 21> pdus_by_ptype{};  // indexed by dcerpc::PacketType
+  std::uint64_t epm_decoded = 0, auth_decoded = 0;
+  // Every count of what was not decoded or is noteworthy, by layer and reason, in a fixed
+  // order (the capture, the carriers, DCE/RPC, the analysis).
+  common::CounterRows not_decoded;
+  std::string capture_error;  // set when reading stopped on a damaged file
+
+  // The row of not_decoded with this key; 0 when there is none.
+  [[nodiscard]] std::uint64_t counter(std::string_view key) const;
+};
+
+}  // namespace rpctrace::analysis

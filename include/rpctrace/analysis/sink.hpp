@@ -1,0 +1,20 @@
+// Sink: receives the analysis in capture order. Frame records of a conversation come in frame
+// order (a record may wait while its carrier holds bytes out of order); a call's record comes
+// after the record of the frame that ended it; conversations end in order of their end;
+// finish() comes once, last.
+#pragma once
+
+#include "rpctrace/analysis/model.hpp"
+
+namespace rpctrace::analysis {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void frame(const FrameRecord& f) = 0;
+  virtual void call(const CallRecord& /*c*/) {}
+  virtual void conversation_end(const Conversation& c) = 0;
+  virtual void finish(const Statistics& s) = 0;
+};
+
+}  // namespace rpctrace::analysis

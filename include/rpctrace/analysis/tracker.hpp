@@ -1,0 +1,135 @@
+// Tracker: the conversation tracker. Transport adapters tell it, per conversation, what their
+// carrier saw (frames, notes, the end) and hand it the whole PDUs their stream framers cut;
+// it keeps each conversation's association (contexts and calls), decodes verifiers and
+// endpoint mapper stubs, links conversations to the ept_map answers that gave their ports,
+// applies the selection, and hands frame records, call records and conversations to a Sink.
+//
+// Order of calls for one conversation: open(); then per carrier frame begin_frame(), any of
+// pdu()/cut_pdu()/note(), end_frame(); then closing(), what the framer still holds, close().
+// Between frames (a conversation ending
+// while another's frame is read, or at the end of the capture) pdu()/cut_pdu()/note() may come
+// without a frame: they join a record of the conversation's last frame.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "rpctrace/analysis/epm_links.hpp"
+#include "rpctrace/analysis/model.hpp"
+#include "rpctrace/analysis/selection.hpp"
+#include "rpctrace/analysis/sink.hpp"
+#include "rpctrace/dcerpc/counters.hpp"
+#include "rpctrace/dcerpc/limits.hpp"
+
+namespace rpctrace::analysis {
+
+struct TrackerOptions {
+  Selection selection;
+  dcerpc::AssociationLimits association_limits;
+};
+
+// What a transport adapter knows when a conversation starts.
+struct ConversationOpen {
+  std::uint64_t id = 0;  // 1-based, in order of first frame
+  Protseq protseq = Protseq::ncacn_ip_tcp;
+  // endpoint[0] opened the conversation (sent the SYN) or, when the opening was not seen,
+  // sent its first frame; Direction 0 is from endpoint[0].
+  common::Endpoint endpoint[2];
+  std::uint64_t first_frame = 0;
+  common::Timestamp first_ts;
+};
+
+struct CarrierFrame {
+  std::uint64_t frame = 0;
+  common::Timestamp ts;
+  Direction dir = 0;
+  SegmentFacts segment;
+};
+
+struct FrameEnd {
+  std::optional<ReportedNote> note;  // the carrier's note on this frame (a retransmission, ...)
+  bool opening_seen = false;         // the conversation's opening (a SYN either way) has been seen
+  bool holding = false;  // the carrier holds bytes out of order: they may still complete PDUs
+                         // that belong to this frame or an earlier one
+};
+
+struct CarrierTotals {
+  std::uint64_t bytes[2] = {0, 0};  // delivered in each direction
+};
+
+class ConversationState;  // one conversation's analysis state, owned by its transport adapter
+struct ConversationStateDeleter {
+  void operator()(ConversationState* s) const;
+};
+using ConversationHandle = std::unique_ptr<ConversationState, ConversationStateDeleter>;
+
+class Tracker {
+ public:
+  Tracker(const TrackerOptions& options, Sink& sink, dcerpc::Counters& dcerpc_counters);
+  ~Tracker();
+  Tracker(const Tracker&) = delete;
+  Tracker& operator=(const Tracker&) = delete;
+
+  ConversationHandle open(const ConversationOpen& o);
+  void begin_frame(ConversationState& s, const CarrierFrame& f);
+  // Bytes that frame `origin` carried are about to be handed to the framer: what they
+  // complete joins origin's record while it is held (so a PDU is reported at the frame that
+  // carried its last octets, as tshark does), else the current one. Returns the reference
+  // to stamp them with; attribute_current() ends it.
+  FrameRef attribute(ConversationState& s, const FrameRef& origin);
+  void attribute_current(ConversationState& s);
+  // The frame facts found now belong to: the current frame or, between frames, the last one.
+  FrameRef here(ConversationState& s);
+  // From the conversation's stream framer: a whole PDU, a PDU the capture cut, a note.
+  void pdu(ConversationState& s, Direction dir, common::Bytes pdu, const FrameRef& at);
+  void cut_pdu(ConversationState& s, Direction dir, common::Bytes partial, const FrameRef& at);
+  void note(ConversationState& s, const dcerpc::Note& n);
+  // A note of the carrier's (a gap).
+  void note(ConversationState& s, ReportedNote n);
+  void end_frame(ConversationState& s, const FrameEnd& e);
+  // The carrier is ending the conversation: its held records go out. Returns the reference
+  // for what its framer still reports (the last frame); close() follows.
+  FrameRef closing(ConversationState& s);
+  void close(ConversationHandle s, EndReason reason, const CarrierTotals& totals);
+
+  [[nodiscard]] const Counters& counters() const { return counters_; }
+  [[nodiscard]] const EpmLinks& epm_links() const { return links_; }
+
+ private:
+  friend class ConversationState;
+  struct PendingFrame {
+    FrameRecord record;
+    std::vector<CallRecord> calls;  // calls its PDUs ended
+  };
+  PendingFrame& pending(ConversationState& s);  // where facts go now
+  void on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
+              const dcerpc::PduPayloadView& payload);
+  void on_call_end(ConversationState& s, const dcerpc::CallEnd& c,
+                   const dcerpc::CallStubsView& stubs);
+  void count_pdu(ConversationState& s, const dcerpc::PduEvent& e);
+  void check_epm_interface(ConversationState& s, const dcerpc::PduEvent& e);
+  void stamp(ConversationState& s, FrameRecord& r);
+  void resolve_roles(ConversationState& s);
+  [[nodiscard]] bool shown(const ConversationState& s) const;
+  void flush_held(ConversationState& s);
+  void write(PendingFrame& p, bool frame = true);
+
+  // Bound on frame records held per conversation while out-of-order bytes wait (the
+  // carrier's own bound, max_out_of_order_segments, normally releases them long before).
+  static constexpr std::size_t kMaxHeldRecords = 4096;
+
+  const TrackerOptions& options_;
+  Sink& sink_;
+  dcerpc::Counters& dcerpc_counters_;
+  Counters counters_;
+  EpmLinks links_;
+  PendingFrame current_;
+  PendingFrame* target_ = nullptr;  // where facts of released held bytes go
+  bool in_frame_ = false;
+  bool trailer_open_ = false;
+  FrameRef at_;
+};
+
+}  // namespace rpctrace::analysis

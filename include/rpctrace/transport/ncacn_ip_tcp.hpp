@@ -1,0 +1,35 @@
+// The ncacn_ip_tcp adapter (C706 appendix I; MS-RPCE 2.1.1.1): each TCP connection is one
+// conversation; its two byte streams, reassembled by the TCP layer, go through a
+// dcerpc::StreamFramer, and the frames, notes and whole PDUs go to the analysis Tracker with
+// the TCP facts translated into the analysis model's.
+#pragma once
+
+#include "rpctrace/analysis/tracker.hpp"
+#include "rpctrace/dcerpc/counters.hpp"
+#include "rpctrace/dcerpc/limits.hpp"
+#include "rpctrace/tcp/stream_sink.hpp"
+
+namespace rpctrace::transport {
+
+class TcpAdapter : public tcp::StreamSink {
+ public:
+  TcpAdapter(analysis::Tracker& tracker, dcerpc::Counters& counters,
+             const dcerpc::FramerLimits& limits)
+      : tracker_(tracker), counters_(counters), limits_(limits) {}
+
+  void on_connection_start(tcp::Connection& c) override;
+  void on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) override;
+  void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data,
+               const tcp::DataOrigin& origin) override;
+  void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size,
+              tcp::GapCause cause) override;
+  void on_frame_end(tcp::Connection& c, const tcp::SegmentInfo& s) override;
+  void on_connection_end(tcp::Connection& c, tcp::EndReason reason) override;
+
+ private:
+  analysis::Tracker& tracker_;
+  dcerpc::Counters& counters_;
+  const dcerpc::FramerLimits& limits_;
+};
+
+}  // namespace rpctrace::transport

@@ -1,0 +1,242 @@
+// The conversation tracker: frame records, their hold-back while a carrier has bytes out of
+// order, roles, selection, and the end of conversations. What each PDU adds to its
+// conversation is in tracker_pdus.cpp.
+#include "rpctrace/analysis/tracker.hpp"
+
+#include <algorithm>
+
+#include "conversation_state.hpp"
+#include "rpctrace/dcerpc/names.hpp"
+
+namespace rpctrace::analysis {
+
+ConversationState::ConversationState(Tracker& t, const ConversationOpen& o,
+                                     dcerpc::Counters& counters,
+                                     const dcerpc::AssociationLimits& limits)
+    : tracker(t), endpoint{o.endpoint[0], o.endpoint[1]}, assoc(*this, counters, limits) {
+  conv.id = o.id;
+  conv.group = o.id;
+  conv.protseq = o.protseq;
+  conv.first_frame = o.first_frame;
+  conv.start = conv.end = o.first_ts;
+  conv.client = o.endpoint[0];
+  conv.server = o.endpoint[1];
+  conv.well_known_port = epm::is_endpoint_mapper_port(o.endpoint[0].port) ||
+                         epm::is_endpoint_mapper_port(o.endpoint[1].port);
+}
+
+bool ConversationState::wants_stub(const dcerpc::SyntaxId& interface) {
+  return interface.uuid == dcerpc::epm_uuid();
+}
+
+void ConversationStateDeleter::operator()(ConversationState* s) const { delete s; }
+
+Tracker::Tracker(const TrackerOptions& options, Sink& sink, dcerpc::Counters& dcerpc_counters)
+    : options_(options), sink_(sink), dcerpc_counters_(dcerpc_counters) {}
+
+Tracker::~Tracker() = default;
+
+ConversationHandle Tracker::open(const ConversationOpen& o) {
+  ConversationHandle s(
+      new ConversationState(*this, o, dcerpc_counters_, options_.association_limits));
+  ++counters_.conversations;
+  // Linked to the EPM answer that gave one of its ports, when there is one and it came first.
+  if (auto l = links_.link(s->endpoint, o.first_ts)) {
+    if (l->same_client) s->conv.group = l->conversation;
+    if (l->interface) s->assoc.set_inferred_interface(*l->interface);
+    s->conv.epm_link = std::move(l);
+  }
+  return s;
+}
+
+void Tracker::begin_frame(ConversationState& s, const CarrierFrame& f) {
+  in_frame_ = true;
+  trailer_open_ = false;
+  FrameRecord& r = current_.record;
+  // Reset field by field: clear() keeps the vectors' capacity for the next frame.
+  r.pdus.clear();
+  r.notes.clear();
+  current_.calls.clear();
+  r.shown = false;
+  r.conversation = s.conv.id;
+  r.frame = f.frame;
+  r.ts = f.ts;
+  r.dir = f.dir;
+  r.segment = f.segment;
+  r.src = s.endpoint[f.dir];
+  r.dst = s.endpoint[f.dir ^ 1];
+  r.delta_us = s.have_prev ? f.ts.micros() - s.prev_ts.micros() : 0;
+  s.prev_ts = f.ts;
+  s.have_prev = true;
+  at_ = FrameRef{f.frame, f.ts};
+  ++s.conv.frames;
+  s.conv.last_frame = f.frame;
+  s.conv.end = f.ts;
+}
+
+// Facts found outside a frame (a conversation ending while another's frame is read, or at the
+// end of the capture) go in a record of the conversation's last frame, written at its end.
+Tracker::PendingFrame& Tracker::pending(ConversationState& s) {
+  if (target_ != nullptr) return *target_;
+  if (in_frame_) return current_;
+  if (!trailer_open_ || current_.record.conversation != s.conv.id) {
+    current_ = PendingFrame{};
+    FrameRecord& r = current_.record;
+    r.conversation = s.conv.id;
+    r.frame = s.conv.last_frame;
+    r.ts = s.conv.end;
+    r.src = s.endpoint[0];
+    r.dst = s.endpoint[1];
+    r.delta_us = -1;  // not a frame of its own
+    at_ = FrameRef{s.conv.last_frame, s.conv.end};
+    trailer_open_ = true;
+  }
+  return current_;
+}
+
+FrameRef Tracker::here(ConversationState& s) {
+  pending(s);
+  return at_;
+}
+
+FrameRef Tracker::attribute(ConversationState& s, const FrameRef& origin) {
+  FrameRef ref = here(s);
+  if (!in_frame_ || origin.frame != current_.record.frame) {
+    for (auto& p : s.held)
+      if (p.record.frame == origin.frame) {
+        target_ = &p;
+        return origin;
+      }
+  }
+  return ref;
+}
+
+void Tracker::attribute_current(ConversationState&) { target_ = nullptr; }
+
+void Tracker::pdu(ConversationState& s, Direction dir, common::Bytes pdu, const FrameRef& at) {
+  s.assoc.pdu(dir, pdu, at);
+}
+
+void Tracker::cut_pdu(ConversationState& s, Direction dir, common::Bytes partial,
+                      const FrameRef& at) {
+  s.assoc.cut_pdu(dir, partial, at);
+}
+
+void Tracker::note(ConversationState& s, ReportedNote n) {
+  ++s.conv.notes;
+  pending(s).record.notes.push_back(std::move(n));
+}
+
+void Tracker::resolve_roles(ConversationState& s) {
+  Conversation& v = s.conv;
+  int client = 0;
+  if (s.opening_seen) {
+    v.roles_from_syn = true;  // endpoint[0] opened it
+  } else if (s.client_dir >= 0) {
+    client = s.client_dir;
+  } else if (epm::is_endpoint_mapper_port(s.endpoint[0].port) ||
+             (s.endpoint[0].port < 1024 && s.endpoint[1].port >= 1024)) {
+    client = 1;
+  }
+  v.client = s.endpoint[client];
+  v.server = s.endpoint[client ^ 1];
+}
+
+bool Tracker::shown(const ConversationState& s) const {
+  const Selection& sel = options_.selection;
+  if (!sel.interfaces.empty() && !s.interface_matched) return false;
+  if (sel.opnum && !s.opnum_matched) return false;
+  return s.conv.dcerpc || sel.show_all || s.conv.epm_link || s.conv.well_known_port;
+}
+
+// The conversation as known now, on one of its records.
+void Tracker::stamp(ConversationState& s, FrameRecord& r) {
+  r.shown = s.conv.shown;
+  r.client = s.conv.client;
+  r.server = s.conv.server;
+  r.roles_from_syn = s.conv.roles_from_syn;
+  r.epm_link = s.conv.epm_link;
+  r.group = s.conv.group;
+}
+
+void Tracker::end_frame(ConversationState& s, const FrameEnd& e) {
+  FrameRecord& r = current_.record;
+  r.segment.note.reset();
+  if (e.note) {
+    r.segment.note = e.note->kind;
+    r.notes.push_back(*e.note);
+  }
+  if (r.segment.flags & control::syn) s.conv.syn_seen = true;
+  s.opening_seen = e.opening_seen;
+  s.conv.shown = shown(s);
+  resolve_roles(s);
+  stamp(s, r);
+  in_frame_ = false;
+  // While the carrier holds bytes out of order, this conversation's records wait, so the PDUs
+  // those bytes complete can join the frame that carried them.
+  if (e.holding || !s.held.empty()) {
+    s.held.push_back(std::move(current_));
+    if (!e.holding || s.held.size() > kMaxHeldRecords) flush_held(s);
+  } else {
+    write(current_);
+  }
+}
+
+void Tracker::flush_held(ConversationState& s) {
+  for (auto& p : s.held) {
+    p.record.shown = s.conv.shown;
+    write(p);
+  }
+  s.held.clear();
+}
+
+// --opnum keeps single calls: only their PDUs, and only frames that carry one. `frame`: the
+// record is worth a frame() (the record of a conversation's end may hold only calls).
+void Tracker::write(PendingFrame& p, bool frame) {
+  FrameRecord& r = p.record;
+  const Selection& sel = options_.selection;
+  auto selected = [&](std::uint16_t op, const std::optional<dcerpc::SyntaxId>& interface) {
+    return op == sel.opnum &&
+           (sel.interfaces.empty() || (interface && sel.matches_interface(*interface)));
+  };
+  if (sel.opnum) {
+    std::erase_if(r.pdus, [&](const ReportedPdu& x) {
+      auto op = opnum_of(x.event);
+      return !op || !selected(*op, x.event.interface);
+    });
+    frame = frame && !r.pdus.empty();
+    r.notes.clear();
+  }
+  if (frame) sink_.frame(r);
+  for (auto& c : p.calls) {
+    if (sel.opnum && !selected(c.call.opnum, c.call.interface)) continue;
+    c.client = r.client;
+    c.server = r.server;
+    sink_.call(c);
+  }
+}
+
+FrameRef Tracker::closing(ConversationState& s) {
+  flush_held(s);
+  return here(s);
+}
+
+void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTotals& totals) {
+  ConversationState& s = *handle;
+  pending(s);
+  s.assoc.finish(at_);  // calls still outstanding end unanswered
+  Conversation& v = s.conv;
+  v.bytes_to_server = totals.bytes[0];
+  v.bytes_to_client = totals.bytes[1];
+  v.end_reason = reason;
+  resolve_roles(s);
+  v.shown = shown(s);
+  stamp(s, current_.record);
+  write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty());
+  trailer_open_ = false;
+  if (v.dcerpc) ++counters_.conversations_dcerpc;
+  if (v.shown) ++counters_.conversations_shown;
+  sink_.conversation_end(v);
+}
+
+}  // namespace rpctrace::analysis
