@@ -40,6 +40,8 @@ std::string IpAddress::to_string() const {
 }
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  // inet_pton reads a C string: an embedded NUL would end the text early.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   std::string s(text);
   IpAddress a;
   if (inet_pton(AF_INET, s.c_str(), a.octets.data()) == 1) {
@@ -73,14 +75,19 @@ std::string Timestamp::to_iso8601() const {
 }
 
 void TimestampFormatter::append(std::string& out, Timestamp ts) {
-  if (ts.sec != cached_sec_) {
+  if (ts.usec < 0 || ts.usec > 999999) {  // not a fraction of a second: as to_iso8601() says
+    out += ts.to_iso8601();
+    return;
+  }
+  if (!cached_ || ts.sec != cached_sec_) {
     std::string full = ts.to_iso8601();
     prefix_ = full.substr(0, full.size() - 7);  // up to and including the '.'
     cached_sec_ = ts.sec;
+    cached_ = true;
   }
   out += prefix_;
   char frac[7];
-  auto us = static_cast<std::uint32_t>(ts.usec < 0 ? 0 : ts.usec);
+  auto us = static_cast<std::uint32_t>(ts.usec);
   for (int i = 5; i >= 0; --i) {
     frac[i] = static_cast<char>('0' + us % 10);
     us /= 10;

@@ -53,7 +53,7 @@ common::ParseResult<Tower, Reason> read_twr(Ndr& ndr) {
                                          tower_length, max_count, r.remaining()));
   std::size_t start = r.position();
   auto t = parse_tower(r.bytes(tower_length));
-  if (t.is_complete()) return t;
+  if (t.is_complete()) return Result::complete(t.take(), r.position());
   // Offsets inside the tower become stub offsets.
   Malformed m = t.error();
   m.offset += start;

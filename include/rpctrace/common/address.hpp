@@ -53,7 +53,8 @@ class TimestampFormatter {
   void append(std::string& out, Timestamp ts);
 
  private:
-  std::int64_t cached_sec_ = -1;
+  bool cached_ = false;
+  std::int64_t cached_sec_ = 0;
   std::string prefix_;  // "2026-11-24T23:08:34."
 };
 

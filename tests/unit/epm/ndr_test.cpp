@@ -405,11 +405,9 @@ TEST_P(NdrFormat, ReadTwrStopsAtTheEndOfTheTower) {
   EXPECT_EQ(s.reader.position(), twr_header() + kTcpTower.size());
 }
 
-// Bug: read_twr returns parse_tower's result as it is, so its consumed() counts from the
-// tower's first octet (75) where read_twr_pointer and read_entries give the stub position.
-// No caller reads it today (they use the reader's position).
+// read_twr's consumed() is the stub position after the tower, as read_twr_pointer's and
+// read_entries' are (it once counted from the tower's first octet).
 TEST_P(NdrFormat, ReadTwrConsumedIsTheStubPosition) {
-  GTEST_SKIP() << "bug: read_twr's consumed() is tower-relative (75), not the stub position";
   const ts::Bytes b = twr(kTcpTower, endian(), ndr64());
   Stub s(b, endian(), ndr64());
   auto r = read_twr(s.ndr);
