@@ -1,48 +1,100 @@
 // EpmLinks: ept_map answers by the address and port they gave, and the links of the
-// conversations that went there (issue 4: KB159298's story, lookup then connection).
+// conversations that went there (KB159298's story: a lookup, then a connection to its port).
 #include "rpctrace/analysis/epm_links.hpp"
+
+#include <algorithm>
 
 namespace rpctrace::analysis {
 
 common::IpAddress tower_destination(const epm::Tower& t, const common::IpAddress& server) {
-  bool unspecified = !t.address || (t.address->octets[0] == 0 && t.address->octets[1] == 0 &&
-                                    t.address->octets[2] == 0 && t.address->octets[3] == 0);
+  bool unspecified = !t.address || t.address->octets[0] == 0;
   return unspecified ? server : *t.address;
 }
 
+const EpmAnswer* EpmLinks::answer(std::uint64_t serial) const {
+  if (serial < first_serial_ || serial - first_serial_ >= answers_.size()) return nullptr;
+  return &answers_[static_cast<std::size_t>(serial - first_serial_)];
+}
+
+void EpmLinks::forget_oldest() {
+  const EpmAnswer& a = answers_.front();
+  for (const auto& t : a.response.towers) {
+    if (!t.port || *t.port == 0) continue;
+    auto it = targets_.find({tower_destination(t, a.server), *t.port});
+    if (it == targets_.end()) continue;
+    std::erase(it->second.answers, first_serial_);
+    if (it->second.answers.empty()) targets_.erase(it);
+  }
+  answers_.pop_front();
+  ++first_serial_;
+  ++dropped_;
+}
+
 void EpmLinks::remember(const epm::EptMapResponse& answer, std::uint64_t conversation,
-                        const FrameRef& at, const common::IpAddress& client,
+                        const FrameRef& at, const common::Endpoint& client,
                         const common::IpAddress& server) {
+  if (answers_.size() >= kMaxAnswers) forget_oldest();
+  const std::uint64_t serial = first_serial_ + answers_.size();
+  EpmAnswer a;
+  a.conversation = conversation;
+  a.frame = at.frame;
+  a.ts = at.ts;
+  a.client = client;
+  a.server = server;
+  a.response = answer;
+  a.tried.assign(answer.towers.size(), false);
   for (const auto& t : answer.towers) {
     if (!t.port || *t.port == 0) continue;
-    EpmLink l;
-    l.conversation = conversation;
-    l.frame = at.frame;
-    l.ts = at.ts;
-    l.interface = t.interface;
-    l.client = client;
-    Key key{tower_destination(t, server), *t.port};
-    if (latest_.insert_or_assign(key, l).second) {
-      order_.push_back(key);
-      if (order_.size() > kMaxAnswers) {
-        latest_.erase(order_.front());
-        order_.pop_front();
-      }
-    }
+    auto& serials = targets_[{tower_destination(t, server), *t.port}].answers;
+    if (serials.empty() || serials.back() != serial) serials.push_back(serial);
   }
+  answers_.push_back(std::move(a));
 }
 
 std::optional<EpmLink> EpmLinks::link(const common::Endpoint (&endpoint)[2],
                                       common::Timestamp start) const {
   for (int i : {1, 0}) {
-    auto it = latest_.find({endpoint[i].address, endpoint[i].port});
-    if (it == latest_.end() || it->second.ts.micros() > start.micros()) continue;
-    EpmLink l = it->second;
-    l.delay_us = start.micros() - l.ts.micros();
+    auto it = targets_.find({endpoint[i].address, endpoint[i].port});
+    if (it == targets_.end()) continue;
+    const EpmAnswer* latest = nullptr;
+    const epm::Tower* latest_tower = nullptr;
+    for (std::uint64_t serial : it->second.answers) {
+      const EpmAnswer* a = answer(serial);
+      if (a == nullptr || a->ts.micros() > start.micros()) continue;
+      for (const auto& t : a->response.towers)
+        if (t.port && *t.port == endpoint[i].port &&
+            tower_destination(t, a->server) == endpoint[i].address) {
+          latest = a;
+          latest_tower = &t;
+        }
+    }
+    if (latest == nullptr) continue;
+    EpmLink l;
+    l.conversation = latest->conversation;
+    l.frame = latest->frame;
+    l.ts = latest->ts;
+    l.delay_us = start.micros() - latest->ts.micros();
+    l.interface = latest_tower->interface;
+    l.client = latest->client.address;
     l.same_client = l.client == endpoint[i ^ 1].address;
     return l;
   }
   return std::nullopt;
+}
+
+void EpmLinks::tried(const common::Endpoint& client, const common::Endpoint& server) {
+  auto it = targets_.find({server.address, server.port});
+  if (it == targets_.end()) return;
+  for (std::uint64_t serial : it->second.answers) {
+    if (serial < first_serial_) continue;
+    EpmAnswer& a = answers_[static_cast<std::size_t>(serial - first_serial_)];
+    if (a.client.address != client.address) continue;
+    for (std::size_t k = 0; k < a.response.towers.size(); ++k) {
+      const epm::Tower& t = a.response.towers[k];
+      if (t.port && *t.port == server.port && tower_destination(t, a.server) == server.address)
+        a.tried[k] = true;
+    }
+  }
 }
 
 }  // namespace rpctrace::analysis

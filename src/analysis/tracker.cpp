@@ -59,6 +59,7 @@ void Tracker::begin_frame(ConversationState& s, const CarrierFrame& f) {
   current_.calls.clear();
   r.shown = false;
   r.conversation = s.conv.id;
+  r.protseq = s.conv.protseq;
   r.frame = f.frame;
   r.ts = f.ts;
   r.dir = f.dir;
@@ -83,6 +84,7 @@ Tracker::PendingFrame& Tracker::pending(ConversationState& s) {
     current_ = PendingFrame{};
     FrameRecord& r = current_.record;
     r.conversation = s.conv.id;
+    r.protseq = s.conv.protseq;
     r.frame = s.conv.last_frame;
     r.ts = s.conv.end;
     r.src = s.endpoint[0];
@@ -231,6 +233,7 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   v.end_reason = reason;
   resolve_roles(s);
   v.shown = shown(s);
+  links_.tried(v.client, v.server);
   stamp(s, current_.record);
   write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty());
   trailer_open_ = false;

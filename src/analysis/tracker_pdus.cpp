@@ -133,8 +133,7 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
     // Remember where the mapper sent clients: e.dir is the mapper's direction.
     if (const auto* answer =
             r.epm->value ? std::get_if<epm::EptMapResponse>(&*r.epm->value) : nullptr)
-      links_.remember(*answer, v.id, e.at, s.endpoint[e.dir ^ 1].address,
-                      s.endpoint[e.dir].address);
+      links_.remember(*answer, v.id, e.at, s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address);
     s.last_epm = r.epm;
   }
   pending(s).record.pdus.push_back(std::move(r));

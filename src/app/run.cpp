@@ -23,8 +23,8 @@ class FanOut : public analysis::Sink {
   void conversation_end(const analysis::Conversation& c) override {
     for (auto* s : sinks_) s->conversation_end(c);
   }
-  void finish(const analysis::Statistics& s) override {
-    for (auto* x : sinks_) x->finish(s);
+  void finish(const analysis::Statistics& s, const analysis::EpmLinks& links) override {
+    for (auto* x : sinks_) x->finish(s, links);
   }
 
  private:
@@ -98,10 +98,9 @@ RunResult run(const std::string& path, const RunOptions& options,
     dispatcher.add(out_frame, frame.number, frame.ts);
   }
   dispatcher.finish();
-  analysis::Statistics s =
-      statistics(reader, path, cc, dispatcher, dcerpc_counters, tracker.counters());
-  s.capture_error = result.message;
-  out.finish(s);
+  result.stats = statistics(reader, path, cc, dispatcher, dcerpc_counters, tracker.counters());
+  result.stats.capture_error = result.message;
+  out.finish(result.stats, tracker.epm_links());
   return result;
 }
 

@@ -9,10 +9,11 @@
 #include <cstdio>
 #include <memory>
 
+#include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/analysis/endpoint_listing.hpp"
 #include "rpctrace/app/run.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
-#include "rpctrace/report/diagnose.hpp"
-#include "rpctrace/report/endpoints.hpp"
+#include "rpctrace/report/result_writers.hpp"
 #include "rpctrace/report/writers.hpp"
 
 namespace {
@@ -33,9 +34,10 @@ constexpr const char* kFooter =
 // Runs the pipeline; exit status 0 when the capture was read (a damaged end is reported), 2
 // when it could not be opened as a capture.
 int run_capture(const std::string& file, const rpctrace::app::RunOptions& options,
-                rpctrace::analysis::Sink& writer) {
+                rpctrace::analysis::Sink& writer, rpctrace::analysis::Statistics* stats = nullptr) {
   try {
     auto result = rpctrace::app::run(file, options, writer);
+    if (stats != nullptr) *stats = result.stats;
     if (result.read_error)
       fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
                  file == "-" ? "standard input" : file, result.message);
@@ -148,16 +150,24 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (diagnose->parsed()) {
-    rpctrace::report::DiagnoseOptions d;
+    rpctrace::analysis::DiagnoseOptions d;
     d.slow_us = slow_ms * 1000;
-    rpctrace::report::DiagnoseWriter writer(stdout, stderr, diagnose_format == "jsonl", d);
-    int rc = run_capture(diagnose_file, options, writer);
+    rpctrace::analysis::Diagnosis diagnosis(d);
+    rpctrace::analysis::Statistics stats;
+    int rc = run_capture(diagnose_file, options, diagnosis, &stats);
     if (rc != 0) return rc;
-    return writer.has_error() ? 1 : 0;
+    rpctrace::report::write_diagnosis(stdout, stderr, diagnose_format == "jsonl",
+                                      diagnosis.result(), stats);
+    return diagnosis.result().has_error() ? 1 : 0;
   }
   if (endpoints->parsed()) {
-    rpctrace::report::EndpointsWriter writer(stdout, stderr, endpoints_format == "jsonl");
-    return run_capture(endpoints_file, options, writer);
+    rpctrace::analysis::EndpointListing listing;
+    rpctrace::analysis::Statistics stats;
+    int rc = run_capture(endpoints_file, options, listing, &stats);
+    if (rc != 0) return rc;
+    rpctrace::report::write_endpoints(stdout, stderr, endpoints_format == "jsonl", listing.result(),
+                                      stats);
+    return 0;
   }
   if (!file.empty() && !read_file.empty()) {
     fmt::print(stderr, "rpctrace: give the capture either as FILE or with -r, not both\n");

@@ -238,9 +238,11 @@ std::optional<std::uint32_t> Association::answer(const PduView& v, const FrameRe
     return std::nullopt;
   }
   Call& c = it->second;
+  if (!c.interface) {  // the request's context was unknown; the answer's may be known now
+    c.interface = interface_of(p_cont_id, &c.interface_inferred);
+  }
   e.interface = c.interface;
   e.interface_inferred = c.interface_inferred;
-  if (!e.interface) e.interface = interface_of(p_cont_id, &e.interface_inferred);
   e.transfer_syntax = c.transfer_syntax;
   e.opnum = c.opnum;
   e.request_frame = c.first.frame;
@@ -307,7 +309,10 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
   }
   e.body = std::move(v.body);
   observer_.on_pdu(e, payload);
-  if (!ended) return;
+  if (!ended) {
+    end_unknown_call(v, e);
+    return;
+  }
   auto it = calls_.find(*ended);
   const Fault* ft = std::get_if<Fault>(&e.body);
   CallOutcome outcome = v.header.ptype == PacketType::orphaned ? CallOutcome::orphaned
@@ -315,6 +320,28 @@ void Association::process(Direction dir, PduView& v, const FrameRef& at) {
                                                                : CallOutcome::response;
   end_call(*ended, it->second, outcome, at, ft != nullptr ? ft->status : 0);
   calls_.erase(it);
+}
+
+void Association::end_unknown_call(const PduView& v, const PduEvent& e) {
+  const bool fault = v.header.ptype == PacketType::fault;
+  if (!(v.header.ptype == PacketType::response || fault) || e.request_frame ||
+      std::holds_alternative<NoBody>(e.body))
+    return;  // not an answer, an answer to a known call, or one cut before its fields
+  if ((v.header.pfc_flags & pfc::last_frag) == 0 && !fault) return;
+  CallEnd c;
+  c.call_id = v.header.call_id;
+  c.request_seen = false;
+  c.dir = e.dir ^ 1;
+  c.interface = e.interface;
+  c.interface_inferred = e.interface_inferred;
+  c.packed_drep = v.header.packed_drep;
+  c.response_first = e.at;
+  c.end = e.at;
+  c.response_fragments = 1;
+  c.response_stub_length = v.stub.size();
+  c.outcome = fault ? CallOutcome::fault : CallOutcome::response;
+  if (const auto* f = std::get_if<Fault>(&e.body)) c.fault_status = f->status;
+  observer_.on_call_end(c, CallStubsView{});
 }
 
 void Association::finish(const FrameRef& at) {

@@ -56,6 +56,12 @@ std::string_view status_meaning(std::uint32_t status) {
   return row != nullptr ? row->meaning : std::string_view();
 }
 
+std::optional<std::uint32_t> status_code(std::string_view name) {
+  for (const auto& row : nd::statuses())
+    if (row.name == name) return row.code;
+  return std::nullopt;
+}
+
 std::string_view result_name(std::uint16_t result) {
   switch (result) {
     case 0:

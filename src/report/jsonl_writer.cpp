@@ -3,6 +3,7 @@
 
 #include "pdu_text.hpp"
 #include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/report/json_objects.hpp"
 #include "rpctrace/report/writers.hpp"
 
 namespace rpctrace::report {
@@ -11,25 +12,11 @@ namespace {
 
 using dcerpc::PacketType;
 
-void syntax(JsonLine& j, std::string_view key, const dcerpc::SyntaxId& s) {
-  j.begin_object(key).uuid("uuid", s.uuid);
-  j.raw_str("version", [&](std::string& out) {
-    fmt::format_int major(s.major), minor(s.minor);
-    out.append(major.data(), major.size());
-    out += '.';
-    out.append(minor.data(), minor.size());
-  });
-  auto name = dcerpc::interface_name(s.uuid);
-  if (name.empty()) name = dcerpc::transfer_syntax_name(s);
-  if (!name.empty()) j.str("name", name);
-  j.end_object();
-}
-
 void tower(JsonLine& j, const epm::Tower& t) {
   j.begin_object().str("string_binding", t.string_binding());
   if (!t.protseq.empty()) j.str("protseq", t.protseq);
-  if (t.interface) syntax(j, "interface", *t.interface);
-  if (t.transfer_syntax) syntax(j, "transfer_syntax", *t.transfer_syntax);
+  if (t.interface) syntax_object(j, "interface", *t.interface);
+  if (t.transfer_syntax) syntax_object(j, "transfer_syntax", *t.transfer_syntax);
   if (t.port) j.num("port", *t.port);
   if (t.address) j.str("address", t.address->to_string());
   if (!t.endpoint_name.empty()) j.str("endpoint", t.endpoint_name);
@@ -98,7 +85,7 @@ void epm(JsonLine& j, const analysis::EpmDecode& d) {
           } else if constexpr (std::is_same_v<T, epm::EptLookupRequest>) {
             j.num("inquiry_type", v.inquiry_type);
             if (v.object) j.uuid("object", *v.object);
-            if (v.interface_id) syntax(j, "interface_id", *v.interface_id);
+            if (v.interface_id) syntax_object(j, "interface_id", *v.interface_id);
             j.num("vers_option", v.vers_option);
             handle(j, "entry_handle", v.entry_handle);
             j.num("max_ents", v.max_ents);
@@ -201,9 +188,9 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
             j.begin_object()
                 .num("p_cont_id", c.p_cont_id)
                 .num("n_transfer_syn", c.transfer_syntaxes.size());
-            syntax(j, "abstract_syntax", c.abstract_syntax);
+            syntax_object(j, "abstract_syntax", c.abstract_syntax);
             j.begin_array("transfer_syntaxes");
-            for (const auto& t : c.transfer_syntaxes) syntax(j, {}, t);
+            for (const auto& t : c.transfer_syntaxes) syntax_object(j, {}, t);
             j.end_array().end_object();
           }
           j.end_array();
@@ -218,13 +205,13 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
             j.begin_object();
             if (i < e.proposed.size()) {
               j.num("p_cont_id", e.proposed[i].p_cont_id);
-              syntax(j, "abstract_syntax", e.proposed[i].abstract_syntax);
+              syntax_object(j, "abstract_syntax", e.proposed[i].abstract_syntax);
             }
             j.num("result", r.result).str("result_name", dcerpc::result_name(r.result));
             j.num("reason", r.reason);
             if (r.result == 1 || r.result == 2)
               j.str("reason_name", dcerpc::provider_reason_name(r.reason));
-            syntax(j, "transfer_syntax", r.transfer_syntax);
+            syntax_object(j, "transfer_syntax", r.transfer_syntax);
             j.end_object();
           }
           j.end_array();
@@ -312,7 +299,7 @@ void JsonlWriter::frame(const FrameRecord& f) {
     body(j, e);
     if (e.opnum && h.ptype != PacketType::request) j.num("opnum", *e.opnum);
     if (e.interface) {
-      syntax(j, "interface", *e.interface);
+      syntax_object(j, "interface", *e.interface);
       if (e.interface_inferred) j.boolean("interface_inferred", true);
       std::optional<std::uint16_t> op = e.opnum;
       if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) op = q->opnum;
@@ -432,10 +419,8 @@ void JsonlWriter::conversation_end(const Conversation& c) {
   j.num("pdus", c.pdus).num("calls", c.calls).num("faults", c.faults).num("anomalies", c.notes);
   j.begin_array("interfaces");
   for (const auto& u : c.interfaces) {
-    j.begin_object().str("uuid", u.interface.uuid.to_string());
-    j.str("version", fmt::format("{}.{}", u.interface.major, u.interface.minor));
-    auto name = dcerpc::interface_name(u.interface.uuid);
-    if (!name.empty()) j.str("name", name);
+    j.begin_object();
+    syntax_fields(j, u.interface);
     j.num("calls", u.calls).end_object();
   }
   j.end_array().str("end_reason", analysis::to_string(c.end_reason));
@@ -447,7 +432,7 @@ void JsonlWriter::conversation_end(const Conversation& c) {
         .num("conversation", c.epm_link->conversation)
         .num("frame", c.epm_link->frame);
     j.inum("delay_us", c.epm_link->delay_us);
-    if (c.epm_link->interface) syntax(j, "interface", *c.epm_link->interface);
+    if (c.epm_link->interface) syntax_object(j, "interface", *c.epm_link->interface);
     j.end_object();
   } else {
     j.str("port_source", c.well_known_port ? "well_known" : c.dcerpc ? "unexplained" : "unknown");
@@ -456,7 +441,7 @@ void JsonlWriter::conversation_end(const Conversation& c) {
   emit(j);
 }
 
-void JsonlWriter::finish(const Statistics& s) {
+void JsonlWriter::finish(const Statistics& s, const analysis::EpmLinks&) {
   JsonLine j;
   write_statistics_json(s, j, dropped_);
   emit(j);

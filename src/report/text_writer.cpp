@@ -285,7 +285,7 @@ void TextWriter::flush_ready() {
   }
 }
 
-void TextWriter::finish(const Statistics& s) {
+void TextWriter::finish(const Statistics& s, const analysis::EpmLinks&) {
   flush_ready();
   std::string text = format_statistics(s);
   if (stats_out_ == out_ && printed_ > 0) std::fputc('\n', out_);

@@ -1,5 +1,5 @@
 // Fuzz target: the whole pipeline (libpcap reader, packet decoder, TCP reassembly, DCE/RPC,
-// EPM, auth, the analyzer and all three writers) on raw capture-file bytes. The input is
+// EPM, auth, the analysis and every writer) on raw capture-file bytes. The input is
 // handed to libpcap as a file (a memfd), as rpctrace reads captures.
 #include <sys/mman.h>
 #include <unistd.h>
@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <string>
 
+#include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/analysis/endpoint_listing.hpp"
 #include "rpctrace/app/run.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
-#include "rpctrace/report/diagnose.hpp"
+#include "rpctrace/report/result_writers.hpp"
 #include "rpctrace/report/writers.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -38,8 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         report::JsonlWriter w(sink);
         (void)app::run(path, options, w);
       } else {
-        report::DiagnoseWriter w(sink, sink, true, report::DiagnoseOptions{});
-        (void)app::run(path, options, w);
+        // diagnose and endpoints: the analysis' conclusions and their writers, in both formats.
+        analysis::Diagnosis diagnosis(analysis::DiagnoseOptions{});
+        analysis::EndpointListing listing;
+        analysis::Sink* sinks[] = {&diagnosis, &listing};
+        auto result = app::run(path, options, sinks);
+        for (bool jsonl : {false, true}) {
+          report::write_diagnosis(sink, sink, jsonl, diagnosis.result(), result.stats);
+          report::write_endpoints(sink, sink, jsonl, listing.result(), result.stats);
+        }
       }
     } catch (const pcap::CaptureError&) {
       break;  // not a capture: the CLI's exit 2, nothing more to run

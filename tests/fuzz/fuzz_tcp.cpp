@@ -26,7 +26,7 @@ class NullSink : public analysis::Sink {
  public:
   void frame(const analysis::FrameRecord&) override {}
   void conversation_end(const analysis::Conversation&) override {}
-  void finish(const analysis::Statistics&) override {}
+  void finish(const analysis::Statistics&, const analysis::EpmLinks&) override {}
 };
 
 }  // namespace

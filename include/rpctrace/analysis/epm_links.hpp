@@ -1,6 +1,7 @@
-// EpmLinks: the ports the endpoint mappers handed out (ept_map answers, C706 appendix O) and
-// the conversations they produced. Kept once, here: the timeline's conversation headers, the
-// endpoint listing and diagnose all read it.
+// EpmLinks: the endpoint mappers' ept_map answers (C706 appendix O) and the conversations they
+// produced. Kept once, here: the timeline's conversation headers (a link per conversation),
+// the endpoint listing (every answer) and diagnose (answers whose port no one tried) all
+// read it.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "rpctrace/analysis/model.hpp"
 #include "rpctrace/epm/types.hpp"
@@ -15,26 +17,57 @@
 namespace rpctrace::analysis {
 
 // Where an ept_map answer sent its client: the tower's address, or the server's own when the
-// tower has none or 0.0.0.0 (the mapper registered the endpoint on every address it has).
+// tower has none or an address in 0.0.0.0/8, which names no destination (RFC 1122 §3.2.1.3:
+// "this host on this network", a source address only): the mapper registered the endpoint on
+// every address it has.
 common::IpAddress tower_destination(const epm::Tower& t, const common::IpAddress& server);
+
+// One ept_map answer.
+struct EpmAnswer {
+  std::uint64_t conversation = 0;  // the conversation that carried it
+  std::uint64_t frame = 0;
+  common::Timestamp ts;
+  common::Endpoint client;   // where the answer went
+  common::IpAddress server;  // the endpoint mapper
+  epm::EptMapResponse response;
+  // Per tower of the response: a conversation went from the client to the address and port
+  // it gave (before the answer or after: a client may keep a connection it made earlier).
+  std::vector<bool> tried;
+};
 
 class EpmLinks {
  public:
-  // (address, port) pairs remembered at once; past it the oldest go first.
+  // Answers kept at once (for the listing and diagnose); past it the oldest go first, and are
+  // counted. Each holds at most epm::kMaxTowersPerResponse towers.
   static constexpr std::size_t kMaxAnswers = 1u << 16;
 
   // One ept_map answer from `server` to `client`, in `conversation` at frame `at`.
   void remember(const epm::EptMapResponse& answer, std::uint64_t conversation, const FrameRef& at,
-                const common::IpAddress& client, const common::IpAddress& server);
-  // The answer that gave one of a new conversation's endpoints, when one came before `start`
-  // (endpoint[1], the server when the opening was seen, is tried first).
+                const common::Endpoint& client, const common::IpAddress& server);
+  // A new conversation: the answer that gave one of its endpoints, when one came before
+  // `start` (endpoint[1], the server when the opening was seen, is tried first).
   [[nodiscard]] std::optional<EpmLink> link(const common::Endpoint (&endpoint)[2],
                                             common::Timestamp start) const;
+  // A conversation from `client` to `server` ended: every answer to that client that gave
+  // the server's address and port was tried.
+  void tried(const common::Endpoint& client, const common::Endpoint& server);
+
+  // Every answer kept, oldest first.
+  [[nodiscard]] const std::deque<EpmAnswer>& answers() const { return answers_; }
+  [[nodiscard]] std::uint64_t answers_dropped() const { return dropped_; }
 
  private:
   using Key = std::pair<common::IpAddress, std::uint16_t>;
-  std::map<Key, EpmLink> latest_;  // the latest answer for each address and port
-  std::deque<Key> order_;
+  struct Target {
+    std::vector<std::uint64_t> answers;  // serials of the answers that gave it, oldest first
+  };
+  void forget_oldest();
+  [[nodiscard]] const EpmAnswer* answer(std::uint64_t serial) const;
+
+  std::deque<EpmAnswer> answers_;
+  std::uint64_t first_serial_ = 0;  // serial of answers_.front()
+  std::map<Key, Target> targets_;   // address and port -> the answers that gave it
+  std::uint64_t dropped_ = 0;
 };
 
 }  // namespace rpctrace::analysis

@@ -130,6 +130,7 @@ struct EpmLink {
 
 struct FrameRecord {
   std::uint64_t conversation = 0;
+  Protseq protseq = Protseq::ncacn_ip_tcp;  // the conversation's
   std::uint64_t frame = 0;  // the carrier frame (for a record of the end: the last frame)
   common::Timestamp ts;
   Direction dir = 0;  // 0: from endpoint[0] of the conversation

@@ -21,6 +21,7 @@ struct RunOptions {
 struct RunResult {
   bool read_error = false;  // the file was damaged; everything before was reported
   std::string message;
+  analysis::Statistics stats;  // as the sinks' finish() got them
 };
 
 // Runs the whole pipeline over `path` ("-" for standard input) into every sink. Throws

@@ -71,9 +71,12 @@ enum class CallOutcome : std::uint8_t {
 };
 std::string_view to_string(CallOutcome o);
 
-// One call, from its request to its end. Owns its values.
+// One call, from its request to its end. Owns its values. A response or fault whose request
+// was not seen (the capture began after it) ends a call too, with request_seen false: then
+// only call_id, the context's interface and the answer's fields are known.
 struct CallEnd {
   std::uint32_t call_id = 0;
+  bool request_seen = true;
   Direction dir = 0;  // the request's direction
   std::uint16_t opnum = 0;
   std::uint16_t p_cont_id = 0;
@@ -175,6 +178,8 @@ class Association {
   // Returns the call when the PDU ended it (the caller reports it after the PDU).
   std::optional<std::uint32_t> answer(const PduView& v, const FrameRef& at, PduEvent& e,
                                       PduPayloadView& payload);
+  // An answer whose request was not seen ends a call of its own.
+  void end_unknown_call(const PduView& v, const PduEvent& e);
   void note(Direction dir, const FrameRef& at, NoteKind kind, std::string detail,
             std::uint64_t bytes = 0);
   Call* call_for_request(Direction dir, const PduView& v, const Request& q, const FrameRef& at);

@@ -20,6 +20,9 @@ std::string_view status_name(std::uint32_t status);
 // One sentence on what the status means and what to check ("the endpoint mapper has no
 // endpoint for this interface: ..."); empty when the code is unknown.
 std::string_view status_meaning(std::uint32_t status);
+// The code of the status with this name in the table ("ERROR_ACCESS_DENIED",
+// "ept_s_not_registered"); nullopt when the table has none.
+std::optional<std::uint32_t> status_code(std::string_view name);
 // p_cont_def_result_t (C706 §12.6.3.1; negotiate_ack from MS-RPCE 2.2.2.4).
 std::string_view result_name(std::uint16_t result);
 // p_provider_reason_t (C706 §12.6.3.1).

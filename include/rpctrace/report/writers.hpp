@@ -37,7 +37,7 @@ class TextWriter : public analysis::Sink {
   ~TextWriter() override;
   void frame(const FrameRecord& f) override;
   void conversation_end(const Conversation& c) override;
-  void finish(const Statistics& s) override;
+  void finish(const Statistics& s, const analysis::EpmLinks& links) override;
 
   // Frames of a conversation not (yet) shown are formatted only up to this many, so traffic
   // that is not DCE/RPC costs little; if it is shown later the footer says how many were cut.
@@ -94,7 +94,7 @@ class JsonlWriter : public analysis::Sink {
   explicit JsonlWriter(std::FILE* out, bool summary = false) : out_(out), summary_(summary) {}
   void frame(const FrameRecord& f) override;
   void conversation_end(const Conversation& c) override;
-  void finish(const Statistics& s) override;
+  void finish(const Statistics& s, const analysis::EpmLinks& links) override;
 
  private:
   void emit(const JsonLine& j);

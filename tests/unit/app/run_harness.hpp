@@ -39,7 +39,7 @@ class RecordingWriter : public analysis::Sink {
   void frame(const FrameRecord& f) override { frames.push_back(f); }
   void call(const CallRecord& c) override { calls.push_back(c); }
   void conversation_end(const Conversation& c) override { conversations.push_back(c); }
-  void finish(const Statistics& s) override {
+  void finish(const Statistics& s, const analysis::EpmLinks&) override {
     stats = s;
     ++finished;
   }
@@ -92,7 +92,8 @@ inline Analysis analyze_capture(const ts::Capture& cap, const RunOptions& option
 struct Output {
   std::string out, stats;
 };
-inline Output text_of(const ts::Capture& cap, const RunOptions& options = {}, bool summary = false) {
+inline Output text_of(const ts::Capture& cap, const RunOptions& options = {},
+                      bool summary = false) {
   ts::TempFile file("report_text", cap.to_pcap());
   MemoryFile out, stats;
   {

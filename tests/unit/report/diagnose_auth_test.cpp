@@ -2,7 +2,8 @@
 // KRB-ERROR from the server as its own finding.
 #include <gtest/gtest.h>
 
-#include "rpctrace/report/diagnose.hpp"
+#include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/report/result_writers.hpp"
 #include "support/ntlmssp_builder.hpp"
 #include "unit/app/run_harness.hpp"
 
@@ -12,10 +13,9 @@ namespace {
 std::string diagnose_of(const ts::Capture& cap, bool jsonl = false) {
   ts::TempFile file("report_diagnose", cap.to_pcap());
   MemoryFile out, stats;
-  {
-    DiagnoseWriter w(out.get(), stats.get(), jsonl, DiagnoseOptions{});
-    app::run(file.path().string(), RunOptions{}, w);
-  }
+  analysis::Diagnosis diagnosis(analysis::DiagnoseOptions{});
+  auto result = app::run(file.path().string(), RunOptions{}, diagnosis);
+  write_diagnosis(out.get(), stats.get(), jsonl, diagnosis.result(), result.stats);
   return out.text();
 }
 

@@ -73,7 +73,7 @@ TEST(TextWriter, LaterConversationEndingFirstIsPrintedSecond) {
   EXPECT_EQ(out.text().find("Conversation 2"), std::string::npos);
   w.frame(frame(1, 4, true));
   w.conversation_end(conversation(1, true, 1, 4, 2));
-  w.finish(Statistics{});
+  w.finish(Statistics{}, analysis::EpmLinks{});
   const std::string text = "\n" + out.text();
   const auto c1 = text.find("Conversation 1: 10.0.0.1:40001 -> 10.0.0.2:135\n");
   const auto c2 = text.find("Conversation 2: 10.0.0.1:40002 -> 10.0.0.2:135\n");
@@ -105,7 +105,7 @@ TEST(TextWriter, EndedConversationsPastTheWaitingLimitArePrintedAhead) {
   EXPECT_LT(early.find("Conversation 1:"), early.find("Conversation 2:"));  // it streams
   w.frame(frame(1, 12, true));
   w.conversation_end(conversation(1, true, 1, 12, 2));
-  w.finish(Statistics{});
+  w.finish(Statistics{}, analysis::EpmLinks{});
   const std::string text = out.text();
   for (std::uint64_t id = 1; id <= 11; ++id)
     EXPECT_EQ(count(text, fmt::format("Conversation {}:", id)), 1u) << id;
@@ -123,7 +123,7 @@ TEST(TextWriter, HiddenConversationPrintsNothing) {
     TextWriter w(out.get(), stats.get());
     for (std::uint64_t n = 1; n <= 5; ++n) w.frame(frame(1, n, false));
     w.conversation_end(conversation(1, false, 1, 5, 5));
-    w.finish(Statistics{});
+    w.finish(Statistics{}, analysis::EpmLinks{});
   }
   EXPECT_EQ(out.text(), "");
   EXPECT_NE(stats.text().find("Statistics for"), std::string::npos);
@@ -140,7 +140,7 @@ TEST(TextWriter, FramesPastTheHiddenCapAreCountedNotListed) {
     w.frame(frame(1, hidden + 1, true));  // from here on the conversation is shown
     w.frame(frame(1, hidden + 2, true));
     w.conversation_end(conversation(1, true, 1, hidden + 2, hidden + 2));
-    w.finish(Statistics{});
+    w.finish(Statistics{}, analysis::EpmLinks{});
   }
   const std::string text = "\n" + out.text();
   EXPECT_EQ(count(text, "TCP: "), cap + 2);
@@ -159,7 +159,7 @@ TEST(TextWriter, FramesBelowTheHiddenCapAreAllListed) {
     TextWriter w(out.get(), stats.get());
     for (std::uint64_t n = 1; n <= 10; ++n) w.frame(frame(1, n, n > 5));
     w.conversation_end(conversation(1, true, 1, 10, 10));
-    w.finish(Statistics{});
+    w.finish(Statistics{}, analysis::EpmLinks{});
   }
   EXPECT_EQ(count(out.text(), "TCP: "), 10u);
   EXPECT_EQ(out.text().find("not listed"), std::string::npos);
@@ -174,7 +174,7 @@ TEST(TextWriter, SummaryPrintsHeadersAndFootersOnly) {
     w.frame(frame(2, 2, true));
     w.conversation_end(conversation(2, true, 2, 2, 1));
     w.conversation_end(conversation(1, true, 1, 1, 1));
-    w.finish(Statistics{});
+    w.finish(Statistics{}, analysis::EpmLinks{});
   }
   const std::string text = out.text();
   EXPECT_EQ(count(text, "TCP: "), 0u);
@@ -193,7 +193,7 @@ TEST(TextWriter, StatisticsGoToTheirStream) {
     TextWriter w(out.get(), stats.get());
     w.frame(frame(1, 1, true));
     w.conversation_end(conversation(1, true, 1, 1, 1));
-    w.finish(s);
+    w.finish(s, analysis::EpmLinks{});
   }
   EXPECT_EQ(out.text().find("Statistics"), std::string::npos);
   EXPECT_EQ(stats.text(), format_statistics(s));
@@ -202,7 +202,7 @@ TEST(TextWriter, StatisticsGoToTheirStream) {
     TextWriter w(both.get(), both.get());
     w.frame(frame(1, 1, true));
     w.conversation_end(conversation(1, true, 1, 1, 1));
-    w.finish(s);
+    w.finish(s, analysis::EpmLinks{});
   }
   EXPECT_NE(both.text().find("\n\n" + format_statistics(s)), std::string::npos) << both.text();
 }

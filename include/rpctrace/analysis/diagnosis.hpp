@@ -1,0 +1,166 @@
+// Diagnosis: `rpctrace diagnose` — why a client fails to reach its RPC services. It follows
+// each client's services (per interface: Established, Connecting, Failed, with protocol
+// sequence, port, calls and latencies, as Outlook's connection status window lists them) and
+// finds what went wrong, each finding with its evidence (frames, ports, times) and a next
+// step. The rules are listed in diagnosis.cpp and docs/diagnose.md; report::DiagnoseWriter
+// prints the result.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rpctrace/analysis/selection.hpp"
+#include "rpctrace/analysis/sink.hpp"
+
+namespace rpctrace::analysis {
+
+enum class Severity : std::uint8_t { error, warning, info };
+std::string_view to_string(Severity s);
+
+enum class FindingKind : std::uint8_t {
+  firewall_drops_dynamic_port,  // SYNs to a port an ept_map answer gave, never answered
+  nothing_listens,              // ... answered by RST
+  epm_unanswered,               // SYNs to 135/593 never answered
+  epm_reset,                    // ... answered by RST
+  connect_unanswered,           // SYNs to another RPC port never answered
+  epm_not_registered,           // ept_map answered with no tower
+  epm_no_answer,                // an ept_map never answered
+  port_never_tried,             // the client never went to the port an answer gave
+  bind_nak,
+  bind_rejected,          // a bind_ack that accepted no context
+  alter_context_refused,  // an alter_context_resp that accepted none
+  fault,
+  authentication_failed,
+  no_response,  // calls never answered
+  slow_call,
+  reset_mid_call,
+  tcp_trouble,
+  rpc_over_http_port,    // DCE/RPC on a static RPC-over-HTTP port: no lookup expected
+  mta_two_way_bind,      // KB159298's MtaBind and MtaBindBack, both seen
+  mta_bindback_missing,  // ... the second never came
+  count_
+};
+std::string_view to_string(FindingKind k);
+
+struct Finding {
+  Severity severity = Severity::info;
+  FindingKind kind = FindingKind::fault;
+  common::IpAddress client, server;
+  std::optional<dcerpc::SyntaxId> interface;
+  std::uint16_t port = 0;
+  std::vector<std::uint64_t> frames;
+  std::string message;   // what happened, in words
+  std::string evidence;  // frames, ports, times
+  std::string next_step;
+};
+
+enum class ServiceState : std::uint8_t { established, connecting, failed };
+std::string_view to_string(ServiceState s);  // "Established", ... as Outlook spells them
+
+// Outlook's names for the services it shows (Directory: RFR and NSPI; Mail: EMSMDB and
+// AsyncEMSMDB); empty for other interfaces.
+std::string_view outlook_label(const dcerpc::SyntaxId& s);
+
+struct ServiceStatus {
+  common::IpAddress client, server;
+  dcerpc::SyntaxId interface;
+  bool bound = false;  // a bind_ack accepted it
+  std::uint64_t refused = 0, faults = 0, unanswered = 0;
+  std::string protseq;  // ncacn_ip_tcp, ... (from the conversation or the EPM tower)
+  std::uint16_t port = 0;
+  std::uint64_t calls = 0;                 // answered calls
+  std::vector<std::int64_t> latencies_us;  // bounded: Diagnosis::kMaxLatencies
+  // Established when calls were answered (or it is bound and has nothing pending), Failed
+  // when it was refused or faulted without ever answering, Connecting otherwise (tried,
+  // never got there).
+  [[nodiscard]] ServiceState state() const;
+};
+
+struct DiagnoseOptions {
+  std::int64_t slow_us = 500'000;  // --slow MS
+  // --interface: only services and findings of these interfaces (UUIDs or names).
+  std::vector<std::string> interfaces;
+};
+
+struct DiagnosisResult {
+  std::vector<ServiceStatus> services;  // in order of first appearance
+  std::vector<Finding> findings;        // in order of discovery
+  std::uint64_t findings_dropped = 0;   // past kMaxFindings
+  std::uint64_t answers_dropped = 0;    // ept_map answers past EpmLinks::kMaxAnswers
+  [[nodiscard]] bool has_error() const;
+};
+
+class Diagnosis : public Sink {
+ public:
+  explicit Diagnosis(DiagnoseOptions options) : options_(std::move(options)) {
+    interface_filter_.interfaces = options_.interfaces;
+  }
+  void frame(const FrameRecord& f) override;
+  void call(const CallRecord& c) override;
+  void conversation_end(const Conversation& c) override;
+  void finish(const Statistics& s, const EpmLinks& links) override;
+  // After finish().
+  [[nodiscard]] const DiagnosisResult& result() const { return result_; }
+
+  static constexpr std::size_t kMaxLatencies = 100000;  // per service, for median and worst
+  static constexpr std::size_t kMaxFindings = 10000;    // past it, findings are counted only
+
+ private:
+  struct Conv {  // what a conversation showed, while it lasts
+    common::Endpoint client, server;
+    std::string protseq;
+    std::optional<EpmLink> link;
+    std::vector<std::uint64_t> syn_frames;  // the client's SYNs (bounded)
+    common::Timestamp first_syn, last_syn;
+    bool syn_ack = false;
+    std::uint64_t rst_frame = 0;  // first RST from the server
+    bool data = false;
+    std::uint64_t retransmissions = 0, zero_windows = 0;
+    std::uint64_t first_retransmission = 0, first_zero_window = 0;
+    std::uint64_t auth3_frame = 0;
+    bool data_after_auth3 = false;
+    bool first_call_after_auth3_seen = false;
+    // Who authenticated, from the verifiers: "account RPCTEST\\Administrator (NTLMSSP, from
+    // WS1)" or "Kerberos ticket for host/dc@REALM". Empty when no verifier named anyone.
+    std::string account;
+    std::uint8_t auth_level = 0;                // of the last bind/alter_context with a verifier
+    std::optional<dcerpc::SyntaxId> last_bind;  // for a bind_nak, which names none
+    std::uint64_t open_calls = 0;               // requests sent whose call has not ended
+    std::vector<dcerpc::SyntaxId> bound;        // accepted by a bind_ack
+    std::uint64_t rst_mid_call = 0;
+    std::vector<CallRecord> unanswered;  // calls its end left unanswered, in call_id order
+  };
+  struct MtaBind {  // KB159298: MtaBind from A to B expects MtaBindBack from B to A
+    common::IpAddress a, b;
+    std::uint64_t frame = 0;
+    common::Timestamp ts;
+    std::uint64_t back_frame = 0;
+  };
+  ServiceStatus& service(const common::IpAddress& client, const common::IpAddress& server,
+                         const dcerpc::SyntaxId& interface);
+  void add(Finding f);
+  void carrier_facts(Conv& c, const FrameRecord& f);
+  void pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p);
+  void bind_ack(Conv& c, const dcerpc::PduEvent& e);
+  void answered(Conv& c, const CallRecord& r);
+  void epm_answer(Conv& c, const CallRecord& r, const epm::EptMapResponse& m);
+  void fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::SyntaxId>& iface);
+  void connection_refused(Conv& c, const Conversation& conv);
+  void unanswered_calls(Conv& c, const Conversation& conv);
+  void tcp_trouble(Conv& c, const Conversation& conv);
+  void ports_never_tried(const EpmLinks& links);
+  void mta_binds();
+  [[nodiscard]] bool selected(const std::optional<dcerpc::SyntaxId>& interface) const;
+
+  DiagnoseOptions options_;
+  Selection interface_filter_;  // --interface
+  std::map<std::uint64_t, Conv> convs_;
+  DiagnosisResult result_;
+  std::vector<MtaBind> mta_binds_;
+};
+
+}  // namespace rpctrace::analysis

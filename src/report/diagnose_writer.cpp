@@ -1,0 +1,140 @@
+// `rpctrace diagnose` output: the service status table and the findings, as text or JSON Lines.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/report/json_objects.hpp"
+#include "rpctrace/report/result_writers.hpp"
+#include "rpctrace/report/writers.hpp"
+
+namespace rpctrace::report {
+
+namespace {
+
+using analysis::Finding;
+using analysis::ServiceStatus;
+
+// "Mail (EMSMDB)", "Directory (RFR)", or the interface's name (its UUID when unknown).
+std::string service_label(const dcerpc::SyntaxId& s) {
+  auto name = dcerpc::interface_name(s.uuid);
+  std::string n = name.empty() ? s.uuid.to_string() : std::string(name);
+  auto label = analysis::outlook_label(s);
+  return label.empty() ? n : fmt::format("{} ({})", label, n);
+}
+
+struct Latency {
+  std::int64_t median = 0, worst = 0;
+};
+Latency latency(std::vector<std::int64_t> v) {
+  Latency l;
+  if (v.empty()) return l;
+  auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  l.median = *mid;
+  l.worst = *std::max_element(v.begin(), v.end());
+  return l;
+}
+
+void write_text(std::FILE* out, const analysis::DiagnosisResult& d) {
+  std::string text =
+      "Service status (client -> server), as Outlook's connection status lists it:\n";
+  if (d.services.empty()) text += "  no RPC service was tried in this capture\n";
+  std::vector<const ServiceStatus*> sorted;
+  for (const auto& sv : d.services) sorted.push_back(&sv);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const ServiceStatus* a, const ServiceStatus* b) {
+                     return std::tie(a->client, a->server) < std::tie(b->client, b->server);
+                   });
+  const ServiceStatus* previous = nullptr;
+  auto at = std::back_inserter(text);
+  for (const ServiceStatus* sv : sorted) {
+    if (!previous || previous->client != sv->client || previous->server != sv->server)
+      fmt::format_to(at, "  {} -> {}\n", sv->client.to_string(), sv->server.to_string());
+    previous = sv;
+    Latency l = latency(sv->latencies_us);
+    std::string where =
+        sv->port ? fmt::format("{} {}", sv->protseq.empty() ? "?" : sv->protseq, sv->port) : "-";
+    fmt::format_to(at, "    {:<22} {:<12} {:<18} calls {}", service_label(sv->interface),
+                   analysis::to_string(sv->state()), where, sv->calls);
+    if (!sv->latencies_us.empty())
+      fmt::format_to(at, ", median {} s, worst {} s", common::format_seconds(l.median),
+                     common::format_seconds(l.worst));
+    text += '\n';
+  }
+  std::vector<const Finding*> order;
+  for (const auto& f : d.findings) order.push_back(&f);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Finding* a, const Finding* b) { return a->severity < b->severity; });
+  fmt::format_to(at, "\nFindings: {}\n", order.empty() ? "nothing wrong found" : "");
+  for (const Finding* f : order) {
+    fmt::format_to(at, "  [{}] {}\n", analysis::to_string(f->severity), f->message);
+    fmt::format_to(at, "    evidence: {}\n", f->evidence);
+    fmt::format_to(at, "    next step: {}\n", f->next_step);
+  }
+  if (d.findings_dropped)
+    fmt::format_to(at, "  ({} more findings not listed)\n", d.findings_dropped);
+  if (d.answers_dropped)
+    fmt::format_to(at, "  ({} ept_map answers were not kept for the checks: more than {})\n",
+                   d.answers_dropped, analysis::EpmLinks::kMaxAnswers);
+  std::fwrite(text.data(), 1, text.size(), out);
+}
+
+void write_jsonl(std::FILE* out, const analysis::DiagnosisResult& d,
+                 const analysis::Statistics& s) {
+  JsonLine j;
+  auto emit = [&] {
+    std::fwrite(j.text().data(), 1, j.text().size(), out);
+    std::fputc('\n', out);
+  };
+  for (const auto& sv : d.services) {
+    j.clear();
+    Latency l = latency(sv.latencies_us);
+    j.begin_object().str("type", "service").ip("client", sv.client).ip("server", sv.server);
+    syntax_object(j, "interface", sv.interface);
+    j.str("label", service_label(sv.interface))
+        .str("state", analysis::to_string(sv.state()))
+        .str("protseq", sv.protseq);
+    j.num("port", sv.port).num("calls", sv.calls);
+    if (!sv.latencies_us.empty())
+      j.inum("median_latency_us", l.median).inum("worst_latency_us", l.worst);
+    j.end_object();
+    emit();
+  }
+  for (const auto& f : d.findings) {
+    j.clear();
+    j.begin_object()
+        .str("type", "finding")
+        .str("kind", analysis::to_string(f.kind))
+        .str("severity", analysis::to_string(f.severity));
+    j.ip("client", f.client).ip("server", f.server);
+    if (f.interface) syntax_object(j, "interface", *f.interface);
+    j.num("port", f.port).begin_array("frames");
+    for (auto fr : f.frames) j.element(static_cast<std::uint64_t>(fr));
+    j.end_array()
+        .str("message", f.message)
+        .str("evidence", f.evidence)
+        .str("next_step", f.next_step);
+    j.end_object();
+    emit();
+  }
+  j.clear();
+  write_statistics_json(s, j);
+  emit();
+}
+
+}  // namespace
+
+void write_diagnosis(std::FILE* out, std::FILE* stats_out, bool jsonl,
+                     const analysis::DiagnosisResult& d, const analysis::Statistics& s) {
+  if (jsonl) {
+    write_jsonl(out, d, s);
+  } else {
+    write_text(out, d);
+    std::string stats = format_statistics(s);
+    std::fwrite(stats.data(), 1, stats.size(), stats_out);
+  }
+  std::fflush(out);
+}
+
+}  // namespace rpctrace::report
