@@ -264,8 +264,7 @@ void Diagnosis::answered(Conv& c, const CallRecord& r) {
   const bool faulted = call.outcome == dcerpc::CallOutcome::fault;
   if (!faulted && !call.request_seen) return;
   const std::optional<dcerpc::SyntaxId>& iface = call.interface;
-  const std::optional<std::int64_t> latency_us =
-      call.response_fragments == 1 ? call.latency_us : std::nullopt;
+  const std::optional<std::int64_t>& latency_us = call.latency_us;
   if (iface && !is_epm(iface)) {
     ServiceStatus& s = service(c.client.address, c.server.address, *iface);
     s.port = c.server.port;
