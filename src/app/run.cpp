@@ -80,6 +80,10 @@ RunResult run(const std::string& path, const RunOptions& options,
       break;
     }
     ++cc.frames_read;
+    if (options.stop && cc.frames_read % kStopCheckFrames == 0 && options.stop()) {
+      result.stopped = true;
+      return result;
+    }
     cc.bytes_read += frame.caplen;
     if (frame.ts_clamped) ++cc.timestamps_clamped;
     pcap::DecodeOutcome out_frame = pcap::decode_frame(link_type, frame.data);
@@ -98,6 +102,10 @@ RunResult run(const std::string& path, const RunOptions& options,
     dispatcher.add(out_frame, frame.number, frame.ts);
   }
   dispatcher.finish();
+  if (options.stop && options.stop()) {
+    result.stopped = true;
+    return result;
+  }
   result.stats = statistics(reader, path, cc, dispatcher, dcerpc_counters, tracker.counters());
   result.stats.capture_error = result.message;
   out.finish(result.stats, tracker.epm_links());

@@ -131,6 +131,8 @@ void write_diagnosis(std::FILE* out, std::FILE* stats_out, bool jsonl,
     write_jsonl(out, d, s);
   } else {
     write_text(out, d);
+    // Statistics of a result that could not be written would only mislead.
+    if (std::fflush(out) != 0 || std::ferror(out)) return;
     std::string stats = format_statistics(s);
     std::fwrite(stats.data(), 1, stats.size(), stats_out);
   }

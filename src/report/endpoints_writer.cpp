@@ -140,6 +140,8 @@ void write_endpoints(std::FILE* out, std::FILE* stats_out, bool jsonl,
     std::fputc('\n', out);
   } else {
     write_text(out, e);
+    // Statistics of a result that could not be written would only mislead.
+    if (std::fflush(out) != 0 || std::ferror(out)) return;
     std::string text = format_statistics(s);
     if (e.duplicates)
       text += fmt::format("  endpoints listed more than once: {} (shown once)\n", e.duplicates);

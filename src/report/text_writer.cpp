@@ -287,6 +287,8 @@ void TextWriter::flush_ready() {
 
 void TextWriter::finish(const Statistics& s, const analysis::EpmLinks&) {
   flush_ready();
+  // Statistics of a report that could not be written would only mislead.
+  if (std::fflush(out_) != 0 || std::ferror(out_)) return;
   std::string text = format_statistics(s);
   if (stats_out_ == out_ && printed_ > 0) std::fputc('\n', out_);
   std::fwrite(text.data(), 1, text.size(), stats_out_);

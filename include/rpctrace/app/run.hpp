@@ -4,6 +4,7 @@
 // from every layer's counters.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 
@@ -16,11 +17,16 @@ namespace rpctrace::app {
 struct RunOptions {
   analysis::TrackerOptions analysis;  // the selection and the association limits
   transport::Limits transport;        // TCP reassembly and framing limits
+  // Asked every kStopCheckFrames frames: true stops the run (an output that cannot be
+  // written); the sinks are then not finished.
+  std::function<bool()> stop;
 };
+inline constexpr std::uint64_t kStopCheckFrames = 4096;
 
 struct RunResult {
   bool read_error = false;  // the file was damaged; everything before was reported
   std::string message;
+  bool stopped = false;        // RunOptions::stop said so
   analysis::Statistics stats;  // as the sinks' finish() got them
 };
 

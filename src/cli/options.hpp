@@ -1,0 +1,31 @@
+// The command line: every option is parsed before the command is chosen, so an option means
+// the same wherever it stands (before or after the command and the file), and an option the
+// chosen command cannot use is an error that names it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/app/run.hpp"
+
+namespace rpctrace::cli {
+
+enum class Command { timeline, endpoints, diagnose };
+
+struct Invocation {
+  Command command = Command::timeline;
+  std::string file;  // "-": standard input
+  bool jsonl = false;
+  bool summary = false;  // timeline: one summary per conversation
+  app::RunOptions run;
+  analysis::DiagnoseOptions diagnose;
+  // endpoints and diagnose: only the entries, services and findings of these interfaces.
+  std::vector<std::string> interfaces;
+};
+
+// Parses argv into `out`. Returns -1 to go on, or the exit status to leave with (0 after
+// --help or --version, 2 after a usage error, whose message is printed).
+int parse_command_line(int argc, char** argv, Invocation& out);
+
+}  // namespace rpctrace::cli
