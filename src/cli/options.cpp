@@ -67,77 +67,82 @@ int usage_error(const std::string& message) {
 
 }  // namespace
 
-int parse_command_line(int argc, char** argv, Invocation& out) {
-  CLI::App app{kDescription, "rpctrace"};
-  app.footer(kFooter);
-  app.set_version_flag("--version", std::string("rpctrace ") + RPCTRACE_VERSION);
-  std::vector<std::string> words;
-  app.add_option("command_and_file", words,
+namespace {
+
+// What CLI11 fills in, before it is checked against the command.
+struct Parsed {
+  std::vector<std::string> words;  // [command] file
+  std::string read_file, format = "text";
+  std::vector<std::uint16_t> ports;
+  std::vector<std::string> hosts, interfaces;
+  std::uint16_t opnum = 0;
+  std::int64_t slow_ms = 0, idle_seconds = 0;
+  // The options some commands cannot use.
+  CLI::Option *summary = nullptr, *opnum_option = nullptr, *all = nullptr, *slow = nullptr;
+};
+
+void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
+  app.add_option("command_and_file", p.words,
                  "[endpoints|diagnose] then the capture file (pcap or pcapng); - reads standard "
                  "input")
       ->expected(0, 2);
-  std::string read_file, format = "text";
-  std::vector<std::uint16_t> ports;
-  std::vector<std::string> hosts;
-  analysis::Selection& sel = out.run.analysis.selection;
   auto* io = app.add_option_group("Input and output");
-  io->add_option("-r,--read", read_file,
+  io->add_option("-r,--read", p.read_file,
                  "Capture file, as tcpdump and tshark take it; - for standard input");
-  io->add_option("--format", format,
+  io->add_option("--format", p.format,
                  "text (default) or jsonl: one JSON object per line (docs/jsonl.md); "
                  "endpoints and diagnose write one record per endpoint, service and finding")
       ->check(CLI::IsMember({"text", "jsonl"}));
-  auto* summary_opt = io->add_flag("--summary", out.summary,
-                                   "Timeline only: one summary per conversation (text: its "
-                                   "header and footer; jsonl: conversation records) and the "
-                                   "statistics");
+  p.summary = io->add_flag("--summary", out.summary,
+                           "Timeline only: one summary per conversation (text: its header and "
+                           "footer; jsonl: conversation records) and the statistics");
+}
+
+void add_selection(CLI::App& app, Parsed& p, Invocation& out) {
   auto* select = app.add_option_group("Selection", "Kinds combine with AND, values of one kind OR");
   // One value per occurrence, so `--port 135 capture.pcap` leaves the file positional.
   select
-      ->add_option("--port", ports,
+      ->add_option("--port", p.ports,
                    "Only conversations with this TCP port on either side "
                    "(repeatable)")
       ->allow_extra_args(false);
   select
-      ->add_option("--host", hosts,
-                   "Only conversations with this IPv4/IPv6 address on either "
-                   "side (repeatable)")
+      ->add_option("--host", p.hosts,
+                   "Only conversations with this IPv4/IPv6 address on either side (repeatable)")
       ->allow_extra_args(false);
-  std::vector<std::string> interfaces;
   select
-      ->add_option("--interface", interfaces,
+      ->add_option("--interface", p.interfaces,
                    "An interface: a UUID or a short name such as SAMR (repeatable). Timeline: "
                    "whole conversations that bind or call it; endpoints: the entries and "
                    "answers for it; diagnose: its services and findings")
       ->allow_extra_args(false);
-  std::uint16_t opnum = 0;
-  auto* opnum_opt =
-      select->add_option("--opnum", opnum,
-                         "Timeline only: the calls with this opnum (their requests, responses and "
-                         "faults)");
-  auto* all_opt = select->add_flag("--all", sel.show_all,
-                                   "Timeline only: also show TCP conversations that carry no "
-                                   "DCE/RPC");
-  std::int64_t slow_ms = out.diagnose.slow_us / 1000;
-  auto* slow_opt =
+  p.opnum_option = select->add_option(
+      "--opnum", p.opnum,
+      "Timeline only: the calls with this opnum (their requests, responses and faults)");
+  p.all = select->add_flag("--all", out.run.analysis.selection.show_all,
+                           "Timeline only: also show TCP conversations that carry no DCE/RPC");
+  p.slow_ms = out.diagnose.slow_us / 1000;
+  p.slow =
       app.add_option_group("diagnose")
-          ->add_option("--slow", slow_ms, "Calls slower than this many milliseconds are reported")
+          ->add_option("--slow", p.slow_ms, "Calls slower than this many milliseconds are reported")
           ->check(CLI::NonNegativeNumber)
           ->capture_default_str();
+}
+
+void add_limits(CLI::App& app, Parsed& p, Invocation& out) {
   auto* limits =
       app.add_option_group("Limits", "Resource bounds (docs/limits.md); what they drop is counted");
-  limits
-      ->add_option("--max-connections", out.run.transport.tcp.max_connections,
-                   "TCP connections tracked at once")
+  tcp::ReassemblyLimits& tl = out.run.transport.tcp;
+  limits->add_option("--max-connections", tl.max_connections, "TCP connections tracked at once")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   limits
-      ->add_option("--max-out-of-order-bytes", out.run.transport.tcp.max_out_of_order_bytes,
+      ->add_option("--max-out-of-order-bytes", tl.max_out_of_order_bytes,
                    "Out-of-order bytes held per TCP direction")
       ->capture_default_str();
-  std::int64_t idle_seconds = out.run.transport.tcp.idle_timeout_us / 1000000;
+  p.idle_seconds = tl.idle_timeout_us / 1000000;
   limits
-      ->add_option("--idle-timeout", idle_seconds,
+      ->add_option("--idle-timeout", p.idle_seconds,
                    "Seconds (capture time) before an idle connection is evicted")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
       ->capture_default_str();
@@ -152,6 +157,78 @@ int parse_command_line(int argc, char** argv, Invocation& out) {
       ->add_option("--max-stub-bytes", al.max_stub_bytes,
                    "Stub bytes kept per call for decoding (EPM)")
       ->capture_default_str();
+}
+
+// The command, then the file: a first word that names a command is the command. -1 to go on.
+int choose_command(Parsed& p, Invocation& out) {
+  std::vector<std::string>& words = p.words;
+  if (!words.empty()) {
+    if (auto c = command_named(words[0]); c && (words.size() == 2 || !p.read_file.empty())) {
+      out.command = *c;
+      words.erase(words.begin());
+    } else if (c && words.size() == 1) {
+      return usage_error(fmt::format("{}: no capture file given (try --help)", words[0]));
+    }
+  }
+  if (words.size() > 1)
+    return usage_error(
+        fmt::format("{}: not a command (endpoints, diagnose); give one capture file", words[0]));
+  const std::string file = words.empty() ? std::string() : words[0];
+  if (!file.empty() && !p.read_file.empty())
+    return usage_error("give the capture either as FILE or with -r, not both");
+  out.file = file.empty() ? p.read_file : file;
+  if (out.file.empty()) return usage_error("no capture file given (try --help)");
+  return -1;
+}
+
+// An option the command cannot use is an error that names it. -1 to go on.
+int check_scope(const Parsed& p, Command command) {
+  const std::vector<Scope> scopes{
+      {p.summary, {Command::timeline}},
+      {p.opnum_option, {Command::timeline}},
+      {p.all, {Command::timeline}},
+      {p.slow, {Command::diagnose}},
+  };
+  for (const auto& s : scopes)
+    if (s.option->count() > 0 &&
+        std::find(s.commands.begin(), s.commands.end(), command) == s.commands.end())
+      return usage_error(
+          fmt::format("{}: not an option of {}", s.option->get_name(), name_of(command)));
+  return -1;
+}
+
+// The values into the run's options. -1 to go on.
+int apply(const Parsed& p, Invocation& out) {
+  analysis::Selection& sel = out.run.analysis.selection;
+  out.jsonl = p.format == "jsonl";
+  sel.ports = p.ports;
+  for (const auto& h : p.hosts) {
+    auto a = common::IpAddress::parse(h);
+    if (!a) return usage_error(fmt::format("--host {}: not an IPv4 or IPv6 address", h));
+    sel.hosts.push_back(*a);
+  }
+  // --interface selects conversations in the timeline; endpoints and diagnose filter what they
+  // conclude (an interface's EPM lookup is another interface's conversation).
+  if (out.command == Command::timeline)
+    sel.interfaces = p.interfaces;
+  else
+    out.interfaces = p.interfaces;
+  if (p.opnum_option->count() > 0) sel.opnum = p.opnum;
+  out.run.transport.tcp.idle_timeout_us = p.idle_seconds * 1000000;
+  out.diagnose.slow_us = p.slow_ms * 1000;
+  return -1;
+}
+
+}  // namespace
+
+int parse_command_line(int argc, char** argv, Invocation& out) {
+  CLI::App app{kDescription, "rpctrace"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("rpctrace ") + RPCTRACE_VERSION);
+  Parsed p;
+  add_input_output(app, p, out);
+  add_selection(app, p, out);
+  add_limits(app, p, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -162,55 +239,9 @@ int parse_command_line(int argc, char** argv, Invocation& out) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-
-  // The command, then the file: a first word that names a command is the command.
-  std::string file;
-  if (!words.empty()) {
-    if (auto c = command_named(words[0]); c && (words.size() == 2 || !read_file.empty())) {
-      out.command = *c;
-      words.erase(words.begin());
-    } else if (c && words.size() == 1) {
-      return usage_error(fmt::format("{}: no capture file given (try --help)", words[0]));
-    }
-  }
-  if (words.size() > 1)
-    return usage_error(
-        fmt::format("{}: not a command (endpoints, diagnose); give one capture file", words[0]));
-  if (!words.empty()) file = words[0];
-  if (!file.empty() && !read_file.empty())
-    return usage_error("give the capture either as FILE or with -r, not both");
-  out.file = file.empty() ? read_file : file;
-  if (out.file.empty()) return usage_error("no capture file given (try --help)");
-
-  const std::vector<Scope> scopes{
-      {summary_opt, {Command::timeline}},
-      {opnum_opt, {Command::timeline}},
-      {all_opt, {Command::timeline}},
-      {slow_opt, {Command::diagnose}},
-  };
-  for (const auto& s : scopes)
-    if (s.option->count() > 0 &&
-        std::find(s.commands.begin(), s.commands.end(), out.command) == s.commands.end())
-      return usage_error(
-          fmt::format("{}: not an option of {}", s.option->get_name(), name_of(out.command)));
-
-  out.jsonl = format == "jsonl";
-  sel.ports = ports;
-  for (const auto& h : hosts) {
-    auto a = common::IpAddress::parse(h);
-    if (!a) return usage_error(fmt::format("--host {}: not an IPv4 or IPv6 address", h));
-    sel.hosts.push_back(*a);
-  }
-  // --interface selects conversations in the timeline; endpoints and diagnose filter what they
-  // conclude (an interface's EPM lookup is another interface's conversation).
-  if (out.command == Command::timeline)
-    sel.interfaces = interfaces;
-  else
-    out.interfaces = interfaces;
-  if (opnum_opt->count() > 0) sel.opnum = opnum;
-  out.run.transport.tcp.idle_timeout_us = idle_seconds * 1000000;
-  out.diagnose.slow_us = slow_ms * 1000;
-  return -1;
+  if (int rc = choose_command(p, out); rc >= 0) return rc;
+  if (int rc = check_scope(p, out.command); rc >= 0) return rc;
+  return apply(p, out);
 }
 
 }  // namespace rpctrace::cli

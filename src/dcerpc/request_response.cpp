@@ -105,6 +105,32 @@ PduResult parse_pdu_prefix(Bytes partial) {
   return PduResult::complete(std::move(v), avail.size());
 }
 
+namespace {
+
+// A request, response or fault body (its fixed fields already read from `r`) with its stub:
+// what `r` holds after them, less the auth padding.
+template <typename T>
+T with_stub(T body, common::ByteReader& r, std::size_t pad, PduView& v) {
+  Bytes rest = r.rest();
+  v.stub = rest.size() >= pad ? rest.first(rest.size() - pad) : Bytes{};
+  body.stub_length = static_cast<std::uint32_t>(v.stub.size());
+  return body;
+}
+
+// A bind-family body parsed by its own parser: its offsets are counted from the PDU's start.
+template <typename T>
+std::optional<common::Malformed<Reason>> take_body(common::ParseResult<T, Reason> r, PduView& v) {
+  if (!r.is_complete()) {
+    common::Malformed<Reason> m = r.error();
+    m.offset += kCommonHeaderSize;
+    return m;
+  }
+  v.body = r.take();
+  return std::nullopt;
+}
+
+}  // namespace
+
 PduResult parse_pdu(Bytes pdu) {
   HeaderResult hr = parse_common_header(pdu);
   if (hr.is_need_more())
@@ -134,59 +160,29 @@ PduResult parse_pdu(Bytes pdu) {
   // The auth padding sits between the stub and the sec_trailer (MS-RPCE 2.2.2.11).
   std::size_t pad = v.sec_trailer ? v.sec_trailer->auth_pad_length : 0;
 
-  auto stub_of = [&](common::ByteReader& r) -> Bytes {
-    Bytes rest = r.rest();
-    return rest.size() >= pad ? rest.first(rest.size() - pad) : Bytes{};
-  };
 
+  std::optional<common::Malformed<Reason>> error;
   switch (h.ptype) {
-    case PacketType::request: {
-      Request q = read_request(body, h.pfc_flags);
-      v.stub = stub_of(body);
-      q.stub_length = static_cast<std::uint32_t>(v.stub.size());
-      v.body = q;
+    case PacketType::request:
+      v.body = with_stub(read_request(body, h.pfc_flags), body, pad, v);
       break;
-    }
-    case PacketType::response: {
-      Response s = read_response(body);
-      v.stub = stub_of(body);
-      s.stub_length = static_cast<std::uint32_t>(v.stub.size());
-      v.body = s;
+    case PacketType::response:
+      v.body = with_stub(read_response(body), body, pad, v);
       break;
-    }
-    case PacketType::fault: {
-      Fault f = read_fault(body);
-      v.stub = stub_of(body);
-      f.stub_length = static_cast<std::uint32_t>(v.stub.size());
-      v.body = f;
+    case PacketType::fault:
+      v.body = with_stub(read_fault(body), body, pad, v);
       break;
-    }
     case PacketType::bind:
-    case PacketType::alter_context: {
-      auto b = parse_bind(body);
-      if (!b.is_complete())
-        return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset,
-                                    b.error().detail);
-      v.body = b.take();
+    case PacketType::alter_context:
+      error = take_body(parse_bind(body), v);
       break;
-    }
     case PacketType::bind_ack:
-    case PacketType::alter_context_resp: {
-      auto b = parse_bind_ack(body, kCommonHeaderSize);
-      if (!b.is_complete())
-        return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset,
-                                    b.error().detail);
-      v.body = b.take();
+    case PacketType::alter_context_resp:
+      error = take_body(parse_bind_ack(body, kCommonHeaderSize), v);
       break;
-    }
-    case PacketType::bind_nak: {
-      auto b = parse_bind_nak(body);
-      if (!b.is_complete())
-        return PduResult::malformed(b.error().reason, kCommonHeaderSize + b.error().offset,
-                                    b.error().detail);
-      v.body = b.take();
+    case PacketType::bind_nak:
+      error = take_body(parse_bind_nak(body), v);
       break;
-    }
     case PacketType::rts: {
       Rts t;
       t.flags = body.u16();
@@ -198,6 +194,7 @@ PduResult parse_pdu(Bytes pdu) {
       v.body = NoBody{};
       break;
   }
+  if (error) return PduResult::from(std::move(*error));
   if (!body.ok())
     return PduResult::malformed(
         Reason::body_truncated, kCommonHeaderSize,

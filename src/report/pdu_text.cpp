@@ -183,148 +183,117 @@ std::string_view display_name(PacketType t) {
   }
 }
 
-PduText format_pdu(const analysis::ReportedPdu& p) {
+namespace {
+
+void bind_text(const dcerpc::PduEvent& e, PduText& t) {
+  const dcerpc::CommonHeader& h = e.header;
+  const auto& b = std::get<dcerpc::Bind>(e.body);
+  std::string uuid = b.contexts.empty() ? std::string("(no context)")
+                                        : b.contexts[0].abstract_syntax.uuid.to_string(true);
+  if (!b.contexts.empty()) {  // the name beside the UUID: "(EPMv4 v3.0)"
+    const auto& a = b.contexts[0].abstract_syntax;
+    auto name = dcerpc::interface_name(a.uuid);
+    if (!name.empty()) uuid += fmt::format(" ({} v{}.{})", name, a.major, a.minor);
+  }
+  t.summary =
+      fmt::format("MSRPC: c/o RPC {}: UUID {} call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
+                  h.ptype == PacketType::bind ? "Bind" : "Alter Context", uuid, h.call_id,
+                  b.assoc_group_id, b.max_xmit_frag, b.max_recv_frag);
+  for (const auto& c : b.contexts) {
+    std::string ts;
+    for (const auto& x : c.transfer_syntaxes)
+      ts += (ts.empty() ? "" : ", ") + dcerpc::format_syntax(x);
+    t.details.push_back(fmt::format("context 0x{:X}: {} transfer {}", c.p_cont_id,
+                                    dcerpc::format_syntax(c.abstract_syntax),
+                                    ts.empty() ? "(none)" : ts));
+  }
+}
+
+void bind_ack_text(const dcerpc::PduEvent& e, PduText& t) {
+  namespace result = dcerpc::cont_def_result;
+  const dcerpc::CommonHeader& h = e.header;
+  const auto& a = std::get<dcerpc::BindAck>(e.body);
+  auto& d = t.details;
+  t.summary = fmt::format("MSRPC: c/o RPC {}: call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
+                          h.ptype == PacketType::bind_ack ? "Bind Ack" : "Alter Context Resp",
+                          h.call_id, a.assoc_group_id, a.max_xmit_frag, a.max_recv_frag);
+  if (!a.sec_addr.empty()) d.push_back(fmt::format("sec_addr {}", a.sec_addr));
+  // A rejection beside an accepted context is the normal negotiation (Windows offers NDR and
+  // NDR64 as two contexts): advice only when nothing was accepted.
+  const bool any_accepted =
+      std::any_of(a.results.begin(), a.results.end(),
+                  [](const dcerpc::ContextResult& x) { return x.result == result::acceptance; });
+  for (std::size_t i = 0; i < a.results.size(); ++i) {
+    const auto& r = a.results[i];
+    std::string who = i < e.proposed.size()
+                          ? fmt::format("context 0x{:X} {}", e.proposed[i].p_cont_id,
+                                        dcerpc::format_syntax(e.proposed[i].abstract_syntax))
+                          : fmt::format("result {}", i);
+    auto rn = dcerpc::result_name(r.result);
+    std::string res = rn.empty() ? fmt::format("result {}", r.result) : std::string(rn);
+    if (r.result == result::acceptance) {
+      d.push_back(
+          fmt::format("{}: {}, transfer {}", who, res, dcerpc::format_syntax(r.transfer_syntax)));
+    } else if (r.result == result::negotiate_ack) {
+      d.push_back(fmt::format("{}: {}, features 0x{:X}", who, res, r.reason));
+    } else {
+      auto reason = dcerpc::provider_reason_name(r.reason);
+      d.push_back(
+          fmt::format("{}: {} ({})", who, res,
+                      reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)));
+      auto meaning = dcerpc::provider_reason_meaning(r.reason);
+      if (!any_accepted && !meaning.empty()) d.push_back(fmt::format("  {}", meaning));
+    }
+  }
+}
+
+void bind_nak_text(const dcerpc::PduEvent& e, PduText& t) {
+  const auto& n = std::get<dcerpc::BindNak>(e.body);
+  auto reason = dcerpc::reject_reason_name(n.provider_reject_reason);
+  t.summary =
+      fmt::format("MSRPC: c/o RPC Bind Nak: call 0x{:X} reason 0x{:X} ({})", e.header.call_id,
+                  n.provider_reject_reason, reason.empty() ? "unknown" : reason);
+  if (auto meaning = dcerpc::reject_reason_meaning(n.provider_reject_reason); !meaning.empty())
+    t.details.push_back(std::string(meaning));
+  for (auto [major, minor] : n.versions)
+    t.details.push_back(fmt::format("supports version {}.{}", major, minor));
+}
+
+// Requests, responses and faults: the summary, with the interface and operation they belong to.
+void call_text(const dcerpc::PduEvent& e, PduText& t) {
+  const dcerpc::CommonHeader& h = e.header;
+  std::string& s = t.summary;
+  std::optional<std::uint16_t> opnum = e.opnum;
+  if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) {
+    s = fmt::format(
+        FMT_COMPILE("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
+        h.call_id, q->opnum, q->p_cont_id, q->alloc_hint);
+    opnum = q->opnum;
+    if (q->object) t.details.push_back(fmt::format("object {}", q->object->to_string(true)));
+  } else if (const auto* r = std::get_if<dcerpc::Response>(&e.body)) {
+    s = fmt::format(
+        FMT_COMPILE(
+            "MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
+        h.call_id, r->p_cont_id, r->alloc_hint, r->cancel_count);
+  } else if (const auto* f = std::get_if<dcerpc::Fault>(&e.body)) {
+    s = fmt::format("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}",
+                    h.call_id, f->p_cont_id, dcerpc::format_status(f->status), f->cancel_count);
+  }
+  std::string label = interface_label(e.interface, opnum, e.interface_inferred);
+  if (!label.empty()) s += "  " + label;
+  if (e.opnum && h.ptype != PacketType::request)
+    s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
+  if (h.ptype != PacketType::fault) s += frag_label(h.pfc_flags);
+}
+
+// The details every PDU may have: byte order, the call it answers, fragments, the fault's
+// meaning, the verification trailer, the verifier, the endpoint mapper stub.
+void common_details(const analysis::ReportedPdu& p, PduText& t) {
   const dcerpc::PduEvent& e = p.event;
   const dcerpc::CommonHeader& h = e.header;
-  PduText t;
-  std::string& s = t.summary;
   auto& d = t.details;
-  // A body-carrying PDU cut before its fixed fields has only its header to show.
-  bool body_missing = std::holds_alternative<dcerpc::NoBody>(e.body) &&
-                      (h.ptype == PacketType::request || h.ptype == PacketType::response ||
-                       h.ptype == PacketType::fault || h.ptype == PacketType::bind ||
-                       h.ptype == PacketType::bind_ack || h.ptype == PacketType::alter_context ||
-                       h.ptype == PacketType::alter_context_resp ||
-                       h.ptype == PacketType::bind_nak || h.ptype == PacketType::rts);
-  switch (body_missing ? PacketType::ping : h.ptype) {
-    case PacketType::bind:
-    case PacketType::alter_context: {
-      const auto& b = std::get<dcerpc::Bind>(e.body);
-      std::string uuid = b.contexts.empty() ? std::string("(no context)")
-                                            : b.contexts[0].abstract_syntax.uuid.to_string(true);
-      if (!b.contexts.empty()) {  // the name beside the UUID: "(EPMv4 v3.0)"
-        const auto& a = b.contexts[0].abstract_syntax;
-        auto name = dcerpc::interface_name(a.uuid);
-        if (!name.empty()) uuid += fmt::format(" ({} v{}.{})", name, a.major, a.minor);
-      }
-      s = fmt::format(
-          "MSRPC: c/o RPC {}: UUID {} call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
-          h.ptype == PacketType::bind ? "Bind" : "Alter Context", uuid, h.call_id, b.assoc_group_id,
-          b.max_xmit_frag, b.max_recv_frag);
-      for (const auto& c : b.contexts) {
-        std::string ts;
-        for (const auto& x : c.transfer_syntaxes)
-          ts += (ts.empty() ? "" : ", ") + dcerpc::format_syntax(x);
-        d.push_back(fmt::format("context 0x{:X}: {} transfer {}", c.p_cont_id,
-                                dcerpc::format_syntax(c.abstract_syntax),
-                                ts.empty() ? "(none)" : ts));
-      }
-      break;
-    }
-    case PacketType::bind_ack:
-    case PacketType::alter_context_resp: {
-      const auto& a = std::get<dcerpc::BindAck>(e.body);
-      s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
-                      h.ptype == PacketType::bind_ack ? "Bind Ack" : "Alter Context Resp",
-                      h.call_id, a.assoc_group_id, a.max_xmit_frag, a.max_recv_frag);
-      if (!a.sec_addr.empty()) d.push_back(fmt::format("sec_addr {}", a.sec_addr));
-      for (std::size_t i = 0; i < a.results.size(); ++i) {
-        const auto& r = a.results[i];
-        std::string who = i < e.proposed.size()
-                              ? fmt::format("context 0x{:X} {}", e.proposed[i].p_cont_id,
-                                            dcerpc::format_syntax(e.proposed[i].abstract_syntax))
-                              : fmt::format("result {}", i);
-        auto rn = dcerpc::result_name(r.result);
-        std::string res = rn.empty() ? fmt::format("result {}", r.result) : std::string(rn);
-        if (r.result == 0) {
-          d.push_back(fmt::format("{}: {}, transfer {}", who, res,
-                                  dcerpc::format_syntax(r.transfer_syntax)));
-        } else if (r.result == 3) {
-          d.push_back(fmt::format("{}: {}, features 0x{:X}", who, res, r.reason));
-        } else {
-          auto reason = dcerpc::provider_reason_name(r.reason);
-          d.push_back(fmt::format(
-              "{}: {} ({})", who, res,
-              reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)));
-          // A rejection beside an accepted context is the normal negotiation (Windows offers NDR
-          // and NDR64 as two contexts): advice only when nothing was accepted.
-          bool any_accepted =
-              std::any_of(a.results.begin(), a.results.end(),
-                          [](const dcerpc::ContextResult& x) { return x.result == 0; });
-          auto meaning = dcerpc::provider_reason_meaning(r.reason);
-          if (!any_accepted && !meaning.empty()) d.push_back(fmt::format("  {}", meaning));
-        }
-      }
-      break;
-    }
-    case PacketType::bind_nak: {
-      const auto& n = std::get<dcerpc::BindNak>(e.body);
-      auto reason = dcerpc::reject_reason_name(n.provider_reject_reason);
-      s = fmt::format("MSRPC: c/o RPC Bind Nak: call 0x{:X} reason 0x{:X} ({})", h.call_id,
-                      n.provider_reject_reason, reason.empty() ? "unknown" : reason);
-      if (auto meaning = dcerpc::reject_reason_meaning(n.provider_reject_reason); !meaning.empty())
-        d.push_back(std::string(meaning));
-      for (auto [major, minor] : n.versions)
-        d.push_back(fmt::format("supports version {}.{}", major, minor));
-      break;
-    }
-    case PacketType::request: {
-      const auto& q = std::get<dcerpc::Request>(e.body);
-      s = fmt::format(
-          FMT_COMPILE(
-              "MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
-          h.call_id, q.opnum, q.p_cont_id, q.alloc_hint);
-      std::string label = interface_label(e.interface, q.opnum, e.interface_inferred);
-      if (!label.empty()) s += "  " + label;
-      s += frag_label(h.pfc_flags);
-      if (q.object) d.push_back(fmt::format("object {}", q.object->to_string(true)));
-      break;
-    }
-    case PacketType::response: {
-      const auto& r = std::get<dcerpc::Response>(e.body);
-      s = fmt::format(
-          FMT_COMPILE(
-              "MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
-          h.call_id, r.p_cont_id, r.alloc_hint, r.cancel_count);
-      std::string label = interface_label(e.interface, e.opnum, e.interface_inferred);
-      if (!label.empty()) s += "  " + label;
-      if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
-      s += frag_label(h.pfc_flags);
-      break;
-    }
-    case PacketType::fault: {
-      const auto& f = std::get<dcerpc::Fault>(e.body);
-      s = fmt::format("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}",
-                      h.call_id, f.p_cont_id, dcerpc::format_status(f.status), f.cancel_count);
-      std::string label = interface_label(e.interface, e.opnum, e.interface_inferred);
-      if (!label.empty()) s += "  " + label;
-      if (e.opnum) s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
-      break;
-    }
-    case PacketType::rts: {
-      const auto& r = std::get<dcerpc::Rts>(e.body);
-      s = fmt::format("MSRPC: c/o RPC RTS: call 0x{:X} flags 0x{:X} commands {}", h.call_id,
-                      r.flags, r.number_of_commands);
-      break;
-    }
-    case PacketType::auth3:
-      s = fmt::format("MSRPC: c/o RPC Auth3: call 0x{:X}", h.call_id);
-      break;
-    case PacketType::shutdown:
-      s = fmt::format("MSRPC: c/o RPC Shutdown: call 0x{:X}", h.call_id);
-      break;
-    case PacketType::co_cancel:
-      s = fmt::format("MSRPC: c/o RPC Cancel: call 0x{:X}", h.call_id);
-      break;
-    case PacketType::orphaned:
-      s = fmt::format("MSRPC: c/o RPC Orphaned: call 0x{:X}", h.call_id);
-      break;
-    default:
-      s = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", display_name(h.ptype), h.call_id);
-      break;
-  }
   if (e.truncated)
-    s += fmt::format(" [cut short: {} of {} bytes captured]", e.captured, h.frag_length);
+    t.summary += fmt::format(" [cut short: {} of {} bytes captured]", e.captured, h.frag_length);
   if (h.packed_drep.integer_order() == common::ByteOrder::big)
     d.push_back("big-endian data representation");
   // Said once per call: on its first response fragment (the one with the latency) or its fault.
@@ -358,6 +327,44 @@ PduText format_pdu(const analysis::ReportedPdu& p) {
   if (p.auth) d.push_back(format_auth_value(*p.auth));
   if (p.stub_encrypted) d.push_back("stub encrypted (packet privacy): not decoded");
   epm_lines(p, d);
+}
+
+}  // namespace
+
+PduText format_pdu(const analysis::ReportedPdu& p) {
+  const dcerpc::PduEvent& e = p.event;
+  const dcerpc::CommonHeader& h = e.header;
+  PduText t;
+  // A body-carrying PDU cut before its fixed fields has only its header to show.
+  const bool header_only = std::holds_alternative<dcerpc::NoBody>(e.body);
+  switch (h.ptype) {
+    case PacketType::bind:
+    case PacketType::alter_context:
+      if (!header_only) bind_text(e, t);
+      break;
+    case PacketType::bind_ack:
+    case PacketType::alter_context_resp:
+      if (!header_only) bind_ack_text(e, t);
+      break;
+    case PacketType::bind_nak:
+      if (!header_only) bind_nak_text(e, t);
+      break;
+    case PacketType::request:
+    case PacketType::response:
+    case PacketType::fault:
+      if (!header_only) call_text(e, t);
+      break;
+    case PacketType::rts:
+      if (const auto* r = std::get_if<dcerpc::Rts>(&e.body))
+        t.summary = fmt::format("MSRPC: c/o RPC RTS: call 0x{:X} flags 0x{:X} commands {}",
+                                h.call_id, r->flags, r->number_of_commands);
+      break;
+    default:
+      break;
+  }
+  if (t.summary.empty())
+    t.summary = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", display_name(h.ptype), h.call_id);
+  common_details(p, t);
   return t;
 }
 

@@ -58,100 +58,9 @@ void Reassembler::segment(Connection& c, const pcap::TcpSegmentView& seg, Segmen
   const Direction dir = info.dir;
   HalfStream& h = c.half[dir];
   HalfStream& other = c.half[dir ^ 1];
-
-  if (seg.flags & pcap::tcp_flag::syn) {
-    if (!h.syn_seen) {
-      h.syn_seen = true;
-      h.isn = seg.seq;
-      if (seg.flags & pcap::tcp_flag::ack) h.syn_ack = seg.ack;
-      if (!h.started) {
-        h.started = true;
-        h.next_seq = seg.seq + 1;
-      }
-    } else if (seg.seq == h.isn) {
-      info.note = SegmentNote::syn_retransmission;
-      ++counters_.syn_retransmissions;
-    }
-  }
-
-  if (seg.flags & pcap::tcp_flag::ack) {
-    // This ACK covers the other direction's bytes. An ACK past a hole there proves the hole's
-    // bytes reached the receiver and will not be sent again: they are lost to the capture.
-    if (!other.peer_ack_known || seq_diff(seg.ack, other.peer_max_ack) > 0) {
-      other.peer_ack_known = true;
-      other.peer_max_ack = seg.ack;
-    }
-    if (!other.out_of_order.empty() && other.started &&
-        seq_diff(other.peer_max_ack, other.next_seq) > 0)
-      skip_to_first_held(c, static_cast<Direction>(dir ^ 1), GapCause::lost);
-  }
-
-  if (seg.payload_length > 0) {
-    counters_.payload_bytes += seg.payload_length;
-    if (!h.started) {
-      h.started = true;
-      h.mid_stream = true;
-      h.next_seq = seg.seq;
-      ++counters_.mid_stream_starts;
-    }
-    if (h.rst_seen || other.rst_seen) {
-      info.note = SegmentNote::after_close;
-      counters_.after_close_bytes += seg.payload_length;
-    } else {
-      common::Bytes data = seg.payload;
-      std::uint32_t wire = seg.payload_length;
-      std::int32_t diff = seq_diff(seg.seq, h.next_seq);
-      if (diff < 0) {
-        auto overlap = static_cast<std::uint32_t>(-static_cast<std::int64_t>(diff));
-        if (overlap >= wire) {
-          info.note = SegmentNote::retransmission;
-          ++counters_.retransmissions;
-          counters_.retransmitted_bytes += wire;
-          if (data.size() == wire) {
-            for (const auto& r : h.recent)
-              if (r.length == wire && r.seq == seg.seq && r.hash != segment_hash(data)) {
-                info.note = SegmentNote::overlap_conflict;  // the first copy was delivered
-                ++counters_.overlap_conflicts;
-                break;
-              }
-          }
-          wire = 0;
-        } else {
-          info.note = SegmentNote::partial_overlap;
-          counters_.retransmitted_bytes += overlap;
-          data = data.subspan(std::min<std::size_t>(overlap, data.size()));
-          wire -= overlap;
-          diff = 0;
-        }
-      }
-      if (wire > 0 && diff == 0) {
-        if (info.note == SegmentNote::none && data.size() == wire) {
-          h.recent[h.recent_next] = HalfStream::Recent{seg.seq, wire, segment_hash(data)};
-          h.recent_next = static_cast<std::uint8_t>((h.recent_next + 1) % h.recent.size());
-        }
-        sink_.on_data(c, dir, data, DataOrigin{info.frame, info.ts});
-        counters_.delivered_bytes += data.size();
-        h.next_seq += static_cast<std::uint32_t>(data.size());
-        h.delivered += data.size();
-        if (wire > data.size()) {
-          std::uint64_t missing = wire - data.size();
-          ++counters_.gaps;
-          ++counters_.snaplen_gaps;
-          counters_.gap_bytes += missing;
-          sink_.on_gap(c, dir, missing, GapCause::snaplen);
-          h.next_seq += static_cast<std::uint32_t>(missing);
-          h.delivered += missing;
-        }
-        deliver_in_order(c, dir, DataOrigin{info.frame, info.ts});
-      } else if (wire > 0) {
-        hold(c, dir, h.delivered + static_cast<std::uint64_t>(diff), data, info);
-        if (info.note == SegmentNote::out_of_order && h.peer_ack_known &&
-            seq_diff(h.peer_max_ack, h.next_seq) > 0)
-          skip_to_first_held(c, dir, GapCause::lost);
-      }
-    }
-  }
-
+  if (seg.flags & pcap::tcp_flag::syn) syn(h, seg, info);
+  if (seg.flags & pcap::tcp_flag::ack) ack(c, static_cast<Direction>(dir ^ 1), seg.ack);
+  if (seg.payload_length > 0) payload(c, seg, info);
   // An RST's sequence number need not be in the window (RFC 9293 3.10.7), and what follows a
   // reset is counted as after_close: neither says what was sent before.
   if (h.started && !(seg.flags & pcap::tcp_flag::rst) && !h.rst_seen && !other.rst_seen) {
@@ -166,6 +75,115 @@ void Reassembler::segment(Connection& c, const pcap::TcpSegmentView& seg, Segmen
     h.fin_seq = seg.seq + seg.payload_length;
   }
   if (seg.flags & pcap::tcp_flag::rst) h.rst_seen = true;
+}
+
+void Reassembler::syn(HalfStream& h, const pcap::TcpSegmentView& seg, SegmentInfo& info) {
+  if (!h.syn_seen) {
+    h.syn_seen = true;
+    h.isn = seg.seq;
+    if (seg.flags & pcap::tcp_flag::ack) h.syn_ack = seg.ack;
+    if (!h.started) {
+      h.started = true;
+      h.next_seq = seg.seq + 1;
+    }
+  } else if (seg.seq == h.isn) {
+    info.note = SegmentNote::syn_retransmission;
+    ++counters_.syn_retransmissions;
+  }
+}
+
+// An ACK covers the other direction's bytes (`acked`). An ACK past a hole there proves the
+// hole's bytes reached the receiver and will not be sent again: they are lost to the capture.
+void Reassembler::ack(Connection& c, Direction acked, std::uint32_t ack_number) {
+  HalfStream& other = c.half[acked];
+  if (!other.peer_ack_known || seq_diff(ack_number, other.peer_max_ack) > 0) {
+    other.peer_ack_known = true;
+    other.peer_max_ack = ack_number;
+  }
+  if (!other.out_of_order.empty() && other.started &&
+      seq_diff(other.peer_max_ack, other.next_seq) > 0)
+    skip_to_first_held(c, acked, GapCause::lost);
+}
+
+void Reassembler::payload(Connection& c, const pcap::TcpSegmentView& seg, SegmentInfo& info) {
+  const Direction dir = info.dir;
+  HalfStream& h = c.half[dir];
+  HalfStream& other = c.half[dir ^ 1];
+  counters_.payload_bytes += seg.payload_length;
+  if (!h.started) {
+    h.started = true;
+    h.mid_stream = true;
+    h.next_seq = seg.seq;
+    ++counters_.mid_stream_starts;
+  }
+  if (h.rst_seen || other.rst_seen) {
+    info.note = SegmentNote::after_close;
+    counters_.after_close_bytes += seg.payload_length;
+    return;
+  }
+  common::Bytes data = seg.payload;
+  std::uint32_t wire = seg.payload_length;
+  std::int32_t diff = seq_diff(seg.seq, h.next_seq);
+  if (diff < 0) {
+    auto overlap = static_cast<std::uint32_t>(-static_cast<std::int64_t>(diff));
+    if (overlap >= wire) {
+      retransmission(h, seg, info);
+      return;
+    }
+    info.note = SegmentNote::partial_overlap;
+    counters_.retransmitted_bytes += overlap;
+    data = data.subspan(std::min<std::size_t>(overlap, data.size()));
+    wire -= overlap;
+    diff = 0;
+  }
+  if (diff == 0) {
+    deliver(c, dir, seg.seq, data, wire, info);
+  } else {
+    hold(c, dir, h.delivered + static_cast<std::uint64_t>(diff), data, info);
+    if (info.note == SegmentNote::out_of_order && h.peer_ack_known &&
+        seq_diff(h.peer_max_ack, h.next_seq) > 0)
+      skip_to_first_held(c, dir, GapCause::lost);
+  }
+}
+
+// Every payload byte was delivered already; a copy with other bytes than the first (first
+// copy wins) is an overlap conflict.
+void Reassembler::retransmission(HalfStream& h, const pcap::TcpSegmentView& seg,
+                                 SegmentInfo& info) {
+  info.note = SegmentNote::retransmission;
+  ++counters_.retransmissions;
+  counters_.retransmitted_bytes += seg.payload_length;
+  if (seg.payload.size() != seg.payload_length) return;
+  for (const auto& r : h.recent)
+    if (r.length == seg.payload_length && r.seq == seg.seq && r.hash != segment_hash(seg.payload)) {
+      info.note = SegmentNote::overlap_conflict;  // the first copy was delivered
+      ++counters_.overlap_conflicts;
+      return;
+    }
+}
+
+// In-order bytes: delivered, the snap length's cut as a gap, then what was held behind them.
+void Reassembler::deliver(Connection& c, Direction dir, std::uint32_t seq, common::Bytes data,
+                          std::uint32_t wire, SegmentInfo& info) {
+  HalfStream& h = c.half[dir];
+  if (info.note == SegmentNote::none && data.size() == wire) {
+    h.recent[h.recent_next] = HalfStream::Recent{seq, wire, segment_hash(data)};
+    h.recent_next = static_cast<std::uint8_t>((h.recent_next + 1) % h.recent.size());
+  }
+  sink_.on_data(c, dir, data, DataOrigin{info.frame, info.ts});
+  counters_.delivered_bytes += data.size();
+  h.next_seq += static_cast<std::uint32_t>(data.size());
+  h.delivered += data.size();
+  if (wire > data.size()) {
+    std::uint64_t missing = wire - data.size();
+    ++counters_.gaps;
+    ++counters_.snaplen_gaps;
+    counters_.gap_bytes += missing;
+    sink_.on_gap(c, dir, missing, GapCause::snaplen);
+    h.next_seq += static_cast<std::uint32_t>(missing);
+    h.delivered += missing;
+  }
+  deliver_in_order(c, dir, DataOrigin{info.frame, info.ts});
 }
 
 void Reassembler::hold(Connection& c, Direction dir, std::uint64_t offset, common::Bytes data,

@@ -102,6 +102,12 @@ struct Bind {  // bind and alter_context, C706 §12.6.4.3 / §12.6.4.1
   std::vector<ContextElement> contexts;
 };
 
+// p_cont_def_result_t values (C706 §12.6.3.1; negotiate_ack from MS-RPCE 2.2.2.4).
+namespace cont_def_result {
+inline constexpr std::uint16_t acceptance = 0, user_rejection = 1, provider_rejection = 2,
+                               negotiate_ack = 3;
+}
+
 struct ContextResult {       // p_result_t
   std::uint16_t result = 0;  // p_cont_def_result_t
   std::uint16_t reason = 0;  // p_provider_reason_t (or the feature bits of negotiate_ack)

@@ -99,6 +99,7 @@ class JsonlWriter : public analysis::Sink {
  private:
   void emit(const JsonLine& j);
   void endpoints(JsonLine& j, const FrameRecord& f);
+  void segment_record(JsonLine& j, const FrameRecord& f);
   std::FILE* out_;
   bool summary_ = false;
   common::TimestampFormatter timestamps_;

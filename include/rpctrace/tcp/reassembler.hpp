@@ -24,6 +24,12 @@ class Reassembler {
   void flush(Connection& c, Direction dir, GapCause cause);
 
  private:
+  void syn(HalfStream& h, const pcap::TcpSegmentView& seg, SegmentInfo& info);
+  void ack(Connection& c, Direction acked, std::uint32_t ack_number);
+  void payload(Connection& c, const pcap::TcpSegmentView& seg, SegmentInfo& info);
+  void retransmission(HalfStream& h, const pcap::TcpSegmentView& seg, SegmentInfo& info);
+  void deliver(Connection& c, Direction dir, std::uint32_t seq, common::Bytes data,
+               std::uint32_t wire, SegmentInfo& info);
   // Delivers held segments that are now contiguous. `filler`: the frame whose segment filled
   // the hole (their PDUs complete there); nullopt when a hole was given up (each keeps its own).
   void deliver_in_order(Connection& c, Direction dir, std::optional<DataOrigin> filler);

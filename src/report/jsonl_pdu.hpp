@@ -1,0 +1,13 @@
+// Internal to the report: the JSON Lines "pdu" record.
+#pragma once
+
+#include "rpctrace/analysis/model.hpp"
+#include "rpctrace/report/json.hpp"
+
+namespace rpctrace::report {
+
+// One "pdu" record into `j` (cleared by the caller), for PDU `p` of frame record `f`.
+void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysis::ReportedPdu& p,
+                      common::TimestampFormatter& timestamps);
+
+}  // namespace rpctrace::report

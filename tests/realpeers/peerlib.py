@@ -1,0 +1,455 @@
+"""Shared machinery of the real-peer clients (clients.py): the recorder, the PduTap that
+parses the connection-oriented PDUs a client writes and reads, call and bind helpers, the
+endpoint mapper helpers, the SAMR/LSA call sequences and the expected-file writer."""
+
+import argparse
+import json
+import os
+import re
+import socket
+import struct
+import sys
+import time
+
+from impacket.dcerpc.v5 import transport, epm, samr, lsad, lsat, mgmt, rpcrt
+from impacket.dcerpc.v5.rpcrt import DCERPCException
+from impacket.dcerpc.v5.dtypes import NULL, MAXIMUM_ALLOWED
+from impacket.uuid import bin_to_string, uuidtup_to_bin
+
+PDU_NAMES = {0: "request", 2: "response", 3: "fault", 11: "bind", 12: "bind_ack",
+             13: "bind_nak", 14: "alter_context", 15: "alter_context_resp", 16: "auth3",
+             17: "shutdown", 18: "co_cancel", 19: "orphaned", 20: "rts"}
+
+LOG = []   # free-form lines, echoed to stderr as they happen
+
+
+def log(msg):
+    LOG.append(msg)
+    print("  [client] " + msg, file=sys.stderr, flush=True)
+
+
+def hexs(v):
+    return "0x%08x" % (v & 0xffffffff)
+
+
+def uuid_ver(b):
+    """20-byte syntax id (uuid + u16 major + u16 minor) -> ('uuid', 'M.m')."""
+    major, minor = struct.unpack("<HH", b[16:20])
+    return bin_to_string(b[:16]).lower(), "%d.%d" % (major, minor)
+
+
+class Recorder:
+    """Ordered record of every bind and call, across all transports of a scenario."""
+
+    def __init__(self):
+        self.binds = []
+        self.calls = []
+
+
+class PduTap:
+    """Wraps a DCERPCTransport's send/recv and parses the CO PDUs crossing it."""
+
+    def __init__(self, rec, trans, transport_name, port):
+        self.rec = rec
+        self.transport_name = transport_name
+        self.port = port
+        self.ctx = {}            # ctx_id -> dict(interface, version, auth_type, auth_level)
+        self.pending_bind = {}   # call_id -> list of bind records (one per ctx item)
+        self.pending_call = {}   # call_id -> call record
+        self.inbuf = b""
+        self.sent_pdus = []
+        self.recv_pdus = []
+        self._send = trans.send
+        self._recv = trans.recv
+        trans.send = self.send
+        trans.recv = self.recv
+
+    # -- parsing helpers ------------------------------------------------------
+    @staticmethod
+    def header(pdu):
+        (ver, minor, ptype, flags, drep, frag_len, auth_len, call_id) = struct.unpack("<BBBB4sHHL", pdu[:16])
+        return ptype, flags, frag_len, auth_len, call_id
+
+    @staticmethod
+    def auth_trailer(pdu, auth_len):
+        if not auth_len:
+            return None, None
+        frag_len = len(pdu)
+        off = frag_len - auth_len - 8
+        auth_type, auth_level = struct.unpack("<BB", pdu[off:off + 2])
+        return auth_type, auth_level
+
+    def send(self, data, *args, **kwargs):
+        buf = bytes(data)
+        while len(buf) >= 16:
+            ptype, flags, frag_len, auth_len, call_id = self.header(buf)
+            pdu, buf = buf[:frag_len], buf[frag_len:]
+            self.on_sent(pdu)
+        return self._send(data, *args, **kwargs)
+
+    def recv(self, *args, **kwargs):
+        data = self._recv(*args, **kwargs)
+        if data:
+            self.inbuf += bytes(data)
+            while len(self.inbuf) >= 16:
+                ptype, flags, frag_len, auth_len, call_id = self.header(self.inbuf)
+                if frag_len < 16 or len(self.inbuf) < frag_len:
+                    break
+                pdu, self.inbuf = self.inbuf[:frag_len], self.inbuf[frag_len:]
+                self.on_recv(pdu)
+        return data
+
+    # -- client -> server ------------------------------------------------------
+    def on_sent(self, pdu):
+        ptype, flags, frag_len, auth_len, call_id = self.header(pdu)
+        self.sent_pdus.append(PDU_NAMES.get(ptype, str(ptype)))
+        auth_type, auth_level = self.auth_trailer(pdu, auth_len)
+        if ptype in (11, 14):   # bind, alter_context
+            max_xmit, max_recv, assoc = struct.unpack("<HHL", pdu[16:24])
+            n_ctx = pdu[24]
+            off = 28
+            recs = []
+            for _ in range(n_ctx):
+                ctx_id, n_ts = struct.unpack("<HB", pdu[off:off + 3])
+                iface, ver = uuid_ver(pdu[off + 4:off + 24])
+                ts, tsver = uuid_ver(pdu[off + 24:off + 44])
+                off += 4 + 20 + 20 * n_ts
+                r = {"transport": self.transport_name, "port": self.port,
+                     "pdu": PDU_NAMES[ptype], "call_id": call_id, "context_id": ctx_id,
+                     "interface": iface, "version": ver, "transfer_syntax": ts + " v" + tsver,
+                     "auth_type": auth_type if auth_type is not None else 0,
+                     "auth_level": auth_level if auth_level is not None else 1,
+                     "max_xmit_frag": max_xmit, "max_recv_frag": max_recv,
+                     "result": None}
+                recs.append(r)
+                self.rec.binds.append(r)
+            self.pending_bind[call_id] = recs
+        elif ptype == 0:   # request
+            ctx_id, opnum = struct.unpack("<HH", pdu[20:24])
+            if call_id not in self.pending_call:
+                c = self.ctx.get(ctx_id, {})
+                r = {"transport": self.transport_name, "port": self.port,
+                     "interface": c.get("interface", "unknown"), "version": c.get("version", "?"),
+                     "context_id": ctx_id, "call_id": call_id, "opnum": opnum,
+                     "auth_type": c.get("auth_type", 0), "auth_level": c.get("auth_level", 1),
+                     "request_fragments": 0, "outcome": None}
+                if auth_len:
+                    r["auth_type"], r["auth_level"] = auth_type, auth_level
+                self.pending_call[call_id] = r
+                self.rec.calls.append(r)
+            self.pending_call[call_id]["request_fragments"] += 1
+
+    # -- server -> client ------------------------------------------------------
+    def on_recv(self, pdu):
+        ptype, flags, frag_len, auth_len, call_id = self.header(pdu)
+        self.recv_pdus.append(PDU_NAMES.get(ptype, str(ptype)))
+        if ptype in (12, 15):   # bind_ack, alter_context_resp
+            max_xmit, max_recv, assoc = struct.unpack("<HHL", pdu[16:24])
+            sec_len = struct.unpack("<H", pdu[24:26])[0]
+            off = 26 + sec_len
+            off += (4 - off % 4) % 4
+            n_res = pdu[off]
+            off += 4
+            recs = self.pending_bind.pop(call_id, [])
+            for i in range(n_res):
+                result, reason = struct.unpack("<HH", pdu[off:off + 4])
+                ts, tsver = uuid_ver(pdu[off + 4:off + 24])
+                off += 24
+                if i < len(recs):
+                    r = recs[i]
+                    r["result"] = {0: "accepted", 1: "user_rejection", 2: "rejected"}.get(result, str(result))
+                    r["result_code"] = result
+                    r["reason"] = reason
+                    r["answer_pdu"] = PDU_NAMES[ptype]
+                    r["ack_max_xmit_frag"] = max_xmit
+                    r["ack_max_recv_frag"] = max_recv
+                    r["assoc_group"] = hexs(assoc)
+                    if result == 0:
+                        self.ctx[r["context_id"]] = {"interface": r["interface"], "version": r["version"],
+                                                     "auth_type": r["auth_type"], "auth_level": r["auth_level"]}
+        elif ptype == 13:   # bind_nak
+            reason = struct.unpack("<H", pdu[16:18])[0]
+            for r in self.pending_bind.pop(call_id, []):
+                r["result"] = "nak"
+                r["reason"] = reason
+                r["answer_pdu"] = "bind_nak"
+        elif ptype in (2, 3):
+            r = self.pending_call.get(call_id)
+            if r is None:
+                # A fault answering a bind/alter_context (Samba does that for some auth errors).
+                for b in self.pending_bind.pop(call_id, []):
+                    b["result"] = "fault"
+                    b["status"] = hexs(struct.unpack("<L", pdu[24:28])[0])
+                    b["answer_pdu"] = "fault"
+                return
+            if ptype == 3:
+                r["outcome"] = "fault"
+                r["status"] = hexs(struct.unpack("<L", pdu[24:28])[0])
+                r["response_fragments"] = r.get("response_fragments", 0) + 1
+            else:
+                r["outcome"] = "response"
+                r["response_fragments"] = r.get("response_fragments", 0) + 1
+                r["response_pdu_bytes"] = r.get("response_pdu_bytes", 0) + frag_len
+            if flags & rpcrt.PFC_LAST_FRAG:
+                del self.pending_call[call_id]
+
+
+def tap_transport(rec, binding, port, transport_name, creds=None, timeout=None):
+    trans = transport.DCERPCTransportFactory(binding)
+    if creds is not None and hasattr(trans, "set_credentials"):
+        trans.set_credentials(creds.user, creds.password, creds.domain)
+    if timeout is not None:
+        trans.set_connect_timeout(timeout)
+    dce = trans.get_dce_rpc()
+    tap = PduTap(rec, trans, transport_name, port)
+    return trans, dce, tap
+
+
+def do_call(rec, name, fn, *args, **kwargs):
+    """Run one impacket call, annotate the record(s) the tap made for it."""
+    before = len(rec.calls)
+    result, err = None, None
+    try:
+        result = fn(*args, **kwargs)
+    except DCERPCException as e:
+        err = e
+    except Exception as e:   # socket errors etc.
+        err = e
+    new = rec.calls[before:]
+    for c in new:
+        c["name"] = name
+    if new:
+        last = new[-1]
+        if err is None:
+            last["retval"] = "0x00000000"
+        else:
+            code = getattr(err, "error_code", None)
+            if code is not None and last.get("outcome") == "response":
+                last["retval"] = hexs(code)
+            last["error"] = str(err)
+        if last.get("outcome") is None:
+            last["outcome"] = "none"
+    log("%s -> %s%s" % (name, (new[-1].get("outcome") if new else "no PDU sent"),
+                        (" " + str(err)) if err else ""))
+    return result, err
+
+
+def do_bind(rec, name, dce, iface, alter=False):
+    before = len(rec.binds)
+    err, newdce = None, None
+    try:
+        if alter:
+            newdce = dce.alter_ctx(iface)
+        else:
+            dce.bind(iface)
+            newdce = dce
+    except Exception as e:
+        err = e
+    for b in rec.binds[before:]:
+        b["name"] = name
+        if err is not None:
+            b["error"] = str(err)
+    log("%s %s -> %s%s" % ("alter_ctx" if alter else "bind", name,
+                          rec.binds[-1].get("result") if len(rec.binds) > before else "nothing sent",
+                          (" " + str(err)) if err else ""))
+    return newdce, err
+
+
+class Creds:
+    def __init__(self, a):
+        self.user, self.password, self.domain = a.user, a.password, a.domain
+
+
+# ---------------------------------------------------------------------------
+# EPM helpers
+# ---------------------------------------------------------------------------
+def tower_info(tower_bytes):
+    t = epm.EPMTower(tower_bytes)
+    floors = t["Floors"]
+    iface = floors[0]
+    return {"interface": bin_to_string(iface["InterfaceUUID"]).lower(),
+            "version": "%d.%d" % (iface["MajorVersion"], iface["MinorVersion"]),
+            "binding": epm.PrintStringBinding(floors)}
+
+
+def ept_lookup_all(rec, dce, max_ents=500):
+    """ept_lookup, inquiry RPC_C_EP_ALL_ELTS, looping on entry_handle.
+
+    Samba 4.17 answers every entry, returns a non-null handle, and answers the next
+    call with status ept_s_not_registered (0x16c9a0d6) and no entries: that is the
+    normal end of the listing here, not an error."""
+    entries, ncalls = [], 0
+    handle = epm.ept_lookup_handle_t()
+    while True:
+        req = epm.ept_lookup()
+        req["inquiry_type"] = epm.RPC_C_EP_ALL_ELTS
+        req["object"] = NULL
+        req["Ifid"] = NULL
+        req["vers_option"] = epm.RPC_C_VERS_ALL
+        req["entry_handle"] = handle
+        req["max_ents"] = max_ents
+        ncalls += 1
+        resp, err = do_call(rec, "ept_lookup", dce.request, req, checkError=False)
+        if err is not None:
+            break
+        status = resp["status"]
+        rec.calls[-1]["retval"] = hexs(status)
+        for i in range(resp["num_ents"]):
+            e = resp["entries"][i]
+            info = tower_info(b"".join(e["tower"]["tower_octet_string"]))
+            ann = b"".join(e["annotation"])
+            ann = ann.split(b"\x00")[0].decode("utf-8", "replace")
+            entries.append({"object": bin_to_string(e["object"]).lower(), "interface": info["interface"],
+                            "version": info["version"], "annotation": ann, "binding": info["binding"]})
+        rec.calls[-1]["entries"] = int(resp["num_ents"])
+        handle = resp["entry_handle"]
+        if status != 0 or handle.isNull():
+            break
+    return entries, ncalls
+
+
+def ept_map(rec, dce, iface_bin, dest, protocol="ncacn_ip_tcp"):
+    """ept_map of one interface (as impacket's hept_map, but keeping the raw tower)."""
+    tower = epm.EPMTower()
+    interface = epm.EPMRPCInterface()
+    interface["InterfaceUUID"] = iface_bin[:16]
+    interface["MajorVersion"] = struct.unpack("<H", iface_bin[16:18])[0]
+    interface["MinorVersion"] = struct.unpack("<H", iface_bin[18:20])[0]
+    ndr = uuidtup_to_bin(("8a885d04-1ceb-11c9-9fe8-08002b104860", "2.0"))
+    dataRep = epm.EPMRPCDataRepresentation()
+    dataRep["DataRepUuid"] = ndr[:16]
+    dataRep["MajorVersion"] = struct.unpack("<H", ndr[16:18])[0]
+    dataRep["MinorVersion"] = struct.unpack("<H", ndr[18:20])[0]
+    protId = epm.EPMProtocolIdentifier()
+    protId["ProtIdentifier"] = epm.FLOOR_RPCV5_IDENTIFIER
+    if protocol == "ncacn_np":
+        pipeName = epm.EPMPipeName()
+        pipeName["PipeName"] = b"\x00"
+        hostName = epm.EPMHostName()
+        hostName["HostName"] = (dest + "\x00").encode()
+        transportData = pipeName.getData() + hostName.getData()
+    else:
+        portAddr = epm.EPMPortAddr()
+        portAddr["IpPort"] = 0
+        hostAddr = epm.EPMHostAddr()
+        hostAddr["Ip4addr"] = socket.inet_aton("0.0.0.0")
+        transportData = portAddr.getData() + hostAddr.getData()
+    tower["NumberOfFloors"] = 5
+    tower["Floors"] = interface.getData() + dataRep.getData() + protId.getData() + transportData
+    req = epm.ept_map()
+    req["max_towers"] = 1
+    req["map_tower"]["tower_length"] = len(tower)
+    req["map_tower"]["tower_octet_string"] = tower.getData()
+    req.fields["obj"].fields["ReferentID"] = 1
+    req.fields["map_tower"].fields["ReferentID"] = 2
+    resp, err = do_call(rec, "ept_map", dce.request, req, checkError=False)
+    iface, ver = uuid_ver(iface_bin)
+    out = {"interface": iface, "version": ver, "protocol": protocol}
+    if err is not None:
+        out["error"] = str(err)
+        return out
+    out["status"] = hexs(resp["status"])
+    rec.calls[-1]["retval"] = hexs(resp["status"])
+    if resp["num_towers"] < 1:
+        return out
+    raw = b"".join(resp["ITowers"][0]["Data"]["tower_octet_string"])
+    info = tower_info(raw)
+    t = epm.EPMTower(raw)
+    out["tower_binding"] = info["binding"]       # as the server wrote it (host may be 0.0.0.0)
+    if protocol == "ncacn_np":
+        pipe = epm.EPMPipeName(t["Floors"][3].getData())["PipeName"].decode()[:-1]
+        out["pipe"] = pipe
+        out["binding"] = "ncacn_np:%s[%s]" % (dest, pipe)
+    else:
+        port = epm.EPMPortAddr(t["Floors"][3].getData())["IpPort"]
+        out["port"] = port
+        out["binding"] = "ncacn_ip_tcp:%s[%d]" % (dest, port)   # what impacket's hept_map returns
+    return out
+
+
+def map_over_135(rec, a, iface_bin):
+    """ept_map for one interface on a connection of its own to TCP 135 (no auth)."""
+    trans, dce, tap = tap_transport(rec, r"ncacn_ip_tcp:%s[135]" % a.server, 135, "ncacn_ip_tcp")
+    dce.connect()
+    do_bind(rec, "epmapper", dce, epm.MSRPC_UUID_PORTMAP)
+    m = ept_map(rec, dce, iface_bin, a.server)
+    dce.disconnect()
+    return m
+
+
+def ntlm_integrity_session(rec, a, creds, m, name, iface_bin, calls):
+    """A connection to the port ept_map answered (m), NTLM at packet integrity, then calls."""
+    if "port" not in m:
+        return
+    trans, dce, tap = tap_transport(rec, m["binding"], m["port"], "ncacn_ip_tcp", creds)
+    dce.set_credentials(a.user, a.password, a.domain)
+    dce.set_auth_type(rpcrt.RPC_C_AUTHN_WINNT)
+    dce.set_auth_level(rpcrt.RPC_C_AUTHN_LEVEL_PKT_INTEGRITY)
+    dce.connect()
+    d, err = do_bind(rec, name, dce, iface_bin)
+    if err is None:
+        calls(dce)
+    dce.disconnect()
+
+
+# ---------------------------------------------------------------------------
+# SAMR / LSA call sequences
+# ---------------------------------------------------------------------------
+def samr_sequence(rec, dce, domain_name):
+    r, err = do_call(rec, "SamrConnect5", samr.hSamrConnect5, dce)
+    if err is not None:
+        return
+    server = r["ServerHandle"]
+    do_call(rec, "SamrEnumerateDomainsInSamServer", samr.hSamrEnumerateDomainsInSamServer, dce, server)
+    r, err = do_call(rec, "SamrLookupDomainInSamServer", samr.hSamrLookupDomainInSamServer, dce, server, domain_name)
+    if err is None:
+        sid = r["DomainId"]
+        r, err = do_call(rec, "SamrOpenDomain", samr.hSamrOpenDomain, dce, server, domainId=sid)
+        if err is None:
+            dom = r["DomainHandle"]
+            r, err = do_call(rec, "SamrEnumerateUsersInDomain", samr.hSamrEnumerateUsersInDomain, dce, dom)
+            resp = r if err is None else getattr(err, "packet", None)
+            if resp is not None:
+                try:
+                    rec.calls[-1]["users"] = sorted(u["Name"] for u in resp["Buffer"]["Buffer"])
+                except Exception:
+                    pass
+            do_call(rec, "SamrCloseHandle", samr.hSamrCloseHandle, dce, dom)
+    do_call(rec, "SamrCloseHandle", samr.hSamrCloseHandle, dce, server)
+
+
+def lsa_sequence(rec, dce, names=("Administrator",)):
+    r, err = do_call(rec, "LsarOpenPolicy2", lsad.hLsarOpenPolicy2, dce,
+                     MAXIMUM_ALLOWED | lsat.POLICY_LOOKUP_NAMES)
+    if err is not None:
+        # Over ncacn_ip_tcp Samba refuses policy handles; try the handle-less
+        # LsarLookupNames4 (what Windows uses over TCP) to record what happens.
+        do_call(rec, "LsarLookupNames4", lsat.hLsarLookupNames4, dce, list(names))
+        return
+    pol = r["PolicyHandle"]
+    r, err = do_call(rec, "LsarQueryInformationPolicy2", lsad.hLsarQueryInformationPolicy2, dce, pol,
+                     lsad.POLICY_INFORMATION_CLASS.PolicyAccountDomainInformation)
+    do_call(rec, "LsarLookupNames", lsat.hLsarLookupNames, dce, pol, list(names))
+    do_call(rec, "LsarClose", lsad.hLsarClose, dce, pol)
+
+
+def write_expected(a, scenario, rec, tool_override=None, **extra):
+    out = {"scenario": scenario, "server": a.server, "client": a.client,
+           "tool": tool_override or "impacket %s (python3-impacket, Debian 12)" % impacket_version()}
+    out.update(extra)
+    out["binds"] = rec.binds
+    out["calls"] = rec.calls
+    out.setdefault("notes", "")
+    out["client_log"] = LOG
+    path = os.path.join(a.out, scenario + ".expected.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1, sort_keys=False)
+        f.write("\n")
+
+
+def impacket_version():
+    try:
+        from impacket import version
+        return version.version
+    except Exception:
+        return "?"
