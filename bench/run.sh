@@ -28,6 +28,7 @@ tshark_rounds=2
 tshark_mb=0
 memory_mb=auto
 rpctrace=$repo/build/rpctrace
+baseline=
 loop=
 
 usage() {
@@ -43,6 +44,8 @@ usage: bench/run.sh [options]
   --memory-mb N        also run rpctrace on the first N MB, to compare peak RSS
                        (default: a quarter of --size-mb; 0 to skip)
   --rpctrace PATH      rpctrace binary (default build/rpctrace under the repository)
+  --baseline PATH      another rpctrace binary (an earlier commit's) run in the same rounds
+                       on the same capture: rows baseline-*, and the ratios rpctrace/baseline
   --loop PATH          pcap_loop binary (default build/bench/pcap_loop, else built into DIR)
 EOF
 }
@@ -58,6 +61,7 @@ while (($#)); do
     --tshark-mb) tshark_mb=$2; shift 2 ;;
     --memory-mb) memory_mb=$2; shift 2 ;;
     --rpctrace) rpctrace=$2; shift 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
     --loop) loop=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -153,6 +157,15 @@ add_rpctrace() {  # name-suffix input rounds
 }
 
 add_rpctrace "" "$capture" "$rounds"
+if [[ -n $baseline ]]; then
+  if [[ -x $baseline ]]; then
+    add_tool baseline-jsonl "$rounds" "$capture" "$baseline" "$capture" --format jsonl
+    add_tool baseline-text "$rounds" "$capture" "$baseline" "$capture"
+    add_tool baseline-summary "$rounds" "$capture" "$baseline" "$capture" --summary --format jsonl
+  else
+    note "no baseline binary at $baseline; skipping it"
+  fi
+fi
 
 # The same runs on the first quarter of the file: peak RSS should not grow with the capture.
 if [[ $memory_mb == auto ]]; then
@@ -231,10 +244,13 @@ report=$dir/results.txt
   echo "rpctrace throughput benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "command:  bench/run.sh --dir $dir --size-mb $size_mb --seed $seed" \
     "--concurrency $concurrency --rounds $rounds --tshark-rounds $tshark_rounds" \
-    "--tshark-mb $tshark_mb --memory-mb $memory_mb"
+    "--tshark-mb $tshark_mb --memory-mb $memory_mb${baseline:+ --baseline $baseline}"
   echo "commit:   HEAD $commit"
   if ((have_rpctrace)); then
     echo "rpctrace: $rpctrace (built $(date -u -r "$rpctrace" +%Y-%m-%dT%H:%M:%SZ))"
+  fi
+  if [[ -n $baseline ]]; then
+    echo "baseline: $baseline (built $(date -u -r "$baseline" +%Y-%m-%dT%H:%M:%SZ))"
   fi
   echo "loop:     $loop"
   memory=$(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)
@@ -310,6 +326,10 @@ done < <(awk 'NF >= 8 && $2 ~ /^[0-9.]+$/ && $7 ~ /^[0-9.]+$/ { print $1, $7, $8
         "${rss_mb[$name$memory_suffix]:-}" "goal: about 1, whatever the capture size"
     done
   fi
+  for format in jsonl text summary; do
+    ratio "speed rpctrace-$format / baseline-$format (MB/s)" "${mbps[rpctrace-$format]:-}" \
+      "${mbps[baseline-$format]:-}" "1 = unchanged; below 1 slower than the baseline"
+  done
   ratio "slowdown loop / tshark (MB/s)" "${mbps[loop]:-}" "${mbps[tshark]:-}" "for reference"
   if [[ -z ${mbps[rpctrace-text]:-} ]]; then
     echo "(no rpctrace figures: the binary was missing or every run failed)"
