@@ -34,13 +34,7 @@ std::optional<SyntaxId> Association::transfer_syntax_of(std::uint16_t p_cont_id)
 
 void Association::note(Direction dir, const FrameRef& at, NoteKind kind, std::string detail,
                        std::uint64_t bytes) {
-  Note n;
-  n.at = at;
-  n.dir = dir;
-  n.kind = kind;
-  n.detail = std::move(detail);
-  n.bytes = bytes;
-  observer_.on_note(n);
+  observer_.on_note(make_note(dir, at, kind, std::move(detail), bytes));
 }
 
 void Association::append_stub(std::vector<std::byte>& to, std::uint64_t& length, bool& truncated,

@@ -33,13 +33,7 @@ void StreamFramer::start(Direction dir, bool stream_start) {
 
 void StreamFramer::note(Direction dir, const FrameRef& at, NoteKind kind, std::string detail,
                         std::uint64_t bytes) {
-  Note n;
-  n.at = at;
-  n.dir = dir;
-  n.kind = kind;
-  n.detail = std::move(detail);
-  n.bytes = bytes;
-  sink_.on_note(n);
+  sink_.on_note(make_note(dir, at, kind, std::move(detail), bytes));
 }
 
 void StreamFramer::emit(Direction dir, common::Bytes pdu, const FrameRef& at) {

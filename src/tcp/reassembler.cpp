@@ -352,20 +352,5 @@ const char* to_string(GapCause c) {
   return "";
 }
 
-const char* to_string(EndReason r) {
-  switch (r) {
-    case EndReason::capture_end:
-      return "capture_end";
-    case EndReason::closed:
-      return "closed";
-    case EndReason::port_reused:
-      return "port_reused";
-    case EndReason::evicted_idle:
-      return "evicted_idle";
-    case EndReason::evicted_limit:
-      return "evicted_limit";
-  }
-  return "";
-}
 
 }  // namespace rpctrace::tcp

@@ -46,4 +46,15 @@ struct Note {
   std::uint64_t bytes = 0;
 };
 
+inline Note make_note(Direction dir, const FrameRef& at, NoteKind kind, std::string detail,
+                      std::uint64_t bytes = 0) {
+  Note n;
+  n.at = at;
+  n.dir = dir;
+  n.kind = kind;
+  n.detail = std::move(detail);
+  n.bytes = bytes;
+  return n;
+}
+
 }  // namespace rpctrace::dcerpc

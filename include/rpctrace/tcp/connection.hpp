@@ -71,7 +71,6 @@ enum class EndReason : std::uint8_t {
   evicted_idle,   // no frame for the idle timeout
   evicted_limit,  // the connection table was full
 };
-const char* to_string(EndReason r);
 
 struct Connection {
   std::uint64_t id = 0;  // 1-based, in order of first frame

@@ -77,6 +77,22 @@ inline std::vector<Step> operator+(std::vector<Step> a, const std::vector<Step>&
   return a;
 }
 
+inline const char* name(EndReason r) {
+  switch (r) {
+    case EndReason::capture_end:
+      return "capture_end";
+    case EndReason::closed:
+      return "closed";
+    case EndReason::port_reused:
+      return "port_reused";
+    case EndReason::evicted_idle:
+      return "evicted_idle";
+    case EndReason::evicted_limit:
+      return "evicted_limit";
+  }
+  return "?";
+}
+
 inline const char* name(SegmentNote n) {
   switch (n) {
     case SegmentNote::none:
@@ -162,8 +178,8 @@ class RecordingSink : public StreamSink {
     events.push_back("frame_end " + std::to_string(c.id) + " f" + std::to_string(s.frame));
   }
   void on_connection_end(Connection& c, EndReason reason) override {
-    ends[c.id] = to_string(reason);
-    events.push_back("end " + std::to_string(c.id) + " " + to_string(reason));
+    ends[c.id] = name(reason);
+    events.push_back("end " + std::to_string(c.id) + " " + name(reason));
   }
 
  private:
