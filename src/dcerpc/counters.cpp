@@ -24,7 +24,9 @@ void append_counter_rows(const Counters& c, common::CounterRows& rows) {
       {"dcerpc_calls_evicted", "calls forgotten: max_outstanding_calls", c.calls_evicted});
   rows.push_back(
       {"dcerpc_contexts_evicted", "contexts not tracked: max_contexts", c.contexts_evicted});
-  rows.push_back({"dcerpc_stub_truncated_calls", "calls whose stub passed max_stub_bytes",
+  // Each side of a call (request, response) is counted when its stub is not kept whole.
+  rows.push_back({"dcerpc_stub_truncated_calls",
+                  "call stubs not kept whole: past max_stub_bytes or max_fragments_per_call",
                   c.stub_truncated_calls});
   rows.push_back({"non_dcerpc_streams", "TCP directions that are not DCE/RPC", c.non_rpc_streams});
 }

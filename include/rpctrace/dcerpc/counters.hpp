@@ -23,7 +23,8 @@ struct Counters {
   std::uint64_t non_rpc_bytes = 0;
   std::uint64_t calls_evicted = 0;         // max_outstanding_calls reached
   std::uint64_t contexts_evicted = 0;      // max_contexts reached
-  std::uint64_t stub_truncated_calls = 0;  // max_stub_bytes or max_fragments_per_call reached
+  std::uint64_t stub_truncated_calls = 0;  // call sides (request, response) whose stub passed
+                                           // max_stub_bytes or max_fragments_per_call
   std::uint64_t responses_without_request = 0;
   std::uint64_t unterminated_pdus = 0;  // partial PDU still buffered when the connection ended
   std::uint64_t unterminated_bytes = 0;
