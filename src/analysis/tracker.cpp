@@ -228,10 +228,12 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   pending(s);
   s.assoc.finish(at_);  // calls still outstanding end unanswered
   Conversation& v = s.conv;
-  v.bytes_to_server = totals.bytes[0];
-  v.bytes_to_client = totals.bytes[1];
   v.end_reason = reason;
   resolve_roles(s);
+  // Direction 0 is from endpoint[0], which may be the server (no opening seen).
+  const int from_client = v.client == s.endpoint[0] ? 0 : 1;
+  v.bytes_to_server = totals.bytes[from_client];
+  v.bytes_to_client = totals.bytes[from_client ^ 1];
   v.shown = shown(s);
   links_.tried(v.client, v.server);
   stamp(s, current_.record);
