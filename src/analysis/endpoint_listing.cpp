@@ -45,14 +45,28 @@ void EndpointListing::add_lookup(const common::IpAddress& mapper, const FrameRec
     }
     m.endpoints.push_back(ListedEndpoint{entry, f.conversation, f.frame});
   }
-  // The calls of one listing share the conversation; a response with the null handle ends it.
-  if (m.lookups.empty() || m.lookups.back().conversation != f.conversation ||
-      m.lookups.back().complete)
+  // A listing is the calls of one conversation and entry_handle: each response returns the
+  // handle the next call continues with, and a null handle or ept_s_not_registered ends it.
+  // Listings of several conversations may interleave.
+  const bool last = r.entry_handle.is_null() || r.status == ept_s_not_registered();
+  auto key = std::make_pair(mapper, f.conversation);
+  auto open = open_.find(key);
+  if (open != open_.end() && !last && !(open->second.handle == r.entry_handle)) {
+    open_.erase(open);  // a new handle: the open listing was left unfinished
+    open = open_.end();
+  }
+  if (open == open_.end()) {
     m.lookups.push_back(LookupListing{f.conversation, f.frame, f.frame, 0, false});
-  LookupListing& l = m.lookups.back();
+    open = open_.emplace(key, Open{m.lookups.size() - 1, r.entry_handle}).first;
+  }
+  LookupListing& l = m.lookups[open->second.index];
   ++l.calls;
   l.last_frame = f.frame;
-  l.complete = r.entry_handle.is_null() || r.status == ept_s_not_registered();
+  open->second.handle = r.entry_handle;
+  if (last) {
+    l.complete = true;
+    open_.erase(open);
+  }
 }
 
 void EndpointListing::frame(const FrameRecord& f) {

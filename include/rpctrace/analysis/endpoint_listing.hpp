@@ -59,6 +59,13 @@ class EndpointListing : public Sink {
 
   Selection filter_;
   EndpointListingResult result_;
+  // Listings still open, by mapper and conversation: where the listing is, and the
+  // entry_handle its last response returned (the next call of the listing returns it again).
+  struct Open {
+    std::size_t index = 0;
+    epm::ContextHandle handle;
+  };
+  std::map<std::pair<common::IpAddress, std::uint64_t>, Open> open_;
 };
 
 }  // namespace rpctrace::analysis

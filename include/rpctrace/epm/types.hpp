@@ -61,6 +61,7 @@ struct ContextHandle {  // ept_lookup_handle_t on the wire: attributes + UUID (2
   std::uint32_t attributes = 0;
   Uuid uuid;
   [[nodiscard]] bool is_null() const { return attributes == 0 && uuid.is_nil(); }
+  friend bool operator==(const ContextHandle&, const ContextHandle&) = default;
 };
 
 struct EptMapRequest {
