@@ -95,6 +95,7 @@ void Diagnosis::carrier_facts(Conv& c, const FrameRecord& f) {
     if (c.syn_frames.empty()) c.first_syn = f.ts;
     c.last_syn = f.ts;
     if (c.syn_frames.size() < kMaxSynFrames) c.syn_frames.push_back(f.frame);
+    ++c.syns;
   }
   if (syn && ack) c.syn_ack = true;
   if ((s.flags & control::rst) && !from_client && c.rst_frame == 0) {
@@ -102,7 +103,7 @@ void Diagnosis::carrier_facts(Conv& c, const FrameRecord& f) {
     if (c.open_calls > 0) c.rst_mid_call = f.frame;
     if (c.auth3_frame != 0 && !c.bound.empty() && c.open_calls == 0 && !c.data_after_auth3) {
       Finding x = make_finding(Severity::error, FindingKind::authentication_failed, c.client,
-                               c.server, std::nullopt);
+                               c.server, c.bound.back());
       x.frames = {c.auth3_frame, f.frame};
       x.message =
           fmt::format("{} reset the connection after the client's auth3: authentication failed",

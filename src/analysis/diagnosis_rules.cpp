@@ -105,11 +105,12 @@ std::string interface_text(const std::optional<dcerpc::SyntaxId>& s) {
   return s ? dcerpc::format_syntax(*s) : std::string("an unknown interface");
 }
 
-std::string frames_text(const std::vector<std::uint64_t>& frames) {
+std::string frames_text(const std::vector<std::uint64_t>& frames, std::uint64_t total) {
+  total = std::max<std::uint64_t>(total, frames.size());
   std::string out;
   for (std::size_t i = 0; i < frames.size() && i < 8; ++i)
     out += fmt::format("{}{}", i ? ", " : "", frames[i]);
-  if (frames.size() > 8) out += fmt::format(" and {} more", frames.size() - 8);
+  if (total > 8) out += fmt::format(" and {} more", total - 8);
   return out;
 }
 
@@ -149,8 +150,8 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
   std::int64_t waited = c.last_syn.micros() - c.first_syn.micros();
   std::string syns =
       fmt::format("SYN in frame{} {} ({} retransmitted, {} s between the first and the last)",
-                  c.syn_frames.size() > 1 ? "s" : "", frames_text(c.syn_frames),
-                  c.syn_frames.size() - 1, common::format_seconds(waited));
+                  c.syns > 1 ? "s" : "", frames_text(c.syn_frames, c.syns), c.syns - 1,
+                  common::format_seconds(waited));
   std::string given =
       c.link ? fmt::format("; ept_map in conversation {}, frame {} gave this port for {}",
                            c.link->conversation, c.link->frame, interface_text(c.link->interface))

@@ -13,8 +13,8 @@ Finding make_finding(Severity severity, FindingKind kind, const common::Endpoint
                      const common::Endpoint& server, std::optional<dcerpc::SyntaxId> interface);
 // "E1AF8308-... v3.0 (EPMv4)", or "an unknown interface".
 std::string interface_text(const std::optional<dcerpc::SyntaxId>& s);
-// "12, 14, 20" (at most 8, then "and N more").
-std::string frames_text(const std::vector<std::uint64_t>& frames);
+// "12, 14, 20" (at most 8, then "and N more" of `total`, which may be more than were kept).
+std::string frames_text(const std::vector<std::uint64_t>& frames, std::uint64_t total = 0);
 // The interface an ept_map call looked up (its request's map_tower), when known.
 std::optional<dcerpc::SyntaxId> looked_up(const CallRecord& r);
 

@@ -114,7 +114,8 @@ class Diagnosis : public Sink {
     common::Endpoint client, server;
     std::string protseq;
     std::optional<EpmLink> link;
-    std::vector<std::uint64_t> syn_frames;  // the client's SYNs (bounded)
+    std::vector<std::uint64_t> syn_frames;  // the client's SYNs (the first kMaxSynFrames)
+    std::uint64_t syns = 0;                 // ... all of them
     common::Timestamp first_syn, last_syn;
     bool syn_ack = false;
     std::uint64_t rst_frame = 0;  // first RST from the server

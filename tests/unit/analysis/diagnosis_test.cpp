@@ -363,8 +363,6 @@ TEST_F(DiagnosisTest, AResetAfterAuth3AndACallIsNotAuthentication) {
 }
 
 TEST_F(DiagnosisTest, TheServersResetAfterAuth3NamesTheBoundInterface) {
-  GTEST_SKIP() << "bug: the RST-after-auth3 finding has no interface although one is bound, so "
-                  "the text cannot name it and --interface drops the finding";
   options({.slow_us = 500'000, .interfaces = {"SAMR"}});
   ConvScript c = conv(2, kClient, kStore);
   authenticate(c, dcerpc::auth_level::pkt_integrity);
