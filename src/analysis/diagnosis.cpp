@@ -203,12 +203,14 @@ void Diagnosis::pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p) {
 void Diagnosis::bind_ack(Conv& c, const dcerpc::PduEvent& e) {
   const auto* a = std::get_if<dcerpc::BindAck>(&e.body);
   if (a == nullptr) return;
-  constexpr std::uint16_t kAcceptance = 0, kNegotiateAck = 3;  // C706 §12.6.3.1, MS-RPCE 2.2.2.4
+  // negotiate_ack answers bind time feature negotiation (MS-RPCE 3.3.1.5.3): it accepts no
+  // interface, so a bind whose other contexts were all rejected is refused.
+  constexpr std::uint16_t kAcceptance = dcerpc::cont_def_result::acceptance;
   bool accepted = false;
   for (std::size_t i = 0; i < a->results.size(); ++i) {
-    if (a->results[i].result == kAcceptance || a->results[i].result == kNegotiateAck)
-      accepted = true;
-    if (a->results[i].result != kAcceptance || i >= e.proposed.size()) continue;
+    if (a->results[i].result != kAcceptance) continue;
+    accepted = true;
+    if (i >= e.proposed.size()) continue;
     c.bound.push_back(e.proposed[i].abstract_syntax);
     if (e.proposed[i].abstract_syntax.uuid == dcerpc::epm_uuid())
       continue;  // a means, not a service
@@ -218,7 +220,12 @@ void Diagnosis::bind_ack(Conv& c, const dcerpc::PduEvent& e) {
     s.bound = true;
   }
   if (accepted || a->results.empty()) return;
-  const auto& r = a->results[0];
+  // The reason of the first rejected context (not the negotiate_ack's feature bits).
+  const auto rejected =
+      std::find_if(a->results.begin(), a->results.end(), [](const dcerpc::ContextResult& x) {
+        return x.result != dcerpc::cont_def_result::negotiate_ack;
+      });
+  const auto& r = rejected != a->results.end() ? *rejected : a->results[0];
   auto reason = dcerpc::provider_reason_name(r.reason);
   auto meaning = dcerpc::provider_reason_meaning(r.reason);
   std::optional<dcerpc::SyntaxId> iface =

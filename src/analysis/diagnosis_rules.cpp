@@ -216,15 +216,18 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
       continue;
     }
     std::optional<dcerpc::SyntaxId> want = looked_up(r);
-    Finding x = make_finding(Severity::error, FindingKind::epm_no_answer, c.client, c.server, want);
+    // The capture may simply have stopped before the answer: a warning, as for other calls.
+    Finding x = make_finding(capture_end ? Severity::warning : Severity::error,
+                             FindingKind::epm_no_answer, c.client, c.server, want);
     x.frames = {r.call.request_last.frame};
     x.message = fmt::format("the endpoint mapper on {} never answered the lookup for {}",
                             server.to_string(), interface_text(want));
     x.evidence =
         fmt::format("ept_map request in frame {}; the {} with no answer", r.call.request_last.frame,
                     capture_end ? "capture ended" : "connection ended");
-    x.next_step =
-        "the RPC service on the server is hung or overloaded: check RpcSs and the server's load";
+    x.next_step = capture_end ? "capture longer to see whether an answer comes"
+                              : "the RPC service on the server is hung or overloaded: check RpcSs "
+                                "and the server's load";
     if (want) ++service(client, server, *want).unanswered;
     add(std::move(x));
   }
