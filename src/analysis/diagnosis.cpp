@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
+#include <vector>
 
 #include "diagnosis_text.hpp"
 #include "rpctrace/dcerpc/names.hpp"
@@ -39,6 +41,26 @@ bool is_epm(const std::optional<dcerpc::SyntaxId>& s) { return s && s->uuid == d
 std::uint32_t access_denied() {
   static const std::uint32_t code = dcerpc::status_code("ERROR_ACCESS_DENIED").value_or(5);
   return code;
+}
+
+// Statuses that say the caller was not authenticated or not allowed (names from the statuses
+// table, MS-ERREF): a fault with one of them on the first call after auth3 is an
+// authentication failure; any other fault (nca_s_op_rng_error, nca_s_unk_if ...) shows the
+// server accepted the caller and dispatched the call.
+bool about_authentication(std::uint32_t status) {
+  static const std::vector<std::uint32_t> codes = [] {
+    std::vector<std::uint32_t> out;
+    for (std::string_view name :
+         {"ERROR_ACCESS_DENIED", "ERROR_NO_TOKEN", "ERROR_NO_SUCH_USER", "ERROR_LOGON_FAILURE",
+          "ERROR_LOGON_TYPE_NOT_GRANTED", "RPC_S_UNKNOWN_AUTHN_SERVICE",
+          "RPC_S_UNSUPPORTED_AUTHN_LEVEL", "RPC_S_SEC_PKG_ERROR", "nca_s_unsupported_authn_level",
+          "RPC_E_ACCESS_DENIED", "E_ACCESSDENIED", "WBEM_E_ACCESS_DENIED",
+          "CO_E_RUNAS_LOGON_FAILURE", "STATUS_ACCESS_DENIED", "STATUS_NO_SUCH_USER",
+          "STATUS_LOGON_FAILURE"})
+      if (auto code = dcerpc::status_code(name)) out.push_back(*code);
+    return out;
+  }();
+  return std::find(codes.begin(), codes.end(), status) != codes.end();
 }
 
 // The account a verifier names, for the evidence of authentication findings. The client's
@@ -313,7 +335,8 @@ void Diagnosis::fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::
   const dcerpc::CallEnd& call = r.call;
   const std::uint32_t status = call.fault_status;
   auto meaning = dcerpc::status_meaning(status);
-  const bool auth = c.auth3_frame != 0 && !c.first_call_after_auth3_seen;
+  const bool auth =
+      c.auth3_frame != 0 && !c.first_call_after_auth3_seen && about_authentication(status);
   std::string next = meaning.empty() ? "look the status up in MS-ERREF" : std::string(meaning);
   // Below packet integrity, access denied on the first call is often the level itself: SAMR
   // and LSA on Windows and Samba refuse connect-level binds.
