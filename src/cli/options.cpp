@@ -4,7 +4,10 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -60,6 +63,25 @@ struct Scope {
   std::vector<Command> commands;
 };
 
+// A whole number from `min` to `max`, checked on the text (so "-1" is not wrapped into a huge
+// unsigned value, and the message says the range in whole numbers).
+CLI::Validator whole_number(std::uint64_t min, std::uint64_t max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        bool digits =
+            !text.empty() && text.size() <= 20 &&
+            std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+        if (digits) {
+          errno = 0;
+          char* end = nullptr;
+          unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+          if (errno == 0 && v >= min && v <= max) return {};
+        }
+        return fmt::format("{} is not a whole number from {} to {}", text, min, max);
+      },
+      fmt::format("{}..{}", min, max));
+}
+
 int usage_error(const std::string& message) {
   fmt::print(stderr, "rpctrace: {}\n", message);
   return 2;
@@ -105,6 +127,7 @@ void add_selection(CLI::App& app, Parsed& p, Invocation& out) {
       ->add_option("--port", p.ports,
                    "Only conversations with this TCP port on either side "
                    "(repeatable)")
+      ->check(whole_number(0, 65535))
       ->allow_extra_args(false);
   select
       ->add_option("--host", p.hosts,
@@ -116,16 +139,19 @@ void add_selection(CLI::App& app, Parsed& p, Invocation& out) {
                    "whole conversations that bind or call it; endpoints: the entries and "
                    "answers for it; diagnose: its services and findings")
       ->allow_extra_args(false);
-  p.opnum_option = select->add_option(
-      "--opnum", p.opnum,
-      "Timeline only: the calls with this opnum (their requests, responses and faults)");
+  p.opnum_option =
+      select
+          ->add_option(
+              "--opnum", p.opnum,
+              "Timeline only: the calls with this opnum (their requests, responses and faults)")
+          ->check(whole_number(0, 65535));
   p.all = select->add_flag("--all", out.run.analysis.selection.show_all,
                            "Timeline only: also show TCP conversations that carry no DCE/RPC");
   p.slow_ms = out.diagnose.slow_us / 1000;
   p.slow =
       app.add_option_group("diagnose")
           ->add_option("--slow", p.slow_ms, "Calls slower than this many milliseconds are reported")
-          ->check(CLI::NonNegativeNumber)
+          ->check(whole_number(0, std::uint64_t{1} << 40))
           ->capture_default_str();
 }
 
@@ -134,28 +160,30 @@ void add_limits(CLI::App& app, Parsed& p, Invocation& out) {
       app.add_option_group("Limits", "Resource bounds (docs/limits.md); what they drop is counted");
   tcp::ReassemblyLimits& tl = out.run.transport.tcp;
   limits->add_option("--max-connections", tl.max_connections, "TCP connections tracked at once")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number(1, std::uint64_t{1} << 32))
       ->capture_default_str();
   limits
       ->add_option("--max-out-of-order-bytes", tl.max_out_of_order_bytes,
                    "Out-of-order bytes held per TCP direction")
+      ->check(whole_number(0, std::uint64_t{1} << 40))
       ->capture_default_str();
   p.idle_seconds = tl.idle_timeout_us / 1000000;
   limits
       ->add_option("--idle-timeout", p.idle_seconds,
                    "Seconds (capture time) before an idle connection is evicted")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+      ->check(whole_number(1, std::uint64_t{1} << 40))
       ->capture_default_str();
   dcerpc::AssociationLimits& al = out.run.analysis.association_limits;
   limits->add_option("--max-calls", al.max_outstanding_calls, "Outstanding calls per association")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number(1, std::uint64_t{1} << 32))
       ->capture_default_str();
   limits->add_option("--max-contexts", al.max_contexts, "Presentation contexts per association")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number(1, std::uint64_t{1} << 32))
       ->capture_default_str();
   limits
       ->add_option("--max-stub-bytes", al.max_stub_bytes,
                    "Stub bytes kept per call for decoding (EPM)")
+      ->check(whole_number(0, std::uint64_t{1} << 40))
       ->capture_default_str();
 }
 
@@ -236,8 +264,7 @@ int parse_command_line(int argc, char** argv, Invocation& out) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    return usage_error(e.what());  // one line, as every other refusal
   }
   if (int rc = choose_command(p, out); rc >= 0) return rc;
   if (int rc = check_scope(p, out.command); rc >= 0) return rc;

@@ -354,15 +354,19 @@ def check_refused(rp, td):
                       rc == 2 and out == ""
                       and err == f"rpctrace: {opt[0]}: not an option of {whose[cmd]}\n",
                       f"args={args} rc={rc} out={out[:100]!r} err={err!r}")
-    # Bad values: exit 2, nothing on stdout, the option named, for every command and placement.
+    # Bad values: exit 2, nothing on stdout, one line on stderr naming the option, for every
+    # command and placement. Negative and oversized counts are refused, not wrapped.
     for cmd in COMMANDS:
         for opt in (["--format", "xml"], ["--max-connections", "0"], ["--idle-timeout", "0"],
                     ["--max-calls", "0"], ["--max-contexts", "0"], ["--port", "65536"],
-                    ["--host", "not-an-address"]):
+                    ["--host", "not-an-address"], ["--max-stub-bytes", "-1"],
+                    ["--max-out-of-order-bytes", "-1"],
+                    ["--max-stub-bytes", "99999999999999999999"]):
             for where, args in placements(cmd, opt, [kb]).items():
                 rc, out, err = run(rp, args)
                 check(f"bad value {cname(cmd)} {' '.join(opt)} ({where})",
-                      rc == 2 and out == "" and (opt[0] in err or opt[1] in err),
+                      rc == 2 and out == "" and err.startswith("rpctrace: ")
+                      and err.count("\n") == 1 and opt[0] in err,
                       f"rc={rc} err={err!r}")
     rc, out, err = run(rp, ["diagnose", "--slow", "-1", kb])
     check("bad value diagnose --slow -1", rc == 2 and out == "" and "--slow" in err, err)
