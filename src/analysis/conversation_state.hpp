@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "rpctrace/analysis/tracker.hpp"
@@ -39,7 +40,11 @@ class ConversationState : public dcerpc::AssociationObserver {
   bool opnum_matched = false;               // --opnum
   // The endpoint mapper decode of the PDU just reported: the response of the call whose end
   // the association reports next.
-  std::optional<EpmDecode> last_epm;
+  EpmDecodePtr last_epm;
+  // The endpoint mapper requests decoded and not yet ended, by call id: their call records
+  // take them instead of decoding the stub again. Bounded by kMaxEpmRequests.
+  std::unordered_map<std::uint32_t, EpmDecodePtr> epm_requests;
+  static constexpr std::size_t kMaxEpmRequests = 256;
 };
 
 }  // namespace rpctrace::analysis

@@ -119,7 +119,8 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
   const Conversation& v = s.conv;
   count_pdu(s, e);
   check_epm_interface(s, e);
-  ReportedPdu r;
+  // Built in place in its frame's record: a ReportedPdu is large.
+  ReportedPdu& r = pending(s).record.pdus.emplace_back();
   r.event = e;
   if (stub_sealed(e)) {
     r.stub_encrypted = true;
@@ -128,15 +129,19 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
   r.auth = decode_auth(e, payload.auth_value, counters_);
   s.last_epm.reset();
   if (auto epm = decode_epm(e, payload.call_stub, r.stub_encrypted, counters_)) {
-    r.epm = std::move(epm->decode);
+    r.epm = std::make_shared<const EpmDecode>(std::move(epm->decode));
     r.verification_trailer = std::move(epm->verification_trailer);
     // Remember where the mapper sent clients: e.dir is the mapper's direction.
     if (const auto* answer =
             r.epm->value ? std::get_if<epm::EptMapResponse>(&*r.epm->value) : nullptr)
       links_.remember(*answer, v.id, e.at, s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address);
-    s.last_epm = r.epm;
+    if (e.header.ptype == PacketType::request) {
+      if (s.epm_requests.size() >= ConversationState::kMaxEpmRequests) s.epm_requests.clear();
+      s.epm_requests[e.header.call_id] = r.epm;
+    } else {
+      s.last_epm = r.epm;
+    }
   }
-  pending(s).record.pdus.push_back(std::move(r));
 }
 
 void Tracker::on_call_end(ConversationState& s, const dcerpc::CallEnd& c,
@@ -148,12 +153,19 @@ void Tracker::on_call_end(ConversationState& s, const dcerpc::CallEnd& c,
   const bool epm = c.interface && c.interface->uuid == dcerpc::epm_uuid() &&
                    c.opnum <= epm::opnum::ept_mgmt_delete;
   if (epm && c.auth_level != dcerpc::auth_level::pkt_privacy) {
-    if (stubs.request)
-      r.epm_request = decode_epm_stub(c.opnum, true, *stubs.request, c.packed_drep.integer_order(),
-                                      c.transfer_syntax)
-                          .decode;
+    if (stubs.request) {
+      auto q = s.epm_requests.find(c.call_id);
+      // The request PDU's decode, unless it was dropped past kMaxEpmRequests.
+      r.epm_request = q != s.epm_requests.end()
+                          ? std::move(q->second)
+                          : std::make_shared<const EpmDecode>(
+                                decode_epm_stub(c.opnum, true, *stubs.request,
+                                                c.packed_drep.integer_order(), c.transfer_syntax)
+                                    .decode);
+    }
     if (c.outcome == dcerpc::CallOutcome::response) r.epm_response = s.last_epm;
   }
+  s.epm_requests.erase(c.call_id);
   pending(s).calls.push_back(std::move(r));
 }
 

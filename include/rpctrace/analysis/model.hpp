@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,6 +92,9 @@ struct EpmDecode {
   std::optional<epm::EpmValue> value;  // the decoded request or response (any ept.idl operation)
   std::string error;                   // set when the stub did not decode
 };
+// Shared, not copied: the PDU's record and its call's record hold the same decode (towers
+// and annotations are a dozen allocations each).
+using EpmDecodePtr = std::shared_ptr<const EpmDecode>;
 
 // A PDU's auth_value decoded by its security provider (src/auth).
 struct AuthDecode {
@@ -104,7 +108,7 @@ struct ReportedPdu {
   // auth_level packet privacy on a request, response or fault: the stub is sealed and is not
   // decoded (MS-RPCE 3.3.1.5.2).
   bool stub_encrypted = false;
-  std::optional<EpmDecode> epm;
+  EpmDecodePtr epm;
   std::optional<dcerpc::VerificationTrailer> verification_trailer;
 };
 
@@ -152,7 +156,7 @@ struct CallRecord {
   Protseq protseq = Protseq::ncacn_ip_tcp;
   common::Endpoint client, server;  // the roles as known when it ended
   dcerpc::CallEnd call;
-  std::optional<EpmDecode> epm_request, epm_response;  // endpoint mapper calls
+  EpmDecodePtr epm_request, epm_response;  // endpoint mapper calls
 };
 
 struct InterfaceUse {

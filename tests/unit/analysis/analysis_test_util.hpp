@@ -97,13 +97,13 @@ inline epm::EptMapResponse map_answer(std::vector<epm::Tower> towers, std::uint3
   return m;
 }
 // The decoded stubs of an ept_map call: its request's map_tower asks for `wanted`.
-inline EpmDecode map_request(const SyntaxId& wanted) {
+inline EpmDecodePtr map_request(const SyntaxId& wanted) {
   epm::EptMapRequest q;
   q.map_tower = tcp_tower(wanted, 0);
-  return {epm::opnum::ept_map, epm::EpmValue{q}, {}};
+  return std::make_shared<const EpmDecode>(EpmDecode{epm::opnum::ept_map, epm::EpmValue{q}, {}});
 }
-inline EpmDecode map_response(const epm::EptMapResponse& m) {
-  return {epm::opnum::ept_map, epm::EpmValue{m}, {}};
+inline EpmDecodePtr map_response(const epm::EptMapResponse& m) {
+  return std::make_shared<const EpmDecode>(EpmDecode{epm::opnum::ept_map, epm::EpmValue{m}, {}});
 }
 
 // One PDU as a frame record carries it; the script stamps its frame, time and direction.
@@ -325,7 +325,7 @@ class ConvScript {
   CallRecord answer_frame(const dcerpc::FrameRef& request, std::uint32_t call_id,
                           const SyntaxId& iface, std::uint16_t opnum, std::int64_t latency_us,
                           dcerpc::CallOutcome outcome, std::uint32_t status,
-                          std::optional<EpmDecode> epm = std::nullopt) {
+                          EpmDecodePtr epm = nullptr) {
     const bool fault = outcome == dcerpc::CallOutcome::fault;
     dcerpc::Body body = fault ? dcerpc::Body{dcerpc::Fault{0, 0, 0, 0, status, 0}}
                               : dcerpc::Body{dcerpc::Response{}};

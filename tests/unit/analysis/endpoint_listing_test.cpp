@@ -55,7 +55,8 @@ analysis::ReportedPdu epm_pdu(dcerpc::Direction dir, epm::EpmValue value) {
   analysis::ReportedPdu p;
   p.event.dir = dir;
   p.event.header.ptype = dcerpc::PacketType::response;
-  p.epm = analysis::EpmDecode{epm::opnum::ept_lookup, std::move(value), {}};
+  p.epm = std::make_shared<const analysis::EpmDecode>(
+      analysis::EpmDecode{epm::opnum::ept_lookup, std::move(value), {}});
   return p;
 }
 
@@ -234,8 +235,8 @@ TEST(EndpointListing, OnlyEptLookupResponsesAreListed) {
   f.pdus.push_back(epm_pdu(1, ept_map_answer({epm_tower(49700, "10.0.0.2")})));
   f.pdus.push_back(epm_pdu(0, epm::EptLookupRequest{}));
   analysis::ReportedPdu failed = epm_pdu(1, listing({}, 0));
-  failed.epm->value.reset();
-  failed.epm->error = "ept_lookup response: truncated";
+  failed.epm = std::make_shared<const analysis::EpmDecode>(
+      analysis::EpmDecode{epm::opnum::ept_lookup, std::nullopt, "ept_lookup response: truncated"});
   f.pdus.push_back(failed);
   f.pdus.push_back(analysis::ReportedPdu{});
   l.frame(f);

@@ -67,7 +67,7 @@ void connect(TrackerHarness& h, std::uint64_t id, const common::Endpoint& client
 }
 
 template <typename T>
-const T* epm_value(const std::optional<analysis::EpmDecode>& d) {
+const T* epm_value(const analysis::EpmDecodePtr& d) {
   if (!d || !d->value) return nullptr;
   return std::get_if<T>(&*d->value);
 }
@@ -119,15 +119,15 @@ TEST(TrackerEpm, AStubThatDoesNotDecodeIsCountedWithItsError) {
   h.frame(*c, 2, 100, 1, {response_pdu(2, unittest::pattern(6))});
   h.close(std::move(c));
   const auto& q = h.sink.record(1, 1).pdus.at(1);
-  ASSERT_TRUE(q.epm.has_value());
+  ASSERT_TRUE(q.epm != nullptr);
   EXPECT_FALSE(q.epm->value.has_value());
   EXPECT_EQ(q.epm->error.rfind("ept_map request: ", 0), 0u) << q.epm->error;
   const auto& r = h.sink.record(1, 2).pdus.at(0);
-  ASSERT_TRUE(r.epm.has_value());
+  ASSERT_TRUE(r.epm != nullptr);
   EXPECT_EQ(r.epm->error.rfind("ept_map response: ", 0), 0u) << r.epm->error;
   EXPECT_EQ(h.tracker.counters().epm_decoded, 0u);
   EXPECT_EQ(h.tracker.counters().epm_errors, 2u);
-  ASSERT_TRUE(h.sink.calls.at(0).epm_request.has_value());
+  ASSERT_TRUE(h.sink.calls.at(0).epm_request != nullptr);
   EXPECT_FALSE(h.sink.calls[0].epm_request->error.empty());
   EXPECT_TRUE(h.tracker.epm_links().answers().empty());
 }
@@ -140,10 +140,10 @@ TEST(TrackerEpm, NotTheEndpointMappersCalls) {
   h.frame(*c, 2, 100, 1,
           {response_pdu(2, ept_map_response_stub({{kSamrTs, 49700, {10, 0, 0, 2}}}))});
   h.close(std::move(c));
-  EXPECT_FALSE(h.sink.record(1, 1).pdus.at(1).epm.has_value());
-  EXPECT_FALSE(h.sink.record(1, 2).pdus.at(0).epm.has_value());
-  EXPECT_FALSE(h.sink.calls.at(0).epm_request.has_value());
-  EXPECT_FALSE(h.sink.calls.at(0).epm_response.has_value());
+  EXPECT_EQ(h.sink.record(1, 1).pdus.at(1).epm, nullptr);
+  EXPECT_EQ(h.sink.record(1, 2).pdus.at(0).epm, nullptr);
+  EXPECT_EQ(h.sink.calls.at(0).epm_request, nullptr);
+  EXPECT_EQ(h.sink.calls.at(0).epm_response, nullptr);
   EXPECT_TRUE(h.tracker.epm_links().answers().empty());
 }
 
@@ -158,12 +158,12 @@ TEST(TrackerEpm, PacketPrivacySealsTheStubs) {
     EXPECT_EQ(q.stub_encrypted, sealed);
     EXPECT_EQ(r.stub_encrypted, sealed);
     EXPECT_FALSE(h.sink.record(1, 4).pdus.at(0).stub_encrypted);  // a bind has no stub
-    EXPECT_EQ(q.epm.has_value(), !sealed);
-    EXPECT_EQ(r.epm.has_value(), !sealed);
+    EXPECT_EQ(q.epm != nullptr, !sealed);
+    EXPECT_EQ(r.epm != nullptr, !sealed);
     const auto& call = h.sink.calls.at(0);
     EXPECT_EQ(call.call.auth_level, level);
-    EXPECT_EQ(call.epm_request.has_value(), !sealed);
-    EXPECT_EQ(call.epm_response.has_value(), !sealed);
+    EXPECT_EQ(call.epm_request != nullptr, !sealed);
+    EXPECT_EQ(call.epm_response != nullptr, !sealed);
     EXPECT_EQ(h.tracker.counters().stubs_encrypted, sealed ? 2u : 0u);
     EXPECT_EQ(h.tracker.counters().epm_decoded, sealed ? 0u : 2u);
     EXPECT_EQ(h.tracker.epm_links().answers().size(), sealed ? 0u : 1u);

@@ -627,8 +627,8 @@ TEST(TrackerCalls, OneRecordPerEndedCallAfterItsFrameRecord) {
   EXPECT_EQ(answered.call.outcome, CallOutcome::response);
   EXPECT_EQ(answered.call.interface, samr_syntax());
   EXPECT_EQ(answered.call.latency_us, 1000);
-  EXPECT_FALSE(answered.epm_request.has_value());  // not the endpoint mapper
-  EXPECT_FALSE(answered.epm_response.has_value());
+  EXPECT_EQ(answered.epm_request, nullptr);  // not the endpoint mapper
+  EXPECT_EQ(answered.epm_response, nullptr);
 }
 
 }  // namespace

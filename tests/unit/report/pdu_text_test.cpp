@@ -439,7 +439,8 @@ TEST(FormatPdu, EveryDetailInItsOrder) {
   a.value->token->message = "signature";
   p.auth = a;
   p.stub_encrypted = true;
-  p.epm = analysis::EpmDecode{3, std::nullopt, "stub incomplete in the capture"};
+  p.epm = std::make_shared<const analysis::EpmDecode>(
+      analysis::EpmDecode{3, std::nullopt, "stub incomplete in the capture"});
   EXPECT_EQ(format_pdu(p).details,
             (Lines{"big-endian data representation", "answers request in frame 4, 0.000020 s later",
                    "reassembled from 2 fragments, 10 stub bytes",
@@ -592,7 +593,8 @@ epm::Tower tcp_tower(std::optional<dcerpc::SyntaxId> interface, std::string_view
 Lines epm_lines(std::uint16_t opnum, epm::EpmValue value, bool is_request = true) {
   auto p = is_request ? pdu(PacketType::request, 2, request(opnum))
                       : pdu(PacketType::response, 2, response());
-  p.epm = analysis::EpmDecode{opnum, std::move(value), ""};
+  p.epm =
+      std::make_shared<const analysis::EpmDecode>(analysis::EpmDecode{opnum, std::move(value), ""});
   return format_pdu(p).details;
 }
 
@@ -743,11 +745,13 @@ TEST(FormatPdu, EveryOtherEptOperation) {
 
 TEST(FormatPdu, EpmStubThatDidNotDecodeGivesTheOperationAndWhy) {
   auto p = pdu(PacketType::response, 2, response());
-  p.epm = analysis::EpmDecode{2, std::nullopt, "count_mismatch at stub offset 28: 5 > 4"};
+  p.epm = std::make_shared<const analysis::EpmDecode>(
+      analysis::EpmDecode{2, std::nullopt, "count_mismatch at stub offset 28: 5 > 4"});
   EXPECT_EQ(format_pdu(p).details,
             (Lines{"ept_lookup: not decoded: count_mismatch at stub offset 28: 5 > 4"}));
   // An error beside a value: the error wins, the value is not shown.
-  p.epm = analysis::EpmDecode{3, epm::EptMapResponse{}, "tower_length"};
+  p.epm = std::make_shared<const analysis::EpmDecode>(
+      analysis::EpmDecode{3, epm::EptMapResponse{}, "tower_length"});
   EXPECT_EQ(format_pdu(p).details, (Lines{"ept_map: not decoded: tower_length"}));
 }
 
