@@ -3,6 +3,7 @@
 // Tracker.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -11,6 +12,25 @@
 #include "rpctrace/dcerpc/association.hpp"
 
 namespace rpctrace::analysis {
+
+class ConversationState;
+
+// A channel inside a conversation (an ncacn_np pipe): its own association, whose events reach
+// the Tracker tagged with the channel's facts.
+class ChannelState : public dcerpc::AssociationObserver {
+ public:
+  ChannelState(ConversationState& s, ChannelPtr f, dcerpc::Counters& counters,
+               const dcerpc::AssociationLimits& limits)
+      : state(s), facts(std::move(f)), assoc(*this, counters, limits) {}
+  void on_pdu(const dcerpc::PduEvent& e, const dcerpc::PduPayloadView& payload) override;
+  void on_note(const dcerpc::Note& n) override;
+  void on_call_end(const dcerpc::CallEnd& c, const dcerpc::CallStubsView& stubs) override;
+  bool wants_stub(const dcerpc::SyntaxId& interface) override;
+
+  ConversationState& state;
+  ChannelPtr facts;
+  dcerpc::Association assoc;
+};
 
 class ConversationState : public dcerpc::AssociationObserver {
  public:
@@ -41,10 +61,20 @@ class ConversationState : public dcerpc::AssociationObserver {
   // The endpoint mapper decode of the PDU just reported: the response of the call whose end
   // the association reports next.
   EpmDecodePtr last_epm;
+  // Channels by id - 1; null once closed.
+  std::vector<std::unique_ptr<ChannelState>> channels;
+  // The channel whose association is reporting now; null for the conversation's own.
+  const ChannelPtr* channel_now = nullptr;
   // The endpoint mapper requests decoded and not yet ended, by call id: their call records
   // take them instead of decoding the stub again. Bounded by kMaxEpmRequests.
-  std::unordered_map<std::uint32_t, EpmDecodePtr> epm_requests;
+  std::unordered_map<std::uint64_t, EpmDecodePtr> epm_requests;  // epm_request_key()
   static constexpr std::size_t kMaxEpmRequests = 256;
 };
+
+// Call ids are per association: the key is the channel's id and the call id.
+inline std::uint64_t epm_request_key(const ConversationState& s, std::uint32_t call_id) {
+  const std::uint64_t channel = s.channel_now != nullptr ? (*s.channel_now)->id : 0;
+  return channel << 32 | call_id;
+}
 
 }  // namespace rpctrace::analysis

@@ -9,6 +9,32 @@ std::string_view to_string(Protseq p) {
   switch (p) {
     case Protseq::ncacn_ip_tcp:
       return "ncacn_ip_tcp";
+    case Protseq::ncacn_np:
+      return "ncacn_np";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(CarrierEventKind k) {
+  switch (k) {
+    case CarrierEventKind::negotiate:
+      return "negotiate";
+    case CarrierEventKind::session_setup:
+      return "session_setup";
+    case CarrierEventKind::logoff:
+      return "logoff";
+    case CarrierEventKind::tree_connect:
+      return "tree_connect";
+    case CarrierEventKind::tree_disconnect:
+      return "tree_disconnect";
+    case CarrierEventKind::open:
+      return "open";
+    case CarrierEventKind::close:
+      return "close";
+    case CarrierEventKind::encrypted:
+      return "encrypted";
+    case CarrierEventKind::refused:
+      return "refused";
   }
   return "unknown";
 }
@@ -27,6 +53,9 @@ constexpr NoteName kNotes[] = {
     {"syn_retransmission", "tcp"},
     {"buffer_full", "tcp"},
     {"after_close", "tcp"},
+    {"malformed_smb", "smb"},
+    {"smb_cut", "smb"},
+    {"not_smb", "smb"},
     {"malformed_pdu", "dcerpc"},
     {"lost_sync", "dcerpc"},
     {"resynchronised", "dcerpc"},

@@ -56,6 +56,7 @@ void Tracker::begin_frame(ConversationState& s, const CarrierFrame& f) {
   // Reset field by field: clear() keeps the vectors' capacity for the next frame.
   r.pdus.clear();
   r.notes.clear();
+  r.events.clear();
   current_.calls.clear();
   r.shown = false;
   r.conversation = s.conv.id;
@@ -148,7 +149,8 @@ bool Tracker::shown(const ConversationState& s) const {
   const Selection& sel = options_.selection;
   if (!sel.interfaces.empty() && !s.interface_matched) return false;
   if (sel.opnum && !s.opnum_matched) return false;
-  return s.conv.dcerpc || sel.show_all || s.conv.epm_link || s.conv.well_known_port;
+  return s.conv.dcerpc || sel.show_all || s.conv.epm_link || s.conv.well_known_port ||
+         s.conv.pipe_activity;
 }
 
 // The conversation as known now, on one of its records.
@@ -208,6 +210,7 @@ void Tracker::write(PendingFrame& p, bool frame) {
     });
     frame = frame && !r.pdus.empty();
     r.notes.clear();
+    r.events.clear();
   }
   if (frame) sink_.frame(r);
   for (auto& c : p.calls) {
@@ -226,6 +229,7 @@ FrameRef Tracker::closing(ConversationState& s) {
 void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTotals& totals) {
   ConversationState& s = *handle;
   pending(s);
+  for (std::uint32_t id = 1; id <= s.channels.size(); ++id) close_channel(s, id);
   s.assoc.finish(at_);  // calls still outstanding end unanswered
   Conversation& v = s.conv;
   v.end_reason = reason;
@@ -237,7 +241,8 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   v.shown = shown(s);
   links_.tried(v.client, v.server);
   stamp(s, current_.record);
-  write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty());
+  write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty() ||
+                     !current_.record.events.empty());
   trailer_open_ = false;
   if (v.dcerpc) ++counters_.conversations_dcerpc;
   if (v.shown) ++counters_.conversations_shown;

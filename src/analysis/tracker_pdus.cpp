@@ -122,6 +122,7 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
   // Built in place in its frame's record: a ReportedPdu is large.
   ReportedPdu& r = pending(s).record.pdus.emplace_back();
   r.event = e;
+  if (s.channel_now != nullptr) r.channel = *s.channel_now;
   if (stub_sealed(e)) {
     r.stub_encrypted = true;
     ++counters_.stubs_encrypted;
@@ -137,7 +138,7 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
       links_.remember(*answer, v.id, e.at, s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address);
     if (e.header.ptype == PacketType::request) {
       if (s.epm_requests.size() >= ConversationState::kMaxEpmRequests) s.epm_requests.clear();
-      s.epm_requests[e.header.call_id] = r.epm;
+      s.epm_requests[epm_request_key(s, e.header.call_id)] = r.epm;
     } else {
       s.last_epm = r.epm;
     }
@@ -150,11 +151,13 @@ void Tracker::on_call_end(ConversationState& s, const dcerpc::CallEnd& c,
   r.conversation = s.conv.id;
   r.protseq = s.conv.protseq;
   r.call = c;
+  if (s.channel_now != nullptr) r.channel = *s.channel_now;
+  const std::uint64_t key = epm_request_key(s, c.call_id);
   const bool epm = c.interface && c.interface->uuid == dcerpc::epm_uuid() &&
                    c.opnum <= epm::opnum::ept_mgmt_delete;
   if (epm && c.auth_level != dcerpc::auth_level::pkt_privacy) {
     if (stubs.request) {
-      auto q = s.epm_requests.find(c.call_id);
+      auto q = s.epm_requests.find(key);
       // The request PDU's decode, unless it was dropped past kMaxEpmRequests.
       r.epm_request = q != s.epm_requests.end()
                           ? std::move(q->second)
@@ -165,7 +168,7 @@ void Tracker::on_call_end(ConversationState& s, const dcerpc::CallEnd& c,
     }
     if (c.outcome == dcerpc::CallOutcome::response) r.epm_response = s.last_epm;
   }
-  s.epm_requests.erase(c.call_id);
+  s.epm_requests.erase(key);
   pending(s).calls.push_back(std::move(r));
 }
 

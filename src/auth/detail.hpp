@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "rpctrace/auth/auth_value.hpp"
+#include "rpctrace/common/text.hpp"
 
 namespace rpctrace::auth::detail {
 
@@ -21,13 +22,16 @@ AuthResult decode_spnego(Bytes value);
 // per-message token under auth_type 9): NTLMSSP, Kerberos, or malformed.
 TokenResult decode_any_token(Bytes value);
 
-// Names as UTF-8 for reports: UTF-16LE (unpaired surrogates become U+FFFD) or OEM/ASCII
-// octets (anything outside printable ASCII becomes \xNN, since the OEM code page is unknown).
-// Both fail (return false) past kMaxNameOctets of output.
-bool utf16le_to_utf8(Bytes in, std::string& out);
-bool oem_to_utf8(Bytes in, std::string& out);
-// UTF-8 as Kerberos names are (MS-KILE 3.1.5.7): invalid octets become \xNN.
-bool utf8_to_text(Bytes in, std::string& out);
+// Names as UTF-8 for reports (common/text.hpp), bounded by kMaxNameOctets.
+inline bool utf16le_to_utf8(Bytes in, std::string& out) {
+  return common::utf16le_to_text(in, out, kMaxNameOctets);
+}
+inline bool oem_to_utf8(Bytes in, std::string& out) {
+  return common::oem_to_text(in, out, kMaxNameOctets);
+}
+inline bool utf8_to_text(Bytes in, std::string& out) {
+  return common::utf8_to_text(in, out, kMaxNameOctets);
+}
 
 // ASN.1 DER (X.690) for Kerberos and SPNEGO: definite lengths only (DER forbids the others),
 // low tag numbers only (RFC 4120 and RFC 4178 use none above 30). The decoders follow fixed

@@ -26,4 +26,17 @@ void syntax_object(JsonLine& j, std::string_view key, const dcerpc::SyntaxId& s)
   j.end_object();
 }
 
+void channel_object(JsonLine& j, std::string_view key, const analysis::ChannelFacts& c) {
+  if (key.empty())
+    j.begin_object();
+  else
+    j.begin_object(key);
+  j.num("id", c.id);
+  if (!c.name.empty()) j.str("name", c.name);
+  j.num("smb_session", c.session).num("smb_tree", c.tree).str("handle", c.handle);
+  if (!c.account.empty()) j.str("account", c.account);
+  if (!c.dialect.empty()) j.str("dialect", c.dialect);
+  j.end_object();
+}
+
 }  // namespace rpctrace::report

@@ -266,6 +266,10 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
   j.num("conversation", f.conversation);
   j.ip("src", src.address).num("src_port", src.port);
   j.ip("dst", dst.address).num("dst_port", dst.port);
+  if (p.channel) {
+    j.str("protseq", analysis::to_string(f.protseq));
+    channel_object(j, "pipe", *p.channel);
+  }
   j.str("ptype", dcerpc::to_string(h.ptype)).num("ptype_value", static_cast<unsigned>(h.ptype));
   j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
   j.num("pfc_flags", h.pfc_flags)

@@ -32,6 +32,11 @@ void JsonlWriter::frame(const FrameRecord& f) {
     write_pdu_record(j, f, p, timestamps_);
     put(f, j);
   }
+  for (const auto& e : f.events) {
+    j.clear();
+    event_record(j, f, e);
+    put(f, j);
+  }
   for (const auto& n : f.notes) {
     j.clear();
     j.begin_object().str("type", "note");
@@ -53,6 +58,25 @@ void JsonlWriter::frame(const FrameRecord& f) {
     segment_record(j, f);
     put(f, j);
   }
+}
+
+// A carrier's step: "type":"smb" (the only carrier with steps of its own so far).
+void JsonlWriter::event_record(JsonLine& j, const FrameRecord& f, const analysis::CarrierEvent& e) {
+  j.begin_object().str("type", "smb");
+  endpoints(j, f);
+  j.str("protseq", analysis::to_string(f.protseq));
+  j.str("command", e.command).str("kind", analysis::to_string(e.kind));
+  j.boolean("response", e.response);
+  if (!e.text.empty()) j.str("text", e.text);
+  if (e.response) {
+    j.num("status", e.status);
+    auto name = dcerpc::status_name(e.status);
+    if (!name.empty()) j.str("status_name", name);
+  }
+  if (e.request_frame) j.num("request_frame", *e.request_frame);
+  if (e.latency_us) j.inum("latency_us", *e.latency_us);
+  if (e.channel) channel_object(j, "pipe", *e.channel);
+  j.end_object();
 }
 
 void JsonlWriter::segment_record(JsonLine& j, const FrameRecord& f) {
@@ -118,6 +142,12 @@ void JsonlWriter::conversation_end(const Conversation& c) {
     j.num("calls", u.calls).end_object();
   }
   j.end_array().str("end_reason", analysis::to_string(c.end_reason));
+  if (c.protseq != analysis::Protseq::ncacn_ip_tcp) {
+    j.str("protseq", analysis::to_string(c.protseq));
+    j.begin_array("pipes");
+    for (const auto& ch : c.channels) channel_object(j, "", *ch);
+    j.end_array();
+  }
   // Where the server port came from: an EPM answer in this capture, the mapper's own port, or
   // neither (a static port, or a lookup before the capture began).
   if (c.epm_link) {
@@ -129,7 +159,10 @@ void JsonlWriter::conversation_end(const Conversation& c) {
     if (c.epm_link->interface) syntax_object(j, "interface", *c.epm_link->interface);
     j.end_object();
   } else {
-    j.str("port_source", c.well_known_port ? "well_known" : c.dcerpc ? "unexplained" : "unknown");
+    j.str("port_source", c.protseq == analysis::Protseq::ncacn_np ? "smb"
+                         : c.well_known_port                        ? "well_known"
+                         : c.dcerpc                                 ? "unexplained"
+                                                                    : "unknown");
   }
   j.end_object();
   emit(j);

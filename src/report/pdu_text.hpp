@@ -16,6 +16,10 @@ struct PduText {
   std::vector<std::string> details;
 };
 PduText format_pdu(const analysis::ReportedPdu& p);
+// A carrier's step ("SMB2 TREE_CONNECT response: 0x0 (success), \\dc\IPC$") and the name
+// a pipe is shown by (carrier_text.cpp).
+PduText format_event(const analysis::CarrierEvent& e);
+std::string channel_label(const analysis::ChannelFacts& c);
 // "auth_value: NTLMSSP authenticate domain D user U workstation W ..." (auth_text.cpp).
 std::string format_auth_value(const analysis::AuthDecode& d);
 

@@ -68,8 +68,15 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
   if (c.notes) out += fmt::format(", {} anomalies", c.notes);
   out += '\n';
   if (!names.empty()) out += fmt::format("  interfaces: {}\n", names);
+  for (const auto& ch : c.channels) {
+    out += fmt::format("  pipe {}: {} (SMB session 0x{:x}, tree 0x{:x}, handle {})", ch->id,
+                       ch->name.empty() ? "name unknown, open not captured" : ch->name,
+                       ch->session, ch->tree, ch->handle);
+    if (!ch->account.empty()) out += fmt::format(", account {}", ch->account);
+    out += '\n';
+  }
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
-  if (c.dcerpc && !c.epm_link && !c.well_known_port)
+  if (c.dcerpc && c.protseq == analysis::Protseq::ncacn_ip_tcp && !c.epm_link && !c.well_known_port)
     out += fmt::format(
         "  port {} was not given by an EPM answer in this capture (a static port, or the lookup "
         "came before the capture began)\n",
@@ -101,8 +108,14 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
   if (f.delta_us >= 0) {
     bool control = f.segment.flags &
                    (analysis::control::syn | analysis::control::fin | analysis::control::rst);
+    for (const auto& e : f.events) {
+      PduText t = format_event(e);
+      fmt::format_to(std::back_inserter(out), FMT_COMPILE("{} {}  {}\n"), number, delta, t.summary);
+      for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
+    }
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
+      if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));  // "MSRPC \PIPE\samr:"
       if (p.event.at.frame != f.frame)  // a cut PDU, found at this frame's gap
         fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(cut)",
                        t.summary);
@@ -115,7 +128,7 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
         out += '\n';
       }
     }
-    bool own_pdu = false;
+    bool own_pdu = !f.events.empty();
     for (const auto& p : f.pdus) own_pdu = own_pdu || p.event.at.frame == f.frame;
     if (!own_pdu || control) {
       out += number;
@@ -128,6 +141,7 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     // Decoded when the connection ended (a PDU the capture cut short): shown at its last frame.
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
+      if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));
       fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(end)",
                      t.summary);
       for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);

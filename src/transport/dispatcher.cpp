@@ -1,4 +1,4 @@
-// The dispatcher: one carrier today (TCP).
+// The dispatcher: one carrier today (TCP), two adapters on it (ncacn_ip_tcp, ncacn_np).
 #include "rpctrace/transport/dispatcher.hpp"
 
 namespace rpctrace::transport {
@@ -16,6 +16,7 @@ bool Dispatcher::add(const pcap::DecodeOutcome& frame, std::uint64_t number, com
 
 void Dispatcher::append_counter_rows(common::CounterRows& rows) const {
   tcp::append_counter_rows(tcp_table_.counters(), rows);
+  transport::append_counter_rows(np_adapter_.counters(), rows);
 }
 
 }  // namespace rpctrace::transport

@@ -212,7 +212,7 @@ def timeline_cases(td, defaults):
     mta = os.path.join(td, "kb159298_mta.pcap")
     story = os.path.join(td, "kb159298_story.pcap")
     mail = os.path.join(td, "diag_mail_connecting.pcap")
-    np = os.path.join(td, "rp_np_samr.pcap")  # TCP without DCE/RPC (SMB) only
+    krb = os.path.join(td, "rp_kerberos.pcap")  # also TCP without DCE/RPC (Kerberos, LDAP)
     return [
         (J, kb, [], all_json({"conversation", "pdu"})),
         (["--format", "text"], kb, [], unchanged),
@@ -233,9 +233,12 @@ def timeline_cases(td, defaults):
         (["--summary"], kb, [],
          lambda rc, out, base: (rc == 0 and out.startswith("Conversation 1:")
                                 and "MSRPC" not in out and "MSRPC" in base[1], out)),
-        (["--all"], np, J,
-         lambda rc, out, base: (len(convs(out)) == 2 and convs(base[1]) == []
-                                and not any(c["dcerpc"] for c in convs(out)), convs(out))),
+        (["--all"], krb, J,
+         lambda rc, out, base: (len(convs(out)) > len(convs(base[1])) > 0
+                                and not any(c["dcerpc"] for c in convs(out)
+                                            if c["conversation"] not in
+                                            {b["conversation"] for b in convs(base[1])}),
+                                convs(out))),
     ] + limit_cases(td, defaults, story)
 
 

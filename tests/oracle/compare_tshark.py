@@ -6,9 +6,9 @@ Usage: compare_tshark.py CAPTURE [--rpctrace BIN] [--tshark BIN] [--allowlist FI
 
 tshark runs with `-Y dcerpc -T pdml`: PDML keeps one <proto name="dcerpc"> per PDU, so
 several PDUs in a frame cannot be misaligned as with `-T fields -E occurrence=a`. Only
-PDUs whose frame.protocols puts "dcerpc" right after "tcp" over a single IP layer are
-compared (rpctrace's scope); SMB/NBSS pipes, UDP (connectionless), ICMP-quoted and
-tunnelled PDUs are only counted. Ports 593 and 6001-6004 are always decoded as DCE/RPC,
+PDUs over TCP on a single IP layer are compared (rpctrace's scope): directly on TCP
+(ncacn_ip_tcp) or in SMB/SMB2 named pipes, over NBSS or not (ncacn_np); UDP
+(connectionless), ICMP-quoted and tunnelled PDUs are only counted. Ports 593 and 6001-6004 are always decoded as DCE/RPC,
 and tshark is re-run with `-d tcp.port==P,dcerpc` for any server port where rpctrace
 found more PDUs than tshark. PDUs pair per frame on (ptype, call_id), then across frames
 of one connection ("frame" disagreement); the rest are "missing" (tshark only) or "extra"
@@ -130,7 +130,10 @@ def carrier(protocols):
     layers = protocols.split(":")
     head = layers[:layers.index("dcerpc")] if "dcerpc" in layers else layers
     if SMB_PROTOS & set(head):
-        return "smb"                      # named pipe over SMB/SMB2/NBSS
+        before = head[:head.index("tcp")] if "tcp" in head else head
+        if sum(p in ("ip", "ipv6") for p in before) == 1 and not TUNNEL_PROTOS & set(before):
+            return "smb"                  # named pipe over SMB/SMB2/NBSS on TCP
+        return "tunnel"
     if "icmp" in head or "icmpv6" in head:
         return "icmp"                     # quoted inside an ICMP error
     if head and head[-1] == "tcp":
@@ -230,7 +233,7 @@ def run_tshark(tshark, capture, ports, extra_args):
                 if proto.get("name") == "dcerpc":
                     counts[kind] += 1
                     last = None
-                    if kind == "tcp":
+                    if kind in ("tcp", "smb"):
                         last = parse_dcerpc(proto)
                         last.update(frame=frame, src_port=sport, dst_port=dport)
                         pdus.append(last)

@@ -7,10 +7,11 @@ For every DIR/<name>.pcap with its DIR/<name>.expected.json (written by clients.
 same recording), four checks:
   endpoints  `rpctrace endpoints` lists exactly the ept_lookup entries the client received
              (object, interface UUID, version, annotation, string binding), as a multiset;
-  binds      every bind/alter_context over TCP, in order: port, interface, version, auth type
+  binds      every bind/alter_context over TCP and SMB named pipes, in order: port, pipe,
+             interface, version, auth type
              and level, and the answer (accepted / rejected with its reason, or bind_nak);
-  calls      every call over TCP, in order: port, interface, opnum, response or fault (status);
-             calls over SMB named pipes are counted (rpctrace does not decode SMB yet);
+  calls      every call over TCP and SMB named pipes, in order: port, pipe, interface, opnum,
+             response or fault (status);
   tshark     PDU by PDU agreement with tshark is 100% (tests/oracle/compare_tshark.py with an
              empty allow-list: frame, ptype, call_id, opnum, context id, auth type and level,
              the verifier's fields, EPM stubs), and the PDU counts by type are printed side
@@ -64,14 +65,16 @@ def rpctrace_pdus(rpctrace, pcap):
 
 
 def check_binds(recs, expected):
-    want = [(b["port"], b["pdu"], b["interface"], b["version"], b["auth_type"], b["auth_level"],
-             b.get("result"), b.get("reason") if b.get("result") != "accepted" else 0)
-            for b in expected.get("binds", []) if b["transport"] == "ncacn_ip_tcp"]
+    want = [(b["port"], b.get("pipe", "").lower(), b["pdu"], b["interface"], b["version"],
+             b["auth_type"], b["auth_level"], b.get("result"),
+             b.get("reason") if b.get("result") != "accepted" else 0)
+            for b in expected.get("binds", [])]
+    named = any(b.get("pipe") for b in expected.get("binds", []))  # the client logged its pipes
     pdus = [r for r in recs if r.get("type") == "pdu"]
-    answers = {}   # (conversation, call_id, ptype) -> answers in order
+    answers = {}   # (conversation, pipe, call_id) -> answers in order
     for r in pdus:
         if r["ptype"] in ("bind_ack", "alter_context_resp", "bind_nak"):
-            answers.setdefault((r["conversation"], r["call_id"]), []).append(r)
+            answers.setdefault((r["conversation"], pipe_id(r), r["call_id"]), []).append(r)
     got = []
     for r in pdus:
         if r["ptype"] not in ("bind", "alter_context"):
@@ -79,7 +82,7 @@ def check_binds(recs, expected):
         ctx = (r.get("p_cont_elem") or [{}])[0]
         iface = ctx.get("abstract_syntax", {})
         trailer = r.get("sec_trailer") or {}
-        queue = answers.get((r["conversation"], r["call_id"]), [])
+        queue = answers.get((r["conversation"], pipe_id(r), r["call_id"]), [])
         answer = queue.pop(0) if queue else None
         result, reason = None, None
         if answer and answer["ptype"] == "bind_nak":
@@ -90,21 +93,30 @@ def check_binds(recs, expected):
                        (answer.get("p_results") or [{}])[0])
             result = {0: "accepted", 2: "rejected", 1: "rejected"}.get(res.get("result"))
             reason = res.get("reason", 0) if result != "accepted" else 0
-        got.append((r["dst_port"], r["ptype"], iface.get("uuid"), iface.get("version"),
-                    trailer.get("auth_type", 0), trailer.get("auth_level", 1), result, reason))
-    return diff_lists(want, got), "%d binds/alter_contexts over TCP" % len(want)
+        got.append((r["dst_port"], pipe_name(r) if named else "", r["ptype"], iface.get("uuid"),
+                    iface.get("version"), trailer.get("auth_type", 0),
+                    trailer.get("auth_level", 1), result, reason))
+    return diff_lists(want, got), "%d binds/alter_contexts over TCP and SMB named pipes" % len(want)
+
+
+def pipe_id(r):   # the pipe a PDU travelled in (ncacn_np); call ids are per pipe
+    return (r.get("pipe") or {}).get("id", 0)
+
+
+def pipe_name(r):
+    return (r.get("pipe") or {}).get("name", "").lower()
 
 
 def check_calls(recs, expected):
-    tcp = [c for c in expected.get("calls", []) if c["transport"] == "ncacn_ip_tcp"]
-    np_calls = [c for c in expected.get("calls", []) if c["transport"] != "ncacn_ip_tcp"]
-    want = [(c["port"], c["interface"], c["opnum"], c["outcome"],
-             c.get("status") if c["outcome"] == "fault" else None) for c in tcp]
+    want = [(c["port"], c.get("pipe", "").lower(), c["interface"], c["opnum"], c["outcome"],
+             c.get("status") if c["outcome"] == "fault" else None)
+            for c in expected.get("calls", [])]
+    named = any(c.get("pipe") for c in expected.get("calls", []))  # the client logged its pipes
     pdus = [r for r in recs if r.get("type") == "pdu"]
     requests = {}
     for r in pdus:   # the call's last request fragment completes it
         if r["ptype"] == "request" and r.get("call_complete"):
-            requests[(r["conversation"], r["frame"], r["call_id"])] = r
+            requests[(r["conversation"], pipe_id(r), r["frame"], r["call_id"])] = r
     outcome = {}
     for r in pdus:
         if r["ptype"] in ("response", "fault") and r.get("request_frame") is not None:
@@ -112,22 +124,20 @@ def check_calls(recs, expected):
                 continue
             # request_frame is the request's first frame; find the request of that call.
             for key, q in requests.items():
-                if key[0] == r["conversation"] and key[2] == r["call_id"] and \
-                        q.get("first_frame", q["frame"]) <= r["frame"] and key not in outcome and \
-                        key[1] >= r["request_frame"]:
+                if key[0] == r["conversation"] and key[1] == pipe_id(r) and \
+                        key[3] == r["call_id"] and q.get("first_frame", q["frame"]) <= r["frame"] \
+                        and key not in outcome and key[2] >= r["request_frame"]:
                     outcome[key] = ("fault", "0x%08x" % r["status"]) if r["ptype"] == "fault" \
                         else ("response", None)
                     break
     got = []
-    for key in sorted(requests, key=lambda k: k[1]):
+    for key in sorted(requests, key=lambda k: k[2]):
         q = requests[key]
         res = outcome.get(key, ("none", None))
-        got.append((q["dst_port"], (q.get("interface") or {}).get("uuid"), q["opnum"], res[0],
-                    res[1]))
-    detail = "%d calls over TCP" % len(want)
-    if np_calls:
-        detail += "; %d over SMB named pipes (not decoded: SMB transport)" % len(np_calls)
-    return diff_lists(want, got), detail
+        got.append((q["dst_port"], pipe_name(q) if named else "",
+                    (q.get("interface") or {}).get("uuid"),
+                    q["opnum"], res[0], res[1]))
+    return diff_lists(want, got), "%d calls over TCP and SMB named pipes" % len(want)
 
 
 def diff_lists(want, got):
@@ -157,10 +167,7 @@ def check_tshark(rpctrace, tshark, pcap, recs):
     r_by = collections.Counter(stats.get("pdus_by_ptype", {}))
     table = ", ".join("%s %d/%d" % (k, r_by.get(k, 0), t_by.get(k, 0))
                       for k in PTYPES if r_by.get(k) or t_by.get(k))
-    smb = counts.get("smb", 0)
-    summary = "rpctrace/tshark PDUs: %s" % (table or "none over TCP")
-    if smb:
-        summary += "; over SMB (tshark only): %d" % smb
+    summary = "rpctrace/tshark PDUs: %s" % (table or "none")
     return problems, summary
 
 

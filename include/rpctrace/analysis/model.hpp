@@ -26,7 +26,7 @@ using dcerpc::Direction;
 using dcerpc::FrameRef;
 
 // Protocol sequences (C706 §6.1 and appendix I; MS-RPCE 2.1): how a conversation carries RPC.
-enum class Protseq : std::uint8_t { ncacn_ip_tcp };
+enum class Protseq : std::uint8_t { ncacn_ip_tcp, ncacn_np };
 std::string_view to_string(Protseq p);
 
 // Control bits of a stream segment (TCP, RFC 9293 §3.1), as the timeline shows them.
@@ -48,6 +48,10 @@ enum class NoteKind : std::uint8_t {
   syn_retransmission,      // a SYN sent again
   buffer_full,             // out-of-order buffer full: dropped
   after_close,             // payload after FIN/RST: not delivered
+  // the carrier (SMB, for named pipes)
+  malformed_smb,  // an SMB message the pipe adapter could not read (a counted reason)
+  smb_cut,        // an SMB message a gap cut: not decoded
+  not_smb,        // octets on an SMB port that are no SMB session message
   // DCE/RPC (dcerpc::NoteKind, same order)
   malformed_pdu,
   lost_sync,
@@ -102,8 +106,49 @@ struct AuthDecode {
   std::string error;  // set when it did not decode: "<reason>: <detail>"
 };
 
+// A DCE/RPC channel that a carrier multiplexes inside one conversation: a named pipe on an
+// SMB connection (ncacn_np, C706 appendix I; MS-RPCE 2.1.1.2). Its facts are the transport
+// adapter's; each channel is an association of its own (its binds, contexts and call ids).
+struct ChannelFacts {
+  std::uint32_t id = 0;       // 1-based in its conversation, in order of opening
+  std::string name;           // "\PIPE\samr"; empty when the open was not captured
+  std::uint64_t session = 0;  // SMB2 SessionId; SMB1 UID
+  std::uint32_t tree = 0;     // SMB2 TreeId; SMB1 TID
+  std::string handle;         // SMB2 FileId "persistent:volatile" in hex; SMB1 FID "0x4001"
+  std::string account;        // the session's account, when its setup was captured
+  std::string dialect;        // "SMB 3.1.1", "SMB 2.1", "NT LM 0.12"
+};
+using ChannelPtr = std::shared_ptr<const ChannelFacts>;
+
+// A step of the carrier itself, shown on its frame as the KB's walkthroughs show them: an SMB
+// session setup, tree connect, the create and close of a pipe. `text` is the adapter's words;
+// `kind` is what diagnose and the filters look at.
+enum class CarrierEventKind : std::uint8_t {
+  negotiate,
+  session_setup,
+  logoff,
+  tree_connect,
+  tree_disconnect,
+  open,       // a pipe's create
+  close,      // a pipe's close
+  encrypted,  // a message the capture cannot show (SMB3 encryption or compression)
+  refused,    // any other request answered by an error that matters to a pipe (a failed read)
+};
+std::string_view to_string(CarrierEventKind k);
+struct CarrierEvent {
+  CarrierEventKind kind = CarrierEventKind::negotiate;
+  bool response = false;
+  std::string command;        // "SMB2 CREATE", "SMB1 NT_CREATE_ANDX"
+  std::string text;           // "\PIPE\samr", "\\dc1\IPC$", "DOMAIN\user"
+  std::uint32_t status = 0;   // responses: the NTSTATUS
+  std::optional<std::int64_t> latency_us;  // responses: since their request
+  std::optional<std::uint64_t> request_frame;
+  ChannelPtr channel;         // open and close: the pipe
+};
+
 struct ReportedPdu {
   dcerpc::PduEvent event;
+  ChannelPtr channel;  // the pipe that carried it (ncacn_np); null on a conversation's own stream
   std::optional<AuthDecode> auth;
   // auth_level packet privacy on a request, response or fault: the stub is sealed and is not
   // decoded (MS-RPCE 3.3.1.5.2).
@@ -148,6 +193,7 @@ struct FrameRecord {
   std::uint64_t group = 0;  // as Conversation::group
   std::vector<ReportedPdu> pdus;
   std::vector<ReportedNote> notes;
+  std::vector<CarrierEvent> events;
 };
 
 // One ended call with what its stubs said.
@@ -155,6 +201,7 @@ struct CallRecord {
   std::uint64_t conversation = 0;
   Protseq protseq = Protseq::ncacn_ip_tcp;
   common::Endpoint client, server;  // the roles as known when it ended
+  ChannelPtr channel;               // the pipe it was made on (ncacn_np)
   dcerpc::CallEnd call;
   EpmDecodePtr epm_request, epm_response;  // endpoint mapper calls
 };
@@ -180,6 +227,8 @@ struct Conversation {
   EndReason end_reason = EndReason::capture_end;
   std::optional<EpmLink> epm_link;  // the EPM answer that gave the server's port
   bool well_known_port = false;     // the server port is the endpoint mapper's own (135, 593)
+  bool pipe_activity = false;       // an SMB tree connect to IPC$ or a pipe's create was seen
+  std::vector<ChannelPtr> channels;  // its pipes, in order of opening
   // The first conversation of its group: an EPM lookup and the connections of the same client
   // to the ports it answered (KB159298's story); the conversation's own id otherwise.
   std::uint64_t group = 0;

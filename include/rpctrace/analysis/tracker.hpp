@@ -55,6 +55,14 @@ struct FrameEnd {
                          // that belong to this frame or an earlier one
 };
 
+// What a transport adapter knows when a channel opens inside a conversation (ncacn_np: a
+// pipe's create answered).
+struct ChannelOpen {
+  ChannelFacts facts;  // its id is the tracker's to give
+  std::optional<dcerpc::SyntaxId> inferred_interface;  // from the pipe's name
+  bool stream_start = true;  // the open was captured: the channel's first bytes start a PDU
+};
+
 struct CarrierTotals {
   std::uint64_t bytes[2] = {0, 0};  // delivered in each direction
 };
@@ -89,6 +97,20 @@ class Tracker {
   // A note of the carrier's (a gap).
   void note(ConversationState& s, ReportedNote n);
   void end_frame(ConversationState& s, const FrameEnd& e);
+
+  // Channels (ncacn_np's pipes): an association each, inside the conversation. Channel 0 is
+  // the conversation's own stream (ncacn_ip_tcp); open_channel() returns the next id, from 1.
+  std::uint32_t open_channel(ConversationState& s, ChannelOpen o);
+  void pdu(ConversationState& s, std::uint32_t channel, Direction dir, common::Bytes pdu,
+           const FrameRef& at);
+  void cut_pdu(ConversationState& s, std::uint32_t channel, Direction dir, common::Bytes partial,
+               const FrameRef& at);
+  // The channel closed (or its carrier ended): its calls still outstanding end unanswered.
+  void close_channel(ConversationState& s, std::uint32_t channel);
+  [[nodiscard]] ChannelPtr channel(const ConversationState& s, std::uint32_t channel) const;
+  // A step of the carrier on the current frame. `of_interest`: it concerns RPC (an IPC$ tree
+  // connect, a pipe's create), so the conversation is shown even without a PDU.
+  void event(ConversationState& s, CarrierEvent e, bool of_interest);
   // The carrier is ending the conversation: its held records go out. Returns the reference
   // for what its framer still reports (the last frame); close() follows.
   FrameRef closing(ConversationState& s);
@@ -116,6 +138,8 @@ class Tracker {
   void flush_held(ConversationState& s);
   void write(PendingFrame& p, bool frame = true);
 
+  // Channels listed in a conversation's summary; later ones are counted, not listed.
+  static constexpr std::size_t kMaxListedChannels = 1024;
   // Bound on frame records held per conversation while out-of-order bytes wait (the
   // carrier's own bound, max_out_of_order_segments, normally releases them long before).
   static constexpr std::size_t kMaxHeldRecords = 4096;

@@ -100,6 +100,7 @@ class JsonlWriter : public analysis::Sink {
   void emit(const JsonLine& j);
   void endpoints(JsonLine& j, const FrameRecord& f);
   void segment_record(JsonLine& j, const FrameRecord& f);
+  void event_record(JsonLine& j, const FrameRecord& f, const analysis::CarrierEvent& e);
   std::FILE* out_;
   bool summary_ = false;
   common::TimestampFormatter timestamps_;

@@ -1,7 +1,8 @@
 // Dispatcher: hands each decoded frame to the transport adapter of its carrier. TCP segments go
-// to the TCP connection table, whose adapter is ncacn_ip_tcp on every port (DCE/RPC is found by
-// its header, not by a port number). The other carriers (UDP, SMB named pipes, HTTP) will
-// plug in here, each with its own adapter feeding the same Tracker.
+// to the TCP connection table; a connection on an SMB port (445, 139) goes to the ncacn_np
+// adapter, every other one to ncacn_ip_tcp (DCE/RPC is found there by its header, not by a
+// port number). The other carriers (UDP, HTTP) will plug in here, each with its own adapter
+// feeding the same Tracker.
 #pragma once
 
 #include <cstdint>
@@ -13,13 +14,49 @@
 #include "rpctrace/pcap/packet.hpp"
 #include "rpctrace/tcp/connection_table.hpp"
 #include "rpctrace/tcp/limits.hpp"
+#include "rpctrace/smb/limits.hpp"
 #include "rpctrace/transport/ncacn_ip_tcp.hpp"
+#include "rpctrace/transport/ncacn_np.hpp"
 
 namespace rpctrace::transport {
 
 struct Limits {
   tcp::ReassemblyLimits tcp;
   dcerpc::FramerLimits framer;
+  smb::Limits smb;
+};
+
+// Routes each TCP connection to the adapter of its protocol sequence, by its ports.
+class TcpRouter : public tcp::StreamSink {
+ public:
+  TcpRouter(TcpAdapter& tcp, NpAdapter& np) : tcp_(tcp), np_(np) {}
+  void on_connection_start(tcp::Connection& c) override { pick(c).on_connection_start(c); }
+  void on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) override {
+    pick(c).on_segment(c, s);
+  }
+  void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data,
+               const tcp::DataOrigin& origin) override {
+    pick(c).on_data(c, dir, data, origin);
+  }
+  void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size,
+              tcp::GapCause cause) override {
+    pick(c).on_gap(c, dir, size, cause);
+  }
+  void on_frame_end(tcp::Connection& c, const tcp::SegmentInfo& s) override {
+    pick(c).on_frame_end(c, s);
+  }
+  void on_connection_end(tcp::Connection& c, tcp::EndReason reason) override {
+    pick(c).on_connection_end(c, reason);
+  }
+
+ private:
+  tcp::StreamSink& pick(const tcp::Connection& c) {
+    if (NpAdapter::is_smb_port(c.endpoint[0].port) || NpAdapter::is_smb_port(c.endpoint[1].port))
+      return np_;
+    return tcp_;
+  }
+  TcpAdapter& tcp_;
+  NpAdapter& np_;
 };
 
 class Dispatcher {
@@ -27,7 +64,9 @@ class Dispatcher {
   Dispatcher(analysis::Tracker& tracker, dcerpc::Counters& counters, const Limits& limits)
       : limits_(limits),
         tcp_adapter_(tracker, counters, limits_.framer),
-        tcp_table_(tcp_adapter_, limits_.tcp) {}
+        np_adapter_(tracker, counters, limits_.framer, limits_.smb),
+        router_(tcp_adapter_, np_adapter_),
+        tcp_table_(router_, limits_.tcp) {}
 
   // A frame the capture layer decoded into a carrier unit; false when no adapter takes it.
   bool add(const pcap::DecodeOutcome& frame, std::uint64_t number, common::Timestamp ts);
@@ -39,6 +78,8 @@ class Dispatcher {
  private:
   Limits limits_;
   TcpAdapter tcp_adapter_;
+  NpAdapter np_adapter_;
+  TcpRouter router_;
   tcp::ConnectionTable tcp_table_;
 };
 

@@ -17,6 +17,7 @@
 #include "rpctrace/report/json.hpp"
 #include "rpctrace/report/writers.hpp"
 #include "rpctrace/tcp/counters.hpp"
+#include "rpctrace/transport/ncacn_np.hpp"
 #include "unit/app/run_harness.hpp"
 #include "unit/report/mini_json.hpp"
 
@@ -418,19 +419,22 @@ TEST(CounterRows, StubTruncatedLabelNamesBothLimits) {
 // The rows in app::run's order: the capture's, the carrier's (TCP), DCE/RPC's, the analysis's.
 // The statistics of a run over an empty capture (written by the capture builder) must list
 // exactly these keys.
-TEST(CounterRows, RunListsCaptureTcpDcerpcAnalysisInThatOrder) {
-  common::CounterRows capture, tcp, dcerpc, analysis;
+TEST(CounterRows, RunListsCaptureTcpSmbDcerpcAnalysisInThatOrder) {
+  common::CounterRows capture, tcp, smb, dcerpc, analysis;
   pcap::append_counter_rows(pcap::Counters{}, capture);
   tcp::append_counter_rows(tcp::Counters{}, tcp);
+  transport::append_counter_rows(transport::NpCounters{}, smb);
   dcerpc::append_counter_rows(dcerpc::Counters{}, dcerpc);
   analysis::append_counter_rows(analysis::Counters{}, analysis);
   std::vector<std::string_view> expected;
-  for (const auto* layer : {&capture, &tcp, &dcerpc, &analysis})
+  for (const auto* layer : {&capture, &tcp, &smb, &dcerpc, &analysis})
     for (const auto& row : *layer) expected.push_back(row.key);
   // Each block by its first row, so no two blocks can be taken for one another.
-  ASSERT_FALSE(capture.empty() || tcp.empty() || dcerpc.empty() || analysis.empty());
+  ASSERT_FALSE(capture.empty() || tcp.empty() || smb.empty() || dcerpc.empty() ||
+               analysis.empty());
   EXPECT_EQ(capture.front().key, "unknown_link_type");
   EXPECT_EQ(tcp.front().key, "tcp_retransmissions");
+  EXPECT_EQ(smb.front().key, "smb_malformed_truncated");
   EXPECT_EQ(dcerpc.front().key, "bad_rpc_vers");
   EXPECT_EQ(analysis.front().key, "epm_errors");
 

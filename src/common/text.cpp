@@ -1,9 +1,11 @@
-// Names from authentication messages as UTF-8 text for reports.
+// Names from the wire (authentication messages, SMB paths) as UTF-8 text for reports.
+#include "rpctrace/common/text.hpp"
+
 #include <fmt/format.h>
 
-#include "detail.hpp"
+#include "rpctrace/common/byte_reader.hpp"
 
-namespace rpctrace::auth::detail {
+namespace rpctrace::common {
 
 namespace {
 
@@ -43,7 +45,7 @@ void append_char(char32_t c, std::string& out) {
 
 }  // namespace
 
-bool utf16le_to_utf8(Bytes in, std::string& out) {
+bool utf16le_to_text(Bytes in, std::string& out, std::size_t max_octets) {
   out.clear();
   common::ByteReader r(in, common::ByteOrder::little);
   while (r.remaining() >= 2) {
@@ -61,13 +63,13 @@ bool utf16le_to_utf8(Bytes in, std::string& out) {
       c = 0xfffd;
     }
     append_char(c, out);
-    if (out.size() > kMaxNameOctets) return false;
+    if (out.size() > max_octets) return false;
   }
   if (r.remaining() == 1) out += fmt::format("\\x{:02x}", std::to_integer<unsigned>(in.back()));
-  return out.size() <= kMaxNameOctets;
+  return out.size() <= max_octets;
 }
 
-bool utf8_to_text(Bytes in, std::string& out) {
+bool utf8_to_text(Bytes in, std::string& out, std::size_t max_octets) {
   out.clear();
   std::size_t i = 0;
   while (i < in.size()) {
@@ -94,12 +96,12 @@ bool utf8_to_text(Bytes in, std::string& out) {
       out += fmt::format("\\x{:02x}", b0);
       ++i;
     }
-    if (out.size() > kMaxNameOctets) return false;
+    if (out.size() > max_octets) return false;
   }
   return true;
 }
 
-bool oem_to_utf8(Bytes in, std::string& out) {
+bool oem_to_text(Bytes in, std::string& out, std::size_t max_octets) {
   out.clear();
   for (std::byte b : in) {
     auto c = std::to_integer<unsigned>(b);
@@ -107,9 +109,9 @@ bool oem_to_utf8(Bytes in, std::string& out) {
       out += fmt::format("\\x{:02x}", c);
     else
       append_char(c, out);
-    if (out.size() > kMaxNameOctets) return false;
+    if (out.size() > max_octets) return false;
   }
   return true;
 }
 
-}  // namespace rpctrace::auth::detail
+}  // namespace rpctrace::common

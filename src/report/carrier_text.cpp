@@ -1,0 +1,34 @@
+// Text lines for a carrier's own steps (SMB session setup, tree connect, a pipe's create and
+// close) and the pipe a PDU travelled in.
+#include <fmt/format.h>
+
+#include "pdu_text.hpp"
+#include "rpctrace/common/address.hpp"
+#include "rpctrace/dcerpc/names.hpp"
+
+namespace rpctrace::report {
+
+std::string channel_label(const analysis::ChannelFacts& c) {
+  if (!c.name.empty()) return c.name;
+  return fmt::format("pipe {}", c.id);
+}
+
+PduText format_event(const analysis::CarrierEvent& e) {
+  PduText t;
+  if (!e.response) {
+    t.summary = e.text.empty() ? e.command + " request" : fmt::format("{} request: {}", e.command, e.text);
+    return t;
+  }
+  t.summary = fmt::format("{} response: {}", e.command, dcerpc::format_status(e.status));
+  if (!e.text.empty()) t.summary += fmt::format(", {}", e.text);
+  if (e.kind == analysis::CarrierEventKind::open && e.channel)
+    t.summary += fmt::format(", pipe {} (handle {})", e.channel->id, e.channel->handle);
+  if (e.request_frame) {
+    std::string line = fmt::format("answers request in frame {}", *e.request_frame);
+    if (e.latency_us) line += ", " + common::format_seconds(*e.latency_us) + " s later";
+    t.details.push_back(std::move(line));
+  }
+  return t;
+}
+
+}  // namespace rpctrace::report
