@@ -40,8 +40,7 @@ bool ChannelState::wants_stub(const dcerpc::SyntaxId& interface) {
 std::uint32_t Tracker::open_channel(ConversationState& s, ChannelOpen o) {
   o.facts.id = static_cast<std::uint32_t>(s.channels.size() + 1);
   auto facts = std::make_shared<const ChannelFacts>(std::move(o.facts));
-  auto c = std::make_unique<ChannelState>(s, facts, dcerpc_counters_,
-                                          options_.association_limits);
+  auto c = std::make_unique<ChannelState>(s, facts, dcerpc_counters_, options_.association_limits);
   if (o.inferred_interface) c->assoc.set_inferred_interface(*o.inferred_interface);
   if (s.conv.channels.size() < kMaxListedChannels) s.conv.channels.push_back(facts);
   s.conv.pipe_activity = true;

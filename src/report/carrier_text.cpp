@@ -16,7 +16,8 @@ std::string channel_label(const analysis::ChannelFacts& c) {
 PduText format_event(const analysis::CarrierEvent& e) {
   PduText t;
   if (!e.response) {
-    t.summary = e.text.empty() ? e.command + " request" : fmt::format("{} request: {}", e.command, e.text);
+    t.summary =
+        e.text.empty() ? e.command + " request" : fmt::format("{} request: {}", e.command, e.text);
     return t;
   }
   t.summary = fmt::format("{} response: {}", e.command, dcerpc::format_status(e.status));

@@ -77,9 +77,9 @@ bool read_string(const Command& c, bool unicode, std::size_t& pos, std::string& 
 
 template <typename T>
 Result<T> name_too_long(const Command& c) {
-  return malformed<T>(Reason::name_too_long, kHeaderSize,
-                      fmt::format("{} name longer than {} octets", command_name(c.command),
-                                  kMaxNameOctets));
+  return malformed<T>(
+      Reason::name_too_long, kHeaderSize,
+      fmt::format("{} name longer than {} octets", command_name(c.command), kMaxNameOctets));
 }
 
 }  // namespace
@@ -196,7 +196,8 @@ Result<NtCreateRequest> parse_nt_create_request(const Message& m, const Command&
   Bytes name = c.bytes.subspan(pos, name_length);
   // The length may count the terminator.
   const std::size_t unit = m.header.unicode() ? 2 : 1;
-  while (name.size() >= unit && name.back() == std::byte{0} && name[name.size() - unit] == std::byte{0})
+  while (name.size() >= unit && name.back() == std::byte{0} &&
+         name[name.size() - unit] == std::byte{0})
     name = name.first(name.size() - unit);
   NtCreateRequest out;
   const bool ok = m.header.unicode() ? common::utf16le_to_text(name, out.name, kMaxNameOctets)
@@ -208,9 +209,9 @@ Result<NtCreateRequest> parse_nt_create_request(const Message& m, const Command&
 Result<std::uint16_t> parse_nt_create_response(const Message& m, const Command& c) {
   // 34 words, or 42 (50 by some servers' count) with the extended response (MS-SMB 2.2.4.9.2).
   if (c.words.size() < 2 * 34)
-    return malformed<std::uint16_t>(Reason::word_count, kHeaderSize,
-                                    fmt::format("NT_CREATE_ANDX response WordCount {}",
-                                                c.words.size() / 2));
+    return malformed<std::uint16_t>(
+        Reason::word_count, kHeaderSize,
+        fmt::format("NT_CREATE_ANDX response WordCount {}", c.words.size() / 2));
   ByteReader w(c.words);
   w.skip(4 + 1);  // AndX, OplockLevel
   return Result<std::uint16_t>::complete(w.u16(), m.octets.size());
@@ -259,7 +260,8 @@ Result<WriteRequest> parse_write_request(const Message& m, const Command& c) {
   if (!data) return bad_offset<WriteRequest>(c, "Data", offset, total, m.octets.size());
   out.data = *data;
   constexpr std::uint16_t kRawStart = kWriteModeRaw | kWriteModeMessageStart;
-  if ((out.write_mode & kRawStart) == kRawStart) out.data = out.data.subspan(std::min<std::size_t>(2, out.data.size()));
+  if ((out.write_mode & kRawStart) == kRawStart)
+    out.data = out.data.subspan(std::min<std::size_t>(2, out.data.size()));
   return Result<WriteRequest>::complete(out, m.octets.size());
 }
 
@@ -310,7 +312,8 @@ Result<Transaction> parse_transaction_request(const Message& m, const Command& c
   Transaction t;
   w.skip(2);  // TotalParameterCount
   t.total_data = w.u16();
-  w.skip(2 + 2 + 1 + 1 + 2 + 4 + 2);  // Max counts, MaxSetupCount, Reserved1, Flags, Timeout, Reserved2
+  w.skip(2 + 2 + 1 + 1 + 2 + 4 +
+         2);  // Max counts, MaxSetupCount, Reserved1, Flags, Timeout, Reserved2
   const std::uint16_t param_count = w.u16();
   const std::uint16_t param_offset = w.u16();
   const std::uint16_t data_count = w.u16();
@@ -350,9 +353,9 @@ Result<Transaction> parse_transaction_secondary(const Message& m, const Command&
 
 Result<Transaction> parse_transaction_response(const Message& m, const Command& c) {
   if (c.words.size() < 2 * 10)
-    return malformed<Transaction>(Reason::word_count, kHeaderSize,
-                                  fmt::format("TRANSACTION response WordCount {}",
-                                              c.words.size() / 2));
+    return malformed<Transaction>(
+        Reason::word_count, kHeaderSize,
+        fmt::format("TRANSACTION response WordCount {}", c.words.size() / 2));
   ByteReader w(c.words);
   Transaction t;
   w.skip(2);
@@ -383,7 +386,8 @@ Result<TreeConnectRequest> parse_tree_connect_request(const Message& m, const Co
                                           m.octets.size());
   std::size_t pos = password_length;
   TreeConnectRequest out;
-  if (!read_string(c, m.header.unicode(), pos, out.path)) return name_too_long<TreeConnectRequest>(c);
+  if (!read_string(c, m.header.unicode(), pos, out.path))
+    return name_too_long<TreeConnectRequest>(c);
   return Result<TreeConnectRequest>::complete(std::move(out), m.octets.size());
 }
 

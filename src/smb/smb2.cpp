@@ -26,13 +26,14 @@ Body body(const Message& m, std::uint16_t structure_size) {
   Body b{ByteReader(m.octets.subspan(std::min(kHeaderSize, m.octets.size()))), std::nullopt};
   const std::uint16_t got = b.r.u16();
   if (!b.r.ok()) {
-    b.error = common::Malformed<Reason>{Reason::truncated, kHeaderSize,
-                                        fmt::format("{} body missing", command_name(m.header.command))};
+    b.error =
+        common::Malformed<Reason>{Reason::truncated, kHeaderSize,
+                                  fmt::format("{} body missing", command_name(m.header.command))};
   } else if (got != structure_size) {
-    b.error = common::Malformed<Reason>{
-        Reason::structure_size, kHeaderSize,
-        fmt::format("{} StructureSize {} != {}", command_name(m.header.command), got,
-                    structure_size)};
+    b.error =
+        common::Malformed<Reason>{Reason::structure_size, kHeaderSize,
+                                  fmt::format("{} StructureSize {} != {}",
+                                              command_name(m.header.command), got, structure_size)};
   }
   return b;
 }
@@ -48,10 +49,10 @@ std::optional<Bytes> buffer(const Message& m, std::uint64_t offset, std::uint64_
 template <typename T>
 Result<T> bad_buffer(const Message& m, std::string_view field, std::uint64_t offset,
                      std::uint64_t length) {
-  return malformed<T>(Reason::offset_out_of_range, kHeaderSize,
-                      fmt::format("{} {} at offset {} length {} outside the {}-octet message",
-                                  command_name(m.header.command), field, offset, length,
-                                  m.octets.size()));
+  return malformed<T>(
+      Reason::offset_out_of_range, kHeaderSize,
+      fmt::format("{} {} at offset {} length {} outside the {}-octet message",
+                  command_name(m.header.command), field, offset, length, m.octets.size()));
 }
 
 FileId read_file_id(ByteReader& r) {
@@ -70,17 +71,17 @@ Result<T> truncated(const Message& m) {
 Result<std::string> utf16_name(const Message& m, Bytes octets, std::string_view field) {
   std::string out;
   if (!common::utf16le_to_text(octets, out, kMaxNameOctets))
-    return malformed<std::string>(Reason::name_too_long, kHeaderSize,
-                                  fmt::format("{} {} longer than {} octets",
-                                              command_name(m.header.command), field,
-                                              kMaxNameOctets));
+    return malformed<std::string>(
+        Reason::name_too_long, kHeaderSize,
+        fmt::format("{} {} longer than {} octets", command_name(m.header.command), field,
+                    kMaxNameOctets));
   return Result<std::string>::complete(std::move(out), octets.size());
 }
 
 Header read_header(ByteReader& r) {
   Header h;
-  r.skip(4);   // ProtocolId
-  r.skip(2);   // StructureSize, checked by the caller
+  r.skip(4);  // ProtocolId
+  r.skip(2);  // StructureSize, checked by the caller
   h.credit_charge = r.u16();
   h.status = r.u32();
   h.command = r.u16();
@@ -103,9 +104,10 @@ Header read_header(ByteReader& r) {
 
 std::string command_name(std::uint16_t c) {
   static constexpr std::string_view kNames[] = {
-      "NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT", "TREE_DISCONNECT", "CREATE",
-      "CLOSE", "FLUSH", "READ", "WRITE", "LOCK", "IOCTL", "CANCEL", "ECHO", "QUERY_DIRECTORY",
-      "CHANGE_NOTIFY", "QUERY_INFO", "SET_INFO", "OPLOCK_BREAK"};
+      "NEGOTIATE",     "SESSION_SETUP", "LOGOFF",   "TREE_CONNECT", "TREE_DISCONNECT",
+      "CREATE",        "CLOSE",         "FLUSH",    "READ",         "WRITE",
+      "LOCK",          "IOCTL",         "CANCEL",   "ECHO",         "QUERY_DIRECTORY",
+      "CHANGE_NOTIFY", "QUERY_INFO",    "SET_INFO", "OPLOCK_BREAK"};
   if (c < std::size(kNames)) return std::string(kNames[c]);
   return fmt::format("command 0x{:X}", c);
 }
@@ -174,7 +176,8 @@ Result<TransformHeader> parse_transform_header(Bytes data) {
   t.original_size = r.u32();
   r.skip(2 + 2);  // Reserved, Flags/EncryptionAlgorithm
   t.session_id = r.u64();
-  if (!r.ok()) return malformed<TransformHeader>(Reason::truncated, 0, "TRANSFORM_HEADER cut short");
+  if (!r.ok())
+    return malformed<TransformHeader>(Reason::truncated, 0, "TRANSFORM_HEADER cut short");
   return Result<TransformHeader>::complete(t, r.position());
 }
 

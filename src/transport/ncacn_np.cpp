@@ -82,14 +82,14 @@ void append_counter_rows(const NpCounters& c, common::CounterRows& rows) {
   rows.push_back({"smb_compressed_messages", "SMB3 compressed messages (not decompressed)",
                   c.compressed_messages});
   rows.push_back({"smb_cut_messages", "SMB messages cut by a gap (not decoded)", c.cut_messages});
-  rows.push_back({"smb_not_smb_bytes", "octets on SMB ports that were no SMB message",
-                  c.not_smb_bytes});
-  rows.push_back({"smb_pipes_unnamed", "pipes found by their PDUs, their open not captured",
-                  c.pipes_unnamed});
-  rows.push_back({"smb_pipes_over_limit", "pipe opens past max_pipes (not followed)",
-                  c.pipes_over_limit});
-  rows.push_back({"smb_requests_dropped", "SMB requests forgotten past max_pending",
-                  c.requests_dropped});
+  rows.push_back(
+      {"smb_not_smb_bytes", "octets on SMB ports that were no SMB message", c.not_smb_bytes});
+  rows.push_back(
+      {"smb_pipes_unnamed", "pipes found by their PDUs, their open not captured", c.pipes_unnamed});
+  rows.push_back(
+      {"smb_pipes_over_limit", "pipe opens past max_pipes (not followed)", c.pipes_over_limit});
+  rows.push_back(
+      {"smb_requests_dropped", "SMB requests forgotten past max_pending", c.requests_dropped});
   rows.push_back({"smb_responses_unmatched", "pipe reads whose request was not captured",
                   c.responses_unmatched});
 }

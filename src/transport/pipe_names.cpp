@@ -21,15 +21,24 @@ struct PipeRow {
   std::string_view interface;  // the names table's short name
 };
 constexpr PipeRow kPipes[] = {
-    {"atsvc", "ATSVC"},           {"browser", "BROWSER"},
-    {"efsrpc", "EFSRPC2"},        {"epmapper", "EPMv4"},
-    {"eventlog", "EVENTLOG"},     {"initshutdown", "INITSHUTDOWN"},
-    {"lsarpc", "LSARPC"},         {"netdfs", "NETDFS"},
-    {"netlogon", "NETLOGON"},     {"ntsvcs", "PNP"},
-    {"protected_storage", "BACKUPKEY"}, {"samr", "SAMR"},
-    {"spoolss", "SPOOLSS"},       {"srvsvc", "SRVSVC"},
-    {"svcctl", "SVCCTL"},         {"w32time", "W32TIME"},
-    {"winreg", "WINREG"},         {"wkssvc", "WKSSVC"},
+    {"atsvc", "ATSVC"},
+    {"browser", "BROWSER"},
+    {"efsrpc", "EFSRPC2"},
+    {"epmapper", "EPMv4"},
+    {"eventlog", "EVENTLOG"},
+    {"initshutdown", "INITSHUTDOWN"},
+    {"lsarpc", "LSARPC"},
+    {"netdfs", "NETDFS"},
+    {"netlogon", "NETLOGON"},
+    {"ntsvcs", "PNP"},
+    {"protected_storage", "BACKUPKEY"},
+    {"samr", "SAMR"},
+    {"spoolss", "SPOOLSS"},
+    {"srvsvc", "SRVSVC"},
+    {"svcctl", "SVCCTL"},
+    {"w32time", "W32TIME"},
+    {"winreg", "WINREG"},
+    {"wkssvc", "WKSSVC"},
 };
 
 }  // namespace

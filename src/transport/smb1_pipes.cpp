@@ -106,9 +106,7 @@ void SmbConnection::smb1_request(std::uint8_t dir, const Message& m, const Comma
       p.file = file_key(h.tid, r.value());
       Pipe* pipe = find_pipe(p.file);
       if (pipe == nullptr) return;
-      analysis::ChannelPtr channel = tracker.channel(*conversation, pipe->channel);
-      event(analysis::CarrierEventKind::close, command, channel ? channel->name : std::string{},
-            nullptr, 0, at, channel);
+      pipe_event(analysis::CarrierEventKind::close, command, nullptr, 0, at, *pipe);
       break;
     }
     case cmd::write:
@@ -149,7 +147,9 @@ void SmbConnection::smb1_transaction_request(std::uint8_t dir, const Message& m,
   auto r = secondary ? smb::smb1::parse_transaction_secondary(m, c)
                      : smb::smb1::parse_transaction_request(m, c);
   if (!r.is_complete())
-    return malformed(r.error(), secondary ? "SMB1 TRANSACTION_SECONDARY request" : "SMB1 TRANSACTION request", at);
+    return malformed(r.error(),
+                     secondary ? "SMB1 TRANSACTION_SECONDARY request" : "SMB1 TRANSACTION request",
+                     at);
   const auto& t = r.value();
   const std::uint64_t key = request_key(h, cmd::transaction);
   Pending p;
@@ -179,7 +179,8 @@ void SmbConnection::smb1_response(std::uint8_t dir, const Message& m, const Comm
   const std::uint64_t key = request_key(h, c.command);
   auto req = take(key);
   if (!req) {
-    if (c.command == cmd::read_andx || c.command == cmd::transaction) ++counters.responses_unmatched;
+    if (c.command == cmd::read_andx || c.command == cmd::transaction)
+      ++counters.responses_unmatched;
     return;
   }
   // An NTSTATUS when Flags2 says so; else an SMB error class and code (MS-CIFS 2.2.3.1), which
@@ -209,26 +210,19 @@ void SmbConnection::smb1_response(std::uint8_t dir, const Message& m, const Comm
       break;
     }
     case cmd::nt_create_andx: {
-      analysis::ChannelPtr channel;
-      if (ok) {
-        auto r = smb::smb1::parse_nt_create_response(m, c);
-        if (!r.is_complete()) return malformed(r.error(), "SMB1 NT_CREATE_ANDX response", at);
-        if (Pipe* pipe = open_pipe(file_key(req->tree, r.value()), req->text, *req,
-                                   fmt::format("0x{:04x}", r.value()), true))
-          channel = tracker.channel(*conversation, pipe->channel);
+      if (!ok) {
+        create_answered(command, *req, status, at, nullptr, {});
+        break;
       }
-      event(analysis::CarrierEventKind::open, command, req->text, &*req, status, at, channel, true);
+      auto r = smb::smb1::parse_nt_create_response(m, c);
+      if (!r.is_complete()) return malformed(r.error(), "SMB1 NT_CREATE_ANDX response", at);
+      const FileKey file = file_key(req->tree, r.value());
+      create_answered(command, *req, status, at, &file, fmt::format("0x{:04x}", r.value()));
       break;
     }
-    case cmd::close: {
-      Pipe* pipe = find_pipe(req->file);
-      if (pipe == nullptr) return;
-      analysis::ChannelPtr channel = tracker.channel(*conversation, pipe->channel);
-      close_pipe(req->file);
-      event(analysis::CarrierEventKind::close, command, channel ? channel->name : std::string{},
-            &*req, status, at, channel);
+    case cmd::close:
+      close_answered(command, *req, status, at);
       break;
-    }
     case cmd::read_andx:
     case cmd::write:
     case cmd::write_andx:
@@ -264,9 +258,7 @@ void SmbConnection::smb1_pipe_response(std::uint8_t dir, const Message& m, const
     return;
   }
   if (data || status == ntstatus::pipe_empty || pipe == nullptr) return;
-  analysis::ChannelPtr channel = tracker.channel(*conversation, pipe->channel);
-  event(analysis::CarrierEventKind::refused, command_text(c.command),
-        channel ? channel->name : std::string{}, &req, status, at, channel);
+  pipe_event(analysis::CarrierEventKind::refused, command_text(c.command), &req, status, at, *pipe);
 }
 
 }  // namespace rpctrace::transport

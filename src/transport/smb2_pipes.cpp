@@ -110,9 +110,7 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
       p.file = key_of(r.value());
       Pipe* pipe = find_pipe(p.file);
       if (pipe == nullptr) return;
-      analysis::ChannelPtr channel = tracker.channel(*conversation, pipe->channel);
-      event(analysis::CarrierEventKind::close, command_text(h.command),
-            channel ? channel->name : std::string{}, nullptr, 0, at, channel);
+      pipe_event(analysis::CarrierEventKind::close, command_text(h.command), nullptr, 0, at, *pipe);
       break;
     }
     case cmd::write: {
@@ -176,9 +174,11 @@ void SmbConnection::smb2_response(std::uint8_t dir, const Message& m, const dcer
       break;
     case cmd::tree_connect: {
       auto r = smb::smb2::parse_tree_connect_response(m);
-      const bool ipc = (ok && r.is_complete() && r.value().share_type == smb::smb2::kShareTypePipe) ||
-                       ends_with_ipc(req->text);
-      if (ok && trees.size() < limits.max_trees) trees[tree_key(h.session_id, h.tree_id)] = {req->text, ipc};
+      const bool ipc =
+          (ok && r.is_complete() && r.value().share_type == smb::smb2::kShareTypePipe) ||
+          ends_with_ipc(req->text);
+      if (ok && trees.size() < limits.max_trees)
+        trees[tree_key(h.session_id, h.tree_id)] = {req->text, ipc};
       event(analysis::CarrierEventKind::tree_connect, command, req->text, &*req, status, at,
             nullptr, ipc);
       break;
@@ -192,26 +192,19 @@ void SmbConnection::smb2_response(std::uint8_t dir, const Message& m, const dcer
       break;
     }
     case cmd::create: {
-      analysis::ChannelPtr channel;
-      if (ok) {
-        auto r = smb::smb2::parse_create_response(m);
-        if (!r.is_complete()) return malformed(r.error(), "SMB2 CREATE response", at);
-        if (Pipe* pipe = open_pipe(key_of(r.value().file_id), req->text, *req,
-                                   handle_of(r.value().file_id), true))
-          channel = tracker.channel(*conversation, pipe->channel);
+      if (!ok) {
+        create_answered(command, *req, status, at, nullptr, {});
+        break;
       }
-      event(analysis::CarrierEventKind::open, command, req->text, &*req, status, at, channel, true);
+      auto r = smb::smb2::parse_create_response(m);
+      if (!r.is_complete()) return malformed(r.error(), "SMB2 CREATE response", at);
+      const FileKey file = key_of(r.value().file_id);
+      create_answered(command, *req, status, at, &file, handle_of(r.value().file_id));
       break;
     }
-    case cmd::close: {
-      Pipe* pipe = find_pipe(req->file);
-      if (pipe == nullptr) return;
-      analysis::ChannelPtr channel = tracker.channel(*conversation, pipe->channel);
-      close_pipe(req->file);
-      event(analysis::CarrierEventKind::close, command, channel ? channel->name : std::string{},
-            &*req, status, at, channel);
+    case cmd::close:
+      close_answered(command, *req, status, at);
       break;
-    }
     case cmd::read:
     case cmd::ioctl:
     case cmd::write:
@@ -240,15 +233,13 @@ void SmbConnection::smb2_pipe_response(std::uint8_t dir, const Message& m, const
       if (!r.is_complete()) return malformed(r.error(), "SMB2 IOCTL response", at);
       bytes = r.value().output;
     }
-    if (pipe == nullptr)
-      pipe = unnamed_pipe(req.file, bytes, req.session, req.tree, req.text);
+    if (pipe == nullptr) pipe = unnamed_pipe(req.file, bytes, req.session, req.tree, req.text);
     if (pipe != nullptr) pipe->framer.data(dir, bytes, at, true);
     return;
   }
   if (data || status == ntstatus::pipe_empty || pipe == nullptr) return;
-  analysis::ChannelPtr channel = tracker.channel(*conversation, pipe->channel);
-  event(analysis::CarrierEventKind::refused, command_text(m.header.command),
-        channel ? channel->name : std::string{}, &req, status, at, channel);
+  pipe_event(analysis::CarrierEventKind::refused, command_text(m.header.command), &req, status, at,
+             *pipe);
 }
 
 }  // namespace rpctrace::transport

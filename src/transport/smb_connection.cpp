@@ -54,8 +54,8 @@ void Pipe::on_cut_pdu(dcerpc::Direction dir, common::Bytes partial, const dcerpc
 }
 void Pipe::on_note(const dcerpc::Note& n) { connection.tracker.note(*connection.conversation, n); }
 
-SmbConnection::SmbConnection(analysis::Tracker& t, analysis::ConversationHandle c,
-                             NpCounters& n, dcerpc::Counters& d, const dcerpc::FramerLimits& fl,
+SmbConnection::SmbConnection(analysis::Tracker& t, analysis::ConversationHandle c, NpCounters& n,
+                             dcerpc::Counters& d, const dcerpc::FramerLimits& fl,
                              const smb::Limits& l)
     : tracker(t),
       conversation(std::move(c)),
@@ -81,8 +81,7 @@ std::size_t SmbConnection::keep(std::uint8_t, common::Bytes head, std::uint32_t 
       const bool response = (flags & smb::smb2::flags::server_to_redir) != 0;
       const bool data = (command == smb::smb2::command::read && response) ||
                         (command == smb::smb2::command::write && !response);
-      if (r.ok() && data && !(flags & smb::smb2::flags::async_command) &&
-          !pipe_tree(session, tree))
+      if (r.ok() && data && !(flags & smb::smb2::flags::async_command) && !pipe_tree(session, tree))
         return head.size();
       return length;
     }
@@ -106,8 +105,8 @@ std::size_t SmbConnection::keep(std::uint8_t, common::Bytes head, std::uint32_t 
   }
 }
 
-void SmbConnection::on_message(std::uint8_t dir, common::Bytes kept, std::uint32_t length,
-                               bool cut, const dcerpc::FrameRef& at) {
+void SmbConnection::on_message(std::uint8_t dir, common::Bytes kept, std::uint32_t length, bool cut,
+                               const dcerpc::FrameRef& at) {
   if (cut) {
     ++counters.cut_messages;
     analysis::ReportedNote n;
@@ -131,27 +130,28 @@ void SmbConnection::on_message(std::uint8_t dir, common::Bytes kept, std::uint32
       ++(encrypted ? counters.encrypted_messages : counters.compressed_messages);
       if (!encrypted_said) {
         encrypted_said = true;
-        event(analysis::CarrierEventKind::encrypted, encrypted ? "SMB3 encrypted" : "SMB3 compressed",
+        event(analysis::CarrierEventKind::encrypted,
+              encrypted ? "SMB3 encrypted" : "SMB3 compressed",
               encrypted ? "pipe traffic not visible" : "not decompressed: pipe traffic not visible",
               nullptr, 0, at);
       }
       return;
     }
     case smb::Protocol::none:
-      malformed({smb::Reason::protocol_id, 0, "a session message without an SMB protocol identifier"},
-                "SMB message", at);
+      malformed(
+          {smb::Reason::protocol_id, 0, "a session message without an SMB protocol identifier"},
+          "SMB message", at);
       return;
   }
 }
 
-void SmbConnection::on_session_packet(std::uint8_t, std::uint8_t type,
-                                      const dcerpc::FrameRef& at) {
+void SmbConnection::on_session_packet(std::uint8_t, std::uint8_t type, const dcerpc::FrameRef& at) {
   // The NetBIOS session request and its answers on 139 (RFC 1002 4.3.2); keep-alives say nothing.
   if (type == nbss::kKeepAlive) return;
-  const char* text = type == nbss::kSessionRequest      ? "session request"
-                     : type == nbss::kPositiveResponse  ? "positive session response"
-                     : type == nbss::kNegativeResponse  ? "negative session response"
-                                                        : "retarget session response";
+  const char* text = type == nbss::kSessionRequest     ? "session request"
+                     : type == nbss::kPositiveResponse ? "positive session response"
+                     : type == nbss::kNegativeResponse ? "negative session response"
+                                                       : "retarget session response";
   event(analysis::CarrierEventKind::negotiate, "NetBIOS", text, nullptr,
         type == nbss::kNegativeResponse ? 1u : 0u, at);
 }
@@ -166,9 +166,8 @@ void SmbConnection::on_skipped(std::uint8_t, std::uint64_t bytes, std::string_vi
 }
 
 void SmbConnection::event(analysis::CarrierEventKind kind, std::string command, std::string text,
-                          const Pending* request, std::uint32_t status,
-                          const dcerpc::FrameRef& at, analysis::ChannelPtr channel,
-                          bool of_interest) {
+                          const Pending* request, std::uint32_t status, const dcerpc::FrameRef& at,
+                          analysis::ChannelPtr channel, bool of_interest) {
   analysis::CarrierEvent e;
   e.kind = kind;
   e.command = std::move(command);
@@ -241,6 +240,35 @@ void SmbConnection::close_pipe(const FileKey& file) {
   pipes.erase(it);
 }
 
+void SmbConnection::create_answered(std::string command, const Pending& req, std::uint32_t status,
+                                    const dcerpc::FrameRef& at, const FileKey* file,
+                                    std::string handle) {
+  analysis::ChannelPtr channel;
+  if (file != nullptr)
+    if (Pipe* pipe = open_pipe(*file, req.text, req, std::move(handle), true))
+      channel = tracker.channel(*conversation, pipe->channel);
+  event(analysis::CarrierEventKind::open, std::move(command), req.text, &req, status, at,
+        std::move(channel), true);
+}
+
+void SmbConnection::close_answered(std::string command, const Pending& req, std::uint32_t status,
+                                   const dcerpc::FrameRef& at) {
+  Pipe* pipe = find_pipe(req.file);
+  if (pipe == nullptr) return;
+  analysis::ChannelPtr channel = tracker.channel(*conversation, pipe->channel);
+  close_pipe(req.file);
+  event(analysis::CarrierEventKind::close, std::move(command),
+        channel ? channel->name : std::string{}, &req, status, at, channel);
+}
+
+void SmbConnection::pipe_event(analysis::CarrierEventKind kind, std::string command,
+                               const Pending* req, std::uint32_t status, const dcerpc::FrameRef& at,
+                               const Pipe& pipe) {
+  analysis::ChannelPtr channel = tracker.channel(*conversation, pipe.channel);
+  event(kind, std::move(command), channel ? channel->name : std::string{}, req, status, at,
+        channel);
+}
+
 void SmbConnection::remember(std::uint64_t key, Pending p) {
   if (pending.size() >= limits.max_pending && !pending.contains(key)) {
     counters.requests_dropped += pending.size();
@@ -262,8 +290,8 @@ void SmbConnection::malformed(const common::Malformed<smb::Reason>& m, std::stri
   ++counters.malformed[static_cast<std::size_t>(m.reason)];
   analysis::ReportedNote n;
   n.kind = analysis::NoteKind::malformed_smb;
-  n.detail = fmt::format("{}: {} at offset {}: {}", what, smb::to_string(m.reason), m.offset,
-                         m.detail);
+  n.detail =
+      fmt::format("{}: {} at offset {}: {}", what, smb::to_string(m.reason), m.offset, m.detail);
   tracker.note(*conversation, std::move(n));
 }
 

@@ -57,9 +57,9 @@ class Pipe : public dcerpc::FramerSink {
 
 class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
  public:
-  SmbConnection(analysis::Tracker& t, analysis::ConversationHandle c,
-                NpCounters& counters, dcerpc::Counters& dcerpc_counters,
-                const dcerpc::FramerLimits& framer_limits, const smb::Limits& limits);
+  SmbConnection(analysis::Tracker& t, analysis::ConversationHandle c, NpCounters& counters,
+                dcerpc::Counters& dcerpc_counters, const dcerpc::FramerLimits& framer_limits,
+                const smb::Limits& limits);
 
   // SessionFramerSink
   std::size_t keep(std::uint8_t dir, common::Bytes head, std::uint32_t length) override;
@@ -106,13 +106,22 @@ class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
   void event(analysis::CarrierEventKind kind, std::string command, std::string text,
              const Pending* request, std::uint32_t status, const dcerpc::FrameRef& at,
              analysis::ChannelPtr channel = nullptr, bool of_interest = false);
-  Pipe* open_pipe(const FileKey& file, std::string name, const Pending& request,
-                  std::string handle, bool stream_start);
+  Pipe* open_pipe(const FileKey& file, std::string name, const Pending& request, std::string handle,
+                  bool stream_start);
   Pipe* find_pipe(const FileKey& file);
   // Bytes for a file the capture did not see opened: a pipe when they begin a DCE/RPC PDU.
   Pipe* unnamed_pipe(const FileKey& file, common::Bytes data, std::uint64_t session,
                      std::uint32_t tree, std::string handle);
   void close_pipe(const FileKey& file);
+  // The answers both dialects handle alike: a create's (the pipe opened when `file` is set)
+  // and a close's (the pipe closed).
+  void create_answered(std::string command, const Pending& req, std::uint32_t status,
+                       const dcerpc::FrameRef& at, const FileKey* file, std::string handle);
+  void close_answered(std::string command, const Pending& req, std::uint32_t status,
+                      const dcerpc::FrameRef& at);
+  // An event naming a pipe (its close, a refused read or write).
+  void pipe_event(analysis::CarrierEventKind kind, std::string command, const Pending* req,
+                  std::uint32_t status, const dcerpc::FrameRef& at, const Pipe& pipe);
   void remember(std::uint64_t key, Pending p);
   std::optional<Pending> take(std::uint64_t key);
   void malformed(const common::Malformed<smb::Reason>& m, std::string_view what,
@@ -137,7 +146,7 @@ class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
   std::string dialect;
   bool encrypted_said = false;
   std::map<std::uint64_t, std::string> sessions;  // session id -> account
-  std::unordered_map<std::uint64_t, Tree> trees;   // tree_key() -> tree
+  std::unordered_map<std::uint64_t, Tree> trees;  // tree_key() -> tree
   std::unordered_map<std::uint64_t, Pending> pending;
   std::map<FileKey, std::unique_ptr<Pipe>> pipes;
 };

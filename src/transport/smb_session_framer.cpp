@@ -55,7 +55,7 @@ void SessionFramer::data(std::uint8_t dir, common::Bytes data, const dcerpc::Fra
   while (pos < data.size()) {
     common::Bytes rest = data.subspan(pos);
     pos += streams_[dir].mode == Mode::in_sync ? in_sync(dir, rest, at)
-                                                : hunt(dir, rest, at, chunk_start && pos == 0);
+                                               : hunt(dir, rest, at, chunk_start && pos == 0);
   }
 }
 
@@ -205,7 +205,8 @@ void SessionFramer::finish(const dcerpc::FrameRef& at) {
   for (std::uint8_t dir = 0; dir < 2; ++dir) {
     Stream& s = streams_[dir];
     if (s.length != 0) {
-      s.cut = s.cut || s.buffer.size() < std::min<std::size_t>(s.keep == 0 ? s.length : s.keep, s.length);
+      s.cut = s.cut ||
+              s.buffer.size() < std::min<std::size_t>(s.keep == 0 ? s.length : s.keep, s.length);
       deliver(dir, at);
     }
     if (s.hunted + s.buffer.size() > 0 && s.mode == Mode::hunting)

@@ -57,19 +57,21 @@ class SessionFramer {
   void finish(const dcerpc::FrameRef& at);
 
   // Octets held now, both directions (a message being gathered).
-  [[nodiscard]] std::size_t held() const { return streams_[0].buffer.size() + streams_[1].buffer.size(); }
+  [[nodiscard]] std::size_t held() const {
+    return streams_[0].buffer.size() + streams_[1].buffer.size();
+  }
 
  private:
   enum class Mode : std::uint8_t { in_sync, hunting };
   struct Stream {
     Mode mode = Mode::hunting;
-    std::vector<std::byte> buffer;   // a header, a message being gathered, or a hunt's tail
-    std::uint32_t length = 0;        // the message being gathered (0: none)
-    std::size_t keep = 0;            // its octets to keep (0: not asked yet)
+    std::vector<std::byte> buffer;     // a header, a message being gathered, or a hunt's tail
+    std::uint32_t length = 0;          // the message being gathered (0: none)
+    std::size_t keep = 0;              // its octets to keep (0: not asked yet)
     std::uint64_t skip_remaining = 0;  // its octets past `keep`, or lost in a gap
     std::uint64_t received = 0;        // its octets seen or skipped so far
     bool cut = false;
-    std::uint64_t hunted = 0;        // octets skipped while hunting
+    std::uint64_t hunted = 0;  // octets skipped while hunting
   };
   std::size_t in_sync(std::uint8_t dir, common::Bytes rest, const dcerpc::FrameRef& at);
   std::size_t hunt(std::uint8_t dir, common::Bytes rest, const dcerpc::FrameRef& at,

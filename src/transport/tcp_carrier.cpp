@@ -46,7 +46,6 @@ analysis::EndReason end_reason(tcp::EndReason r) {
   return analysis::EndReason::capture_end;
 }
 
-
 analysis::ConversationOpen conversation_open(const tcp::Connection& c, analysis::Protseq p) {
   analysis::ConversationOpen o;
   o.id = c.id;

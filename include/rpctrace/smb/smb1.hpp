@@ -118,7 +118,7 @@ struct TreeConnectRequest {
 Result<TreeConnectRequest> parse_tree_connect_request(const Message& m, const Command& c);
 
 struct SessionSetupRequest {
-  Bytes security_blob;  // extended security (WordCount 12)
+  Bytes security_blob;          // extended security (WordCount 12)
   std::string account, domain;  // NT LM 0.12 without extended security (WordCount 13)
 };
 Result<SessionSetupRequest> parse_session_setup_request(const Message& m, const Command& c);

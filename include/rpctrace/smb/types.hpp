@@ -16,15 +16,15 @@ namespace rpctrace::smb {
 using common::Bytes;
 
 enum class Reason : std::uint8_t {
-  truncated,           // shorter than its fixed part
-  protocol_id,         // not \xFESMB / \xFFSMB / \xFDSMB where one must be
-  structure_size,      // an SMB2 StructureSize other than the command's
-  offset_out_of_range, // a buffer's offset and length point outside the message
-  next_command,        // an SMB2 NextCommand misaligned, past the data or too short
-  chain_too_deep,      // more compound or AndX members than max_chain
-  word_count,          // an SMB1 WordCount the command does not allow
-  andx_offset,         // an SMB1 AndXOffset that does not move forward inside the message
-  name_too_long,       // a path or pipe name past kMaxNameOctets
+  truncated,            // shorter than its fixed part
+  protocol_id,          // not \xFESMB / \xFFSMB / \xFDSMB where one must be
+  structure_size,       // an SMB2 StructureSize other than the command's
+  offset_out_of_range,  // a buffer's offset and length point outside the message
+  next_command,         // an SMB2 NextCommand misaligned, past the data or too short
+  chain_too_deep,       // more compound or AndX members than max_chain
+  word_count,           // an SMB1 WordCount the command does not allow
+  andx_offset,          // an SMB1 AndXOffset that does not move forward inside the message
+  name_too_long,        // a path or pipe name past kMaxNameOctets
   count_
 };
 std::string_view to_string(Reason r);

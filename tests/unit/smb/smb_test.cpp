@@ -35,10 +35,10 @@ Octets smb2_header(std::uint16_t command, bool response, std::uint32_t next = 0,
   put(o, response ? smb2::flags::server_to_redir : 0, 4);
   put(o, next, 4);
   put(o, message_id, 8);
-  put(o, 0, 4);           // Reserved
-  put(o, 0x11, 4);        // TreeId
-  put(o, 0x2222, 8);      // SessionId
-  put(o, 0, 16);          // Signature
+  put(o, 0, 4);       // Reserved
+  put(o, 0x11, 4);    // TreeId
+  put(o, 0x2222, 8);  // SessionId
+  put(o, 0, 16);      // Signature
   return o;
 }
 
@@ -47,9 +47,9 @@ Octets create_request(const std::string& name) {
   Octets o = smb2_header(smb2::command::create, false);
   put(o, 57, 2);
   put(o, 0, 1 + 1 + 4 + 8 + 8 + 4 + 4 + 4 + 4 + 4);
-  put(o, 64 + 56, 2);           // NameOffset
-  put(o, name.size() * 2, 2);   // NameLength
-  put(o, 0, 4 + 4);             // CreateContexts
+  put(o, 64 + 56, 2);          // NameOffset
+  put(o, name.size() * 2, 2);  // NameLength
+  put(o, 0, 4 + 4);            // CreateContexts
   utf16(o, name);
   return o;
 }
@@ -164,10 +164,10 @@ Octets smb1_header(std::uint8_t command) {
   put(o, 0x18, 1);    // Flags
   put(o, 0x4001, 2);  // Flags2: NT status, long names
   put(o, 0, 2 + 8 + 2);
-  put(o, 0x800, 2);  // TID
+  put(o, 0x800, 2);   // TID
   put(o, 0x1234, 2);  // PIDLow
-  put(o, 0x100, 2);  // UID
-  put(o, 0x42, 2);   // MID
+  put(o, 0x100, 2);   // UID
+  put(o, 0x42, 2);    // MID
   return o;
 }
 
@@ -182,9 +182,9 @@ Octets write_andx(const Octets& data, std::uint16_t mode, std::uint8_t next = 0x
   put(o, 0x4000, 2);  // FID
   put(o, 0, 4 + 4);   // Offset, Timeout
   put(o, mode, 2);
-  put(o, data.size(), 2);  // Remaining
-  put(o, 0, 2);            // DataLengthHigh
-  put(o, data.size(), 2);  // DataLength
+  put(o, data.size(), 2);          // Remaining
+  put(o, 0, 2);                    // DataLengthHigh
+  put(o, data.size(), 2);          // DataLength
   put(o, 32 + 1 + 24 + 2 + 1, 2);  // DataOffset: after ByteCount and a pad octet
   put(o, data.size() + 1, 2);      // ByteCount
   put(o, 0, 1);
@@ -202,8 +202,8 @@ TEST(Smb1, WriteAndxCarriesItsDataAndARawMessageStartDropsTheLength) {
   EXPECT_EQ(r.value().fid, 0x4000);
   EXPECT_EQ(r.value().data.size(), 4u);
   EXPECT_EQ(m.header.mid, 0x42);
-  auto raw = smb1::parse_message(
-      write_andx(data, smb1::kWriteModeMessageStart | smb1::kWriteModeRaw), 32);
+  auto raw =
+      smb1::parse_message(write_andx(data, smb1::kWriteModeMessageStart | smb1::kWriteModeRaw), 32);
   auto rr = smb1::parse_write_request(raw, raw.commands[0]);
   ASSERT_TRUE(rr.is_complete());
   EXPECT_EQ(rr.value().data.size(), 2u);
