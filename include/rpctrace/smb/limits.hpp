@@ -16,11 +16,8 @@ struct Limits {
   std::size_t max_pipes = 1024;
   // Requests waiting for their response on one connection (by MessageId, or SMB1 MID).
   std::size_t max_pending = 4096;
-  // Sessions and tree connects remembered per connection.
+  // Tree connects remembered per connection.
   std::size_t max_trees = 256;
-  // Octets scanned for the next session header after a gap before giving up until the next
-  // segment start.
-  std::size_t max_resync_scan = 1 << 20;
 };
 
 }  // namespace rpctrace::smb
