@@ -13,8 +13,10 @@ namespace {
 
 using Octets = std::vector<std::byte>;
 
+// n little-endian octets of v; octets past the eighth are zero (a shift by 64 is undefined).
 void put(Octets& o, std::uint64_t v, unsigned n) {
-  for (unsigned i = 0; i < n; ++i) o.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
+  for (unsigned i = 0; i < n; ++i)
+    o.push_back(i < 8 ? static_cast<std::byte>((v >> (8 * i)) & 0xff) : std::byte{0});
 }
 void set(Octets& o, std::size_t at, std::uint64_t v, unsigned n) {
   for (unsigned i = 0; i < n; ++i) o[at + i] = static_cast<std::byte>((v >> (8 * i)) & 0xff);
@@ -194,7 +196,8 @@ Octets write_andx(const Octets& data, std::uint16_t mode, std::uint8_t next = 0x
 
 TEST(Smb1, WriteAndxCarriesItsDataAndARawMessageStartDropsTheLength) {
   Octets data = {std::byte{5}, std::byte{0}, std::byte{11}, std::byte{3}};
-  auto m = smb1::parse_message(write_andx(data, smb1::kWriteModeMessageStart), 32);
+  const Octets octets = write_andx(data, smb1::kWriteModeMessageStart);  // the message views it
+  auto m = smb1::parse_message(octets, 32);
   ASSERT_FALSE(m.error);
   ASSERT_EQ(m.commands.size(), 1u);
   auto r = smb1::parse_write_request(m, m.commands[0]);
@@ -202,8 +205,8 @@ TEST(Smb1, WriteAndxCarriesItsDataAndARawMessageStartDropsTheLength) {
   EXPECT_EQ(r.value().fid, 0x4000);
   EXPECT_EQ(r.value().data.size(), 4u);
   EXPECT_EQ(m.header.mid, 0x42);
-  auto raw =
-      smb1::parse_message(write_andx(data, smb1::kWriteModeMessageStart | smb1::kWriteModeRaw), 32);
+  const Octets raw_octets = write_andx(data, smb1::kWriteModeMessageStart | smb1::kWriteModeRaw);
+  auto raw = smb1::parse_message(raw_octets, 32);
   auto rr = smb1::parse_write_request(raw, raw.commands[0]);
   ASSERT_TRUE(rr.is_complete());
   EXPECT_EQ(rr.value().data.size(), 2u);
@@ -212,7 +215,8 @@ TEST(Smb1, WriteAndxCarriesItsDataAndARawMessageStartDropsTheLength) {
 TEST(Smb1, AnAndxOffsetThatDoesNotMoveForwardIsMalformed) {
   Octets data = {std::byte{5}, std::byte{0}};
   for (std::uint16_t offset : {std::uint16_t{32}, std::uint16_t{10}, std::uint16_t{9000}}) {
-    auto m = smb1::parse_message(write_andx(data, 0, smb1::command::close, offset), 32);
+    const Octets octets = write_andx(data, 0, smb1::command::close, offset);
+    auto m = smb1::parse_message(octets, 32);
     ASSERT_TRUE(m.error) << offset;
     EXPECT_EQ(m.error->reason, Reason::andx_offset) << offset;
     EXPECT_EQ(m.commands.size(), 1u) << offset;  // the first command still decodes
