@@ -4,7 +4,7 @@
 Usage: check.py [--rpctrace BIN] [--tshark BIN] DIR [DIR...]
 
 For every DIR/<name>.pcap with its DIR/<name>.expected.json (written by clients.py during the
-same recording), four checks:
+same recording), these checks:
   endpoints  `rpctrace endpoints` lists exactly the ept_lookup entries the client received
              (object, interface UUID, version, annotation, string binding), as a multiset;
   binds      every bind/alter_context over TCP and SMB named pipes, in order: port, pipe,
@@ -16,8 +16,19 @@ same recording), four checks:
              empty allow-list: frame, ptype, call_id, opnum, context id, auth type and level,
              the verifier's fields, EPM stubs), and the PDU counts by type are printed side
              by side;
+  smb        captures with SMB named pipes (expected "smb", "smb_connections"): every SMB step
+             the client made that went on the wire in clear, in order, against rpctrace's
+             "type":"smb" records (with --all): negotiate (the dialect), session setup (the
+             account, the final NTSTATUS), tree connect (the UNC path, NTSTATUS), create of a
+             pipe (its name, NTSTATUS), each on the same SMB connection; steps inside SMB3
+             encryption are not visible: rpctrace must count exactly the TRANSFORM_HEADER
+             messages the client sent and received (stats smb_encrypted_messages), say
+             "encrypted" on each encrypted connection, and show no PDU there;
   diagnose   rp_firewall: the finding names the dropped dynamic port; rp_epm_lookup,
-             rp_epm_map_samr, rp_np_samr (healthy runs): no error or warning finding, exit 0.
+             rp_epm_map_samr, rp_np_samr, rp_np_smb1 (healthy runs): no error or warning
+             finding, exit 0.
+Binds and calls the client made inside SMB3 encryption (smb_encrypted) are not expected in
+rpctrace's output: any PDU it reports there is an extra, and fails binds/calls.
 Exit status: 0 every check passed, 1 a check failed, 2 nothing to check.
 """
 import argparse
@@ -32,7 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
 import compare_tshark  # noqa: E402  (the oracle's tshark reader)
 
-HEALTHY = {"rp_epm_lookup", "rp_epm_map_samr", "rp_np_samr"}
+HEALTHY = {"rp_epm_lookup", "rp_epm_map_samr", "rp_np_samr", "rp_np_smb1"}
 PTYPES = compare_tshark.PTYPE_NAMES
 
 
@@ -68,7 +79,7 @@ def check_binds(recs, expected):
     want = [(b["port"], b.get("pipe", "").lower(), b["pdu"], b["interface"], b["version"],
              b["auth_type"], b["auth_level"], b.get("result"),
              b.get("reason") if b.get("result") != "accepted" else 0)
-            for b in expected.get("binds", [])]
+            for b in expected.get("binds", []) if not b.get("smb_encrypted")]
     named = any(b.get("pipe") for b in expected.get("binds", []))  # the client logged its pipes
     pdus = [r for r in recs if r.get("type") == "pdu"]
     answers = {}   # (conversation, pipe, call_id) -> answers in order
@@ -110,7 +121,7 @@ def pipe_name(r):
 def check_calls(recs, expected):
     want = [(c["port"], c.get("pipe", "").lower(), c["interface"], c["opnum"], c["outcome"],
              c.get("status") if c["outcome"] == "fault" else None)
-            for c in expected.get("calls", [])]
+            for c in expected.get("calls", []) if not c.get("smb_encrypted")]
     named = any(c.get("pipe") for c in expected.get("calls", []))  # the client logged its pipes
     pdus = [r for r in recs if r.get("type") == "pdu"]
     requests = {}
@@ -148,6 +159,84 @@ def diff_lists(want, got):
         if w != g:
             problems.append("#%d client %s, rpctrace %s" % (i + 1, w, g))
     return problems
+
+
+STATUS_MORE_PROCESSING_REQUIRED = 0xC0000016
+
+
+def pipe_base(name):
+    """\\PIPE\\samr, \\pipe\\samr, \\samr, samr -> samr (SMB2 creates carry 'samr', SMB1 '\\samr')."""
+    n = (name or "").replace("/", "\\").lower().lstrip("\\")
+    return n[len("pipe\\"):] if n.startswith("pipe\\") else n
+
+
+def smb_key(step, subject, status):
+    return (step, subject, status)
+
+
+def check_smb(rpctrace, pcap, expected):
+    """The client's SMB steps against rpctrace's "type":"smb" records, connection by connection."""
+    conns = expected.get("smb_connections", [])
+    encrypted = {c["connection"] for c in conns if c.get("encrypted")}
+    want = []
+    hidden = 0
+    for s in expected.get("smb", []):
+        if s.get("on_wire") is False:
+            continue                      # impacket reused a tree it had: nothing was sent
+        if s.get("encrypted"):
+            hidden += 1                   # inside TRANSFORM_HEADERs: rpctrace cannot see it
+            continue
+        subject = {"negotiate": s.get("dialect", ""), "session_setup": s.get("account", ""),
+                   "tree_connect": s.get("share", ""),
+                   "create": pipe_base(s.get("pipe") or s.get("name"))}[s["step"]].lower()
+        want.append((s["connection"], s["step"], subject, s["status"]))
+    rc, recs = jsonl([rpctrace, "--all", "--format", "jsonl", pcap])
+    if rc != 0:
+        return ["rpctrace --all exit %d" % rc], ""
+    smb = sorted((r for r in recs if r.get("type") == "smb"), key=lambda r: r["frame"])
+    order = {}      # rpctrace conversation -> SMB connection number, in order of appearance
+    for r in smb:
+        order.setdefault(r["conversation"], len(order) + 1)
+    got = []
+    for r in smb:
+        if not r.get("response"):
+            continue
+        kind, text, status = r.get("kind"), r.get("text") or "", r.get("status")
+        if kind == "negotiate" and text.startswith("SMB2 wildcard"):
+            continue                      # the SMB1 negotiate answered by SMB2: a step between
+        if kind == "session_setup" and status == STATUS_MORE_PROCESSING_REQUIRED:
+            continue                      # a leg of the exchange; the last answer is the outcome
+        step = {"negotiate": "negotiate", "session_setup": "session_setup",
+                "tree_connect": "tree_connect", "open": "create"}.get(kind)
+        if step is None:
+            continue
+        subject = pipe_base(text) if step == "create" else text.lower()
+        got.append((order[r["conversation"]], step, subject,
+                    "0x%08x" % status if status is not None else None))
+    problems = diff_lists(want, got)
+    # SMB3 encryption: counted, said, and nothing invented inside it
+    sent = sum(c.get("messages", {}).get("sent", {}).get("transform", 0) for c in conns)
+    received = sum(c.get("messages", {}).get("received", {}).get("transform", 0) for c in conns)
+    stats = next((r for r in recs if r.get("type") == "stats"), {})
+    counted = stats.get("not_decoded", {}).get("smb_encrypted_messages", 0)
+    if counted != sent + received:
+        problems.append("encrypted SMB3 messages: client sent %d and received %d, rpctrace counts %d"
+                        % (sent, received, counted))
+    said = {order.get(r["conversation"]) for r in smb if r.get("kind") == "encrypted"}
+    for c in sorted(encrypted - said):
+        problems.append("SMB connection %d is encrypted, rpctrace has no \"encrypted\" record on it" % c)
+    for c in sorted(said - encrypted):
+        problems.append("rpctrace says SMB connection %s is encrypted, the client did not encrypt" % c)
+    conv_of = {v: k for k, v in order.items()}
+    invented = [r["frame"] for r in recs if r.get("type") == "pdu" and
+                r.get("conversation") in {conv_of.get(c) for c in encrypted}]
+    if invented:
+        problems.append("PDUs reported inside encrypted SMB3 (frames %s)" % invented[:10])
+    detail = "%d SMB steps on %d connection(s)" % (len(want), len(conns))
+    if encrypted:
+        detail += "; %d more inside SMB3 encryption, %d encrypted messages (client %d sent + %d received)" % (
+            hidden, counted, sent, received)
+    return problems, detail
 
 
 def check_tshark(rpctrace, tshark, pcap, recs):
@@ -218,6 +307,8 @@ def main():
                       ("diagnose", check_diagnose(args.rpctrace, pcap, name, expected))]
             if expected.get("endpoints"):
                 checks.insert(1, ("endpoints", check_endpoints(args.rpctrace, pcap, expected)))
+            if expected.get("smb_connections"):
+                checks.insert(-1, ("smb", check_smb(args.rpctrace, pcap, expected)))
             for what, (problems, detail) in checks:
                 checked += 1
                 status = "ok  " if not problems else "FAIL"

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """check.py must fail when rpctrace and the client disagree: it is run on copies of the
 committed recordings (testdata/rp_*) whose expected files are changed one fact at a time,
-and each change must make exactly the check it concerns fail.
+and each change must make exactly the check it concerns fail (for the named pipes: a tree
+connect's status, a session setup's account, a pipe's name, the SMB dialect, the count of
+SMB3-encrypted messages, a call inside encryption expected in clear, a call's pipe).
 
 Usage: check_selftest.py --rpctrace BIN TESTDATA
 """
@@ -34,6 +36,20 @@ MUTATIONS = [
     ("rp_errors", "binds", lambda d: first(d["binds"], lambda b: b.get("result") == "rejected")
      .__setitem__("result", "accepted")),
     ("rp_kerberos", "calls", lambda d: d["calls"].pop()),
+    # named pipes: SMB steps, SMB3 encryption
+    ("rp_np_refused", "smb", lambda d: first(d["smb"], lambda s: s.get("share", "").endswith("rpdenied"))
+     .__setitem__("status", "0xc00000cc")),
+    ("rp_np_refused", "smb", lambda d: first(d["smb"], lambda s: s["status"] == "0xc000006d")
+     .__setitem__("account", "RPCTEST\\Guest")),
+    ("rp_np_services", "smb", lambda d: first(d["smb"], lambda s: s["step"] == "create")
+     .__setitem__("pipe", "\\pipe\\wkssvc")),
+    ("rp_np_smb1", "smb", lambda d: first(d["smb"], lambda s: s["step"] == "negotiate")
+     .__setitem__("dialect", "SMB 2.1")),
+    ("rp_np_encrypted", "smb", lambda d: d["smb_connections"][0]["messages"]["received"]
+     .__setitem__("transform", d["smb_connections"][0]["messages"]["received"]["transform"] + 1)),
+    ("rp_np_encrypted", "calls", lambda d: d["calls"][0].pop("smb_encrypted")),
+    ("rp_np_smb1", "calls", lambda d: first(d["calls"], lambda c: c.get("pipe") == "\\pipe\\lsarpc")
+     .__setitem__("pipe", "\\pipe\\samr")),
 ]
 
 

@@ -82,6 +82,162 @@ def sc_np(a):
                          "one SMB connection each." % (a.domain, a.user))
 
 
+# ---------------------------------------------------------------------------
+# Named pipes: services, refusals, SMB3 encryption, SMB1
+# ---------------------------------------------------------------------------
+def share_names(resp):
+    try:
+        return [s["shi1_netname"].rstrip("\x00") for s in resp["InfoStruct"]["ShareInfo"]["Level1"]["Buffer"]]
+    except Exception:
+        return None
+
+
+def srvsvc_share_enum(rec, dce):
+    r, err = do_call(rec, "NetrShareEnum(level 1)", srvs.hNetrShareEnum, dce, 1)
+    if err is None:
+        rec.calls[-1]["shares"] = share_names(r)
+    return r, err
+
+
+def sc_np_services(a):
+    """srvsvc and epmapper over named pipes: one SMB connection, both pipes open at once."""
+    rec = Recorder()
+    smbc = SmbClient(rec, a)
+    smbc.login(a.user, a.password, a.domain)
+    t1, srv, _ = np_transport(rec, smbc, r"\pipe\srvsvc")
+    srv.connect()
+    do_bind(rec, "srvsvc", srv, srvs.MSRPC_UUID_SRVS)
+    t2, ep, _ = np_transport(rec, smbc, r"\pipe\epmapper")
+    ep.connect()
+    do_bind(rec, "epmapper", ep, epm.MSRPC_UUID_PORTMAP)
+    srvsvc_share_enum(rec, srv)
+    entries, n = ept_lookup_all(rec, ep)
+    maps = [ept_map(rec, ep, samr.MSRPC_UUID_SAMR, a.server),
+            ept_map(rec, ep, samr.MSRPC_UUID_SAMR, a.server, protocol="ncacn_np")]
+    r, err = do_call(rec, "NetrServerGetInfo(level 101)", srvs.hNetrServerGetInfo, srv, 101)
+    if err is None:
+        rec.calls[-1]["server_name"] = r["InfoStruct"]["ServerInfo101"]["sv101_name"].rstrip("\x00")
+    ep.disconnect()
+    srv.disconnect()
+    smbc.close()
+    log("ept_lookup over \\pipe\\epmapper: %d entries in %d calls" % (len(entries), n))
+    write_expected(a, "rp_np_services", rec, endpoints=entries, ept_lookup_calls=n, epm_map=maps,
+                   notes="One SMB connection (impacket SMBConnection, SMB 3.0, NTLM session setup as "
+                         "%s\\%s, signed, not encrypted); \\pipe\\srvsvc and \\pipe\\epmapper opened "
+                         "one after the other on IPC$ (a tree connect each: impacket's SMBTransport "
+                         "connects IPC$ per pipe) and both kept open; binds without RPC-level auth; "
+                         "then, interleaved: NetrShareEnum level 1 on srvsvc, ept_lookup (all elements, "
+                         "max_ents 500, looping on the entry handle) and ept_map for SAMR (an ncacn_ip_tcp "
+                         "tower, then an ncacn_np tower) on epmapper, NetrServerGetInfo level 101 on "
+                         "srvsvc. 'smb' lists the SMB steps the client made with the NTSTATUS it got."
+                         % (a.domain, a.user))
+
+
+def sc_np_refused(a):
+    """What SMB refuses before any DCE/RPC: a pipe nobody serves, shares that do not exist or
+    are denied, a wrong password."""
+    rec = Recorder()
+    smbc = SmbClient(rec, a, label="logged in; refused create and tree connects")
+    smbc.login(a.user, a.password, a.domain)
+    tid = smbc.conn.connectTree("IPC$")
+    for pipe in (r"\nosuchpipe",):
+        try:
+            smbc.conn.openFile(tid, pipe)
+        except Exception:
+            pass
+    smbc.conn.disconnectTree(tid)
+    for share in ("nosuchshare", a.denied_share):
+        try:
+            t = smbc.conn.connectTree(share)
+            smbc.conn.disconnectTree(t)
+        except Exception:
+            pass
+    smbc.close()
+    bad = SmbClient(rec, a, label="wrong password")
+    try:
+        bad.login(a.user, a.password + "-wrong", a.domain)
+    except Exception:
+        pass
+    bad.close()
+    write_expected(a, "rp_np_refused", rec,
+                   notes="Connection 1 (SMB 3.0, logged in as %s\\%s): tree connect IPC$, create of "
+                         "\\nosuchpipe (no service has that pipe), tree disconnect; tree connect to "
+                         "\\\\%s\\nosuchshare (no such share) and to \\\\%s\\%s (a share whose 'valid users' "
+                         "leaves the account out). Connection 2: session setup with a wrong password. "
+                         "No DCE/RPC PDU is sent. 'smb' lists the steps with the NTSTATUS the client got."
+                         % (a.domain, a.user, a.server, a.server, a.denied_share))
+
+
+def sc_np_encrypted(a):
+    """SMB3 with encryption: the server requires it for this client address (record.sh)."""
+    rec = Recorder()
+    smbc = SmbClient(rec, a)
+    smbc.login(a.user, a.password, a.domain)
+    t1, srv, _ = np_transport(rec, smbc, r"\pipe\srvsvc")
+    srv.connect()
+    d, err = do_bind(rec, "srvsvc", srv, srvs.MSRPC_UUID_SRVS)
+    if err is None:
+        srvsvc_share_enum(rec, srv)
+    srv.disconnect()
+    t2, lsa, _ = np_transport(rec, smbc, r"\pipe\lsarpc")
+    lsa.connect()
+    d, err = do_bind(rec, "lsarpc", lsa, lsad.MSRPC_UUID_LSAD)
+    if err is None:
+        lsa_sequence(rec, lsa)
+    lsa.disconnect()
+    smbc.close()
+    write_expected(a, "rp_np_encrypted", rec,
+                   notes="SMB 3.0 from the client's second address %s, for which the server's smb.conf "
+                         "includes 'server smb encrypt = required' (record.sh): negotiate and session "
+                         "setup in clear, everything after in SMB2 TRANSFORM_HEADERs (AES-128-CCM). "
+                         "\\pipe\\srvsvc: NetrShareEnum level 1; \\pipe\\lsarpc: LsarOpenPolicy2, "
+                         "QueryInformationPolicy2, LookupNames, Close. Binds and calls marked "
+                         "smb_encrypted travelled encrypted; smb_connections[].messages counts the "
+                         "NetBIOS messages the client sent and received by protocol id ('transform' = "
+                         "encrypted)." % a.client)
+
+
+def transact_pipe(trans, smbc):
+    """SMB1: each DCE/RPC PDU the client writes goes out in a TRANSACTION TransactNmPipe (the
+    answer comes back in its response) instead of WRITE_ANDX + READ_ANDX."""
+    answers = []
+
+    def send(data, forceWriteAndx=0, forceRecv=0):
+        tid, fid = trans._SMBTransport__tid, trans._SMBTransport__handle
+        answers.append(smbc.conn.getSMBServer().TransactNamedPipe(tid, fid, data))
+
+    def recv(forceRecv=0, count=0):
+        return answers.pop(0)
+    trans.send, trans.recv = send, recv
+
+
+def sc_np_smb1(a):
+    from impacket import smb
+    rec = Recorder()
+    smbc = SmbClient(rec, a, preferred_dialect=smb.SMB_DIALECT)
+    smbc.login(a.user, a.password, a.domain)
+    t1, d1, _ = np_transport(rec, smbc, r"\pipe\samr")
+    d1.connect()
+    d, err = do_bind(rec, "samr", d1, samr.MSRPC_UUID_SAMR)
+    if err is None:
+        samr_sequence(rec, d1, a.domain)
+    d1.disconnect()
+    t2, d2, _ = np_transport(rec, smbc, r"\pipe\lsarpc", transact=transact_pipe)
+    d2.connect()
+    d, err = do_bind(rec, "lsarpc", d2, lsad.MSRPC_UUID_LSAD)
+    if err is None:
+        lsa_sequence(rec, d2)
+    d2.disconnect()
+    smbc.close()
+    write_expected(a, "rp_np_smb1", rec,
+                   notes="SMB1 (impacket SMBConnection with preferredDialect 'NT LM 0.12'; the server "
+                         "allows it with 'server min protocol = NT1'), extended security NTLM session "
+                         "setup as %s\\%s, signed. \\pipe\\samr (NT_CREATE_ANDX): SAMR sequence with "
+                         "each PDU written with WRITE_ANDX and read with READ_ANDX (impacket's SMB1 "
+                         "SMBTransport); \\pipe\\lsarpc: LSA sequence with each PDU in a TRANSACTION "
+                         "TransactNmPipe whose response carries the answer." % (a.domain, a.user))
+
+
 def sc_auth_levels(a):
     rec = Recorder()
     creds = Creds(a)
@@ -341,7 +497,8 @@ def sc_mkusers(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("scenario", choices=["epm_lookup", "epm_map_samr", "np", "auth_levels", "errors",
+    p.add_argument("scenario", choices=["epm_lookup", "epm_map_samr", "np", "np_services", "np_refused",
+                                        "np_encrypted", "np_smb1", "auth_levels", "errors",
                                         "firewall_map", "firewall_connect", "kerberos_expected", "mkusers",
                                         "probe"])
     p.add_argument("--server", default="10.213.7.1")
@@ -355,8 +512,12 @@ def main():
                    help="kerberos_expected: LABEL|LOGFILE|BINDING|COMMANDS|EXITCODE, one per rpcclient run")
     p.add_argument("--domain", default="RPCTEST")
     p.add_argument("--timeout", type=float, default=8.0)
+    p.add_argument("--denied-share", default="rpdenied",
+                   help="np_refused: a share whose 'valid users' leaves --user out")
     a = p.parse_args()
     {"epm_lookup": sc_epm_lookup, "epm_map_samr": sc_epm_map_samr, "np": sc_np,
+     "np_services": sc_np_services, "np_refused": sc_np_refused, "np_encrypted": sc_np_encrypted,
+     "np_smb1": sc_np_smb1,
      "auth_levels": sc_auth_levels, "errors": sc_errors, "firewall_map": sc_firewall_map,
      "firewall_connect": sc_firewall_connect, "kerberos_expected": sc_kerberos_expected,
      "mkusers": sc_mkusers, "probe": sc_probe}[a.scenario](a)

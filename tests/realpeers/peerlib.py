@@ -11,7 +11,7 @@ import struct
 import sys
 import time
 
-from impacket.dcerpc.v5 import transport, epm, samr, lsad, lsat, mgmt, rpcrt
+from impacket.dcerpc.v5 import transport, epm, samr, lsad, lsat, mgmt, rpcrt, srvs
 from impacket.dcerpc.v5.rpcrt import DCERPCException
 from impacket.dcerpc.v5.dtypes import NULL, MAXIMUM_ALLOWED
 from impacket.uuid import bin_to_string, uuidtup_to_bin
@@ -39,11 +39,14 @@ def uuid_ver(b):
 
 
 class Recorder:
-    """Ordered record of every bind and call, across all transports of a scenario."""
+    """Ordered record of every bind and call, across all transports of a scenario, and of
+    the SMB steps (negotiate, session setup, tree connect, create) of its SMB connections."""
 
     def __init__(self):
         self.binds = []
         self.calls = []
+        self.smb = []               # one entry per SMB step, in the order the client made them
+        self.smb_connections = []   # one entry per SMB connection (dialect, encryption, messages)
 
 
 class PduTap:
@@ -57,6 +60,7 @@ class PduTap:
         self.pending_bind = {}   # call_id -> list of bind records (one per ctx item)
         self.pending_call = {}   # call_id -> call record
         self.inbuf = b""
+        self.extra = {}          # fields added to every bind and call record (pipe, SMB connection)
         self.sent_pdus = []
         self.recv_pdus = []
         self._send = trans.send
@@ -121,6 +125,7 @@ class PduTap:
                      "auth_level": auth_level if auth_level is not None else 1,
                      "max_xmit_frag": max_xmit, "max_recv_frag": max_recv,
                      "result": None}
+                r.update(self.extra)
                 recs.append(r)
                 self.rec.binds.append(r)
             self.pending_bind[call_id] = recs
@@ -135,6 +140,7 @@ class PduTap:
                      "request_fragments": 0, "outcome": None}
                 if auth_len:
                     r["auth_type"], r["auth_level"] = auth_type, auth_level
+                r.update(self.extra)
                 self.pending_call[call_id] = r
                 self.rec.calls.append(r)
             self.pending_call[call_id]["request_fragments"] += 1
@@ -258,6 +264,197 @@ def do_bind(rec, name, dce, iface, alter=False):
 class Creds:
     def __init__(self, a):
         self.user, self.password, self.domain = a.user, a.password, a.domain
+
+
+# ---------------------------------------------------------------------------
+# SMB: the steps of an impacket SMBConnection, as the client observed them
+# ---------------------------------------------------------------------------
+SMB_DIALECT_NAMES = {0x0202: "SMB 2.0.2", 0x0210: "SMB 2.1", 0x0300: "SMB 3.0", 0x0302: "SMB 3.0.2",
+                     0x0311: "SMB 3.1.1", "NT LM 0.12": "NT LM 0.12"}
+SMB2_SESSION_FLAG_ENCRYPT_DATA = 0x0004
+STATUS_OK = "0x00000000"
+
+_NBT_PATCHED = []
+
+
+def _count_nbt_messages():
+    """Count, per NetBIOS session (= SMB connection), the messages the client sends and
+    receives by their protocol id: 0xFF 'SMB' (SMB1), 0xFE 'SMB' (SMB2/3), 0xFD 'SMB'
+    (SMB3 TRANSFORM_HEADER: encrypted). Patched once into impacket's NetBIOSTCPSession;
+    the counts live on the session object (nbt._rpct_counts)."""
+    if _NBT_PATCHED:
+        return
+    from impacket import nmb
+    kinds = {b"\xffSMB": "smb1", b"\xfeSMB": "smb2", b"\xfdSMB": "transform", b"\xfcSMB": "compressed"}
+    orig_send, orig_recv = nmb.NetBIOSTCPSession.send_packet, nmb.NetBIOSTCPSession.recv_packet
+
+    def counts(sess):
+        if not hasattr(sess, "_rpct_counts"):
+            sess._rpct_counts = {"sent": {}, "received": {}}
+            sess._rpct_depth = 0
+        return sess._rpct_counts
+
+    def bump(sess, way, data):
+        k = kinds.get(bytes(data[:4]), "other")
+        c = counts(sess)[way]
+        c[k] = c.get(k, 0) + 1
+
+    def send_packet(self, data):
+        bump(self, "sent", data)
+        return orig_send(self, data)
+
+    def recv_packet(self, timeout=None):
+        counts(self)
+        self._rpct_depth += 1     # recv_packet calls itself to skip keep-alives: count once
+        try:
+            p = orig_recv(self, timeout)
+        finally:
+            self._rpct_depth -= 1
+        if self._rpct_depth == 0:
+            bump(self, "received", p.get_trailer())
+        return p
+    nmb.NetBIOSTCPSession.send_packet = send_packet
+    nmb.NetBIOSTCPSession.recv_packet = recv_packet
+    _NBT_PATCHED.append(True)
+
+
+def _smb_error_code(e):
+    for attr in ("getErrorCode", "get_error_code"):
+        f = getattr(e, attr, None)
+        if f is not None:
+            try:
+                return hexs(f())
+            except Exception:
+                pass
+    return None
+
+
+class SmbClient:
+    """An impacket SMBConnection whose steps are recorded in rec.smb as the client observed
+    them: negotiate (the dialect it got), session setup (account, NTSTATUS), tree connect
+    (the UNC it sent, NTSTATUS), create of a pipe (the name given to impacket, the pipe,
+    NTSTATUS). Each step says whether it travelled encrypted (SMB3 TRANSFORM_HEADER: the
+    session or the tree asked for encryption and impacket encrypts whenever it can)."""
+
+    def __init__(self, rec, a, preferred_dialect=None, timeout=10, label=None):
+        from impacket.smbconnection import SMBConnection
+        _count_nbt_messages()
+        self.rec, self.a = rec, a
+        self.index = len(rec.smb_connections) + 1
+        self.info = {"connection": self.index, "server": a.server, "port": 445}
+        if label:
+            self.info["label"] = label
+        rec.smb_connections.append(self.info)
+        self.session_encrypted = False
+        self.tree_encrypted = {}
+        self.conn = SMBConnection(a.server, a.server, sess_port=445, timeout=timeout,
+                                  preferredDialect=preferred_dialect)
+        srv = self.conn.getSMBServer()
+        nbt = getattr(srv, "_NetBIOSSession", None) or getattr(srv, "_sess", None)
+        self.info["messages"] = nbt._rpct_counts if hasattr(nbt, "_rpct_counts") else {}
+        d = self.conn.getDialect()
+        self.info["dialect"] = SMB_DIALECT_NAMES.get(d, str(d))
+        self.info["encrypted"] = False
+        self.step("negotiate", STATUS_OK, dialect=self.info["dialect"])
+        # the steps impacket's SMBTransport makes on a connection it is handed
+        self._connectTree, self._openFile = self.conn.connectTree, self.conn.openFile
+        self.conn.connectTree = self.connect_tree
+        self.conn.openFile = self.open_file
+
+    def sent(self):
+        """Messages the client has sent on this connection so far."""
+        return sum(self.info["messages"].get("sent", {}).values())
+
+    def step(self, kind, status, encrypted=False, before=None, **fields):
+        s = {"connection": self.index, "step": kind}
+        s.update(fields)
+        s["status"] = status
+        s["encrypted"] = encrypted
+        if before is not None and self.sent() == before:
+            # impacket answered from its own state (SMB2: a share already connected is
+            # reused), nothing went on the wire
+            s["on_wire"] = False
+        self.rec.smb.append(s)
+        log("smb #%d %s %s -> %s%s%s" % (self.index, kind, " ".join(str(v) for v in fields.values()),
+                                         status, " (encrypted)" if encrypted else "",
+                                         " (nothing sent)" if s.get("on_wire") is False else ""))
+        return s
+
+    def login(self, user, password, domain):
+        account = "%s\\%s" % (domain, user) if domain else user
+        before = self.sent()
+        try:
+            self.conn.login(user, password, domain)
+        except Exception as e:
+            self.step("session_setup", _smb_error_code(e) or str(e), before=before, account=account,
+                      error=str(e))
+            raise
+        srv = self.conn.getSMBServer()
+        sess = getattr(srv, "_Session", None)
+        if isinstance(sess, dict) and sess.get("SessionFlags", 0) & SMB2_SESSION_FLAG_ENCRYPT_DATA:
+            self.session_encrypted = True
+            self.info["encrypted"] = True
+        self.step("session_setup", STATUS_OK, before=before, account=account)
+
+    def unc(self, share):
+        if share.startswith("\\\\"):
+            return share
+        return "\\\\%s\\%s" % (self.a.server, share)
+
+    def connect_tree(self, share):
+        unc = self.unc(share)
+        enc = self.session_encrypted
+        before = self.sent()
+        try:
+            tid = self._connectTree(share)
+        except Exception as e:
+            self.step("tree_connect", _smb_error_code(e) or str(e), encrypted=enc, before=before, share=unc,
+                      error=str(e))
+            raise
+        srv = self.conn.getSMBServer()
+        sess = getattr(srv, "_Session", None)
+        if isinstance(sess, dict):
+            entry = sess.get("TreeConnectTable", {}).get(tid, {})
+            if entry.get("EncryptData"):
+                self.tree_encrypted[tid] = True
+                self.info["encrypted"] = True
+        self.step("tree_connect", STATUS_OK, encrypted=enc, before=before, share=unc)
+        return tid
+
+    def open_file(self, tid, name, *args, **kwargs):
+        enc = self.session_encrypted or self.tree_encrypted.get(tid, False)
+        pipe = name if name.lower().startswith("\\pipe\\") else "\\pipe\\" + name.lstrip("\\")
+        before = self.sent()
+        try:
+            fid = self._openFile(tid, name, *args, **kwargs)
+        except Exception as e:
+            self.step("create", _smb_error_code(e) or str(e), encrypted=enc, before=before, name=name,
+                      pipe=pipe, error=str(e))
+            raise
+        self.step("create", STATUS_OK, encrypted=enc, before=before, name=name, pipe=pipe)
+        return fid
+
+    def close(self):
+        for f in (self.conn.logoff, self.conn.close):
+            try:
+                f()
+            except Exception:
+                pass
+
+
+def np_transport(rec, smbc, pipe, tap_name="ncacn_np", transact=None):
+    """A DCE/RPC transport over \\pipe\\NAME on an SmbClient's (logged-in) connection, tapped."""
+    # as impacket's DCERPCTransportFactory does for ncacn_np:HOST[\pipe\NAME]: filename \NAME
+    name = pipe[len(r"\pipe"):] if pipe.lower().startswith("\\pipe\\") else pipe
+    trans = transport.SMBTransport(smbc.a.server, filename=name, smb_connection=smbc.conn)
+    if transact is not None:
+        transact(trans, smbc)   # replaces send/recv before the tap wraps them
+    dce = trans.get_dce_rpc()
+    tap = PduTap(rec, trans, tap_name, 445)
+    tap.extra = {"pipe": pipe, "smb_connection": smbc.index}
+    if smbc.info.get("encrypted"):
+        tap.extra["smb_encrypted"] = True    # the PDUs travel inside SMB3 TRANSFORM_HEADERs
+    return trans, dce, tap
 
 
 # ---------------------------------------------------------------------------
@@ -437,6 +634,9 @@ def write_expected(a, scenario, rec, tool_override=None, **extra):
     out = {"scenario": scenario, "server": a.server, "client": a.client,
            "tool": tool_override or "impacket %s (python3-impacket, Debian 12)" % impacket_version()}
     out.update(extra)
+    if rec.smb_connections:
+        out["smb_connections"] = rec.smb_connections
+        out["smb"] = rec.smb
     out["binds"] = rec.binds
     out["calls"] = rec.calls
     out.setdefault("notes", "")

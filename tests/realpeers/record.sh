@@ -23,6 +23,7 @@ SRV_IF=rpct0
 CLI_IF=rpct1
 SRV_IP=10.213.7.1
 CLI_IP=10.213.7.2
+CLI_IP_ENC=10.213.7.3               # the client's second address: the server requires SMB3 encryption from it
 SRV_MAC=02:00:0a:d5:07:01
 CLI_MAC=02:00:0a:d5:07:02
 REALM=RPCTEST.LAN
@@ -152,6 +153,8 @@ ip -n "$SRV_NS" link set "$SRV_IF" gso_max_segs 1
 ip -n "$CLI_NS" link set "$CLI_IF" gso_max_segs 1
 ip -n "$SRV_NS" addr add "$SRV_IP/24" dev "$SRV_IF"
 ip -n "$CLI_NS" addr add "$CLI_IP/24" dev "$CLI_IF"
+# a secondary address, the source only while rp_np_encrypted runs (a host route with src)
+ip -n "$CLI_NS" addr add "$CLI_IP_ENC/24" dev "$CLI_IF"
 for ns in "$SRV_NS" "$CLI_NS"; do ip -n "$ns" link set lo up; done
 ip -n "$SRV_NS" link set "$SRV_IF" up
 ip -n "$CLI_NS" link set "$CLI_IF" up
@@ -190,12 +193,24 @@ samba-tool domain provision -s "$TMP/empty.conf" \
   > "$TMP/provision.log" 2>&1 || { tail -n 20 "$TMP/provision.log" >&2; false; }
 mkdir -p "$DC/log" "$DC/run"
 # provision does not carry these into the smb.conf it writes: add them to [global].
-#  - no SMB3 encryption offered: impacket encrypts whenever the server offers it, and
-#    the named-pipe traffic must stay readable;
-#  - no TLS (LDAPS) key generation at start-up, it is not used.
+#  - no SMB3 encryption offered (but to $CLI_IP_ENC, below): impacket encrypts whenever
+#    the server offers it, and the named-pipe traffic must stay readable;
+#  - no TLS (LDAPS) key generation at start-up, it is not used;
+#  - SMB1 allowed (rp_np_smb1); clients offering SMB2 still get SMB 3.0;
+#  - a per-client-address include (smbd substitutes %I when a connection starts): from
+#    $CLI_IP_ENC only, SMB3 encryption is required (rp_np_encrypted); every other file
+#    name it makes does not exist and is skipped (samba's own loadparm skips names with %);
+#  - a share whose 'valid users' leaves Administrator out (rp_np_refused: tree connect
+#    access denied).
 sed -i '/^\[global\]/a\
 \tserver smb encrypt = off\
-\ttls enabled = no' "$DC/etc/smb.conf"
+\ttls enabled = no\
+\tserver min protocol = NT1\
+\tinclude = '"$DC"'/etc/smb.conf.client-%I' "$DC/etc/smb.conf"
+printf '\tserver smb encrypt = required\n' > "$DC/etc/smb.conf.client-$CLI_IP_ENC"
+mkdir -p "$DC/rpdenied"
+printf '\n[rpdenied]\n\tpath = %s\n\tread only = yes\n\tvalid users = %s\\rpuser000\n' \
+  "$DC/rpdenied" "$DOMAIN" >> "$DC/etc/smb.conf"
 enc=$(testparm -s --parameter-name="server smb encrypt" "$DC/etc/smb.conf" 2>/dev/null || true)
 [ "$enc" = "No" ] || die "could not turn SMB encryption off in $DC/etc/smb.conf (testparm says '$enc')"
 
@@ -244,9 +259,9 @@ cap_stop() {
   wait "$TD_PID" || true
   TD_PID=""
 }
-cli() {   # cli SCENARIO [ARGS...]: one clients.py run in the client namespace
-  ip netns exec "$CLI_NS" "$PY" "$CLIENTS" "$@" --server "$SRV_IP" --client "$CLI_IP" \
-    --out "$OUT" --user "$ADMIN" --password "$PASS" --domain "$DOMAIN"
+cli() {   # cli SCENARIO [ARGS...]: one clients.py run in the client namespace (ARGS win)
+  ip netns exec "$CLI_NS" "$PY" "$CLIENTS" --server "$SRV_IP" --client "$CLI_IP" \
+    --out "$OUT" --user "$ADMIN" --password "$PASS" --domain "$DOMAIN" "$@"
 }
 
 # ---------------------------------------------------------------------------
@@ -265,6 +280,30 @@ cap_stop
 step "scenario rp_np_samr: SAMR and LSA over SMB named pipes"
 cap_start rp_np_samr
 cli np
+cap_stop
+
+step "scenario rp_np_services: srvsvc NetrShareEnum and EPM over \\pipe\\srvsvc, \\pipe\\epmapper"
+cap_start rp_np_services
+cli np_services
+cap_stop
+
+step "scenario rp_np_refused: no such pipe, no such share, share denied, wrong password"
+cap_start rp_np_refused
+cli np_refused
+cap_stop
+
+step "scenario rp_np_encrypted: SMB3 encryption required for $CLI_IP_ENC, srvsvc and LSA pipes"
+cap_start rp_np_encrypted
+ip -n "$CLI_NS" route add "$SRV_IP/32" dev "$CLI_IF" src "$CLI_IP_ENC"
+rc=0
+cli np_encrypted --client "$CLI_IP_ENC" || rc=$?
+ip -n "$CLI_NS" route del "$SRV_IP/32" dev "$CLI_IF"
+[ $rc = 0 ] || die "np_encrypted failed (exit $rc)"
+cap_stop
+
+step "scenario rp_np_smb1: SAMR and LSA over SMB1 named pipes (WRITE_ANDX/READ_ANDX, TransactNmPipe)"
+cap_start rp_np_smb1
+cli np_smb1
 cap_stop
 
 step "scenario rp_auth_levels: SAMR on TCP at auth levels none/connect/integrity/privacy"
@@ -351,7 +390,9 @@ cap_stop
 # check and summarise
 # ---------------------------------------------------------------------------
 step "checking captures with tshark"
-SCENARIOS="rp_epm_lookup rp_epm_map_samr rp_np_samr rp_auth_levels rp_kerberos rp_errors rp_firewall"
+SCENARIOS="rp_epm_lookup rp_epm_map_samr rp_np_samr rp_np_services rp_np_refused rp_np_encrypted rp_np_smb1
+           rp_auth_levels rp_kerberos rp_errors rp_firewall"
+NO_PDU="rp_np_refused rp_np_encrypted"   # no DCE/RPC in clear: refused before any, or encrypted
 printf '\n%-17s %9s %7s  %-70s %s\n' scenario bytes frames "DCE/RPC PDUs by type" "auth type/level"
 for s in $SCENARIOS; do
   f="$OUT/$s.pcap"
@@ -373,7 +414,10 @@ for s in $SCENARIOS; do
   [ "$mal_rpc" -gt 0 ] && note="  MALFORMED DCE/RPC frames: $mal_rpc"
   [ -n "$mal_other" ] && note="$note  (tshark malformed, not DCE/RPC: $mal_other)"
   printf '%-17s %9s %7s  %-70s %s%s\n' "$s" "$(stat -c %s "$f")" "$frames" "${pdus:-none}" "${auth:--}" "$note"
-  [ -n "$pdus" ] || die "$f has no DCE/RPC PDU"
+  case " $NO_PDU " in
+    *" $s "*) [ -z "$pdus" ] || die "$f: tshark sees DCE/RPC PDUs ($pdus) where none can be in clear" ;;
+    *) [ -n "$pdus" ] || die "$f has no DCE/RPC PDU" ;;
+  esac
 done
 echo
 step "done in $(elapsed) s"
