@@ -98,6 +98,25 @@ void Diagnosis::add(Finding f) {
   result_.findings.push_back(std::move(f));
 }
 
+void Diagnosis::add_grouped(std::string key, Finding f) {
+  if (!selected(f.interface)) return;
+  auto it = groups_.find(key);
+  if (it == groups_.end()) {
+    if (result_.findings.size() < kMaxFindings)
+      groups_.emplace(std::move(key), Group{result_.findings.size(), f.evidence, f.frames.size()});
+    add(std::move(f));
+    return;
+  }
+  Group& group = it->second;
+  Finding& g = result_.findings[group.index];
+  ++g.count;
+  group.frames += f.frames.size();
+  for (auto fr : f.frames)
+    if (g.frames.size() < kMaxFindingFrames) g.frames.push_back(fr);
+  g.evidence = fmt::format("{}; {} times in all, frames {}", group.evidence, g.count,
+                           frames_text(g.frames, group.frames));
+}
+
 void Diagnosis::frame(const FrameRecord& f) {
   Conv& c = convs_[f.conversation];
   c.client = f.client;
@@ -105,6 +124,7 @@ void Diagnosis::frame(const FrameRecord& f) {
   c.protseq = std::string(to_string(f.protseq));
   if (f.epm_link) c.link = f.epm_link;
   if (f.delta_us >= 0) carrier_facts(c, f);
+  for (const auto& e : f.events) carrier_event(c, f, e);
   for (const auto& p : f.pdus) pdu(c, f, p);
 }
 

@@ -49,6 +49,10 @@ std::string_view to_string(FindingKind k) {
       "rpc_over_http_port",
       "mta_two_way_bind",
       "mta_bindback_missing",
+      "smb_session_refused",
+      "smb_tree_refused",
+      "pipe_open_refused",
+      "smb_encrypted",
   };
   static_assert(std::size(kNames) == static_cast<std::size_t>(FindingKind::count_));
   auto i = static_cast<std::size_t>(k);

@@ -49,6 +49,8 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
   return s;
 }
 
+void Tracker::reclassify(ConversationState& s, Protseq protseq) { s.conv.protseq = protseq; }
+
 void Tracker::begin_frame(ConversationState& s, const CarrierFrame& f) {
   in_frame_ = true;
   trailer_open_ = false;
@@ -242,7 +244,7 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   links_.tried(v.client, v.server);
   stamp(s, current_.record);
   write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty() ||
-                     !current_.record.events.empty());
+                      !current_.record.events.empty());
   trailer_open_ = false;
   if (v.dcerpc) ++counters_.conversations_dcerpc;
   if (v.shown) ++counters_.conversations_shown;

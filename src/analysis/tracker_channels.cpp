@@ -76,6 +76,16 @@ void Tracker::close_channel(ConversationState& s, std::uint32_t channel) {
   c.reset();
 }
 
+void Tracker::set_channel_handle(ConversationState& s, std::uint32_t channel, std::string handle) {
+  if (channel == 0 || channel > s.channels.size() || !s.channels[channel - 1]) return;
+  ChannelPtr& facts = s.channels[channel - 1]->facts;
+  auto updated = std::make_shared<ChannelFacts>(*facts);
+  updated->handle = std::move(handle);
+  for (auto& listed : s.conv.channels)
+    if (listed == facts) listed = updated;
+  facts = std::move(updated);
+}
+
 ChannelPtr Tracker::channel(const ConversationState& s, std::uint32_t channel) const {
   if (channel == 0 || channel > s.channels.size() || !s.channels[channel - 1]) return nullptr;
   return s.channels[channel - 1]->facts;

@@ -114,4 +114,16 @@ bool oem_to_text(Bytes in, std::string& out, std::size_t max_octets) {
   return true;
 }
 
+bool ends_with_nocase(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  s.remove_prefix(s.size() - suffix.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto a = static_cast<unsigned char>(s[i]), b = static_cast<unsigned char>(suffix[i]);
+    if (a >= 'A' && a <= 'Z') a = static_cast<unsigned char>(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z') b = static_cast<unsigned char>(b - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
+
 }  // namespace rpctrace::common

@@ -109,7 +109,7 @@ void write_jsonl(std::FILE* out, const analysis::DiagnosisResult& d,
         .str("severity", analysis::to_string(f.severity));
     j.ip("client", f.client).ip("server", f.server);
     if (f.interface) syntax_object(j, "interface", *f.interface);
-    j.num("port", f.port).begin_array("frames");
+    j.num("port", f.port).num("count", f.count).begin_array("frames");
     for (auto fr : f.frames) j.element(static_cast<std::uint64_t>(fr));
     j.end_array()
         .str("message", f.message)

@@ -49,6 +49,14 @@ void TcpAdapter::on_connection_start(tcp::Connection& c) {
       limits_);
 }
 
+void TcpAdapter::adopt(tcp::Connection& c, analysis::ConversationHandle conversation,
+                       const analysis::CarrierTotals& totals) {
+  tracker_.reclassify(*conversation, analysis::Protseq::ncacn_ip_tcp);
+  auto ch = std::make_unique<Channel>(tracker_, std::move(conversation), counters_, limits_);
+  ch->totals = totals;
+  c.state = std::move(ch);
+}
+
 void TcpAdapter::on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) {
   tracker_.begin_frame(*channel(c).conversation, carrier_frame(s));
 }

@@ -1,6 +1,7 @@
 // ncacn_np: SMB connections as conversations, their named pipes as channels.
 #include "rpctrace/transport/ncacn_np.hpp"
 
+#include "rpctrace/dcerpc/pdu.hpp"
 #include "smb_connection.hpp"
 #include "tcp_carrier.hpp"
 
@@ -9,6 +10,9 @@ namespace rpctrace::transport {
 namespace {
 
 SmbConnection& connection(tcp::Connection& c) { return static_cast<SmbConnection&>(*c.state); }
+const SmbConnection& connection(const tcp::Connection& c) {
+  return static_cast<const SmbConnection&>(*c.state);
+}
 
 }  // namespace
 
@@ -17,6 +21,22 @@ void NpAdapter::on_connection_start(tcp::Connection& c) {
   c.state = std::make_unique<SmbConnection>(
       tracker_, tracker_.open(conversation_open(c, analysis::Protseq::ncacn_np)), counters_,
       dcerpc_counters_, framer_limits_, limits_);
+}
+
+bool NpAdapter::carries_dcerpc(const tcp::Connection& c, common::Bytes data) const {
+  const SmbConnection& sc = connection(c);
+  if (sc.totals.bytes[0] != 0 || sc.totals.bytes[1] != 0) return false;
+  return dcerpc::parse_common_header(data).is_complete();
+}
+
+analysis::ConversationHandle NpAdapter::release(tcp::Connection& c,
+                                                analysis::CarrierTotals& totals) {
+  SmbConnection& sc = connection(c);
+  ++counters_.dcerpc_connections;
+  totals = sc.totals;
+  analysis::ConversationHandle conversation = std::move(sc.conversation);
+  c.state.reset();
+  return conversation;
 }
 
 void NpAdapter::on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) {
@@ -77,20 +97,28 @@ void append_counter_rows(const NpCounters& c, common::CounterRows& rows) {
   static_assert(std::size(kMalformed) == static_cast<std::size_t>(smb::Reason::count_));
   for (std::size_t i = 0; i < std::size(kMalformed); ++i)
     rows.push_back({kMalformed[i].key, kMalformed[i].label, c.malformed[i]});
+  rows.push_back({"smb_dcerpc_connections",
+                  "connections on SMB ports carrying DCE/RPC directly (decoded as ncacn_ip_tcp)",
+                  c.dcerpc_connections});
   rows.push_back({"smb_encrypted_messages", "SMB3 encrypted messages (pipe traffic not visible)",
                   c.encrypted_messages});
   rows.push_back({"smb_compressed_messages", "SMB3 compressed messages (not decompressed)",
                   c.compressed_messages});
   rows.push_back({"smb_cut_messages", "SMB messages cut by a gap (not decoded)", c.cut_messages});
+  rows.push_back({"smb_messages_over_limit",
+                  "SMB messages past max_message_size (their pipe bytes not followed)",
+                  c.messages_over_limit});
   rows.push_back(
       {"smb_not_smb_bytes", "octets on SMB ports that were no SMB message", c.not_smb_bytes});
   rows.push_back(
       {"smb_pipes_unnamed", "pipes found by their PDUs, their open not captured", c.pipes_unnamed});
-  rows.push_back(
-      {"smb_pipes_over_limit", "pipe opens past max_pipes (not followed)", c.pipes_over_limit});
+  rows.push_back({"smb_pipes_over_limit",
+                  "pipes past max_pipes: opens, and messages of pipes not followed",
+                  c.pipes_over_limit});
   rows.push_back(
       {"smb_requests_dropped", "SMB requests forgotten past max_pending", c.requests_dropped});
-  rows.push_back({"smb_responses_unmatched", "pipe reads whose request was not captured",
+  rows.push_back({"smb_responses_unmatched",
+                  "pipe answers whose request was not seen (not captured, or not decoded)",
                   c.responses_unmatched});
 }
 

@@ -209,6 +209,14 @@ void SmbConnection::smb1_response(std::uint8_t dir, const Message& m, const Comm
             nullptr, ipc);
       break;
     }
+    case cmd::tree_disconnect: {
+      auto it = trees.find(tree_key(req->session, req->tree));
+      if (it == trees.end()) return;
+      event(analysis::CarrierEventKind::tree_disconnect, command, it->second.path, &*req, status,
+            at);
+      trees.erase(it);
+      break;
+    }
     case cmd::nt_create_andx: {
       if (!ok) {
         create_answered(command, *req, status, at, nullptr, {});

@@ -45,6 +45,7 @@ std::string dialect_text(std::uint16_t d) {
 
 void SmbConnection::smb2(std::uint8_t dir, common::Bytes message, const dcerpc::FrameRef& at) {
   auto chain = smb::smb2::split_chain(message, limits.max_chain);
+  chain_create.reset();
   for (const Message& m : chain.messages) {
     ++counters.smb2_messages;
     const auto& h = m.header;
@@ -100,6 +101,8 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
       auto r = smb::smb2::parse_create_request(m);
       if (!r.is_complete()) return malformed(r.error(), "SMB2 CREATE request", at);
       p.text = pipe_name(r.value().name);
+      p.file = {~std::uint64_t{0}, h.message_id};
+      chain_create = p.file;
       event(analysis::CarrierEventKind::open, command_text(h.command), p.text, nullptr, 0, at,
             nullptr, true);
       break;
@@ -107,7 +110,7 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
     case cmd::close: {
       auto r = smb::smb2::parse_close_request(m);
       if (!r.is_complete()) return malformed(r.error(), "SMB2 CLOSE request", at);
-      p.file = key_of(r.value());
+      p.file = smb2_file(r.value(), h);
       Pipe* pipe = find_pipe(p.file);
       if (pipe == nullptr) return;
       pipe_event(analysis::CarrierEventKind::close, command_text(h.command), nullptr, 0, at, *pipe);
@@ -116,9 +119,10 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
     case cmd::write: {
       auto r = smb::smb2::parse_write_request(m);
       if (!r.is_complete()) return malformed(r.error(), "SMB2 WRITE request", at);
-      p.file = key_of(r.value().file_id);
-      Pipe* pipe = unnamed_pipe(p.file, r.value().data, h.session_id, h.tree_id,
-                                handle_of(r.value().file_id));
+      p.file = smb2_file(r.value().file_id, h);
+      Pipe* pipe = provisional(p.file) ? related_pipe(p.file)
+                                       : unnamed_pipe(p.file, r.value().data, h.session_id,
+                                                      h.tree_id, handle_of(r.value().file_id));
       if (pipe == nullptr) return;
       pipe->framer.data(dir, r.value().data, at, true);
       break;
@@ -126,7 +130,8 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
     case cmd::read: {
       auto r = smb::smb2::parse_read_request(m);
       if (!r.is_complete()) return malformed(r.error(), "SMB2 READ request", at);
-      p.file = key_of(r.value().file_id);
+      p.file = smb2_file(r.value().file_id, h);
+      if (provisional(p.file)) related_pipe(p.file);
       if (find_pipe(p.file) == nullptr && !ipc_tree(h.session_id, h.tree_id)) return;
       p.text = handle_of(r.value().file_id);
       break;
@@ -135,9 +140,11 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
       auto r = smb::smb2::parse_ioctl_request(m);
       if (!r.is_complete()) return malformed(r.error(), "SMB2 IOCTL request", at);
       if (r.value().ctl_code != smb::smb2::kFsctlPipeTransceive) return;
-      p.file = key_of(r.value().file_id);
+      p.file = smb2_file(r.value().file_id, h);
       p.text = handle_of(r.value().file_id);
-      Pipe* pipe = unnamed_pipe(p.file, r.value().input, h.session_id, h.tree_id, p.text);
+      Pipe* pipe = provisional(p.file)
+                       ? related_pipe(p.file)
+                       : unnamed_pipe(p.file, r.value().input, h.session_id, h.tree_id, p.text);
       if (pipe == nullptr) return;
       pipe->framer.data(dir, r.value().input, at, true);
       break;
@@ -193,13 +200,15 @@ void SmbConnection::smb2_response(std::uint8_t dir, const Message& m, const dcer
     }
     case cmd::create: {
       if (!ok) {
+        related_answered(req->file, nullptr, {});
         create_answered(command, *req, status, at, nullptr, {});
         break;
       }
       auto r = smb::smb2::parse_create_response(m);
       if (!r.is_complete()) return malformed(r.error(), "SMB2 CREATE response", at);
       const FileKey file = key_of(r.value().file_id);
-      create_answered(command, *req, status, at, &file, handle_of(r.value().file_id));
+      const bool early = related_answered(req->file, &file, handle_of(r.value().file_id));
+      create_answered(command, *req, status, at, &file, handle_of(r.value().file_id), early);
       break;
     }
     case cmd::close:
@@ -240,6 +249,38 @@ void SmbConnection::smb2_pipe_response(std::uint8_t dir, const Message& m, const
   if (data || status == ntstatus::pipe_empty || pipe == nullptr) return;
   pipe_event(analysis::CarrierEventKind::refused, command_text(m.header.command), &req, status, at,
              *pipe);
+}
+
+FileKey SmbConnection::smb2_file(const smb::smb2::FileId& f, const smb::smb2::Header& h) const {
+  if (f.is_previous() && h.related() && chain_create) return *chain_create;
+  return key_of(f);
+}
+
+Pipe* SmbConnection::related_pipe(const FileKey& file) {
+  if (Pipe* p = find_pipe(file)) return p;
+  auto it = pending.find(file.b);
+  if (it == pending.end() || it->second.command != cmd::create) return nullptr;
+  return open_pipe(file, it->second.text, it->second, {}, true);
+}
+
+bool SmbConnection::related_answered(const FileKey& provisional_key, const FileKey* real,
+                                     std::string handle) {
+  if (!provisional(provisional_key)) return false;
+  auto it = pipes.find(provisional_key);
+  const bool early = it != pipes.end();
+  if (it != pipes.end() && real != nullptr) {
+    std::unique_ptr<Pipe> pipe = std::move(it->second);
+    pipes.erase(it);
+    tracker.set_channel_handle(*conversation, pipe->channel, std::move(handle));
+    auto& slot = pipes[*real];
+    if (slot) tracker.close_channel(*conversation, slot->channel);  // a FileId reused unclosed
+    slot = std::move(pipe);
+  } else if (it != pipes.end()) {
+    close_pipe(provisional_key);  // refused: what was written to it went nowhere
+  }
+  for (auto& [id, p] : pending)
+    if (p.file == provisional_key) p.file = real != nullptr ? *real : FileKey{};
+  return early && real != nullptr;
 }
 
 }  // namespace rpctrace::transport

@@ -5,13 +5,14 @@
 #include <fmt/format.h>
 
 #include "rpctrace/auth/auth_value.hpp"
+#include "rpctrace/common/text.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/dcerpc/pdu.hpp"
 
 namespace rpctrace::transport {
 
-// The account a session setup names: the NTLMSSP AUTHENTICATE's domain and user, or the
-// Kerberos ticket's service (the client's name is encrypted).
+// The account a session setup names: the NTLMSSP AUTHENTICATE's domain and user (or that it
+// named none: anonymous), or the Kerberos ticket's service (the client's name is encrypted).
 std::string account_of(common::Bytes blob) {
   if (blob.empty()) return {};
   const bool spnego = blob[0] == std::byte{0x60} || blob[0] == std::byte{0xa1};
@@ -20,6 +21,8 @@ std::string account_of(common::Bytes blob) {
   const auth::Token& t = *r.value().token;
   if (!t.user.empty()) return t.domain.empty() ? t.user : t.domain + "\\" + t.user;
   if (!t.service.empty()) return fmt::format("Kerberos ticket {}@{}", t.service, t.realm);
+  // An AUTHENTICATE with no user is an anonymous logon (MS-NLMP 3.2.5.1.2).
+  if (t.mechanism == "NTLMSSP" && t.message == "authenticate") return "anonymous (NTLMSSP)";
   return {};
 }
 
@@ -32,12 +35,7 @@ std::string pipe_name(std::string_view name) {
   return "\\PIPE\\" + std::string(name);
 }
 
-bool ends_with_ipc(std::string_view path) {
-  if (path.size() < 4) return false;
-  std::string_view tail = path.substr(path.size() - 4);
-  return (tail[0] == 'I' || tail[0] == 'i') && (tail[1] == 'P' || tail[1] == 'p') &&
-         (tail[2] == 'C' || tail[2] == 'c') && tail[3] == '$';
-}
+bool ends_with_ipc(std::string_view path) { return common::ends_with_nocase(path, "IPC$"); }
 
 Pipe::Pipe(SmbConnection& c, std::uint32_t ch, dcerpc::Counters& counters,
            const dcerpc::FramerLimits& limits, bool stream_start)
@@ -117,6 +115,17 @@ void SmbConnection::on_message(std::uint8_t dir, common::Bytes kept, std::uint32
     for (auto& [file, pipe] : pipes) pipe->framer.gap(dir, 0, at);
     return;
   }
+  // keep() asked for all of it but the limit kept less: a pipe's bytes past the limit are lost.
+  if (length > limits.max_message_size && kept.size() >= limits.max_message_size) {
+    ++counters.messages_over_limit;
+    analysis::ReportedNote n;
+    n.kind = analysis::NoteKind::smb_cut;
+    n.detail = fmt::format("SMB message of {} octets, over max_message_size ({}): not decoded",
+                           length, limits.max_message_size);
+    tracker.note(*conversation, std::move(n));
+    for (auto& [file, pipe] : pipes) pipe->framer.gap(dir, 0, at);
+    return;
+  }
   switch (smb::protocol_of(kept)) {
     case smb::Protocol::smb2:
       smb2(dir, kept, at);
@@ -133,7 +142,7 @@ void SmbConnection::on_message(std::uint8_t dir, common::Bytes kept, std::uint32
         event(analysis::CarrierEventKind::encrypted,
               encrypted ? "SMB3 encrypted" : "SMB3 compressed",
               encrypted ? "pipe traffic not visible" : "not decompressed: pipe traffic not visible",
-              nullptr, 0, at);
+              nullptr, 0, at, nullptr, true);  // may hide pipes: the conversation is shown
       }
       return;
     }
@@ -165,6 +174,15 @@ void SmbConnection::on_skipped(std::uint8_t, std::uint64_t bytes, std::string_vi
   tracker.note(*conversation, std::move(n));
 }
 
+void SmbConnection::answer(analysis::CarrierEvent& e, const Pending& request, std::uint32_t status,
+                           const dcerpc::FrameRef& at) const {
+  e.response = true;
+  e.account = account(request.session);
+  e.status = status;
+  e.request_frame = request.at.frame;
+  e.latency_us = at.ts.micros() - request.at.ts.micros();
+}
+
 void SmbConnection::event(analysis::CarrierEventKind kind, std::string command, std::string text,
                           const Pending* request, std::uint32_t status, const dcerpc::FrameRef& at,
                           analysis::ChannelPtr channel, bool of_interest) {
@@ -172,13 +190,8 @@ void SmbConnection::event(analysis::CarrierEventKind kind, std::string command, 
   e.kind = kind;
   e.command = std::move(command);
   e.text = std::move(text);
-  e.status = status;
   e.channel = std::move(channel);
-  if (request != nullptr) {
-    e.response = true;
-    e.request_frame = request->at.frame;
-    e.latency_us = at.ts.micros() - request->at.ts.micros();
-  }
+  if (request != nullptr) answer(e, *request, status, at);
   tracker.event(*conversation, std::move(e), of_interest);
 }
 
@@ -242,13 +255,19 @@ void SmbConnection::close_pipe(const FileKey& file) {
 
 void SmbConnection::create_answered(std::string command, const Pending& req, std::uint32_t status,
                                     const dcerpc::FrameRef& at, const FileKey* file,
-                                    std::string handle) {
+                                    std::string handle, bool opened) {
   analysis::ChannelPtr channel;
   if (file != nullptr)
-    if (Pipe* pipe = open_pipe(*file, req.text, req, std::move(handle), true))
+    if (Pipe* pipe = opened ? find_pipe(*file) : open_pipe(*file, req.text, req, handle, true))
       channel = tracker.channel(*conversation, pipe->channel);
-  event(analysis::CarrierEventKind::open, std::move(command), req.text, &req, status, at,
-        std::move(channel), true);
+  analysis::CarrierEvent e;
+  e.kind = analysis::CarrierEventKind::open;
+  e.command = std::move(command);
+  e.text = req.text;
+  e.interface = pipe_interface(req.text);
+  e.channel = std::move(channel);
+  answer(e, req, status, at);
+  tracker.event(*conversation, std::move(e), true);
 }
 
 void SmbConnection::close_answered(std::string command, const Pending& req, std::uint32_t status,

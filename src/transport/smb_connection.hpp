@@ -91,6 +91,16 @@ class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
   void smb2_response(std::uint8_t dir, const smb::smb2::Message& m, const dcerpc::FrameRef& at);
   void smb2_pipe_response(std::uint8_t dir, const smb::smb2::Message& m, const Pending& req,
                           const dcerpc::FrameRef& at);
+  // A related compound member's FileId all ones names the file of the chain's CREATE, not yet
+  // answered (MS-SMB2 3.2.4.1.4): a provisional key {all ones, the CREATE's MessageId} until
+  // the answer gives the real one.
+  FileKey smb2_file(const smb::smb2::FileId& f, const smb::smb2::Header& h) const;
+  // Bytes for the provisional file: the pipe the CREATE names, opened now.
+  Pipe* related_pipe(const FileKey& file);
+  // The CREATE's answer came: the early pipe under the provisional key gets the real one.
+  // Returns whether there was one (then it is the pipe under `real`).
+  bool related_answered(const FileKey& provisional, const FileKey* real, std::string handle);
+  static bool provisional(const FileKey& f) { return f.a == ~std::uint64_t{0}; }
 
   void smb1_request(std::uint8_t dir, const smb::smb1::Message& m, const smb::smb1::Command& c,
                     const dcerpc::FrameRef& at);
@@ -103,6 +113,9 @@ class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
                           const dcerpc::FrameRef& at);
 
   // Shared by both: events, pipes, pending requests, malformed messages.
+  // A response's status, latency and session account.
+  void answer(analysis::CarrierEvent& e, const Pending& request, std::uint32_t status,
+              const dcerpc::FrameRef& at) const;
   void event(analysis::CarrierEventKind kind, std::string command, std::string text,
              const Pending* request, std::uint32_t status, const dcerpc::FrameRef& at,
              analysis::ChannelPtr channel = nullptr, bool of_interest = false);
@@ -115,8 +128,10 @@ class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
   void close_pipe(const FileKey& file);
   // The answers both dialects handle alike: a create's (the pipe opened when `file` is set)
   // and a close's (the pipe closed).
+  // `opened`: the pipe was opened early, by a related compound member (smb2_file()).
   void create_answered(std::string command, const Pending& req, std::uint32_t status,
-                       const dcerpc::FrameRef& at, const FileKey* file, std::string handle);
+                       const dcerpc::FrameRef& at, const FileKey* file, std::string handle,
+                       bool opened = false);
   void close_answered(std::string command, const Pending& req, std::uint32_t status,
                       const dcerpc::FrameRef& at);
   // An event naming a pipe (its close, a refused read or write).
@@ -149,6 +164,7 @@ class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
   std::unordered_map<std::uint64_t, Tree> trees;  // tree_key() -> tree
   std::unordered_map<std::uint64_t, Pending> pending;
   std::map<FileKey, std::unique_ptr<Pipe>> pipes;
+  std::optional<FileKey> chain_create;  // the current compound chain's CREATE, provisional key
 };
 
 // The account a session setup's security blob names: an NTLMSSP AUTHENTICATE's domain and

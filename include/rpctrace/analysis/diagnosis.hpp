@@ -42,6 +42,10 @@ enum class FindingKind : std::uint8_t {
   rpc_over_http_port,    // DCE/RPC on a static RPC-over-HTTP port: no lookup expected
   mta_two_way_bind,      // KB159298's MtaBind and MtaBindBack, both seen
   mta_bindback_missing,  // ... the second never came
+  smb_session_refused,   // an SMB session setup answered by an error (STATUS_LOGON_FAILURE ...)
+  smb_tree_refused,      // a tree connect refused (IPC$: no named pipe can be opened)
+  pipe_open_refused,     // the create of a named pipe refused (no such pipe, access denied)
+  smb_encrypted,         // SMB3 encryption hides the pipe traffic
   count_
 };
 std::string_view to_string(FindingKind k);
@@ -52,9 +56,10 @@ struct Finding {
   common::IpAddress client, server;
   std::optional<dcerpc::SyntaxId> interface;
   std::uint16_t port = 0;
-  std::vector<std::uint64_t> frames;
-  std::string message;   // what happened, in words
-  std::string evidence;  // frames, ports, times
+  std::vector<std::uint64_t> frames;  // the first kMaxFindingFrames
+  std::uint64_t count = 1;  // occurrences folded into this one (the same refusal, repeated)
+  std::string message;      // what happened, in words
+  std::string evidence;     // frames, ports, times
   std::string next_step;
 };
 
@@ -108,6 +113,7 @@ class Diagnosis : public Sink {
 
   static constexpr std::size_t kMaxLatencies = 100000;  // per service, for median and worst
   static constexpr std::size_t kMaxFindings = 10000;    // past it, findings are counted only
+  static constexpr std::size_t kMaxFindingFrames = 16;  // of a finding that repeats
 
  private:
   struct Conv {  // what a conversation showed, while it lasts
@@ -134,6 +140,7 @@ class Diagnosis : public Sink {
     std::vector<dcerpc::SyntaxId> bound;        // accepted by a bind_ack
     std::uint64_t rst_mid_call = 0;
     std::vector<CallRecord> unanswered;  // calls its end left unanswered, in call_id order
+    bool encrypted_said = false;         // smb_encrypted: once per conversation
   };
   struct MtaBind {  // KB159298: MtaBind from A to B expects MtaBindBack from B to A
     common::IpAddress a, b;
@@ -144,9 +151,13 @@ class Diagnosis : public Sink {
   ServiceStatus& service(const common::IpAddress& client, const common::IpAddress& server,
                          const dcerpc::SyntaxId& interface);
   void add(Finding f);
+  // Adds it, or folds it into the earlier finding of the same `key` (a client retrying the
+  // same refused step): one finding with a count and its first frames.
+  void add_grouped(std::string key, Finding f);
   void carrier_facts(Conv& c, const FrameRecord& f);
   void pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p);
   void bind_ack(Conv& c, const dcerpc::PduEvent& e);
+  void carrier_event(Conv& c, const FrameRecord& f, const CarrierEvent& e);
   void answered(Conv& c, const CallRecord& r);
   void epm_answer(Conv& c, const CallRecord& r, const epm::EptMapResponse& m);
   void fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::SyntaxId>& iface);
@@ -162,6 +173,12 @@ class Diagnosis : public Sink {
   std::map<std::uint64_t, Conv> convs_;
   DiagnosisResult result_;
   std::vector<MtaBind> mta_binds_;
+  struct Group {
+    std::size_t index = 0;     // in result_.findings
+    std::string evidence;      // the first occurrence's
+    std::uint64_t frames = 0;  // all occurrences' frames, kept or not
+  };
+  std::map<std::string, Group> groups_;
 };
 
 }  // namespace rpctrace::analysis

@@ -138,12 +138,15 @@ std::string_view to_string(CarrierEventKind k);
 struct CarrierEvent {
   CarrierEventKind kind = CarrierEventKind::negotiate;
   bool response = false;
-  std::string command;        // "SMB2 CREATE", "SMB1 NT_CREATE_ANDX"
-  std::string text;           // "\PIPE\samr", "\\dc1\IPC$", "DOMAIN\user"
-  std::uint32_t status = 0;   // responses: the NTSTATUS
+  std::string command;                     // "SMB2 CREATE", "SMB1 NT_CREATE_ANDX"
+  std::string text;                        // "\PIPE\samr", "\\dc1\IPC$", "DOMAIN\user"
+  std::uint32_t status = 0;                // responses: the NTSTATUS
   std::optional<std::int64_t> latency_us;  // responses: since their request
   std::optional<std::uint64_t> request_frame;
-  ChannelPtr channel;         // open and close: the pipe
+  ChannelPtr channel;   // open and close: the pipe
+  std::string account;  // responses: their session's account, when its setup was captured
+  // open: the interface its pipe name implies (\PIPE\samr: SAMR), even when the open failed
+  std::optional<dcerpc::SyntaxId> interface;
 };
 
 struct ReportedPdu {
@@ -225,9 +228,9 @@ struct Conversation {
   std::uint64_t pdus = 0, calls = 0, faults = 0, notes = 0;
   std::vector<InterfaceUse> interfaces;
   EndReason end_reason = EndReason::capture_end;
-  std::optional<EpmLink> epm_link;  // the EPM answer that gave the server's port
-  bool well_known_port = false;     // the server port is the endpoint mapper's own (135, 593)
-  bool pipe_activity = false;       // an SMB tree connect to IPC$ or a pipe's create was seen
+  std::optional<EpmLink> epm_link;   // the EPM answer that gave the server's port
+  bool well_known_port = false;      // the server port is the endpoint mapper's own (135, 593)
+  bool pipe_activity = false;        // an SMB tree connect to IPC$ or a pipe's create was seen
   std::vector<ChannelPtr> channels;  // its pipes, in order of opening
   // The first conversation of its group: an EPM lookup and the connections of the same client
   // to the ports it answered (KB159298's story); the conversation's own id otherwise.

@@ -58,7 +58,7 @@ struct FrameEnd {
 // What a transport adapter knows when a channel opens inside a conversation (ncacn_np: a
 // pipe's create answered).
 struct ChannelOpen {
-  ChannelFacts facts;  // its id is the tracker's to give
+  ChannelFacts facts;                                  // its id is the tracker's to give
   std::optional<dcerpc::SyntaxId> inferred_interface;  // from the pipe's name
   bool stream_start = true;  // the open was captured: the channel's first bytes start a PDU
 };
@@ -81,6 +81,9 @@ class Tracker {
   Tracker& operator=(const Tracker&) = delete;
 
   ConversationHandle open(const ConversationOpen& o);
+  // The adapter found the conversation carries another protocol sequence than its port said
+  // (DCE/RPC straight on TCP 445): before any PDU of it was reported.
+  void reclassify(ConversationState& s, Protseq protseq);
   void begin_frame(ConversationState& s, const CarrierFrame& f);
   // Bytes that frame `origin` carried are about to be handed to the framer: what they
   // complete joins origin's record while it is held (so a PDU is reported at the frame that
@@ -107,6 +110,9 @@ class Tracker {
                const FrameRef& at);
   // The channel closed (or its carrier ended): its calls still outstanding end unanswered.
   void close_channel(ConversationState& s, std::uint32_t channel);
+  // The adapter learnt a channel's handle after opening it (an SMB2 CREATE answered after a
+  // related compound member wrote to it): what is reported from now on carries it.
+  void set_channel_handle(ConversationState& s, std::uint32_t channel, std::string handle);
   [[nodiscard]] ChannelPtr channel(const ConversationState& s, std::uint32_t channel) const;
   // A step of the carrier on the current frame. `of_interest`: it concerns RPC (an IPC$ tree
   // connect, a pipe's create), so the conversation is shown even without a PDU.

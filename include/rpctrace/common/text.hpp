@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "rpctrace/common/byte_reader.hpp"
 
@@ -17,5 +18,9 @@ bool oem_to_text(Bytes in, std::string& out, std::size_t max_octets);
 // UTF-8 (MS-KILE 3.1.5.7 for Kerberos names): invalid octets become \xNN.
 bool utf8_to_text(Bytes in, std::string& out, std::size_t max_octets);
 // Each fails (returns false) when its output would pass max_octets.
+
+// Whether `s` ends with `suffix`, ASCII letters compared without case (share and pipe names:
+// "\\dc1\ipc$" is IPC$).
+bool ends_with_nocase(std::string_view s, std::string_view suffix);
 
 }  // namespace rpctrace::common

@@ -22,6 +22,8 @@ using Direction = std::uint8_t;
 class ConnectionState {
  public:
   virtual ~ConnectionState() = default;
+  // The layer above's own mark (which of its adapters owns the state); TCP never reads it.
+  std::uint8_t owner = 0;
 };
 
 // One direction's reassembly state. Sequence numbers are tracked as 64-bit stream offsets so

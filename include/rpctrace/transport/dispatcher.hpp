@@ -12,9 +12,9 @@
 #include "rpctrace/dcerpc/counters.hpp"
 #include "rpctrace/dcerpc/limits.hpp"
 #include "rpctrace/pcap/packet.hpp"
+#include "rpctrace/smb/limits.hpp"
 #include "rpctrace/tcp/connection_table.hpp"
 #include "rpctrace/tcp/limits.hpp"
-#include "rpctrace/smb/limits.hpp"
 #include "rpctrace/transport/ncacn_ip_tcp.hpp"
 #include "rpctrace/transport/ncacn_np.hpp"
 
@@ -36,7 +36,16 @@ class TcpRouter : public tcp::StreamSink {
   }
   void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data,
                const tcp::DataOrigin& origin) override {
-    pick(c).on_data(c, dir, data, origin);
+    tcp::StreamSink& to = pick(c);
+    if (&to == &np_ && np_.carries_dcerpc(c, data)) {
+      analysis::CarrierTotals totals;
+      analysis::ConversationHandle conversation = np_.release(c, totals);
+      tcp_.adopt(c, std::move(conversation), totals);
+      c.state->owner = kAdopted;
+      tcp_.on_data(c, dir, data, origin);
+      return;
+    }
+    to.on_data(c, dir, data, origin);
   }
   void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size,
               tcp::GapCause cause) override {
@@ -50,7 +59,10 @@ class TcpRouter : public tcp::StreamSink {
   }
 
  private:
+  // By port, unless the first bytes on an SMB port were DCE/RPC (NpAdapter::carries_dcerpc).
+  static constexpr std::uint8_t kAdopted = 1;
   tcp::StreamSink& pick(const tcp::Connection& c) {
+    if (c.state && c.state->owner == kAdopted) return tcp_;
     if (NpAdapter::is_smb_port(c.endpoint[0].port) || NpAdapter::is_smb_port(c.endpoint[1].port))
       return np_;
     return tcp_;

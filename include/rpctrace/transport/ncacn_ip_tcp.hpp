@@ -26,6 +26,11 @@ class TcpAdapter : public tcp::StreamSink {
   void on_frame_end(tcp::Connection& c, const tcp::SegmentInfo& s) override;
   void on_connection_end(tcp::Connection& c, tcp::EndReason reason) override;
 
+  // Takes over a connection another adapter opened (its conversation and byte totals so
+  // far), from its current frame on.
+  void adopt(tcp::Connection& c, analysis::ConversationHandle conversation,
+             const analysis::CarrierTotals& totals);
+
  private:
   analysis::Tracker& tracker_;
   dcerpc::Counters& counters_;

@@ -23,18 +23,20 @@ namespace rpctrace::transport {
 
 struct NpCounters {
   std::uint64_t connections = 0;
+  std::uint64_t dcerpc_connections = 0;  // DCE/RPC straight on an SMB port: handed to ncacn_ip_tcp
   std::uint64_t smb1_messages = 0;
-  std::uint64_t smb2_messages = 0;   // compound members counted one by one
+  std::uint64_t smb2_messages = 0;        // compound members counted one by one
   std::uint64_t encrypted_messages = 0;   // SMB3 TRANSFORM_HEADER: not visible
   std::uint64_t compressed_messages = 0;  // SMB3 compression: not decompressed
   std::uint64_t cut_messages = 0;         // a gap took part of them
+  std::uint64_t messages_over_limit = 0;  // past max_message_size: their pipe bytes not followed
   std::array<std::uint64_t, static_cast<std::size_t>(smb::Reason::count_)> malformed{};
   std::uint64_t not_smb_bytes = 0;  // skipped while hunting for a session header
   std::uint64_t pipes_opened = 0;
-  std::uint64_t pipes_unnamed = 0;       // found by their DCE/RPC bytes, their open not captured
-  std::uint64_t pipes_over_limit = 0;    // opens past max_pipes: not followed
-  std::uint64_t requests_dropped = 0;    // waiting requests forgotten past max_pending
-  std::uint64_t responses_unmatched = 0; // pipe data in a response whose request was not seen
+  std::uint64_t pipes_unnamed = 0;        // found by their DCE/RPC bytes, their open not captured
+  std::uint64_t pipes_over_limit = 0;     // opens (and unnamed pipes' messages) past max_pipes
+  std::uint64_t requests_dropped = 0;     // waiting requests forgotten past max_pending
+  std::uint64_t responses_unmatched = 0;  // pipe data in a response whose request was not seen
 };
 void append_counter_rows(const NpCounters& c, common::CounterRows& rows);
 
@@ -60,6 +62,13 @@ class NpAdapter : public tcp::StreamSink {
   void on_connection_end(tcp::Connection& c, tcp::EndReason reason) override;
 
   [[nodiscard]] const NpCounters& counters() const { return counters_; }
+
+  // Whether `data`, the first bytes of a connection that has carried nothing yet, is a
+  // connection-oriented DCE/RPC header rather than SMB: some tools speak ncacn_ip_tcp on 445.
+  // (A session message starts 0x00 or 0x81-0x85, RFC 1002 4.3.1; a PDU 0x05, rpc_vers.)
+  [[nodiscard]] bool carries_dcerpc(const tcp::Connection& c, common::Bytes data) const;
+  // Gives up a connection: its conversation and byte totals, for another adapter to adopt.
+  analysis::ConversationHandle release(tcp::Connection& c, analysis::CarrierTotals& totals);
 
  private:
   analysis::Tracker& tracker_;

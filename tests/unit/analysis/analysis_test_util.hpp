@@ -221,6 +221,29 @@ class ConvScript {
     send(f);
     return last_;
   }
+  // A frame carrying one carrier event (an SMB step); returns its frame number.
+  std::uint64_t send_event(From from, CarrierEvent e, std::int64_t after_us = 1000) {
+    FrameRecord f = segment(from, control::psh | control::ack, 100, after_us);
+    f.events.push_back(std::move(e));
+    send(f);
+    return f.frame;
+  }
+  // A request and its answer with `status`: returns the answer's frame.
+  std::uint64_t smb_step(CarrierEventKind kind, std::string command, std::string text,
+                         std::uint32_t status, std::string account = {}) {
+    CarrierEvent q;
+    q.kind = kind;
+    q.command = command;
+    q.text = text;
+    const std::uint64_t request = send_event(From::client, q);
+    CarrierEvent a = q;
+    a.response = true;
+    a.status = status;
+    a.request_frame = request;
+    a.latency_us = 1000;
+    a.account = std::move(account);
+    return send_event(From::server, std::move(a));
+  }
   // bind, then a bind_ack accepting every context.
   void bind(const std::vector<SyntaxId>& ifaces, std::uint32_t call_id = 1,
             std::optional<std::uint8_t> auth_level = std::nullopt) {
