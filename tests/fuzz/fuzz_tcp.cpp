@@ -12,32 +12,16 @@
 #include <cstdint>
 #include <span>
 
+#include "null_sink.hpp"
 #include "rpctrace/analysis/tracker.hpp"
 #include "rpctrace/tcp/connection_table.hpp"
 #include "rpctrace/transport/ncacn_ip_tcp.hpp"
 
-namespace {
-
 using namespace rpctrace;
 
-// The analysis' output is dropped: the target checks the path to it (reassembly, the
-// ncacn_ip_tcp adapter, framing, the association, stub and verifier decoding).
-class NullSink : public analysis::Sink {
- public:
-  void frame(const analysis::FrameRecord&) override {}
-  void conversation_end(const analysis::Conversation&) override {}
-  void finish(const analysis::Statistics&, const analysis::EpmLinks&) override {}
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  NullSink sink;
-  analysis::TrackerOptions options;
-  options.association_limits = dcerpc::AssociationLimits{.max_contexts = 4,
-                                                         .max_outstanding_calls = 4,
-                                                         .max_fragments_per_call = 8,
-                                                         .max_stub_bytes = 4096};
+  fuzz::NullSink sink;
+  const analysis::TrackerOptions options = fuzz::tiny_tracker_options();
   const dcerpc::FramerLimits framer_limits{.max_resync_scan = 4096};
   dcerpc::Counters counters;
   analysis::Tracker tracker(options, sink, counters);

@@ -13,6 +13,8 @@ own licences, and the corpus is rebuilt from them):
                  the operation (the request's opnum; 3 and 2 for responses), NDR, its drep
   fuzz_auth      each auth_value, prefixed with the octet that picks its auth_type
   fuzz_tcp       each TCP connection's first 64 segments in fuzz_tcp's record format
+  fuzz_smb       each connection on TCP 445 or 139: its payloads in order, in fuzz_smb's format
+                 (up to 256 segments, no holes)
 TCP fields are read with tshark (`-T fields`) and frames through editcap, so every link type
 and pcapng work.
 """
@@ -123,6 +125,21 @@ def tcp_records(segments):
     return bytes(out)
 
 
+def smb_records(segments, port):
+    """fuzz_smb's format: the port octet, then a 4-octet header + payload per segment, in the
+    order captured (retransmissions dropped by their sequence number)."""
+    out = bytearray([1 if port == "139" else 0])
+    done = set()
+    for to_client, seq, _, _, payload in segments:
+        if not payload or (to_client, seq) in done:
+            continue
+        done.add((to_client, seq))
+        out += bytes([to_client, 0, len(payload) >> 8, len(payload) & 0xff]) + payload
+        if len(done) >= 256:
+            break
+    return bytes(out)
+
+
 def from_capture(capture, out, seen):
     if os.path.getsize(capture) <= 256 * 1024:
         with open(capture, "rb") as f:
@@ -158,6 +175,8 @@ def from_capture(capture, out, seen):
                 pdu_seeds(pdu, out, seen)
         if any(b for *_, b in segments[stream]):
             save(out, "fuzz_tcp", tcp_records(segments[stream]), seen)
+            if servers[stream] in ("445", "139"):
+                save(out, "fuzz_smb", smb_records(segments[stream], servers[stream]), seen)
 
 
 def main():

@@ -28,6 +28,7 @@ case "${1:-}" in
     max_len=8192
     [ "$target" = fuzz_pipeline ] && max_len=65536
     [ "$target" = fuzz_tcp ] && max_len=32768
+    [ "$target" = fuzz_smb ] && max_len=65536
     mkdir -p "$out/artifacts" "$out/logs" "$out/corpus/$target"
     log="$out/logs/$target.log"
     "$out/tests/fuzz/$target" "$out/corpus/$target" -dict="$here/dcerpc.dict" \
