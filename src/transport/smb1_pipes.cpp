@@ -22,7 +22,7 @@ std::uint64_t request_key(const smb::smb1::Header& h, std::uint8_t command) {
          static_cast<std::uint64_t>(h.pid) << 16 | h.mid;
 }
 
-FileKey file_key(std::uint32_t tid, std::uint16_t fid) { return {fid, 1ull << 32 | tid}; }
+FileKey file_key(std::uint32_t tid, std::uint16_t fid) { return {fid, tid, true}; }
 
 std::string command_text(std::uint8_t command) {
   return "SMB1 " + smb::smb1::command_name(command);
@@ -115,8 +115,7 @@ void SmbConnection::smb1_request(std::uint8_t dir, const Message& m, const Comma
                                        : smb::smb1::parse_write_request(m, c);
       if (!r.is_complete()) return malformed(r.error(), command + " request", at);
       p.file = file_key(h.tid, r.value().fid);
-      Pipe* pipe = unnamed_pipe(p.file, r.value().data, h.uid, h.tid,
-                                fmt::format("0x{:04x}", r.value().fid));
+      Pipe* pipe = unnamed_pipe(p.file, r.value().data, h.uid, h.tid);
       if (pipe == nullptr) return;
       pipe->framer.data(dir, r.value().data, at, true);
       break;
@@ -126,7 +125,6 @@ void SmbConnection::smb1_request(std::uint8_t dir, const Message& m, const Comma
       if (!r.is_complete()) return malformed(r.error(), "SMB1 READ_ANDX request", at);
       p.file = file_key(h.tid, r.value());
       if (find_pipe(p.file) == nullptr && !ipc_tree(h.uid, h.tid)) return;
-      p.text = fmt::format("0x{:04x}", r.value());
       break;
     }
     case cmd::transaction:
@@ -164,10 +162,9 @@ void SmbConnection::smb1_transaction_request(std::uint8_t dir, const Message& m,
     p.tree = h.tid;
     p.at = at;
     p.file = file_key(h.tid, t.setup[1]);
-    p.text = fmt::format("0x{:04x}", t.setup[1]);
   }
   if (!t.data.empty()) {
-    Pipe* pipe = unnamed_pipe(p.file, t.data, h.uid, h.tid, p.text);
+    Pipe* pipe = unnamed_pipe(p.file, t.data, h.uid, h.tid);
     if (pipe != nullptr) pipe->framer.data(dir, t.data, at, true);
   }
   if (!secondary) remember(key, std::move(p));
@@ -209,14 +206,9 @@ void SmbConnection::smb1_response(std::uint8_t dir, const Message& m, const Comm
             nullptr, ipc);
       break;
     }
-    case cmd::tree_disconnect: {
-      auto it = trees.find(tree_key(req->session, req->tree));
-      if (it == trees.end()) return;
-      event(analysis::CarrierEventKind::tree_disconnect, command, it->second.path, &*req, status,
-            at);
-      trees.erase(it);
+    case cmd::tree_disconnect:
+      tree_disconnected(command, *req, status, at);
       break;
-    }
     case cmd::nt_create_andx: {
       if (!ok) {
         create_answered(command, *req, status, at, nullptr, {});
@@ -261,7 +253,7 @@ void SmbConnection::smb1_pipe_response(std::uint8_t dir, const Message& m, const
       if (std::size_t{r.value().data_displacement} + bytes.size() < r.value().total_data)
         remember(request_key(m.header, c.command), req);
     }
-    if (pipe == nullptr) pipe = unnamed_pipe(req.file, bytes, req.session, req.tree, req.text);
+    if (pipe == nullptr) pipe = unnamed_pipe(req.file, bytes, req.session, req.tree);
     if (pipe != nullptr) pipe->framer.data(dir, bytes, at, true);
     return;
   }

@@ -120,9 +120,9 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
       auto r = smb::smb2::parse_write_request(m);
       if (!r.is_complete()) return malformed(r.error(), "SMB2 WRITE request", at);
       p.file = smb2_file(r.value().file_id, h);
-      Pipe* pipe = provisional(p.file) ? related_pipe(p.file)
-                                       : unnamed_pipe(p.file, r.value().data, h.session_id,
-                                                      h.tree_id, handle_of(r.value().file_id));
+      Pipe* pipe = provisional(p.file)
+                       ? related_pipe(p.file)
+                       : unnamed_pipe(p.file, r.value().data, h.session_id, h.tree_id);
       if (pipe == nullptr) return;
       pipe->framer.data(dir, r.value().data, at, true);
       break;
@@ -133,7 +133,6 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
       p.file = smb2_file(r.value().file_id, h);
       if (provisional(p.file)) related_pipe(p.file);
       if (find_pipe(p.file) == nullptr && !ipc_tree(h.session_id, h.tree_id)) return;
-      p.text = handle_of(r.value().file_id);
       break;
     }
     case cmd::ioctl: {
@@ -141,10 +140,9 @@ void SmbConnection::smb2_request(std::uint8_t dir, const Message& m, const dcerp
       if (!r.is_complete()) return malformed(r.error(), "SMB2 IOCTL request", at);
       if (r.value().ctl_code != smb::smb2::kFsctlPipeTransceive) return;
       p.file = smb2_file(r.value().file_id, h);
-      p.text = handle_of(r.value().file_id);
       Pipe* pipe = provisional(p.file)
                        ? related_pipe(p.file)
-                       : unnamed_pipe(p.file, r.value().input, h.session_id, h.tree_id, p.text);
+                       : unnamed_pipe(p.file, r.value().input, h.session_id, h.tree_id);
       if (pipe == nullptr) return;
       pipe->framer.data(dir, r.value().input, at, true);
       break;
@@ -190,14 +188,9 @@ void SmbConnection::smb2_response(std::uint8_t dir, const Message& m, const dcer
             nullptr, ipc);
       break;
     }
-    case cmd::tree_disconnect: {
-      auto it = trees.find(tree_key(req->session, req->tree));
-      if (it == trees.end()) return;
-      event(analysis::CarrierEventKind::tree_disconnect, command, it->second.path, &*req, status,
-            at);
-      trees.erase(it);
+    case cmd::tree_disconnect:
+      tree_disconnected(command, *req, status, at);
       break;
-    }
     case cmd::create: {
       if (!ok) {
         related_answered(req->file, nullptr, {});
@@ -242,7 +235,7 @@ void SmbConnection::smb2_pipe_response(std::uint8_t dir, const Message& m, const
       if (!r.is_complete()) return malformed(r.error(), "SMB2 IOCTL response", at);
       bytes = r.value().output;
     }
-    if (pipe == nullptr) pipe = unnamed_pipe(req.file, bytes, req.session, req.tree, req.text);
+    if (pipe == nullptr) pipe = unnamed_pipe(req.file, bytes, req.session, req.tree);
     if (pipe != nullptr) pipe->framer.data(dir, bytes, at, true);
     return;
   }

@@ -220,13 +220,20 @@ Pipe* SmbConnection::open_pipe(const FileKey& file, std::string name, const Pend
   return slot.get();
 }
 
+// Formatted only when a pipe is opened: an SMB1 FID, or an SMB2 FileId's persistent and
+// volatile parts.
+std::string SmbConnection::handle_text(const FileKey& file) {
+  if (file.smb1) return fmt::format("0x{:04x}", file.a);
+  return fmt::format("{:x}:{:x}", file.a, file.b);
+}
+
 Pipe* SmbConnection::find_pipe(const FileKey& file) {
   auto it = pipes.find(file);
   return it == pipes.end() ? nullptr : it->second.get();
 }
 
 Pipe* SmbConnection::unnamed_pipe(const FileKey& file, common::Bytes data, std::uint64_t session,
-                                  std::uint32_t tree, std::string handle) {
+                                  std::uint32_t tree) {
   if (Pipe* p = find_pipe(file)) return p;
   // A pipe whose open the capture missed shows itself by a PDU header (version 5.0, C706
   // 12.6.3.1). On a share that is not IPC$ (a pipe opened there by name, as exploits do) only
@@ -242,7 +249,7 @@ Pipe* SmbConnection::unnamed_pipe(const FileKey& file, common::Bytes data, std::
   p.session = session;
   p.tree = tree;
   ++counters.pipes_unnamed;
-  return open_pipe(file, "", p, std::move(handle), false);
+  return open_pipe(file, "", p, handle_text(file), false);
 }
 
 void SmbConnection::close_pipe(const FileKey& file) {
@@ -278,6 +285,15 @@ void SmbConnection::close_answered(std::string command, const Pending& req, std:
   close_pipe(req.file);
   event(analysis::CarrierEventKind::close, std::move(command),
         channel ? channel->name : std::string{}, &req, status, at, channel);
+}
+
+void SmbConnection::tree_disconnected(std::string command, const Pending& req, std::uint32_t status,
+                                      const dcerpc::FrameRef& at) {
+  auto it = trees.find(tree_key(req.session, req.tree));
+  if (it == trees.end()) return;
+  event(analysis::CarrierEventKind::tree_disconnect, std::move(command), it->second.path, &req,
+        status, at);
+  trees.erase(it);
 }
 
 void SmbConnection::pipe_event(analysis::CarrierEventKind kind, std::string command,

@@ -31,9 +31,9 @@ inline constexpr std::uint32_t pipe_empty = 0xc00000d9;
 
 // A file handle: an SMB2 FileId, or an SMB1 FID with its TID.
 struct FileKey {
-  std::uint64_t a = 0, b = 0;
-  bool operator<(const FileKey& o) const { return a < o.a || (a == o.a && b < o.b); }
-  bool operator==(const FileKey& o) const = default;
+  std::uint64_t a = 0, b = 0;  // SMB2: FileId persistent, volatile; SMB1: FID, TID
+  bool smb1 = false;
+  auto operator<=>(const FileKey& o) const = default;
 };
 
 class SmbConnection;
@@ -122,9 +122,10 @@ class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
   Pipe* open_pipe(const FileKey& file, std::string name, const Pending& request, std::string handle,
                   bool stream_start);
   Pipe* find_pipe(const FileKey& file);
+  static std::string handle_text(const FileKey& file);
   // Bytes for a file the capture did not see opened: a pipe when they begin a DCE/RPC PDU.
   Pipe* unnamed_pipe(const FileKey& file, common::Bytes data, std::uint64_t session,
-                     std::uint32_t tree, std::string handle);
+                     std::uint32_t tree);
   void close_pipe(const FileKey& file);
   // The answers both dialects handle alike: a create's (the pipe opened when `file` is set)
   // and a close's (the pipe closed).
@@ -134,6 +135,8 @@ class SmbConnection : public tcp::ConnectionState, public SessionFramerSink {
                        bool opened = false);
   void close_answered(std::string command, const Pending& req, std::uint32_t status,
                       const dcerpc::FrameRef& at);
+  void tree_disconnected(std::string command, const Pending& req, std::uint32_t status,
+                         const dcerpc::FrameRef& at);
   // An event naming a pipe (its close, a refused read or write).
   void pipe_event(analysis::CarrierEventKind kind, std::string command, const Pending* req,
                   std::uint32_t status, const dcerpc::FrameRef& at, const Pipe& pipe);

@@ -81,6 +81,14 @@ TEST(Smb2, ANameOffsetPastTheMessageIsMalformed) {
   EXPECT_EQ(r.error().reason, Reason::offset_out_of_range);
 }
 
+TEST(Smb2, ANamePastKMaxNameOctetsIsMalformed) {
+  auto r = smb2::parse_create_request(only(create_request(std::string(kMaxNameOctets + 1, 'a'))));
+  ASSERT_TRUE(r.is_malformed());
+  EXPECT_EQ(r.error().reason, Reason::name_too_long);
+  EXPECT_TRUE(smb2::parse_create_request(only(create_request(std::string(kMaxNameOctets, 'a'))))
+                  .is_complete());
+}
+
 TEST(Smb2, ALyingStructureSizeIsMalformed) {
   Octets o = create_request("samr");
   set(o, 64, 56, 2);
