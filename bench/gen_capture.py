@@ -14,6 +14,13 @@ time, thousands in all). Each session is what a Windows client does to reach a d
      (PFC_FIRST_FRAG / PFC_LAST_FRAG), each flight cut into MSS 1460 segments; some small calls
      are pipelined, so several PDUs share a segment; delayed pure ACKs; teardown.
 
+With --carrier np the second connection is instead SMB2 on TCP 445 (MS-SMB2): NEGOTIATE,
+SESSION_SETUP, TREE_CONNECT to IPC$ and CREATE of a pipe; then, as Windows sends them, each
+call's request fragments but the last in WRITEs, the last in an IOCTL FSCTL_PIPE_TRANSCEIVE
+whose answer carries the first response fragment, and the other response fragments in READs:
+the DCE/RPC bytes are the same as over TCP, with the SMB messages around them; the pipe is
+closed before the teardown. Its ratio to the TCP capture says what pipes cost per byte.
+
 About 3% of ept_map lookups answer EPT_S_NOT_REGISTERED with no tower; no second connection
 follows those. The interfaces are synthetic (random UUIDs drawn from the seed): stubs are random
 bytes, and tshark would call a real interface's stub malformed. Everything is little-endian NDR
@@ -260,6 +267,88 @@ class Connection:
         yield self.frame(0, TCP_ACK)
 
 
+# SMB2 (MS-SMB2 2.2): the 64-octet sync header and the bodies a named pipe needs.
+SMB2_NEGOTIATE, SMB2_SESSION_SETUP, SMB2_TREE_CONNECT, SMB2_CREATE = 0, 1, 3, 5
+SMB2_CLOSE, SMB2_READ, SMB2_WRITE, SMB2_IOCTL = 6, 8, 9, 11
+FSCTL_PIPE_TRANSCEIVE = 0x0011C017
+SMB_PORT = 445
+
+
+class Smb2:
+    """One SMB2 connection's message ids, session, tree and file; each method returns one
+    session message (the 4-octet direct-TCP header, MS-SMB2 2.1, and the message)."""
+
+    def __init__(self, rng):
+        self.message_id = 0
+        self.session = rng.getrandbits(63)
+        self.tree = rng.getrandbits(31)
+        self.file = struct.pack("<QQ", rng.getrandbits(63), rng.getrandbits(63))
+
+    def message(self, command, response, body, status=0, msg_id=None):
+        if msg_id is None:
+            msg_id = self.message_id
+        header = struct.pack("<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, 1, status, command, 1,
+                             1 if response else 0, 0, msg_id, 0, self.tree, self.session,
+                             b"\0" * 16)
+        data = header + body
+        return struct.pack(">I", len(data)) + data
+
+    def exchange(self, command, request_body, response_body):
+        msg_id = self.message_id
+        self.message_id += 1
+        return (self.message(command, False, request_body, msg_id=msg_id),
+                self.message(command, True, response_body, msg_id=msg_id))
+
+    def setup(self, pipe):
+        """(request, response) pairs from NEGOTIATE to the pipe's CREATE."""
+        path = "\\\\dc\\IPC$".encode("utf-16-le")
+        name = pipe.encode("utf-16-le")
+        blob = b"NTLMSSP\0" + struct.pack("<I", 1) + b"\0" * 24
+        return [
+            self.exchange(SMB2_NEGOTIATE,
+                          struct.pack("<HHHHI16sQHH", 36, 2, 1, 0, 0, b"\0" * 16, 0, 0x0202,
+                                      0x0311),
+                          struct.pack("<HHHH16sIIIIQQHHI", 65, 1, 0x0311, 0, b"\0" * 16, 0,
+                                      65536, 65536, 65536, 0, 0, 128, 0, 0)),
+            self.exchange(SMB2_SESSION_SETUP,
+                          struct.pack("<HBBIIHHQ", 25, 0, 1, 0, 0, 88, len(blob), 0) + blob,
+                          struct.pack("<HHHH", 9, 0, 72, 0) + b"\0"),
+            self.exchange(SMB2_TREE_CONNECT, struct.pack("<HHHH", 9, 0, 72, len(path)) + path,
+                          struct.pack("<HBBIII", 16, 2, 0, 0, 0, 0x1F01FF)),
+            self.exchange(SMB2_CREATE,
+                          struct.pack("<HBBIQQIIIIIHHII", 57, 0, 0, 2, 0, 0, 0x12019F, 0, 7, 1,
+                                      0, 120, len(name), 0, 0) + name,
+                          struct.pack("<HBBI32sQQII", 89, 0, 0, 1, b"\0" * 32, 4096, 0, 0x80, 0)
+                          + self.file + struct.pack("<II", 0, 0)),
+        ]
+
+    def write(self, pdu):
+        return self.exchange(SMB2_WRITE,
+                             struct.pack("<HHIQ16sIIHHI", 49, 112, len(pdu), 0, self.file, 0, 0,
+                                         0, 0, 0) + pdu,
+                             struct.pack("<HHIIHH", 17, 0, len(pdu), 0, 0, 0))
+
+    def read(self, pdu):
+        return self.exchange(SMB2_READ,
+                             struct.pack("<HBBIQ16sIIIHHB", 49, 0, 0, 65536, 0, self.file, 0, 0,
+                                         0, 0, 0, 0),
+                             struct.pack("<HBBIII", 17, 80, 0, len(pdu), 0, 0) + pdu)
+
+    def transceive(self, request_pdu, response_pdu):
+        """IOCTL FSCTL_PIPE_TRANSCEIVE (MS-SMB2 2.2.31, MS-FSCC 2.3.49): a PDU in, one out."""
+        return self.exchange(SMB2_IOCTL,
+                             struct.pack("<HHI16sIIIIIIII", 57, 0, FSCTL_PIPE_TRANSCEIVE,
+                                         self.file, 120, len(request_pdu), 0, 120, 0, 65536, 1,
+                                         0) + request_pdu,
+                             struct.pack("<HHI16sIIIIII", 49, 0, FSCTL_PIPE_TRANSCEIVE,
+                                         self.file, 112, 0, 112, len(response_pdu), 0, 0)
+                             + response_pdu)
+
+    def close(self):
+        return self.exchange(SMB2_CLOSE, struct.pack("<HHI", 24, 0, 0) + self.file,
+                             struct.pack("<HHI32sQQI", 60, 0, 0, b"\0" * 32, 0, 0, 0))
+
+
 def log_uniform(rng, low, high):
     """An NDR-ish stub size: log-uniform in [low, high], rounded up to a multiple of 4."""
     size = int(math.exp(rng.uniform(math.log(low), math.log(high))))
@@ -306,10 +395,11 @@ class Network:
 class Session:
     """One client's ept_map lookup and its use of the endpoint; frames() yields its packets."""
 
-    def __init__(self, rng, net, stats):
+    def __init__(self, rng, net, stats, carrier="tcp"):
         self.rng = rng
         self.net = net
         self.stats = stats
+        self.carrier = carrier
         self.client = rng.choice(net.clients)
         self.server = rng.choice(net.servers)
         self.if_syntax, self.n_opnums = rng.choice(net.interfaces)
@@ -381,10 +471,21 @@ class Session:
         if port is None:
             self.stats["not_registered"] += 1
             return
+        if self.carrier == "np":
+            yield from self.over_pipe()
+            return
         # The endpoint it announced.
         conn = self.connect(port)
         yield from conn.handshake()
         yield from self.bind(conn, self.if_syntax, port)
+        for requests, responses in self.calls():
+            yield from conn.flight(rng, 0, requests)
+            yield from conn.flight(rng, 1, responses)
+        yield from conn.close(rng)
+
+    def calls(self):
+        """Per batch, its request PDUs and its response PDUs (call ids from 2)."""
+        rng, net = self.rng, self.net
         call_id = 2
         for batch in self.batches:
             requests, responses = [], []
@@ -393,12 +494,48 @@ class Session:
                 responses += call_pdus(PTYPE_RESPONSE, call_id, 0, 0, net.stub(rng, resp))
                 call_id += 1
                 self.stats["calls"] += 1
-            yield from conn.flight(rng, 0, requests)
-            yield from conn.flight(rng, 1, responses)
+            yield requests, responses
+
+
+    def over_pipe(self):
+        """The same bind and calls through a named pipe on TCP 445."""
+        rng = self.rng
+        conn = self.connect(SMB_PORT)
+        smb = Smb2(rng)
+        yield from conn.handshake()
+        for request, response in smb.setup("rpcbench"):
+            yield from conn.flight(rng, 0, [request])
+            yield from conn.flight(rng, 1, [response])
+        conn_pdus = [bind_pdu(1, [(self.if_syntax, [NDR_SYNTAX])])]
+        ack = [bind_ack_pdu(1, rng.randrange(0x1000, 0x10000), SMB_PORT,
+                            [(RESULT_ACCEPTANCE, 0, NDR_SYNTAX)])]
+        yield from self.pipe_flights(conn, smb, conn_pdus, ack)
+        for requests, responses in self.calls():
+            yield from self.pipe_flights(conn, smb, requests, responses)
+        request, response = smb.close()
+        yield from conn.flight(rng, 0, [request])
+        yield from conn.flight(rng, 1, [response])
         yield from conn.close(rng)
 
+    def pipe_flights(self, conn, smb, requests, responses):
+        """As Windows' RPC runtime does (MS-RPCE 3.1.1.5.1): the request's fragments but the
+        last in WRITEs, the last in a transceive whose answer carries the first response
+        fragment, the other response fragments in READs."""
+        rng = self.rng
+        writes = [smb.write(pdu) for pdu in requests[:-1]]
+        if writes:
+            yield from conn.flight(rng, 0, [q for q, _ in writes])
+            yield from conn.flight(rng, 1, [a for _, a in writes])
+        request, response = smb.transceive(requests[-1], responses[0])
+        yield from conn.flight(rng, 0, [request])
+        yield from conn.flight(rng, 1, [response])
+        for pdu in responses[1:]:
+            request, response = smb.read(pdu)
+            yield from conn.flight(rng, 0, [request])
+            yield from conn.flight(rng, 1, [response])
 
-def generate(out, size_bytes, seed, concurrency):
+
+def generate(out, size_bytes, seed, concurrency, carrier="tcp"):
     rng = random.Random(seed)
     net = Network(rng)
     stats = {"packets": 0, "sessions": 0, "connections": 0, "calls": 0, "not_registered": 0}
@@ -414,7 +551,7 @@ def generate(out, size_bytes, seed, concurrency):
         # write, stays under the size asked for; so every session in the file is complete.
         pending = sum(max(0, s.estimate - s.bytes_out()) for s, _ in active)
         while len(active) < concurrency and produced + pending < size_bytes:
-            session = Session(rng, net, stats)
+            session = Session(rng, net, stats, carrier)
             stats["sessions"] += 1
             active.append((session, session.frames()))
             pending += session.estimate
@@ -452,6 +589,9 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="random seed; default 1")
     parser.add_argument("--concurrency", type=int, default=200,
                         help="sessions in progress at any time; default 200")
+    parser.add_argument("--carrier", choices=("tcp", "np"), default="tcp",
+                        help="the calls on a dynamic TCP port (tcp, default) or in a named "
+                             "pipe over SMB2 on 445 (np)")
     args = parser.parse_args()
     if args.size_mb <= 0 or args.concurrency < 1:
         parser.error("--size-mb must be positive and --concurrency at least 1")
@@ -459,7 +599,8 @@ def main():
     started = time.monotonic()
     temporary = args.output + ".partial"
     with open(temporary, "wb", buffering=0) as out:
-        stats = generate(out, int(args.size_mb * 1_000_000), args.seed, args.concurrency)
+        stats = generate(out, int(args.size_mb * 1_000_000), args.seed, args.concurrency,
+                         args.carrier)
     os.replace(temporary, args.output)
     elapsed = time.monotonic() - started
     print(f"{args.output}: {stats['bytes']} bytes, {stats['packets']} packets, "
