@@ -26,7 +26,10 @@ same recording), these checks:
              "encrypted" on each encrypted connection, and show no PDU there;
   diagnose   rp_firewall: the finding names the dropped dynamic port; rp_epm_lookup,
              rp_epm_map_samr, rp_np_samr, rp_np_smb1 (healthy runs): no error or warning
-             finding, exit 0.
+             finding, exit 0; every SMB step the client saw refused (session setup, tree
+             connect, create of a pipe) is a smb_session_refused / smb_tree_refused /
+             pipe_open_refused finding naming it and its status, and a connection the client
+             saw encrypted gives smb_encrypted.
 Binds and calls the client made inside SMB3 encryption (smb_encrypted) are not expected in
 rpctrace's output: any PDU it reports there is an extra, and fails binds/calls.
 Exit status: 0 every check passed, 1 a check failed, 2 nothing to check.
@@ -271,14 +274,38 @@ def check_diagnose(rpctrace, pcap, name, expected):
             "no firewall_drops_dynamic_port finding for port %s (exit %d): %s" % (
                 port, rc, [f["kind"] for f in findings])]
         return problems, "names port %s: %s" % (port, hit[0]["message"] if hit else "-")
+    # Every SMB step the client saw refused is a finding naming what was refused and the
+    # status; an encrypted connection is said.
+    problems, said = [], []
+    kinds = {"session_setup": "smb_session_refused", "tree_connect": "smb_tree_refused",
+             "create": "pipe_open_refused"}
+    for step in expected.get("smb", []):
+        status = int(step.get("status", "0x0"), 16)
+        if (step.get("encrypted") or step.get("on_wire") is False or step["step"] not in kinds
+                or status in (0, 0xC0000016)):
+            continue
+        what = step.get("share") or step.get("pipe") or step.get("account") or ""
+        code = "0x%X" % status
+        hit = [f for f in findings if f["kind"] == kinds[step["step"]] and code in f["message"]
+               and what.lower() in f["message"].lower()]
+        if not hit:
+            problems.append("no %s finding for %s %s (%s)" % (kinds[step["step"]], step["step"],
+                                                            what, code))
+        said.append("%s %s" % (kinds[step["step"]], code))
+    if any(s.get("encrypted") for s in expected.get("smb", [])):
+        if not any(f["kind"] == "smb_encrypted" for f in findings):
+            problems.append("no smb_encrypted finding")
+        said.append("smb_encrypted")
     if name in HEALTHY:
         bad = [f for f in findings if f["severity"] in ("error", "warning")]
-        problems = ["%s: %s" % (f["kind"], f["message"]) for f in bad]
+        problems += ["%s: %s" % (f["kind"], f["message"]) for f in bad]
         if rc != 0:
             problems.append("exit %d" % rc)
         return problems, "healthy: %d finding(s), none error or warning" % len(findings)
-    kinds = collections.Counter(f["kind"] for f in findings)
-    return [], "findings: %s" % (", ".join("%s %d" % kv for kv in sorted(kinds.items())) or "none")
+    counts = collections.Counter(f["kind"] for f in findings)
+    return problems, "findings: %s%s" % (
+        ", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none",
+        "; SMB refusals required: %s" % ", ".join(said) if said else "")
 
 
 def main():
