@@ -213,7 +213,21 @@ def timeline_cases(td, defaults):
     story = os.path.join(td, "kb159298_story.pcap")
     mail = os.path.join(td, "diag_mail_connecting.pcap")
     krb = os.path.join(td, "rp_kerberos.pcap")  # also TCP without DCE/RPC (Kerberos, LDAP)
+    np = os.path.join(td, "rp_np_samr.pcap")  # SAMR and LSA over named pipes on 445
+
+    def pipes(out):
+        return sorted({p["pipe"]["name"] for p in of_type(out, "pdu")})
     return [
+        (["--interface", "LSARPC"], np, J,
+         lambda rc, out, base: (pipes(out) == ["\\PIPE\\lsarpc"]
+                                and pipes(base[1]) == ["\\PIPE\\lsarpc", "\\PIPE\\samr"],
+                                pipes(out))),
+        (["--port", "445"], np, J,
+         lambda rc, out, base: ([c["server_port"] for c in convs(out)] == [445, 445]
+                                and len(of_type(out, "pdu")) == 26, convs(out))),
+        (["--port", "135"], np, J, lambda rc, out, base: (convs(out) == [], convs(out))),
+        (["--host", "10.213.7.1"], np, J,
+         lambda rc, out, base: (len(of_type(out, "pdu")) == 26, convs(out))),
         (J, kb, [], all_json({"conversation", "pdu"})),
         (["--format", "text"], kb, [], unchanged),
         (["-r", story], None, [], None),
@@ -272,7 +286,15 @@ def endpoints_cases(td, defaults):
 def diagnose_cases(td, defaults):
     slow = os.path.join(td, "diag_unanswered_and_slow.pcap")
     mail = os.path.join(td, "diag_mail_connecting.pcap")
+    refused = os.path.join(td, "rp_np_refused.pcap")  # SMB refusals on 445
     return [
+        (["--port", "445"], refused, J,
+         lambda rc, out, base: (rc == 1 and sorted(kinds(out)) == [
+             "pipe_open_refused", "smb_session_refused", "smb_tree_refused", "smb_tree_refused"],
+             kinds(out))),
+        (["--port", "135"], refused, J, lambda rc, out, base: (rc == 0 and kinds(out) == [], out)),
+        (["--host", "10.9.9.9"], refused, J,
+         lambda rc, out, base: (rc == 0 and kinds(out) == [] and base[0] == 1, out)),
         (J, slow, [], all_json({"service", "finding"})),
         (["--format", "text"], slow, [], unchanged),
         (["-r", slow], None, [], None),
