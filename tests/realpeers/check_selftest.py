@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """check.py must fail when rpctrace and the client disagree: it is run on copies of the
 committed recordings (testdata/rp_*) whose expected files are changed one fact at a time,
-and each change must make exactly the check it concerns fail (for the named pipes: a tree
+and each change must make exactly the check it concerns fail (a Kerberos bind_nak taken for
+an acceptance, a fault taken for a response; for the named pipes: a tree
 connect's status, a session setup's account, a pipe's name, the SMB dialect, the count of
 SMB3-encrypted messages, a call inside encryption expected in clear, a call's pipe).
 
@@ -36,6 +37,11 @@ MUTATIONS = [
     ("rp_errors", "binds", lambda d: first(d["binds"], lambda b: b.get("result") == "rejected")
      .__setitem__("result", "accepted")),
     ("rp_kerberos", "calls", lambda d: d["calls"].pop()),
+    # return codes: a Kerberos bind the server refused, the fault on an opnum beyond SAMR
+    ("rp_ret_kerberos", "binds", lambda d: first(d["binds"], lambda b: b.get("result") == "nak")
+     .__setitem__("result", "accepted")),
+    ("rp_ret_samr", "calls", lambda d: first(d["calls"], lambda c: c["outcome"] == "fault")
+     .__setitem__("outcome", "response")),
     # named pipes: SMB steps, SMB3 encryption
     # A refused step is an SMB record and a diagnose finding: both checks see the change.
     ("rp_np_refused", "smb diagnose", lambda d: first(d["smb"], lambda s: s.get("share", "").endswith("rpdenied"))

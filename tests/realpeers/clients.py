@@ -405,14 +405,14 @@ def sc_firewall_map(a):
     m = ept_map(rec, dce, samr.MSRPC_UUID_SAMR, a.server)
     dce.disconnect()
     state = {"epm_map": [m], "binds": rec.binds, "calls": rec.calls, "log": LOG}
-    with open(os.path.join(a.out, ".rp_firewall.state.json"), "w") as f:
+    with open(os.path.join(a.out, ".%s.state.json" % a.scenario_name), "w") as f:
         json.dump(state, f)
     print(m.get("port", 0))
 
 
 def sc_firewall_connect(a):
     rec = Recorder()
-    spath = os.path.join(a.out, ".rp_firewall.state.json")
+    spath = os.path.join(a.out, ".%s.state.json" % a.scenario_name)
     with open(spath) as f:
         state = json.load(f)
     os.unlink(spath)
@@ -435,32 +435,320 @@ def sc_firewall_connect(a):
     log("connect to %s -> %s after %.1f s" % (m["binding"], "connected" if connected else str(err), waited))
     if connected:
         dce.disconnect()
-    write_expected(a, "rp_firewall", rec, epm_map=[m],
+    if a.scenario_name == "rp_fw_reject":
+        notes = ("ept_map for SAMR over TCP 135 answered; then an nftables rule in the server namespace "
+                 "rejects TCP SYNs to the returned port with a TCP reset (reject with tcp reset); the "
+                 "client's connect() to that port fails at once (the capture shows the SYN and the RST/ACK "
+                 "the firewall sent in the server's name). SAMR is listening on that port all along.")
+    else:
+        notes = ("ept_map for SAMR over TCP 135 answered; then an nftables rule in the server namespace "
+                 "drops TCP SYNs to the returned port; the client's connect() to that port times out "
+                 "after %s s (the capture shows the SYN and its retransmissions, no answer)." % a.timeout)
+    write_expected(a, a.scenario_name, rec, epm_map=[m],
                    connect={"binding": m["binding"], "port": port, "connected": connected,
                             "error": str(err) if err else None, "timeout_s": a.timeout,
-                            "waited_s": round(waited, 1)},
-                   notes="ept_map for SAMR over TCP 135 answered; then an nftables rule in the server namespace "
-                         "drops TCP SYNs to the returned port; the client's connect() to that port times out "
-                         "after %s s (the capture shows the SYN and its retransmissions, no answer)." % a.timeout)
+                            "waited_s": round(waited, 1), "firewall": a.firewall},
+                   notes=notes)
 
+
+# ---------------------------------------------------------------------------
+# Return codes: calls the server answers with an error in the response stub (NTSTATUS,
+# WERROR), a fault, a refused bind or no connection at all. retval is the value impacket
+# decoded (the stub's last 4 bytes); retval_type the IDL return type of the operation and
+# retval_name the code's name in that type (our table: impacket's own text for a WERROR is
+# often the name of an RPC status with the same number).
+# ---------------------------------------------------------------------------
+def rcall(rec, name, rtype, fn, *args, **kwargs):
+    """do_call, then the return type and name of the code on the call's record."""
+    r, err = do_call(rec, name, fn, *args, **kwargs)
+    if rec.calls and rec.calls[-1].get("name") == name:
+        annotate_retval(rec.calls[-1], rtype)
+    return r, err
+
+
+def raw_request(dce, opnum, stub=b""):
+    """A request impacket has no NDR for: opnum and stub as given (here: to get a fault)."""
+    dce.call(opnum, stub)
+    return dce.recv()
+
+
+def np_session(rec, a, pipe, iface, name):
+    """A named pipe on an SMB connection of its own (impacket's SMBTransport), bound without
+    RPC-level auth; every bind and call on it carries the pipe's name."""
+    trans, dce, tap = tap_transport(rec, r"ncacn_np:%s[%s]" % (a.server, pipe), 445, "ncacn_np", Creds(a))
+    tap.extra = {"pipe": pipe}
+    dce.connect()
+    d, err = do_bind(rec, name, dce, iface)
+    return dce, err
+
+
+def sc_ret_samr(a):
+    """SAMR over \\pipe\\samr: names and RIDs that do not exist, a wrong old password, an
+    operation Samba does not implement, an opnum beyond the interface."""
+    rec = Recorder()
+    dce, err = np_session(rec, a, r"\pipe\samr", samr.MSRPC_UUID_SAMR, "samr")
+    if err is None:
+        N = "NTSTATUS"
+        r, err = rcall(rec, "SamrConnect5", N, samr.hSamrConnect5, dce)
+        server = r["ServerHandle"]
+        r, err = rcall(rec, "SamrLookupDomainInSamServer", N, samr.hSamrLookupDomainInSamServer, dce, server,
+                       a.domain)
+        r, err = rcall(rec, "SamrOpenDomain", N, samr.hSamrOpenDomain, dce, server, domainId=r["DomainId"])
+        dom = r["DomainHandle"]
+        rcall(rec, "SamrLookupNamesInDomain(rpnosuchuser)", N, samr.hSamrLookupNamesInDomain, dce, dom,
+              ["rpnosuchuser"])
+        rcall(rec, "SamrLookupNamesInDomain(rpuser000, rpnosuchuser)", N, samr.hSamrLookupNamesInDomain, dce,
+              dom, ["rpuser000", "rpnosuchuser"])
+        rcall(rec, "SamrOpenUser(rid 4242)", N, samr.hSamrOpenUser, dce, dom, samr.MAXIMUM_ALLOWED, 4242)
+        rcall(rec, "SamrLookupIdsInDomain(rid 4242)", N, samr.hSamrLookupIdsInDomain, dce, dom, [4242])
+        rcall(rec, "SamrOpenGroup(rid 4242)", N, samr.hSamrOpenGroup, dce, dom, samr.MAXIMUM_ALLOWED, 4242)
+        rcall(rec, "SamrUnicodeChangePasswordUser2(rpuser001, wrong old password)", N,
+              samr.hSamrUnicodeChangePasswordUser2, dce, "\x00", "rpuser001", "Wrong!Old001", "Rpct3st!New001")
+        r, err = rcall(rec, "SamrLookupNamesInDomain(rpuser002)", N, samr.hSamrLookupNamesInDomain, dce, dom,
+                       ["rpuser002"])
+        if err is None:
+            rid = r["RelativeIds"]["Element"][0]["Data"]
+            r, err = rcall(rec, "SamrOpenUser(rpuser002)", N, samr.hSamrOpenUser, dce, dom,
+                           samr.MAXIMUM_ALLOWED, rid)
+            if err is None:
+                user = r["UserHandle"]
+                rcall(rec, "SamrChangePasswordUser(rpuser002, wrong old password)", N,
+                      samr.hSamrChangePasswordUser, dce, user, "Wrong!Old002", "Rpct3st!New002")
+                rcall(rec, "SamrCloseHandle(user)", N, samr.hSamrCloseHandle, dce, user)
+        do_call(rec, "SAMR opnum 200 (out of range)", raw_request, dce, 200)
+        rcall(rec, "SamrCloseHandle(domain)", N, samr.hSamrCloseHandle, dce, dom)
+        rcall(rec, "SamrCloseHandle(server)", N, samr.hSamrCloseHandle, dce, server)
+    dce.disconnect()
+    write_expected(a, "rp_ret_samr", rec,
+                   notes="\\pipe\\samr (SMB 3.0 session as %s\\%s, no RPC-level auth): SamrLookupNamesInDomain "
+                         "of a name that does not exist, then of one that does and one that does not; "
+                         "SamrOpenUser, SamrLookupIdsInDomain and SamrOpenGroup of RID 4242 (none); "
+                         "SamrUnicodeChangePasswordUser2 for rpuser001 with a wrong old password; "
+                         "SamrChangePasswordUser on rpuser002's handle with a wrong old password (Samba does "
+                         "not implement it); a request with opnum 200 and an empty stub; the handles closed "
+                         "after it. retval: the NTSTATUS impacket decoded from the response stub; "
+                         "retval_type/retval_name: the operation's return type and the code's name."
+                         % (a.domain, a.user))
+
+
+def sc_ret_services(a):
+    """WINREG and SVCCTL as Administrator: a key and a service that do not exist, operations
+    Samba's svcctl defines but does not implement."""
+    from impacket.dcerpc.v5 import rrp, scmr
+    rec = Recorder()
+    W = "WERROR"
+    dce, err = np_session(rec, a, r"\pipe\winreg", rrp.MSRPC_UUID_RRP, "winreg")
+    if err is None:
+        r, err = rcall(rec, "OpenLocalMachine", W, rrp.hOpenLocalMachine, dce)
+        if err is None:
+            hklm = r["phKey"]
+            rcall(rec, "BaseRegOpenKey(SOFTWARE\\RpctNoSuchKey)", W, rrp.hBaseRegOpenKey, dce, hklm,
+                  "SOFTWARE\\RpctNoSuchKey\x00", samDesired=rrp.KEY_READ)
+            rcall(rec, "BaseRegCloseKey(HKLM)", W, rrp.hBaseRegCloseKey, dce, hklm)
+    dce.disconnect()
+    dce, err = np_session(rec, a, r"\pipe\svcctl", scmr.MSRPC_UUID_SCMR, "svcctl")
+    if err is None:
+        r, err = rcall(rec, "ROpenSCManagerW", W, scmr.hROpenSCManagerW, dce)
+        if err is None:
+            scm = r["lpScHandle"]
+            rcall(rec, "ROpenServiceW(RpctNoSuchSvc)", W, scmr.hROpenServiceW, dce, scm, "RpctNoSuchSvc\x00")
+            rcall(rec, "RCreateServiceW(rpcttestsvc)", W, scmr.hRCreateServiceW, dce, scm, "rpcttestsvc\x00",
+                  "rpcttestsvc\x00", lpBinaryPathName="C:\\rpct.exe\x00")
+            r, err = rcall(rec, "ROpenServiceW(Netlogon)", W, scmr.hROpenServiceW, dce, scm, "Netlogon\x00")
+            if err is None:
+                svc = r["lpServiceHandle"]
+                rcall(rec, "RDeleteService(Netlogon)", W, scmr.hRDeleteService, dce, svc)
+                rcall(rec, "RQueryServiceStatus(Netlogon)", W, scmr.hRQueryServiceStatus, dce, svc)
+                rcall(rec, "RCloseServiceHandle(Netlogon)", W, scmr.hRCloseServiceHandle, dce, svc)
+            rcall(rec, "RCloseServiceHandle(SCM)", W, scmr.hRCloseServiceHandle, dce, scm)
+    dce.disconnect()
+    write_expected(a, "rp_ret_services", rec,
+                   notes="As %s\\%s, one SMB 3.0 connection per pipe, no RPC-level auth. \\pipe\\winreg: "
+                         "OpenLocalMachine, BaseRegOpenKey of HKLM\\SOFTWARE\\RpctNoSuchKey (does not exist), "
+                         "BaseRegCloseKey. \\pipe\\svcctl: ROpenSCManagerW, ROpenServiceW of a service that "
+                         "does not exist, RCreateServiceW and (on Netlogon's handle) RDeleteService, which "
+                         "Samba's svcctl defines but does not implement (it faults them), "
+                         "RQueryServiceStatus after the fault (the association goes on), the handles closed. "
+                         "retval: the WERROR impacket decoded." % (a.domain, a.user))
+
+
+def sc_ret_denied(a):
+    """A user without admin rights (rpuser000) asks LSA, SAMR, SVCCTL and WINREG for what it may
+    not have: the refusal is in the response stub (NTSTATUS / WERROR), not a fault."""
+    from impacket.dcerpc.v5 import rrp, scmr
+    rec = Recorder()
+    N, W = "NTSTATUS", "WERROR"
+    dce, err = np_session(rec, a, r"\pipe\lsarpc", lsad.MSRPC_UUID_LSAD, "lsarpc")
+    if err is None:
+        rcall(rec, "LsarOpenPolicy2(POLICY_TRUST_ADMIN)", N, lsad.hLsarOpenPolicy2, dce, lsad.POLICY_TRUST_ADMIN)
+        r, err = rcall(rec, "LsarOpenPolicy2(POLICY_LOOKUP_NAMES)", N, lsad.hLsarOpenPolicy2, dce,
+                       lsat.POLICY_LOOKUP_NAMES)
+        if err is None:
+            rcall(rec, "LsarClose", N, lsad.hLsarClose, dce, r["PolicyHandle"])
+    dce.disconnect()
+    dce, err = np_session(rec, a, r"\pipe\samr", samr.MSRPC_UUID_SAMR, "samr")
+    if err is None:
+        r, err = rcall(rec, "SamrConnect5", N, samr.hSamrConnect5, dce)
+        if err is None:
+            server = r["ServerHandle"]
+            r, err = rcall(rec, "SamrLookupDomainInSamServer", N, samr.hSamrLookupDomainInSamServer, dce, server,
+                           a.domain)
+            if err is None:
+                r, err = rcall(rec, "SamrOpenDomain(DOMAIN_WRITE_PASSWORD_PARAMS | DOMAIN_CREATE_USER)", N,
+                               samr.hSamrOpenDomain, dce, server,
+                               desiredAccess=samr.DOMAIN_WRITE_PASSWORD_PARAMS | samr.DOMAIN_CREATE_USER,
+                               domainId=r["DomainId"])
+                if err is None:
+                    dom = r["DomainHandle"]
+                    rcall(rec, "SamrCreateUser2InDomain(rpctdenied)", N, samr.hSamrCreateUser2InDomain, dce, dom,
+                          "rpctdenied")
+                    rcall(rec, "SamrCloseHandle(domain)", N, samr.hSamrCloseHandle, dce, dom)
+            rcall(rec, "SamrCloseHandle(server)", N, samr.hSamrCloseHandle, dce, server)
+    dce.disconnect()
+    dce, err = np_session(rec, a, r"\pipe\svcctl", scmr.MSRPC_UUID_SCMR, "svcctl")
+    if err is None:
+        rcall(rec, "ROpenSCManagerW(impacket's default: start, stop, change config, ...)", W,
+              scmr.hROpenSCManagerW, dce)
+        r, err = rcall(rec, "ROpenSCManagerW(SC_MANAGER_CONNECT)", W, scmr.hROpenSCManagerW, dce,
+                       dwDesiredAccess=scmr.SC_MANAGER_CONNECT)
+        if err is None:
+            scm = r["lpScHandle"]
+            rcall(rec, "ROpenServiceW(Netlogon, SERVICE_ALL_ACCESS)", W, scmr.hROpenServiceW, dce, scm,
+                  "Netlogon\x00")
+            rcall(rec, "RCloseServiceHandle(SCM)", W, scmr.hRCloseServiceHandle, dce, scm)
+    dce.disconnect()
+    dce, err = np_session(rec, a, r"\pipe\winreg", rrp.MSRPC_UUID_RRP, "winreg")
+    if err is None:
+        rcall(rec, "OpenLocalMachine", W, rrp.hOpenLocalMachine, dce)
+    dce.disconnect()
+    write_expected(a, "rp_ret_denied", rec,
+                   notes="As %s\\%s (a plain domain user), one SMB 3.0 connection per pipe, no RPC-level auth. "
+                         "\\pipe\\lsarpc: LsarOpenPolicy2 asking POLICY_TRUST_ADMIN (denied), then "
+                         "POLICY_LOOKUP_NAMES (granted), LsarClose. \\pipe\\samr: SamrConnect5, "
+                         "SamrOpenDomain asking DOMAIN_WRITE_PASSWORD_PARAMS | DOMAIN_CREATE_USER (Samba grants "
+                         "the open and checks later), SamrCreateUser2InDomain (denied), handles closed. "
+                         "\\pipe\\svcctl: ROpenSCManagerW with impacket's default access (denied), with "
+                         "SC_MANAGER_CONNECT (granted), ROpenServiceW(Netlogon, SERVICE_ALL_ACCESS) (denied). "
+                         "\\pipe\\winreg: OpenLocalMachine (Samba answers WERROR 8, ERROR_NOT_ENOUGH_MEMORY, "
+                         "to a non-admin). retval: the NTSTATUS / WERROR impacket decoded." % (a.domain, a.user))
+
+
+def sc_ret_badpass(a):
+    """NTLM binds on the dynamic ports with a wrong password: SAMR and NETLOGON."""
+    from impacket.dcerpc.v5 import nrpc
+    rec = Recorder()
+    creds = Creds(a)
+    maps = []
+    for iface, name, first in ((samr.MSRPC_UUID_SAMR, "samr",
+                                lambda dce: rcall(rec, "SamrConnect5", "NTSTATUS", samr.hSamrConnect5, dce)),
+                               (nrpc.MSRPC_UUID_NRPC, "netlogon",
+                                lambda dce: rcall(rec, "NetrServerReqChallenge", "NTSTATUS",
+                                                  nrpc.hNetrServerReqChallenge, dce, NULL, "RPCCLI\x00",
+                                                  b"\x01\x02\x03\x04\x05\x06\x07\x08"))):
+        m = map_over_135(rec, a, iface)
+        maps.append(m)
+        ntlm_integrity_session(rec, a, creds, m, name, iface, first)
+    write_expected(a, "rp_ret_badpass", rec, epm_map=maps,
+                   notes="ept_map on TCP 135 (no auth) for SAMR, then SAMR on its dynamic port with NTLM "
+                         "(auth_type 10) at packet integrity as %s\\%s with a WRONG password: bind, bind_ack "
+                         "(NTLM challenge), auth3 (the AUTHENTICATE with the wrong response), SamrConnect5; "
+                         "the same for NETLOGON (NetrServerReqChallenge). What the server answered is in "
+                         "calls[].outcome/status." % (a.domain, a.user))
+
+
+def sc_ret_kerberos_impacket(a):
+    """Impacket 0.10's own Kerberos against this KDC: ept_map on 135 (no auth), then a
+    Kerberos (SPNEGO) bind to SAMR's port that fails in the TGS exchange; the state is kept for
+    kerberos_expected, which adds the rpcclient runs."""
+    rec = Recorder()
+    m = map_over_135(rec, a, samr.MSRPC_UUID_SAMR)
+    attempt = {"run": "impacket-kerberos", "tool": "impacket %s" % impacket_version(),
+               "binding": r"ncacn_ip_tcp:%s[%s]" % (a.target_name, m.get("port")), "kdc": a.kdc,
+               "auth_type": rpcrt.RPC_C_AUTHN_GSS_NEGOTIATE, "auth_level": rpcrt.RPC_C_AUTHN_LEVEL_PKT_INTEGRITY}
+    if "port" in m:
+        trans, dce, tap = tap_transport(rec, attempt["binding"], m["port"], "ncacn_ip_tcp", Creds(a))
+        trans.set_kerberos(True, kdcHost=a.kdc)
+        dce.set_credentials(a.user, a.password, a.domain)
+        dce.set_auth_type(rpcrt.RPC_C_AUTHN_GSS_NEGOTIATE)
+        dce.set_auth_level(rpcrt.RPC_C_AUTHN_LEVEL_PKT_INTEGRITY)
+        dce.connect()
+        d, err = do_bind(rec, "samr(impacket kerberos)", dce, samr.MSRPC_UUID_SAMR)
+        attempt["tcp_connected"] = True
+        attempt["pdus_sent"] = list(tap.sent_pdus)
+        attempt["error"] = str(err) if err else None
+        if err is None:
+            rcall(rec, "SamrConnect5", "NTSTATUS", samr.hSamrConnect5, dce)
+        try:
+            dce.disconnect()
+        except Exception:
+            pass
+    state = {"epm_map": [m], "binds": rec.binds, "calls": rec.calls, "log": LOG, "runs": [attempt]}
+    with open(os.path.join(a.out, ".rp_ret_kerberos.state.json"), "w") as f:
+        json.dump(state, f)
+
+
+def rpcclient_errors(path):
+    """The lines of an rpcclient -d 10 log that say why it stopped (for the expected file)."""
+    pats = ("Server principal", "Bind NACK", "bind request returned", "Error was", "KDC_ERR",
+            "KRB5KRB_AP", "failed with error")
+    with open(path, errors="replace") as f:
+        return [l.strip() for l in f if any(p in l for p in pats)][:8]
+
+
+KERBEROS_NOTES = {
+    "rp_kerberos":
+        "kinit Administrator@RPCTEST.LAN (AS exchange on TCP 88, in the capture), then "
+        "Samba's rpcclient with --use-kerberos=required and that ccache, binding "
+        "ncacn_ip_tcp:rpcdc.rpctest.lan[...]: rpcclient first does ept_map on TCP 135 "
+        "(no auth), then a TGS exchange for host/rpcdc.rpctest.lan on TCP 88, then binds on "
+        "the dynamic port. Without 'spnego' in the binding options rpcclient uses "
+        "auth_type 16 (raw Kerberos, bind/bind_ack/auth3); with 'spnego' auth_type 9 "
+        "(SPNEGO: bind/bind_ack/alter_context/alter_context_resp). Calls and binds are "
+        "parsed from rpcclient -d 10 (its NDR print of every PDU it sent/received).",
+    "rp_ret_kerberos":
+        "Kerberos refused, three ways. (1) impacket 0.10's own Kerberos (SPNEGO, packet integrity): "
+        "ept_map SAMR on TCP 135 (no auth), TCP connection to SAMR's port, then impacket's AS exchange "
+        "(AS-REQ, KDC_ERR_PREAUTH_REQUIRED, AS-REQ, AS-REP) and TGS-REQ for host/rpcdc.rpctest.lan, "
+        "answered KRB_AP_ERR_INAPP_CKSUM by the KDC: impacket gives up before sending its bind (the "
+        "TCP connection closes empty). (2) kinit Administrator, then rpcclient --use-kerberos=required "
+        "to ncacn_ip_tcp:rpcalias.rpctest.lan[sign] and [spnego,sign]: rpcalias.rpctest.lan is the DC's "
+        "address in the client's hosts file, but the SPN host/rpcalias.rpctest.lan belongs to the user "
+        "rpuser001 (record.sh sets it), so the KDC issues a ticket encrypted with rpuser001's key, which "
+        "the DC cannot decrypt: ept_map on 135, TGS exchange (first run), bind with the AP-REQ (auth_type "
+        "16, then 9), answered bind_nak. (3) rpcclient to ncacn_ip_tcp:rpcnospn.rpctest.lan[sign] (the "
+        "DC's address, no account has that SPN): ept_map on 135, TCP connection to SAMR's port, TGS-REQs "
+        "answered KDC_ERR_S_PRINCIPAL_UNKNOWN, no bind. runs[]: each attempt with what the client "
+        "said. rpcclient's binds and calls are parsed from its -d 10 log.",
+}
 
 
 def sc_kerberos_expected(a):
     rec = Recorder()
-    runs = []
+    runs, extra = [], {}
+    if a.state:
+        with open(a.state) as f:
+            state = json.load(f)
+        os.unlink(a.state)
+        LOG[:0] = state["log"]
+        rec.binds, rec.calls = state["binds"], state["calls"]
+        runs += state.get("runs", [])
+        if state.get("epm_map"):
+            extra["epm_map"] = state["epm_map"]
     for spec in a.log:
         label, path, binding, command, rc = spec.split("|", 4)
         parse_rpcclient_log(path, rec, label)
-        runs.append({"run": label, "binding": binding, "commands": command, "exit_code": int(rc)})
-    write_expected(a, "rp_kerberos", rec, runs=runs, tool_override="rpcclient (Samba 4.17, Debian 12)",
-                   notes="kinit Administrator@RPCTEST.LAN (AS exchange on TCP 88, in the capture), then "
-                         "Samba's rpcclient with --use-kerberos=required and that ccache, binding "
-                         "ncacn_ip_tcp:rpcdc.rpctest.lan[...]: rpcclient first does ept_map on TCP 135 "
-                         "(no auth), then a TGS exchange for host/rpcdc.rpctest.lan on TCP 88, then binds on "
-                         "the dynamic port. Without 'spnego' in the binding options rpcclient uses "
-                         "auth_type 16 (raw Kerberos, bind/bind_ack/auth3); with 'spnego' auth_type 9 "
-                         "(SPNEGO: bind/bind_ack/alter_context/alter_context_resp). Calls and binds are "
-                         "parsed from rpcclient -d 10 (its NDR print of every PDU it sent/received).")
+        if a.scenario_name != "rp_kerberos":
+            for c in rec.calls:
+                if c.get("interface") == "e1af8308-5d1f-11c9-91a4-08002b14a0fa" and "retval_type" not in c:
+                    annotate_retval(c, "error_status_t")   # epm_Map's status
+        run = {"run": label, "tool": "rpcclient", "binding": binding, "commands": command, "exit_code": int(rc)}
+        if a.scenario_name != "rp_kerberos":
+            run["errors"] = rpcclient_errors(path)
+        runs.append(run)
+    write_expected(a, a.scenario_name, rec, runs=runs, tool_override="rpcclient (Samba 4.17, Debian 12)"
+                   if a.scenario_name == "rp_kerberos" else
+                   "impacket %s (python3-impacket, Debian 12) and rpcclient (Samba 4.17)" % impacket_version(),
+                   notes=KERBEROS_NOTES[a.scenario_name], **extra)
 
 
 def sc_probe(a):
@@ -488,11 +776,19 @@ def sc_mkusers(a):
     from samba.samdb import SamDB
     from samba.param import LoadParm
     from samba.auth import system_session
+    import ldb
     lp = LoadParm()
     lp.load(a.smbconf)
     db = SamDB(url=lp.private_path("sam.ldb"), session_info=system_session(), lp=lp)
     for i in range(a.count):
         db.newuser("rpuser%03d" % i, "Rpct3st!User%03d" % i, givenname="Rp", surname="User %03d" % i)
+    for spec in a.spn:
+        # an SPN on a user: a ticket for it is encrypted with that user's key (rp_ret_kerberos)
+        user, spn = spec.split("=", 1)
+        res = db.search(base=db.domain_dn(), expression="(sAMAccountName=%s)" % user, attrs=["dn"])
+        msg = ldb.Message(res[0].dn)
+        msg["servicePrincipalName"] = ldb.MessageElement(spn, ldb.FLAG_MOD_ADD, "servicePrincipalName")
+        db.modify(msg)
 
 
 def main():
@@ -500,27 +796,42 @@ def main():
     p.add_argument("scenario", choices=["epm_lookup", "epm_map_samr", "np", "np_services", "np_refused",
                                         "np_encrypted", "np_smb1", "auth_levels", "errors",
                                         "firewall_map", "firewall_connect", "kerberos_expected", "mkusers",
-                                        "probe"])
+                                        "probe", "ret_samr", "ret_services", "ret_denied", "ret_badpass",
+                                        "ret_kerberos_impacket"])
     p.add_argument("--server", default="10.213.7.1")
     p.add_argument("--client", default="10.213.7.2")
     p.add_argument("--out", default=".")
     p.add_argument("--smbconf", help="mkusers: the DC's smb.conf")
     p.add_argument("--count", type=int, default=60, help="mkusers: how many users")
+    p.add_argument("--spn", action="append", default=[],
+                   help="mkusers: USER=SPN, a servicePrincipalName to add to a user (repeatable)")
     p.add_argument("--user", default="Administrator")
     p.add_argument("--password", default="")
     p.add_argument("--log", action="append", default=[],
                    help="kerberos_expected: LABEL|LOGFILE|BINDING|COMMANDS|EXITCODE, one per rpcclient run")
+    p.add_argument("--state", help="kerberos_expected: the state file ret_kerberos_impacket wrote")
+    p.add_argument("--scenario-name", default=None,
+                   help="firewall_map/_connect: rp_firewall (default) or rp_fw_reject; kerberos_expected: "
+                        "rp_kerberos (default) or rp_ret_kerberos")
+    p.add_argument("--firewall", default="drop", help="firewall_connect: the rule's verdict, for the record")
+    p.add_argument("--target-name", default="rpcdc.rpctest.lan",
+                   help="ret_kerberos_impacket: the DC's name (the ticket's service host)")
+    p.add_argument("--kdc", default="10.213.7.1", help="ret_kerberos_impacket: the KDC's address")
     p.add_argument("--domain", default="RPCTEST")
     p.add_argument("--timeout", type=float, default=8.0)
     p.add_argument("--denied-share", default="rpdenied",
                    help="np_refused: a share whose 'valid users' leaves --user out")
     a = p.parse_args()
+    if a.scenario_name is None:
+        a.scenario_name = "rp_kerberos" if a.scenario == "kerberos_expected" else "rp_firewall"
     {"epm_lookup": sc_epm_lookup, "epm_map_samr": sc_epm_map_samr, "np": sc_np,
      "np_services": sc_np_services, "np_refused": sc_np_refused, "np_encrypted": sc_np_encrypted,
      "np_smb1": sc_np_smb1,
      "auth_levels": sc_auth_levels, "errors": sc_errors, "firewall_map": sc_firewall_map,
      "firewall_connect": sc_firewall_connect, "kerberos_expected": sc_kerberos_expected,
-     "mkusers": sc_mkusers, "probe": sc_probe}[a.scenario](a)
+     "mkusers": sc_mkusers, "probe": sc_probe, "ret_samr": sc_ret_samr, "ret_services": sc_ret_services,
+     "ret_denied": sc_ret_denied, "ret_badpass": sc_ret_badpass,
+     "ret_kerberos_impacket": sc_ret_kerberos_impacket}[a.scenario](a)
 
 
 if __name__ == "__main__":

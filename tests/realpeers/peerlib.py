@@ -491,6 +491,7 @@ def ept_lookup_all(rec, dce, max_ents=500):
             break
         status = resp["status"]
         rec.calls[-1]["retval"] = hexs(status)
+        rec.calls[-1]["retval_type"] = "error_status_t"
         for i in range(resp["num_ents"]):
             e = resp["entries"][i]
             info = tower_info(b"".join(e["tower"]["tower_octet_string"]))
@@ -547,6 +548,7 @@ def ept_map(rec, dce, iface_bin, dest, protocol="ncacn_ip_tcp"):
         return out
     out["status"] = hexs(resp["status"])
     rec.calls[-1]["retval"] = hexs(resp["status"])
+    rec.calls[-1]["retval_type"] = "error_status_t"
     if resp["num_towers"] < 1:
         return out
     raw = b"".join(resp["ITowers"][0]["Data"]["tower_octet_string"])
@@ -630,6 +632,30 @@ def lsa_sequence(rec, dce, names=("Administrator",)):
     do_call(rec, "LsarClose", lsad.hLsarClose, dce, pol)
 
 
+# Return codes: names of the codes the recordings meet, by the operation's return type.
+RETVAL_NAMES = {
+    "NTSTATUS": {0x00000000: "STATUS_SUCCESS", 0x00000107: "STATUS_SOME_NOT_MAPPED",
+                 0xc0000002: "STATUS_NOT_IMPLEMENTED", 0xc0000022: "STATUS_ACCESS_DENIED",
+                 0xc0000064: "STATUS_NO_SUCH_USER", 0xc0000066: "STATUS_NO_SUCH_GROUP",
+                 0xc000006a: "STATUS_WRONG_PASSWORD", 0xc0000073: "STATUS_NONE_MAPPED"},
+    "WERROR": {0x00000000: "ERROR_SUCCESS", 0x00000002: "ERROR_FILE_NOT_FOUND",
+               0x00000005: "ERROR_ACCESS_DENIED", 0x00000008: "ERROR_NOT_ENOUGH_MEMORY",
+               0x00000424: "ERROR_SERVICE_DOES_NOT_EXIST"},
+    "error_status_t": {0x00000000: "rpc_s_ok", 0x16c9a0d6: "ept_s_not_registered"},
+}
+
+
+def annotate_retval(c, rtype):
+    """retval_type and, when the table knows the code, retval_name on an answered call."""
+    if c.get("outcome") != "response":
+        return
+    c["retval_type"] = rtype
+    if c.get("retval", "").startswith("0x"):
+        name = RETVAL_NAMES.get(rtype, {}).get(int(c["retval"], 16))
+        if name:
+            c["retval_name"] = name
+
+
 def write_expected(a, scenario, rec, tool_override=None, **extra):
     out = {"scenario": scenario, "server": a.server, "client": a.client,
            "tool": tool_override or "impacket %s (python3-impacket, Debian 12)" % impacket_version()}
@@ -637,6 +663,9 @@ def write_expected(a, scenario, rec, tool_override=None, **extra):
     if rec.smb_connections:
         out["smb_connections"] = rec.smb_connections
         out["smb"] = rec.smb
+    for c in rec.calls:
+        if c.get("retval_type") and "retval_name" not in c:
+            annotate_retval(c, c["retval_type"])
     out["binds"] = rec.binds
     out["calls"] = rec.calls
     out.setdefault("notes", "")

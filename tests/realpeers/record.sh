@@ -32,6 +32,11 @@ DC_NAME=rpcdc
 DC_FQDN=rpcdc.rpctest.lan
 ADMIN=Administrator
 PASS='Rpct3st!Pass'
+PLAIN_USER=rpuser000               # a domain user without admin rights (created by mkusers)
+PLAIN_PASS='Rpct3st!User000'
+ALIAS_FQDN=rpcalias.rpctest.lan    # the DC's address, but its SPN is on $ALIAS_SPN_USER (rp_ret_kerberos)
+ALIAS_SPN_USER=rpuser001
+NOSPN_FQDN=rpcnospn.rpctest.lan    # the DC's address, no account has its SPN (rp_ret_kerberos)
 NUSERS=${RPCT_USERS:-60}
 FW_TIMEOUT=${RPCT_FW_TIMEOUT:-8}
 CAPTURE_FILTER='tcp port 135 or tcp port 445 or port 88 or tcp portrange 49152-65535'
@@ -162,8 +167,11 @@ ip -n "$CLI_NS" link set "$CLI_IF" up
 if [ ! -d /etc/netns ]; then mkdir /etc/netns; NETNS_DIR_CREATED=/etc/netns; fi
 mkdir "/etc/netns/$CLI_NS"
 NETNS_ETC_CREATED="/etc/netns/$CLI_NS"
-printf '127.0.0.1\tlocalhost\n%s\t%s %s\n%s\trpccli.rpctest.lan rpccli\n' \
-  "$SRV_IP" "$DC_FQDN" "$DC_NAME" "$CLI_IP" > "/etc/netns/$CLI_NS/hosts"
+# rpcalias / rpcnospn: more names for the DC's address (rp_ret_kerberos): the SPN
+# host/rpcalias.rpctest.lan belongs to a user (a ticket the DC cannot decrypt), no account has
+# host/rpcnospn.rpctest.lan (the KDC answers KDC_ERR_S_PRINCIPAL_UNKNOWN)
+printf '127.0.0.1\tlocalhost\n%s\t%s %s\n%s\trpccli.rpctest.lan rpccli\n%s\t%s %s\n' \
+  "$SRV_IP" "$DC_FQDN" "$DC_NAME" "$CLI_IP" "$SRV_IP" "$ALIAS_FQDN" "$NOSPN_FQDN" > "/etc/netns/$CLI_NS/hosts"
 
 # ---------------------------------------------------------------------------
 # Samba AD DC in $TMP/dc
@@ -215,7 +223,9 @@ enc=$(testparm -s --parameter-name="server smb encrypt" "$DC/etc/smb.conf" 2>/de
 [ "$enc" = "No" ] || die "could not turn SMB encryption off in $DC/etc/smb.conf (testparm says '$enc')"
 
 step "adding $NUSERS users (rpuser000..) to the domain"
-"$PY" "$CLIENTS" mkusers --smbconf "$DC/etc/smb.conf" --count "$NUSERS"
+[ "$NUSERS" -ge 3 ] || die "RPCT_USERS must be at least 3 (the return-code scenarios use rpuser000..002)"
+"$PY" "$CLIENTS" mkusers --smbconf "$DC/etc/smb.conf" --count "$NUSERS" \
+  --spn "$ALIAS_SPN_USER=host/$ALIAS_FQDN"
 
 step "starting samba in $SRV_NS"
 # unshare -m + a tmpfs on /run: winbindd's socket (/run/samba/winbindd, compiled into
@@ -387,11 +397,74 @@ ip netns exec "$SRV_NS" nft delete table inet rpct
 cap_stop
 
 # ---------------------------------------------------------------------------
+# return codes: errors in the response stub, faults, refused Kerberos, a rejecting firewall
+# ---------------------------------------------------------------------------
+step "scenario rp_ret_samr: SAMR names/RIDs that do not exist, wrong old password, not implemented, opnum 200"
+cap_start rp_ret_samr
+cli ret_samr
+cap_stop
+
+step "scenario rp_ret_services: WINREG key and SVCCTL service that do not exist, svcctl operations not implemented"
+cap_start rp_ret_services
+cli ret_services
+cap_stop
+
+step "scenario rp_ret_denied: LSA, SAMR, SVCCTL, WINREG as $PLAIN_USER (no admin rights)"
+cap_start rp_ret_denied
+cli ret_denied --user "$PLAIN_USER" --password "$PLAIN_PASS"
+cap_stop
+
+step "scenario rp_ret_badpass: NTLM binds to SAMR and NETLOGON on TCP with a wrong password"
+cap_start rp_ret_badpass
+cli ret_badpass --password "$PASS-wrong"
+cap_stop
+
+step "scenario rp_ret_kerberos: impacket's Kerberos (KRB_AP_ERR_INAPP_CKSUM), tickets the DC cannot use"
+cap_start rp_ret_kerberos
+cli ret_kerberos_impacket --user "$ADMIN" --domain "$REALM" --target-name "$DC_FQDN" --kdc "$SRV_IP"
+export KRB5_CONFIG="$KRB/krb5.conf" KRB5CCNAME="FILE:$KRB/ccache.ret"
+printf '%s\n' "$PASS" | ip netns exec "$CLI_NS" kinit "$ADMIN@$REALM" > "$KRB/kinit.ret.log" 2>&1 \
+  || { cat "$KRB/kinit.ret.log" >&2; die "kinit failed"; }
+KLOGS=()
+for spec in "alias-krb5-sign|$ALIAS_FQDN|sign" "alias-spnego-sign|$ALIAS_FQDN|spnego,sign" \
+            "nospn-krb5-sign|$NOSPN_FQDN|sign"; do
+  IFS='|' read -r label host opts <<< "$spec"
+  binding="ncacn_ip_tcp:${host}[${opts}]"
+  rc=0
+  ip netns exec "$CLI_NS" rpcclient -s "$KRB/smb.conf" -d 10 --use-kerberos=required \
+    --use-krb5-ccache="$KRB5CCNAME" -U "$ADMIN" "$binding" -c enumdomains \
+    > "$KRB/rpcclient.$label.log" 2>&1 < /dev/null || rc=$?
+  echo "         rpcclient $binding -c enumdomains -> exit $rc"
+  KLOGS+=(--log "$label|$KRB/rpcclient.$label.log|$binding|enumdomains|$rc")
+done
+cap_stop
+unset KRB5_CONFIG KRB5CCNAME
+"$PY" "$CLIENTS" kerberos_expected --scenario-name rp_ret_kerberos --out "$OUT" --server "$SRV_IP" \
+  --client "$CLI_IP" --state "$OUT/.rp_ret_kerberos.state.json" "${KLOGS[@]}"
+
+step "scenario rp_fw_reject: ept_map answered, SYNs to the dynamic port rejected with a TCP reset"
+cap_start rp_fw_reject
+port=$(cli firewall_map --scenario-name rp_fw_reject)
+if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -eq 0 ]; then die "ept_map gave no port: '$port'"; fi
+ip netns exec "$SRV_NS" nft -f - <<EOF
+table inet rpct {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport $port tcp flags & (syn | ack) == syn reject with tcp reset
+	}
+}
+EOF
+cli firewall_connect --scenario-name rp_fw_reject --firewall "reject with tcp reset" --timeout "$FW_TIMEOUT"
+ip netns exec "$SRV_NS" nft delete table inet rpct
+cap_stop
+
+# ---------------------------------------------------------------------------
 # check and summarise
 # ---------------------------------------------------------------------------
 step "checking captures with tshark"
 SCENARIOS="rp_epm_lookup rp_epm_map_samr rp_np_samr rp_np_services rp_np_refused rp_np_encrypted rp_np_smb1
-           rp_auth_levels rp_kerberos rp_errors rp_firewall"
+           rp_auth_levels rp_kerberos rp_errors rp_firewall
+           rp_ret_samr rp_ret_services rp_ret_denied rp_ret_badpass rp_ret_kerberos rp_fw_reject"
 NO_PDU="rp_np_refused rp_np_encrypted"   # no DCE/RPC in clear: refused before any, or encrypted
 printf '\n%-17s %9s %7s  %-70s %s\n' scenario bytes frames "DCE/RPC PDUs by type" "auth type/level"
 for s in $SCENARIOS; do
