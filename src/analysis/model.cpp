@@ -111,6 +111,22 @@ std::optional<std::uint16_t> opnum_of(const dcerpc::PduEvent& e) {
   return std::nullopt;
 }
 
+std::optional<ReturnCode> return_code_of(const std::optional<dcerpc::SyntaxId>& interface,
+                                         std::uint16_t opnum,
+                                         const std::optional<std::array<std::byte, 4>>& tail,
+                                         const dcerpc::DataRepresentation& drep) {
+  if (!interface || !tail) return std::nullopt;
+  const dcerpc::ReturnType type = dcerpc::operation_returns(interface->uuid, opnum);
+  if (!dcerpc::is_status(type)) return std::nullopt;
+  std::uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto octet = std::to_integer<std::uint32_t>((*tail)[static_cast<std::size_t>(i)]);
+    value |= drep.integer_order() == common::ByteOrder::little ? octet << (8 * i)
+                                                               : octet << (8 * (3 - i));
+  }
+  return ReturnCode{value, type};
+}
+
 std::uint64_t Statistics::counter(std::string_view key) const {
   for (const auto& row : not_decoded)
     if (row.key == key) return row.value;

@@ -98,10 +98,12 @@ std::optional<EpmStub> decode_epm(const dcerpc::PduEvent& e, std::optional<commo
     out = decode_epm_stub(opnum, request, *stub, e.header.packed_drep.integer_order(),
                           e.transfer_syntax);
   }
-  if (out.decode.error.empty())
+  if (out.decode.error.empty()) {
     ++counters.epm_decoded;
-  else
+    if (request) ++counters.epm_requests_decoded;
+  } else {
     ++counters.epm_errors;
+  }
   return out;
 }
 

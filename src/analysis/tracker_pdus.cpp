@@ -114,6 +114,17 @@ void Tracker::check_epm_interface(ConversationState& s, const dcerpc::PduEvent& 
   note(s, std::move(n));
 }
 
+void Tracker::count_return(const ReturnCode& r) {
+  const auto key = std::make_pair(r.type, r.value);
+  auto it = counters_.return_codes.find(key);
+  if (it != counters_.return_codes.end())
+    ++it->second;
+  else if (counters_.return_codes.size() < Counters::kMaxReturnCodes)
+    counters_.return_codes.emplace(key, 1);
+  else
+    ++counters_.return_codes_other;
+}
+
 void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
                      const dcerpc::PduPayloadView& payload) {
   const Conversation& v = s.conv;
@@ -122,6 +133,10 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
   // Built in place in its frame's record: a ReportedPdu is large.
   ReportedPdu& r = pending(s).record.pdus.emplace_back();
   r.event = e;
+  if (e.stub_tail && e.opnum) {
+    r.return_code = return_code_of(e.interface, *e.opnum, e.stub_tail, e.header.packed_drep);
+    if (r.return_code) count_return(*r.return_code);
+  }
   if (s.channel_now != nullptr) r.channel = *s.channel_now;
   if (stub_sealed(e)) {
     r.stub_encrypted = true;
@@ -151,6 +166,7 @@ void Tracker::on_call_end(ConversationState& s, const dcerpc::CallEnd& c,
   r.conversation = s.conv.id;
   r.protseq = s.conv.protseq;
   r.call = c;
+  r.return_code = return_code_of(c.interface, c.opnum, c.response_tail, c.response_drep);
   if (s.channel_now != nullptr) r.channel = *s.channel_now;
   const std::uint64_t key = epm_request_key(s, c.call_id);
   const bool epm = c.interface && c.interface->uuid == dcerpc::epm_uuid() &&

@@ -1,6 +1,7 @@
 // The run loop and the statistics of a run.
 #include "rpctrace/app/run.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "rpctrace/pcap/capture_reader.hpp"
@@ -49,7 +50,13 @@ analysis::Statistics statistics(const pcap::CaptureReader& reader, const std::st
   s.pdus = dcerpc.pdus;
   s.pdus_by_ptype = dcerpc.pdus_by_ptype;
   s.epm_decoded = analysis.epm_decoded;
+  s.epm_requests_decoded = analysis.epm_requests_decoded;
   s.auth_decoded = analysis.auth_decoded;
+  for (const auto& [key, count] : analysis.return_codes)
+    s.return_codes.push_back({analysis::ReturnCode{key.second, key.first}, count});
+  std::stable_sort(s.return_codes.begin(), s.return_codes.end(),
+                   [](const auto& a, const auto& b) { return a.count > b.count; });
+  s.return_codes_other = analysis.return_codes_other;
   pcap::append_counter_rows(capture, s.not_decoded);
   dispatcher.append_counter_rows(s.not_decoded);
   dcerpc::append_counter_rows(dcerpc, s.not_decoded);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/dcerpc/pdu.hpp"
 
 namespace rpctrace::dcerpc {
@@ -72,6 +73,9 @@ void Association::end_call(std::uint32_t call_id, Call& c, CallOutcome outcome, 
   e.end = at;
   e.response_fragments = c.response_fragments;
   e.response_stub_length = c.response_stub_length;
+  if (outcome == CallOutcome::response && c.tail_size == 4 && !c.sealed && !c.response_incomplete)
+    e.response_tail = c.tail;
+  e.response_drep = c.response_drep;
   e.latency_us = c.latency_us;
   e.outcome = outcome;
   e.fault_status = fault_status;
@@ -218,6 +222,21 @@ void Association::request(Direction dir, const PduView& v, const FrameRef& at, P
   if (c->keep_stub && !c->truncated) payload.call_stub = c->request_stub;
 }
 
+// The stub's last four octets, across fragments however they are cut (a last fragment of one
+// or two octets keeps the end of the one before).
+void Association::keep_tail(Call& c, const PduView& v) {
+  c.response_drep = v.header.packed_drep;
+  if (v.sec_trailer && v.sec_trailer->auth_level == auth_level::pkt_privacy) c.sealed = true;
+  for (std::byte b : v.stub.last(std::min<std::size_t>(v.stub.size(), 4))) {
+    if (c.tail_size == 4) {
+      std::copy(c.tail.begin() + 1, c.tail.end(), c.tail.begin());
+      c.tail[3] = b;
+    } else {
+      c.tail[c.tail_size++] = b;
+    }
+  }
+}
+
 std::optional<std::uint32_t> Association::answer(const PduView& v, const FrameRef& at, PduEvent& e,
                                                  PduPayloadView& payload) {
   const Response* rs = std::get_if<Response>(&v.body);
@@ -249,9 +268,11 @@ std::optional<std::uint32_t> Association::answer(const PduView& v, const FrameRe
   ++c.response_fragments;
   if (v.truncated) c.response_truncated = c.response_incomplete = true;
   append_stub(c.response_stub, c.response_stub_length, c.response_truncated, c.keep_stub, v.stub);
+  if (rs != nullptr) keep_tail(c, v);
   // A fault ends the call whatever its flags.
   if ((v.header.pfc_flags & pfc::last_frag) == 0 && ft == nullptr) return std::nullopt;
   e.call_complete = true;
+  if (rs != nullptr && c.tail_size == 4 && !c.sealed && !c.response_incomplete) e.stub_tail = c.tail;
   e.call_fragments = c.response_fragments;
   e.call_stub_length = c.response_stub_length;
   e.call_stub_truncated = c.response_truncated;

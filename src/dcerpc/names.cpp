@@ -271,6 +271,102 @@ std::string_view operation_name(const Uuid& u, std::uint16_t opnum) {
   return row != nullptr ? row->name : std::string_view();
 }
 
+ReturnType operation_returns(const Uuid& u, std::uint16_t opnum) {
+  using Key = std::pair<std::array<std::uint8_t, 16>, std::uint16_t>;
+  const auto* row = find_row(nd::operations(), Key{u.octets, opnum}, [](const nd::OperationRow& r) {
+    return Key{r.uuid, r.opnum};
+  });
+  if (row == nullptr) return ReturnType::unknown;
+  static constexpr std::pair<std::string_view, ReturnType> kTypes[] = {
+      {"NTSTATUS", ReturnType::ntstatus},      {"WERROR", ReturnType::werror},
+      {"HRESULT", ReturnType::hresult},        {"error_status_t", ReturnType::error_status_t},
+      {"void", ReturnType::none},
+  };
+  for (const auto& [name, type] : kTypes)
+    if (row->returns == name) return type;
+  return ReturnType::other;
+}
+
+std::string_view to_string(ReturnType t) {
+  switch (t) {
+    case ReturnType::ntstatus:
+      return "NTSTATUS";
+    case ReturnType::werror:
+      return "WERROR";
+    case ReturnType::hresult:
+      return "HRESULT";
+    case ReturnType::error_status_t:
+      return "error_status_t";
+    default:
+      return {};
+  }
+}
+
+bool is_status(ReturnType t) { return !to_string(t).empty(); }
+
+namespace {
+
+// The code spaces share one table (statuses.tsv); a name says which space a row is in.
+bool is_ntstatus_name(std::string_view n) { return n.starts_with("STATUS_"); }
+bool is_hresult_name(std::string_view n) {
+  return n.starts_with("E_") || n.starts_with("S_") || n.starts_with("RPC_E_") ||
+         n.starts_with("CO_E_") || n.starts_with("WBEM_") || n.starts_with("REGDB_E_");
+}
+
+}  // namespace
+
+StatusText return_code_text(std::uint32_t value, ReturnType type) {
+  const auto* row = find_status(value);
+  const std::string_view name = row != nullptr ? row->name : std::string_view();
+  const std::string_view meaning = row != nullptr ? row->meaning : std::string_view();
+  switch (type) {
+    case ReturnType::ntstatus:
+      if (value == 0) return {"STATUS_SUCCESS", "the call succeeded"};
+      if (is_ntstatus_name(name)) return {std::string(name), meaning};
+      return {};
+    case ReturnType::hresult: {
+      if (value == 0) return {"S_OK", "the call succeeded"};
+      if (value == 1) return {"S_FALSE", "the call succeeded, with a negative answer"};
+      if ((value & 0xffff0000u) == 0x80070000u) {  // HRESULT_FROM_WIN32 (MS-ERREF 2.1.2)
+        StatusText win32 = return_code_text(value & 0xffffu, ReturnType::werror);
+        if (!win32.name.empty()) win32.name = "HRESULT_FROM_WIN32(" + win32.name + ")";
+        return win32;
+      }
+      if (is_hresult_name(name)) return {std::string(name), meaning};
+      return {};
+    }
+    case ReturnType::werror:
+    case ReturnType::error_status_t:
+      if (value == 0) return {"ERROR_SUCCESS", "the call succeeded"};
+      if (name.empty() || is_ntstatus_name(name) || is_hresult_name(name)) return {};
+      // WERROR is a 16-bit Win32 code; error_status_t may also carry DCE codes (EPM's).
+      if (type == ReturnType::werror && value > 0xffffu) return {};
+      return {std::string(name), meaning};
+    default:
+      return {};
+  }
+}
+
+bool is_failure(std::uint32_t value, ReturnType type) {
+  switch (type) {
+    case ReturnType::ntstatus:
+      return (value >> 30) == 3;
+    case ReturnType::hresult:
+      return (value >> 31) == 1;
+    case ReturnType::werror:
+    case ReturnType::error_status_t:
+      return value != 0;
+    default:
+      return false;
+  }
+}
+
+std::string format_return_code(std::uint32_t value, ReturnType type) {
+  const StatusText t = return_code_text(value, type);
+  if (t.name.empty()) return fmt::format("{} 0x{:X}", to_string(type), value);
+  return fmt::format("{} (0x{:X})", t.name, value);
+}
+
 std::string_view to_string(PacketType t) {
   switch (t) {
     case PacketType::request:

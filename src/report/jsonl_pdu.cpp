@@ -304,6 +304,13 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
     j.boolean("call_complete", true).num("call_fragments", e.call_fragments);
     j.num("call_stub_length", e.call_stub_length);
   }
+  if (p.return_code) {
+    const auto& rc = *p.return_code;
+    const dcerpc::StatusText text = dcerpc::return_code_text(rc.value, rc.type);
+    j.begin_object("return_code").num("value", rc.value).str("kind", dcerpc::to_string(rc.type));
+    if (!text.name.empty()) j.str("name", text.name).str("meaning", text.meaning);
+    j.boolean("failure", dcerpc::is_failure(rc.value, rc.type)).end_object();
+  }
   if (e.sec_trailer) {
     const auto& t = *e.sec_trailer;
     j.begin_object("sec_trailer")

@@ -306,6 +306,13 @@ void common_details(const analysis::ReportedPdu& p, PduText& t) {
     }
     d.push_back(line);
   }
+  if (p.return_code) {
+    const auto& rc = *p.return_code;
+    t.summary += "  returned ";
+    t.summary += dcerpc::format_return_code(rc.value, rc.type);
+    auto meaning = dcerpc::return_code_text(rc.value, rc.type).meaning;
+    if (rc.value != 0 && !meaning.empty()) d.push_back(fmt::format("returned: {}", meaning));
+  }
   if (e.call_complete && e.call_fragments > 1)
     d.push_back(fmt::format(FMT_COMPILE("reassembled from {} fragments, {} stub bytes"),
                             e.call_fragments, e.call_stub_length));

@@ -7,6 +7,36 @@
 
 namespace rpctrace::report {
 
+namespace {
+
+// At most this many return codes are listed in the text (all of them in JSON).
+constexpr std::size_t kReturnCodeLines = 20;
+
+void return_code_lines(const Statistics& s, std::string& out) {
+  if (s.return_codes.empty()) return;
+  std::uint64_t total = 0;
+  for (const auto& r : s.return_codes) total += r.count;
+  fmt::format_to(std::back_inserter(out), "  return codes read from {} response stubs:\n", total);
+  for (std::size_t i = 0; i < s.return_codes.size() && i < kReturnCodeLines; ++i) {
+    const auto& r = s.return_codes[i];
+    const auto text = dcerpc::return_code_text(r.code.value, r.code.type);
+    const auto kind = dcerpc::to_string(r.code.type);
+    if (text.name.empty())
+      fmt::format_to(std::back_inserter(out), "    {} 0x{:X}: {}\n", kind, r.code.value, r.count);
+    else
+      fmt::format_to(std::back_inserter(out), "    {} (0x{:X}, {}): {}\n", text.name, r.code.value,
+                     kind, r.count);
+  }
+  if (s.return_codes.size() > kReturnCodeLines)
+    fmt::format_to(std::back_inserter(out), "    ... {} more codes (all in --format jsonl)\n",
+                   s.return_codes.size() - kReturnCodeLines);
+  if (s.return_codes_other > 0)
+    fmt::format_to(std::back_inserter(out), "    past {} distinct codes, not counted by code: {}\n",
+                   analysis::Counters::kMaxReturnCodes, s.return_codes_other);
+}
+
+}  // namespace
+
 std::string format_statistics(const Statistics& s) {
   std::string out = fmt::format("Statistics for {} ({}):\n", s.file, s.link_type);
   fmt::format_to(std::back_inserter(out), "  frames read: {} ({} bytes), TCP segments: {}\n",
@@ -23,7 +53,9 @@ std::string format_statistics(const Statistics& s) {
   fmt::format_to(std::back_inserter(out), "  DCE/RPC PDUs: {}{}{}{}\n", s.pdus,
                  by_type.empty() ? "" : " (", by_type, by_type.empty() ? "" : ")");
   if (s.epm_decoded)
-    fmt::format_to(std::back_inserter(out), "  EPM calls decoded: {}\n", s.epm_decoded);
+    fmt::format_to(std::back_inserter(out), "  EPM stubs decoded: {} ({} requests, {} responses)\n",
+                   s.epm_decoded, s.epm_requests_decoded, s.epm_decoded - s.epm_requests_decoded);
+  return_code_lines(s, out);
   std::string lines;
   for (const auto& c : s.not_decoded)  // zeros are left out of the text
     if (c.value > 0)
@@ -49,7 +81,16 @@ void write_statistics_json(const Statistics& s, JsonLine& j, std::uint64_t recor
     if (s.pdus_by_ptype[i] > 0)
       j.num(dcerpc::to_string(static_cast<dcerpc::PacketType>(i)), s.pdus_by_ptype[i]);
   j.end_object();
-  j.num("epm_decoded", s.epm_decoded);
+  j.num("epm_decoded", s.epm_decoded).num("epm_requests_decoded", s.epm_requests_decoded);
+  j.begin_array("return_codes");
+  for (const auto& r : s.return_codes) {
+    j.begin_object().num("value", r.code.value).str("kind", dcerpc::to_string(r.code.type));
+    auto text = dcerpc::return_code_text(r.code.value, r.code.type);
+    if (!text.name.empty()) j.str("name", text.name);
+    j.num("count", r.count).end_object();
+  }
+  j.end_array();
+  if (s.return_codes_other > 0) j.num("return_codes_not_counted", s.return_codes_other);
   j.num("auth_decoded", s.auth_decoded);
   j.begin_object("not_decoded");
   for (const auto& c : s.not_decoded) j.num(c.key, c.value);

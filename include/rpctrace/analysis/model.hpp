@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include "rpctrace/common/address.hpp"
 #include "rpctrace/common/counter_row.hpp"
 #include "rpctrace/dcerpc/association.hpp"
+#include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/dcerpc/verification_trailer.hpp"
 #include "rpctrace/epm/decode.hpp"
 
@@ -149,8 +151,20 @@ struct CarrierEvent {
   std::optional<dcerpc::SyntaxId> interface;
 };
 
+// What a call returned, read from the last four octets of its unsealed response stub in the
+// response's byte order, for operations whose IDL returns a status (dcerpc::is_status).
+struct ReturnCode {
+  std::uint32_t value = 0;
+  dcerpc::ReturnType type = dcerpc::ReturnType::unknown;
+};
+std::optional<ReturnCode> return_code_of(const std::optional<dcerpc::SyntaxId>& interface,
+                                         std::uint16_t opnum,
+                                         const std::optional<std::array<std::byte, 4>>& tail,
+                                         const dcerpc::DataRepresentation& drep);
+
 struct ReportedPdu {
   dcerpc::PduEvent event;
+  std::optional<ReturnCode> return_code;  // the response completing a call (see ReturnCode)
   ChannelPtr channel;  // the pipe that carried it (ncacn_np); null on a conversation's own stream
   std::optional<AuthDecode> auth;
   // auth_level packet privacy on a request, response or fault: the stub is sealed and is not
@@ -206,6 +220,7 @@ struct CallRecord {
   common::Endpoint client, server;  // the roles as known when it ended
   ChannelPtr channel;               // the pipe it was made on (ncacn_np)
   dcerpc::CallEnd call;
+  std::optional<ReturnCode> return_code;
   EpmDecodePtr epm_request, epm_response;  // endpoint mapper calls
 };
 
@@ -242,11 +257,17 @@ struct Counters {
   std::uint64_t conversations = 0;
   std::uint64_t conversations_dcerpc = 0;
   std::uint64_t conversations_shown = 0;
-  std::uint64_t epm_decoded = 0;
+  std::uint64_t epm_decoded = 0;           // EPM stubs decoded, requests and responses
+  std::uint64_t epm_requests_decoded = 0;  // ... of them requests
   std::uint64_t epm_errors = 0;
   std::uint64_t auth_decoded = 0;                               // auth_values decoded
   std::array<std::uint64_t, auth::kReasonCount> auth_errors{};  // ... not decoded, by reason
   std::uint64_t stubs_encrypted = 0;  // request/response/fault stubs sealed (packet privacy)
+  // Calls' return codes by (type, value), at most kMaxReturnCodes distinct ones; the rest
+  // counted in return_codes_other.
+  std::map<std::pair<dcerpc::ReturnType, std::uint32_t>, std::uint64_t> return_codes;
+  std::uint64_t return_codes_other = 0;
+  static constexpr std::size_t kMaxReturnCodes = 1024;
 };
 // Rows for the statistics' "not decoded" list, in their fixed order.
 void append_counter_rows(const Counters& c, common::CounterRows& rows);
@@ -258,7 +279,14 @@ struct Statistics {
   std::uint64_t conversations_tcp = 0, conversations_dcerpc = 0, conversations_shown = 0;
   std::uint64_t pdus = 0;
   std::array<std::uint64_t, 21> pdus_by_ptype{};  // indexed by dcerpc::PacketType
-  std::uint64_t epm_decoded = 0, auth_decoded = 0;
+  std::uint64_t epm_decoded = 0, epm_requests_decoded = 0, auth_decoded = 0;
+  // Responses whose stub gave a return code, by code, most frequent first.
+  struct ReturnCount {
+    ReturnCode code;
+    std::uint64_t count = 0;
+  };
+  std::vector<ReturnCount> return_codes;
+  std::uint64_t return_codes_other = 0;  // distinct codes past Counters::kMaxReturnCodes
   // Every count of what was not decoded or is noteworthy, by layer and reason, in a fixed
   // order (the capture, the carriers, DCE/RPC, the analysis).
   common::CounterRows not_decoded;

@@ -137,6 +137,7 @@ class Tracker {
   void on_call_end(ConversationState& s, const dcerpc::CallEnd& c,
                    const dcerpc::CallStubsView& stubs);
   void count_pdu(ConversationState& s, const dcerpc::PduEvent& e);
+  void count_return(const ReturnCode& r);
   void check_epm_interface(ConversationState& s, const dcerpc::PduEvent& e);
   void stamp(ConversationState& s, FrameRecord& r);
   void resolve_roles(ConversationState& s);

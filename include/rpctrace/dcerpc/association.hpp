@@ -7,6 +7,7 @@
 // every call to an AssociationObserver.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -46,6 +47,10 @@ struct PduEvent {
   std::uint64_t call_stub_length = 0;
   bool call_stub_truncated = false;   // stub not kept whole: not decoded
   bool call_stub_incomplete = false;  // ... because the capture cut a fragment short
+  // On the PDU completing a response: the last four octets of the whole response stub (its
+  // fragments joined), where an operation's status return value travels; unset when the stub
+  // is sealed (auth level packet privacy), shorter than four octets or cut by the capture.
+  std::optional<std::array<std::byte, 4>> stub_tail;
   // The capture cut this PDU short (snap length, lost segment, end of capture): only its first
   // `captured` octets were seen and decoded.
   bool truncated = false;
@@ -93,6 +98,8 @@ struct CallEnd {
   FrameRef end;                            // where it ended (the answer's last PDU, ...)
   std::uint32_t response_fragments = 0;
   std::uint64_t response_stub_length = 0;
+  std::optional<std::array<std::byte, 4>> response_tail;  // as PduEvent::stub_tail
+  DataRepresentation response_drep;                        // its last fragment's
   std::optional<std::int64_t> latency_us;  // first answer fragment - last request fragment
   CallOutcome outcome = CallOutcome::unanswered;
   std::uint32_t fault_status = 0;  // outcome fault
@@ -167,10 +174,15 @@ class Association {
     bool response_truncated = false;
     bool response_incomplete = false;
     std::vector<std::byte> response_stub;
+    std::array<std::byte, 4> tail{};  // the response stub's last octets so far
+    std::uint8_t tail_size = 0;
+    bool sealed = false;  // a response fragment at auth level packet privacy
+    DataRepresentation response_drep;
     std::uint64_t order = 0;  // for eviction of the oldest
   };
 
   void process(Direction dir, PduView& v, const FrameRef& at);
+  static void keep_tail(Call& c, const PduView& v);
   void bind(Direction dir, const PduView& v, const FrameRef& at);
   void bind_ack(const PduView& v, PduEvent& e);
   void request(Direction dir, const PduView& v, const FrameRef& at, PduEvent& e,

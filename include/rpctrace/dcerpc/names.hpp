@@ -63,6 +63,36 @@ std::optional<SyntaxId> interface_version(const Uuid& u);
 // as their own, so their first method of their own is opnum 3 (MS-DCOM 3.1.1.5.8).
 std::string_view operation_name(const Uuid& u, std::uint16_t opnum);
 
+// What an operation's IDL declares it returns. The four-octet status types travel as the last
+// four octets of the response stub (NDR: the return value is marshalled last, C706 14.3.12).
+enum class ReturnType : std::uint8_t {
+  unknown,  // the operation is not in the tables
+  ntstatus,
+  werror,  // DWORD, NET_API_STATUS, WERROR, a Win32 error in a long
+  hresult,
+  error_status_t,
+  none,  // void
+  other,
+};
+ReturnType operation_returns(const Uuid& u, std::uint16_t opnum);
+// "NTSTATUS", "WERROR", "HRESULT", "error_status_t"; empty for the others.
+std::string_view to_string(ReturnType t);
+// Whether the type is a four-octet status read from the response stub.
+bool is_status(ReturnType t);
+// The name and meaning of `value` read as `type`: STATUS_* for NTSTATUS, Win32 names for WERROR
+// and error_status_t (DCE codes too for the latter), HRESULTs, with HRESULT_FROM_WIN32 codes
+// (0x8007xxxx) named after their Win32 code. Empty when the tables do not know it.
+struct StatusText {
+  std::string name;
+  std::string_view meaning;
+};
+StatusText return_code_text(std::uint32_t value, ReturnType type);
+// Whether `value` read as `type` reports a failure: NTSTATUS severity error (MS-ERREF 2.3),
+// an HRESULT with its severity bit (2.1), any other non-zero value.
+bool is_failure(std::uint32_t value, ReturnType type);
+// "STATUS_NONE_MAPPED (0xC0000073)"; "NTSTATUS 0xC0001234" when the tables do not know it.
+std::string format_return_code(std::uint32_t value, ReturnType type);
+
 // "E1AF8308-5D1F-11C9-91A4-08002B14A0FA v3.0 (EPMv4)": the UUID (upper case, as Network
 // Monitor prints it), the version, and the interface or transfer syntax name when known.
 std::string format_syntax(const SyntaxId& s, bool with_name = true);

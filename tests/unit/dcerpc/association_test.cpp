@@ -5,6 +5,8 @@
 // lowered (STYLE.md §3).
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstring>
 #include <vector>
 
 #include "unit/dcerpc/test_util.hpp"
@@ -327,6 +329,55 @@ TEST(Calls, MultiFragmentRequestAndResponseKeepTheStubWhenWanted) {
   EXPECT_EQ(last_resp.call_stub, resp_stub);
   EXPECT_EQ(last_resp.request_stub, req_stub);
   EXPECT_EQ(h.assoc().outstanding_calls(), 0u);
+}
+
+// The status a method returns is the response stub's last four octets (C706 14.3.12): kept
+// across fragments however they are cut, whether or not the stub itself is kept.
+TEST(Calls, ResponseStubTailAcrossFragments) {
+  AssociationHarness h;
+  h.feed(0, bind(1, {{0, kOther, {ts::kNdrSyntax}}}), 1);
+  h.feed(1, ack(1, {kAccept}), 2);
+  h.feed(0, request(5, 0, 34), 3);
+  ts::Bytes first = pattern(30, 0x40);
+  first.insert(first.end(), {std::byte{0x22}, std::byte{0x00}});
+  h.feed(1, response(5, 0).stub(first).pfc_flags(ts::kPfcFirstFrag), 4);
+  h.feed(1, response(5, 0).stub(ts::Bytes{std::byte{0x00}, std::byte{0xc0}}).pfc_flags(ts::kPfcLastFrag), 5);
+  ASSERT_EQ(h.rec.pdus.size(), 5u);
+  EXPECT_FALSE(h.rec.pdus[3].event.stub_tail.has_value());  // not the call's last fragment
+  const auto& last = h.rec.pdus[4].event;
+  ASSERT_TRUE(last.stub_tail.has_value());
+  const std::array<std::byte, 4> want{std::byte{0x22}, std::byte{0x00}, std::byte{0x00},
+                                      std::byte{0xc0}};
+  EXPECT_EQ(*last.stub_tail, want);
+  ASSERT_EQ(h.rec.calls.size(), 1u);
+  ASSERT_TRUE(h.rec.calls[0].call.response_tail.has_value());
+  EXPECT_EQ(*h.rec.calls[0].call.response_tail, want);
+  EXPECT_EQ(h.rec.calls[0].call.response_drep.integer_order(), common::ByteOrder::little);
+}
+
+TEST(Calls, NoStubTailWhenSealedShortOrCut) {
+  AssociationHarness h;
+  h.feed(0, bind(1, {{0, kOther, {ts::kNdrSyntax}}}), 1);
+  h.feed(1, ack(1, {kAccept}), 2);
+  // Packet privacy: the octets are ciphertext.
+  h.feed(0, request(5, 0, 1), 3);
+  h.feed(1, response(5, 0, 8).auth(ts::make_auth_verifier(pattern(16, 0x90), 4, 10, 6)), 4);
+  // Three octets: no status there.
+  h.feed(0, request(6, 0, 1), 5);
+  h.feed(1, response(6, 0, 3), 6);
+  // Packet integrity: the stub is plain, the tail is read (the auth padding is not stub).
+  h.feed(0, request(7, 0, 1), 7);
+  h.feed(1, response(7, 0, 8).auth(ts::make_auth_verifier(pattern(16, 0x90), 16, 10, 5)), 8);
+  ASSERT_EQ(h.rec.pdus.size(), 8u);
+  EXPECT_FALSE(h.rec.pdus[3].event.stub_tail.has_value());
+  EXPECT_FALSE(h.rec.pdus[5].event.stub_tail.has_value());
+  ASSERT_TRUE(h.rec.pdus[7].event.stub_tail.has_value());
+  const ts::Bytes stub = pattern(8, 0x11);
+  EXPECT_EQ(0, std::memcmp(h.rec.pdus[7].event.stub_tail->data(), stub.data() + 4, 4));
+  ASSERT_EQ(h.rec.calls.size(), 3u);
+  EXPECT_FALSE(h.rec.calls[0].call.response_tail.has_value());
+  EXPECT_FALSE(h.rec.calls[1].call.response_tail.has_value());
+  EXPECT_TRUE(h.rec.calls[2].call.response_tail.has_value());
 }
 
 TEST(Calls, StubNotKeptWhenTheObserverDoesNotWantIt) {

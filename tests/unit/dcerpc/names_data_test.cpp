@@ -58,7 +58,7 @@ std::vector<Row> read_table(const std::string& file, const std::vector<std::stri
 
 const std::vector<std::string> kInterfaceHeader = {"uuid", "version", "name", "description",
                                                    "source"};
-const std::vector<std::string> kOperationHeader = {"uuid", "opnum", "name", "source"};
+const std::vector<std::string> kOperationHeader = {"uuid", "opnum", "name", "returns", "source"};
 const std::vector<std::string> kStatusHeader = {"code", "name", "meaning", "source"};
 
 bool is_lower_uuid_text(const std::string& s) {
@@ -111,6 +111,14 @@ TEST(NamesData, OperationsBelongToKnownInterfacesAndAreFound) {
     if (const auto u = Uuid::parse(uuid)) {
       EXPECT_EQ(operation_name(*u, static_cast<std::uint16_t>(opnum)), r.fields[2])
           << uuid << ' ' << opnum;
+      const ReturnType type = operation_returns(*u, static_cast<std::uint16_t>(opnum));
+      const std::string& returns = r.fields[3];
+      if (returns == "void")
+        EXPECT_EQ(type, ReturnType::none) << "operations.tsv:" << r.line;
+      else if (returns == "other")
+        EXPECT_EQ(type, ReturnType::other) << "operations.tsv:" << r.line;
+      else
+        EXPECT_EQ(to_string(type), returns) << "operations.tsv:" << r.line;
     }
   }
 }
@@ -128,6 +136,50 @@ TEST(NamesData, StatusesParseAreUniqueAndAreFound) {
     EXPECT_EQ(status_name(code), r.fields[1]) << text;
     EXPECT_EQ(status_meaning(code), r.fields[2]) << text;
   }
+}
+
+// Return types from the methods' IDL (the tables' `returns` column).
+TEST(NamesData, ReturnTypesSpotChecks) {
+  const auto samr = *Uuid::parse("12345778-1234-abcd-ef00-0123456789ac");
+  EXPECT_EQ(operation_returns(samr, 34), ReturnType::ntstatus);  // SamrOpenUser, MS-SAMR 3.1.5.1.9
+  const auto epm = *Uuid::parse("e1af8308-5d1f-11c9-91a4-08002b14a0fa");
+  // ept_map is void, its [out] error_status_t *status ends the stub (C706 appendix O).
+  EXPECT_EQ(operation_returns(epm, 3), ReturnType::error_status_t);
+  const auto svcctl = *Uuid::parse("367abb81-9844-35f1-ad32-98f038001003");
+  EXPECT_EQ(operation_returns(svcctl, 12), ReturnType::werror);  // RCreateServiceW: DWORD
+  const auto mgmt = *Uuid::parse("afa8bd80-7d8a-11c9-bef4-08002b102989");
+  EXPECT_EQ(operation_returns(mgmt, 2), ReturnType::other);  // is_server_listening: boolean32
+  EXPECT_EQ(operation_returns(samr, 9999), ReturnType::unknown);
+  EXPECT_FALSE(is_status(ReturnType::none));
+  EXPECT_FALSE(is_status(ReturnType::other));
+  EXPECT_TRUE(is_status(ReturnType::hresult));
+}
+
+TEST(NamesData, ReturnCodeTextByKind) {
+  EXPECT_EQ(return_code_text(0, ReturnType::ntstatus).name, "STATUS_SUCCESS");
+  EXPECT_EQ(return_code_text(0, ReturnType::werror).name, "ERROR_SUCCESS");
+  EXPECT_EQ(return_code_text(0, ReturnType::hresult).name, "S_OK");
+  EXPECT_EQ(return_code_text(0xc0000022, ReturnType::ntstatus).name, "STATUS_ACCESS_DENIED");
+  EXPECT_EQ(return_code_text(5, ReturnType::werror).name, "ERROR_ACCESS_DENIED");
+  EXPECT_EQ(return_code_text(5, ReturnType::error_status_t).name, "ERROR_ACCESS_DENIED");
+  // A Win32 value read as NTSTATUS is not named after the Win32 row, nor the other way round.
+  EXPECT_EQ(return_code_text(5, ReturnType::ntstatus).name, "");
+  EXPECT_EQ(return_code_text(0xc0000022, ReturnType::werror).name, "");
+  EXPECT_EQ(return_code_text(0x80070005, ReturnType::hresult).name,
+            "HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED)");
+  EXPECT_EQ(return_code_text(0x80070005, ReturnType::hresult).meaning,
+            return_code_text(5, ReturnType::werror).meaning);
+  EXPECT_EQ(return_code_text(0x80070005, ReturnType::other).name, "");
+  EXPECT_EQ(format_return_code(0xc0ffee00, ReturnType::ntstatus), "NTSTATUS 0xC0FFEE00");
+  EXPECT_EQ(format_return_code(0xc0000022, ReturnType::ntstatus),
+            "STATUS_ACCESS_DENIED (0xC0000022)");
+  EXPECT_TRUE(is_failure(0xc0000022, ReturnType::ntstatus));
+  EXPECT_FALSE(is_failure(0x00000107, ReturnType::ntstatus));  // STATUS_SOME_NOT_MAPPED: success
+  EXPECT_FALSE(is_failure(0x80000005, ReturnType::ntstatus));  // a warning
+  EXPECT_TRUE(is_failure(0x80070005, ReturnType::hresult));
+  EXPECT_FALSE(is_failure(1, ReturnType::hresult));  // S_FALSE
+  EXPECT_TRUE(is_failure(1722, ReturnType::werror));
+  EXPECT_FALSE(is_failure(0, ReturnType::error_status_t));
 }
 
 TEST(NamesData, SpotChecks) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -72,15 +73,57 @@ TEST(FormatStatistics, PdusByTypeInPtypeOrderWithoutZeros) {
       << text;
 }
 
-TEST(FormatStatistics, EpmCallsDecodedOnlyWhenSome) {
+TEST(FormatStatistics, ReturnCodesOnlyWhenSome) {
+  EXPECT_EQ(format_statistics(base()).find("return codes"), std::string::npos);
+}
+
+TEST(FormatStatistics, EpmStubsDecodedOnlyWhenSome) {
   Statistics s = base();
-  EXPECT_EQ(format_statistics(s).find("EPM calls decoded"), std::string::npos);
+  EXPECT_EQ(format_statistics(s).find("EPM stubs decoded"), std::string::npos);
   s.epm_decoded = 4;
+  s.epm_requests_decoded = 1;
   s.pdus = 8;
   const std::string text = format_statistics(s);
-  EXPECT_NE(text.find("  DCE/RPC PDUs: 8\n  EPM calls decoded: 4\n  not decoded: nothing\n"),
+  EXPECT_NE(text.find("  DCE/RPC PDUs: 8\n  EPM stubs decoded: 4 (1 requests, 3 responses)\n"
+                      "  not decoded: nothing\n"),
             std::string::npos)
       << text;
+}
+
+Statistics with_return_codes() {
+  Statistics s = base();
+  using analysis::ReturnCode;
+  using dcerpc::ReturnType;
+  s.return_codes = {{ReturnCode{0, ReturnType::ntstatus}, 8},
+                    {ReturnCode{0xc0000022, ReturnType::ntstatus}, 2},
+                    {ReturnCode{0x80070005, ReturnType::hresult}, 1},
+                    {ReturnCode{0xc0ffee00, ReturnType::ntstatus}, 1}};
+  s.return_codes_other = 3;
+  return s;
+}
+
+TEST(FormatStatistics, ReturnCodesByCodeWithTheirNames) {
+  const Statistics s = with_return_codes();
+  const std::string text = format_statistics(s);
+  EXPECT_NE(text.find("  return codes read from 12 response stubs:\n"
+                      "    STATUS_SUCCESS (0x0, NTSTATUS): 8\n"
+                      "    STATUS_ACCESS_DENIED (0xC0000022, NTSTATUS): 2\n"
+                      "    HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED) (0x80070005, HRESULT): 1\n"
+                      "    NTSTATUS 0xC0FFEE00: 1\n"
+                      "    past 1024 distinct codes, not counted by code: 3\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(FormatStatistics, ReturnCodesListedUpToTwenty) {
+  Statistics s = base();
+  for (std::uint32_t i = 0; i < 25; ++i)
+    s.return_codes.push_back({analysis::ReturnCode{0xc0ffee00 + i, dcerpc::ReturnType::ntstatus}, 1});
+  const std::string text = format_statistics(s);
+  EXPECT_NE(text.find("NTSTATUS 0xC0FFEE13: 1\n    ... 5 more codes (all in --format jsonl)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("0xC0FFEE14"), std::string::npos);
 }
 
 TEST(FormatStatistics, NonZeroRowsInTheirOrderWithLabels) {
@@ -125,6 +168,20 @@ minijson::Value json_of(const Statistics& s, std::uint64_t dropped) {
   return v.value_or(minijson::Value{});
 }
 
+TEST(StatisticsJson, ReturnCodesByCode) {
+  const Statistics s = with_return_codes();
+  const minijson::Value v = json_of(s, 0);
+  const minijson::Value* list = v.get("return_codes");
+  ASSERT_NE(list, nullptr);
+  ASSERT_EQ(list->items.size(), 4u);
+  EXPECT_EQ(list->items[1].num("value"), 0xc0000022u);
+  EXPECT_EQ(list->items[1].str("kind"), "NTSTATUS");
+  EXPECT_EQ(list->items[1].str("name"), "STATUS_ACCESS_DENIED");
+  EXPECT_EQ(list->items[1].num("count"), 2u);
+  EXPECT_EQ(list->items[3].get("name"), nullptr);  // unknown: no name
+  EXPECT_EQ(v.num("return_codes_not_counted"), 3u);
+}
+
 TEST(StatisticsJson, EveryFieldInItsOrder) {
   Statistics s = base();
   s.pdus = 3;
@@ -137,7 +194,8 @@ TEST(StatisticsJson, EveryFieldInItsOrder) {
                                               "bytes_read", "tcp_segments", "frames_skipped",
                                               "tcp_conversations", "dcerpc_conversations",
                                               "conversations_shown", "pdus", "pdus_by_ptype",
-                                              "epm_decoded", "auth_decoded", "not_decoded"}));
+                                              "epm_decoded", "epm_requests_decoded",
+                                              "return_codes", "auth_decoded", "not_decoded"}));
   EXPECT_EQ(v.str("type"), "stats");
   EXPECT_EQ(v.str("file"), "x.pcap");
   EXPECT_EQ(v.str("link_type"), "EN10MB");
@@ -243,7 +301,9 @@ TEST(CounterRows, TheCounterStructsHaveTheFieldsListedHere) {
   EXPECT_EQ(sizeof(pcap::Counters), (5 + pcap::kSkipReasonCount) * u64);
   EXPECT_EQ(sizeof(tcp::Counters), 19 * u64);
   EXPECT_EQ(sizeof(dcerpc::Counters), (21 + dcerpc::kReasonCount + 15) * u64);
-  EXPECT_EQ(sizeof(analysis::Counters), (7 + auth::kReasonCount) * u64);
+  EXPECT_EQ(sizeof(analysis::Counters),
+            (9 + auth::kReasonCount) * u64 +
+                sizeof(std::map<std::pair<dcerpc::ReturnType, std::uint32_t>, std::uint64_t>));
 }
 
 // One counter field of a layer: how to set it, and the row key it must appear under ("" for a
@@ -354,7 +414,10 @@ TEST(CounterRows, EveryAnalysisCounterInOneRow) {
       member<C>("conversations", &C::conversations, ""),  // the header's conversation counts
       member<C>("conversations_dcerpc", &C::conversations_dcerpc, ""),
       member<C>("conversations_shown", &C::conversations_shown, ""),
-      member<C>("epm_decoded", &C::epm_decoded, ""),    // "EPM calls decoded", JSON epm_decoded
+      member<C>("epm_decoded", &C::epm_decoded, ""),  // "EPM stubs decoded", JSON epm_decoded
+      member<C>("epm_requests_decoded", &C::epm_requests_decoded, ""),  // ... and its requests
+      // the "return codes" list, JSON return_codes_not_counted
+      member<C>("return_codes_other", &C::return_codes_other, ""),
       member<C>("auth_decoded", &C::auth_decoded, ""),  // JSON auth_decoded
       member<C>("epm_errors", &C::epm_errors, "epm_errors"),
       member<C>("stubs_encrypted", &C::stubs_encrypted, "stubs_encrypted")};
