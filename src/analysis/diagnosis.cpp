@@ -315,8 +315,11 @@ void Diagnosis::answered(Conv& c, const CallRecord& r) {
   if (!faulted && !call.request_seen) return;
   const std::optional<dcerpc::SyntaxId>& iface = call.interface;
   const std::optional<std::int64_t>& latency_us = call.latency_us;
+  const bool error_status =
+      !faulted && r.return_code && dcerpc::is_failure(r.return_code->value, r.return_code->type);
   if (iface && !is_epm(iface)) {
     ServiceStatus& s = service(c.client.address, c.server.address, *iface);
+    if (error_status) ++s.errors;
     s.port = c.server.port;
     if (s.protseq.empty()) s.protseq = std::string(to_string(r.protseq));
     if (faulted) {
@@ -345,6 +348,7 @@ void Diagnosis::answered(Conv& c, const CallRecord& r) {
     add(std::move(x));
   }
   if (faulted) fault(c, r, iface);
+  if (error_status && !is_epm(iface)) error_returned(c, r);
   if (c.auth3_frame != 0) c.first_call_after_auth3_seen = true;
   if (r.epm_response && r.epm_response->value)
     if (const auto* m = std::get_if<epm::EptMapResponse>(&*r.epm_response->value))
@@ -354,10 +358,36 @@ void Diagnosis::answered(Conv& c, const CallRecord& r) {
 void Diagnosis::fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::SyntaxId>& iface) {
   const dcerpc::CallEnd& call = r.call;
   const std::uint32_t status = call.fault_status;
+  const std::string_view name = dcerpc::status_name(status);
   auto meaning = dcerpc::status_meaning(status);
-  const bool auth =
-      c.auth3_frame != 0 && !c.first_call_after_auth3_seen && about_authentication(status);
+  const bool first_after_auth3 = c.auth3_frame != 0 && !c.first_call_after_auth3_seen;
+  // Samba answers the first request after an auth3 it could not verify with
+  // nca_s_proto_error (and drops the connection); Windows with ERROR_ACCESS_DENIED.
+  const bool proto_after_auth3 = first_after_auth3 && name == "nca_s_proto_error";
+  const bool auth = first_after_auth3 && (about_authentication(status) || proto_after_auth3);
+  const std::string op = operation_text(iface, call.opnum, call.request_seen);
   std::string next = meaning.empty() ? "look the status up in MS-ERREF" : std::string(meaning);
+  std::string why;
+  if (name == "nca_s_op_rng_error" || name == "RPC_S_PROCNUM_OUT_OF_RANGE") {
+    why = fmt::format(": the server does not implement opnum {}", call.opnum);
+    next = fmt::format(
+        "the server's {} has no operation {} (another product, or an older version of the "
+        "interface): use an operation it offers, or a server that implements it",
+        interface_text(iface), call.opnum);
+  } else if (name == "nca_s_unk_if" || name == "RPC_S_UNKNOWN_IF") {
+    why = ": the server does not offer that interface on this association";
+  } else if (name == "nca_s_fault_context_mismatch" || name == "ERROR_INVALID_HANDLE") {
+    why = ": the context handle is not one the server holds";
+  } else if (proto_after_auth3) {
+    why = ": the server found the client's auth3 invalid (authentication failed)";
+    next =
+        "the credentials were refused (Samba answers a failed NTLM auth3 this way): check the "
+        "account's password, that it is not locked out, and the server's log";
+  } else if (auth && status == access_denied()) {
+    why = ": authentication or authorization failed";
+  } else if (auth) {
+    why = ": authentication failed";
+  }
   // Below packet integrity, access denied on the first call is often the level itself: SAMR
   // and LSA on Windows and Samba refuse connect-level binds.
   if (auth && status == access_denied() && c.auth_level > 0 &&
@@ -374,21 +404,21 @@ void Diagnosis::fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::
       make_finding(Severity::error, auth ? FindingKind::authentication_failed : FindingKind::fault,
                    c.client, c.server, iface);
   x.frames = {call.end.frame};
-  x.message = fmt::format("{} answered {} call to {} with a fault: {}{}",
-                          c.server.address.to_string(), auth ? "the first authenticated" : "a",
-                          interface_text(iface), dcerpc::format_status(status),
-                          !auth                       ? ""
-                          : status == access_denied() ? ": authentication or authorization failed"
-                                                      : ": authentication failed");
+  x.message = fmt::format("{} answered {} with a fault: {}{}", c.server.address.to_string(),
+                          auth ? fmt::format("the first authenticated call ({})", op) : op,
+                          dcerpc::format_status(status), why);
   x.evidence = fmt::format("fault in frame {}{}", call.end.frame,
                            call.request_seen ? fmt::format(" for the request in frame {}",
                                                            call.request_first.frame)
                                              : "") +
-               (auth ? fmt::format(", the first call after auth3 in frame {}{}", c.auth3_frame,
-                                   c.account.empty() ? "" : ", " + c.account)
-                     : "");
+               (auth ? fmt::format(", the first call after auth3 in frame {}", c.auth3_frame)
+                     : "") +
+               (c.account.empty() ? "" : ", " + c.account);
   x.next_step = std::move(next);
-  add(std::move(x));
+  add_grouped(fmt::format("fault|{}|{}|{}|{}|{}|{}", c.client.address.to_string(),
+                          c.server.address.to_string(), interface_text(iface), call.opnum, status,
+                          auth),
+              std::move(x));
 }
 
 // An ept_map answer: "not registered" is a finding; its towers are services the client is

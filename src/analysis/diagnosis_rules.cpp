@@ -53,6 +53,7 @@ std::string_view to_string(FindingKind k) {
       "smb_tree_refused",
       "pipe_open_refused",
       "smb_encrypted",
+      "error_returned",
   };
   static_assert(std::size(kNames) == static_cast<std::size_t>(FindingKind::count_));
   auto i = static_cast<std::size_t>(k);
@@ -107,6 +108,19 @@ Finding make_finding(Severity severity, FindingKind kind, const common::Endpoint
 
 std::string interface_text(const std::optional<dcerpc::SyntaxId>& s) {
   return s ? dcerpc::format_syntax(*s) : std::string("an unknown interface");
+}
+
+std::string operation_text(const std::optional<dcerpc::SyntaxId>& s, std::uint16_t opnum,
+                           bool request_seen) {
+  std::string iface;
+  if (s) {
+    auto name = dcerpc::interface_name(s->uuid);
+    iface = name.empty() ? dcerpc::format_syntax(*s) : std::string(name);
+  }
+  if (!request_seen) return "a call to " + (s ? iface : interface_text(s));
+  if (!s) return fmt::format("opnum {} of an unknown interface", opnum);
+  auto op = dcerpc::operation_name(s->uuid, opnum);
+  return op.empty() ? fmt::format("{} opnum {}", iface, opnum) : fmt::format("{} {}", iface, op);
 }
 
 std::string frames_text(const std::vector<std::uint64_t>& frames, std::uint64_t total) {

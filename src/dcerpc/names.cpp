@@ -306,42 +306,58 @@ bool is_status(ReturnType t) { return !to_string(t).empty(); }
 
 namespace {
 
-// The code spaces share one table (statuses.tsv); a name says which space a row is in.
+// The code spaces share one table (statuses.tsv); a name says which space a row is in (the
+// generator checks codes are unique per space with the same prefixes).
 bool is_ntstatus_name(std::string_view n) { return n.starts_with("STATUS_"); }
 bool is_hresult_name(std::string_view n) {
-  return n.starts_with("E_") || n.starts_with("S_") || n.starts_with("RPC_E_") ||
-         n.starts_with("CO_E_") || n.starts_with("WBEM_") || n.starts_with("REGDB_E_");
+  static constexpr std::string_view kPrefixes[] = {
+      "E_",     "S_",        "RPC_E_",   "CO_E_",  "CO_S_", "WBEM_", "REGDB_E_",
+      "CLASS_E_", "DISP_E_", "TYPE_E_", "STG_E_", "MK_E_", "CS_E_"};
+  for (auto p : kPrefixes)
+    if (n.starts_with(p)) return true;
+  return false;
+}
+
+// The row of `code` in the space `in_space` accepts; nullptr when none.
+template <typename Pred>
+const nd::StatusRow* find_status_in(std::uint32_t code, Pred in_space) {
+  const auto rows = nd::statuses();
+  auto it = std::lower_bound(rows.begin(), rows.end(), code,
+                             [](const nd::StatusRow& r, std::uint32_t c) { return r.code < c; });
+  for (; it != rows.end() && it->code == code; ++it)
+    if (in_space(it->name)) return &*it;
+  return nullptr;
 }
 
 }  // namespace
 
 StatusText return_code_text(std::uint32_t value, ReturnType type) {
-  const auto* row = find_status(value);
-  const std::string_view name = row != nullptr ? row->name : std::string_view();
-  const std::string_view meaning = row != nullptr ? row->meaning : std::string_view();
+  auto text = [](const nd::StatusRow* row) {
+    return row != nullptr ? StatusText{std::string(row->name), row->meaning} : StatusText{};
+  };
   switch (type) {
     case ReturnType::ntstatus:
       if (value == 0) return {"STATUS_SUCCESS", "the call succeeded"};
-      if (is_ntstatus_name(name)) return {std::string(name), meaning};
-      return {};
+      return text(find_status_in(value, is_ntstatus_name));
     case ReturnType::hresult: {
       if (value == 0) return {"S_OK", "the call succeeded"};
       if (value == 1) return {"S_FALSE", "the call succeeded, with a negative answer"};
+      if (const auto* row = find_status_in(value, is_hresult_name)) return text(row);
       if ((value & 0xffff0000u) == 0x80070000u) {  // HRESULT_FROM_WIN32 (MS-ERREF 2.1.2)
         StatusText win32 = return_code_text(value & 0xffffu, ReturnType::werror);
         if (!win32.name.empty()) win32.name = "HRESULT_FROM_WIN32(" + win32.name + ")";
         return win32;
       }
-      if (is_hresult_name(name)) return {std::string(name), meaning};
       return {};
     }
     case ReturnType::werror:
     case ReturnType::error_status_t:
       if (value == 0) return {"ERROR_SUCCESS", "the call succeeded"};
-      if (name.empty() || is_ntstatus_name(name) || is_hresult_name(name)) return {};
       // WERROR is a 16-bit Win32 code; error_status_t may also carry DCE codes (EPM's).
       if (type == ReturnType::werror && value > 0xffffu) return {};
-      return {std::string(name), meaning};
+      return text(find_status_in(value, [](std::string_view n) {
+        return !is_ntstatus_name(n) && !is_hresult_name(n);
+      }));
     default:
       return {};
   }
@@ -493,6 +509,12 @@ std::string format_status(std::uint32_t status) {
   auto name = status_name(status);
   if (status == 0) return "0x0 (success)";
   return name.empty() ? fmt::format("0x{:X}", status) : fmt::format("0x{:X} ({})", status, name);
+}
+
+std::string format_status(std::uint32_t status, ReturnType space) {
+  const StatusText t = return_code_text(status, space);
+  if (status == 0 || t.name.empty()) return format_status(status);
+  return fmt::format("0x{:X} ({})", status, t.name);
 }
 
 std::string format_syntax(const SyntaxId& s, bool with_name) {

@@ -60,6 +60,8 @@ void write_text(std::FILE* out, const analysis::DiagnosisResult& d) {
     if (!sv->latencies_us.empty())
       fmt::format_to(at, ", median {} s, worst {} s", common::format_seconds(l.median),
                      common::format_seconds(l.worst));
+    if (sv->errors > 0) fmt::format_to(at, ", {} returned an error", sv->errors);
+    if (sv->faults > 0) fmt::format_to(at, ", {} faulted", sv->faults);
     text += '\n';
   }
   std::vector<const Finding*> order;
@@ -95,7 +97,7 @@ void write_jsonl(std::FILE* out, const analysis::DiagnosisResult& d,
     j.str("label", service_label(sv.interface))
         .str("state", analysis::to_string(sv.state()))
         .str("protseq", sv.protseq);
-    j.num("port", sv.port).num("calls", sv.calls);
+    j.num("port", sv.port).num("calls", sv.calls).num("errors", sv.errors).num("faults", sv.faults);
     if (!sv.latencies_us.empty())
       j.inum("median_latency_us", l.median).inum("worst_latency_us", l.worst);
     j.end_object();

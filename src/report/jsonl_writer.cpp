@@ -70,7 +70,8 @@ void JsonlWriter::event_record(JsonLine& j, const FrameRecord& f, const analysis
   if (!e.text.empty()) j.str("text", e.text);
   if (e.response) {
     j.num("status", e.status);
-    auto name = dcerpc::status_name(e.status);
+    std::string name = dcerpc::return_code_text(e.status, dcerpc::ReturnType::ntstatus).name;
+    if (name.empty() || e.status == 0) name = dcerpc::status_name(e.status);
     if (!name.empty()) j.str("status_name", name);
   }
   if (e.request_frame) j.num("request_frame", *e.request_frame);

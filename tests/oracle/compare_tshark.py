@@ -13,8 +13,10 @@ and tshark is re-run with `-d tcp.port==P,dcerpc` for any server port where rpct
 found more PDUs than tshark. PDUs pair per frame on (ptype, call_id), then across frames
 of one connection ("frame" disagreement); the rest are "missing" (tshark only) or "extra"
 (rpctrace only). Paired PDUs are compared on FIELDS, opnum, request frame, auth_type and
-auth_level (where both have them) and, when both decode an endpoint mapper stub, its content
-(epm_oracle.py: ept_lookup/ept_map fields, entries, towers, statuses).
+auth_level (where both have them), when both decode an endpoint mapper stub, its content
+(epm_oracle.py: ept_lookup/ept_map fields, entries, towers, statuses), and for responses the
+method's return code (retcode_oracle.py: tshark's samr.status, netlogon.rc, winreg.werror,
+dcom.hresult, ... against rpctrace's return_code).
 
 Allow-list lines: "capture-name frame field reason..." (frame may be '*'; '#' comments),
 or "capture-name tshark-args ARG...". Exit status: 0 no unexplained disagreement, 1 some,
@@ -30,6 +32,8 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 from epm_oracle import compare_epm, rpctrace_epm, tshark_epm
+from retcode_oracle import (RETURN_PROTOS, Tally, compare_return_code, load_returns,
+                            rpctrace_return_code, tshark_return_code)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_RPCTRACE = os.path.join(HERE, "..", "..", "build", "rpctrace")
@@ -215,7 +219,7 @@ def packet_info(packet):
 def run_tshark(tshark, capture, ports, extra_args):
     """Run tshark; return (PDUs over TCP, PDU counts per carrier, warning, error)."""
     cmd = [tshark, "-r", capture, "-Y", "dcerpc", "-T", "pdml",
-           "-J", "frame ip ipv6 tcp dcerpc epm"] + extra_args
+           "-J", " ".join(["frame ip ipv6 tcp dcerpc epm"] + RETURN_PROTOS)] + extra_args
     cmd += [arg for p in sorted(ports) for arg in ("-d", "tcp.port==%d,dcerpc" % p)]
     errors = tempfile.TemporaryFile()   # a file, not a pipe: tshark never blocks on it
     try:
@@ -237,10 +241,15 @@ def run_tshark(tshark, capture, ports, extra_args):
                         last = parse_dcerpc(proto)
                         last.update(frame=frame, src_port=sport, dst_port=dport)
                         pdus.append(last)
-                elif proto.get("name") == "epm" and last is not None:
-                    epm = tshark_epm(proto, last["little"])   # the stub of the PDU before
-                    if epm is not None:
-                        last["epm"] = epm
+                elif last is not None:        # the stub of the PDU before
+                    if proto.get("name") == "epm":
+                        epm = tshark_epm(proto, last["little"])
+                        if epm is not None:
+                            last["epm"] = epm
+                    if proto.get("name") in RETURN_PROTOS + ["epm"]:
+                        rc = tshark_return_code(proto)
+                        if rc is not None:
+                            last["return_code"] = rc
             packet.clear()
     except ET.ParseError as exc:
         proc.kill()
@@ -269,6 +278,7 @@ def dig(rec, path):
 
 def run_rpctrace(rpctrace, capture):
     """Return (PDUs, {conversation: server port}, error text or None)."""
+    returns = load_returns()
     try:
         proc = subprocess.run([rpctrace, capture, "--format", "jsonl"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -295,13 +305,15 @@ def run_rpctrace(rpctrace, capture):
         epm = rpctrace_epm(rec.get("epm"), rec.get("opnum"))
         if epm is not None:
             pdu["epm"] = epm
+        if pdu["ptype"] == 2:
+            pdu["return_code"] = rpctrace_return_code(rec, returns)
         pdus.append(pdu)
     return pdus, servers, None
 
 
 # ---------------------------------------------------------------- comparison
 
-def compare_pair(t, r, t_requests):
+def compare_pair(t, r, t_requests, tally):
     """([(field, tshark value, rpctrace value)], EPM entries/towers compared) for a pair,
     tshark links a response to its
     request only after seeing the bind, so mid-stream its responses lack opnum: rpctrace's
@@ -331,6 +343,7 @@ def compare_pair(t, r, t_requests):
             tv, rv = len(tv), len(rv or [])
         if tv != rv:
             out.append((key, tv, rv))
+    out += compare_return_code(t, r, tally)
     if "epm" in t and "epm" in r:
         diffs, compared = compare_epm(t["epm"], r["epm"])
         return out + diffs, compared
@@ -431,11 +444,12 @@ def main():
     problems, agreed = [], 0          # problems: (frame, field, tshark value, rpctrace value)
     epm_pdus = epm_items = epm_agreed = 0   # stubs both decoded, entries/towers in them
     auth_fields = sum(len(t["auth"]) for t, _ in pairs + moved)   # verifier fields compared
+    tally = Tally()                   # response return codes
     for t, r, is_moved in [p + (False,) for p in pairs] + [p + (True,) for p in moved]:
         if is_moved:
             problems.append((t["frame"], "frame", "%d (%s)" % (t["frame"], describe(t)),
                              r["frame"]))
-        diffs, items = compare_pair(t, r, t_requests)
+        diffs, items = compare_pair(t, r, t_requests, tally)
         agreed += not diffs and not is_moved
         problems += [(t["frame"], f, tv, rv) for f, tv, rv in diffs]
         if "epm" in t and "epm" in r:
@@ -454,6 +468,9 @@ def main():
           "entries/towers compared %d; auth verifier fields compared %d" % (
               name, counts["tcp"], excluded or "none", len(rpdus), agreed, len(problems),
               len(problems) - len(unexplained), epm_pdus, epm_agreed, epm_items, auth_fields))
+    print("  return codes: %s" % tally.line())
+    for iface, per in sorted(tally.by_interface.items()):
+        print("    %-22s %s" % (iface, tally.line(per)))
     for label, text in (("tshark arguments from the allow-list", " ".join(tshark_args)),
                         ("tshark warning", (warning or "").replace("\n", " ")),
                         ("tshark decode-as added for ports", ", ".join(map(str, sorted(extra))))):
@@ -468,9 +485,12 @@ def main():
     if args.summary:
         total = max(counts["tcp"], len(rpdus))
         pct = "%.1f" % (100.0 * agreed / total) if total else "-"   # "-": nothing to compare
-        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d" % (
+        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s" % (
             name, counts["tcp"], len(rpdus), agreed, len(problems), len(unexplained), pct,
-            epm_pdus, epm_agreed, epm_items, auth_fields))
+            epm_pdus, epm_agreed, epm_items, auth_fields,
+            "\t".join(str(tally.total[k]) for k in Tally.KEYS)))
+        for iface, c in sorted(tally.by_interface.items()):   # run_all.sh sums these
+            print("RETCODE\t%s\t%s\t%s" % (name, iface, "\t".join(str(c[k]) for k in Tally.KEYS)))
     return 1 if unexplained else 0
 
 

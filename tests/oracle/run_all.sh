@@ -24,6 +24,7 @@ is_capture() {
 }
 
 rows=()
+retcodes=()   # RETCODE lines: capture, interface, compared agree differ tshark-only rpctrace-only
 status=0
 for dir in "$@"; do
   [ -d "$dir" ] || { echo "warning: $dir is not a directory" >&2; continue; }
@@ -41,27 +42,44 @@ for dir in "$@"; do
       row=$(printf 'SUMMARY\t%s\tskip\t-\t-\t-\t-\t-\tERROR (see %s)' "$(basename "$f")" "$log")
     fi
     rows+=("$row")
+    while IFS= read -r line; do retcodes+=("$line"); done < <(grep '^RETCODE' "$log")
   done < <(find "$dir" -type f -print0 | sort -z)
 done
 
 # SUMMARY fields: SUMMARY name state tshark rpctrace agreed disagreements unexplained percent|reason
 #                 epm-stubs-both-decoded epm-stubs-agreeing epm-entries-and-towers-compared
 #                 auth-verifier-fields-compared
+#                 return codes: compared agreeing differing tshark-only rpctrace-only
 printf '%s\n' "${rows[@]}" | awk -F'\t' '
   BEGIN {
-    fmt = "%-50s %7s %8s %7s %6s %6s %7s %5s %5s %6s %5s\n"
+    fmt = "%-50s %7s %8s %7s %6s %6s %7s %5s %5s %6s %5s %5s %5s\n"
     printf fmt, "capture", "tshark", "rpctrace", "agreed", "diffs", "unexpl", "agree%", \
-      "epm", "epmok", "items", "auth"
+      "epm", "epmok", "items", "auth", "rc", "rcok"
   }
   { name = length($2) > 50 ? substr($2, 1, 47) "..." : $2
     if ($3 == "skip") { printf "%-50s %7s %8s   skipped: %s\n", name, $4, "-", $9; next }
-    printf fmt, name, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-    t += $4; r += $5; a += $6; d += $7; u += $8; e += $10; eo += $11; ei += $12; au += $13 }
+    printf fmt, name, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+    t += $4; r += $5; a += $6; d += $7; u += $8; e += $10; eo += $11; ei += $12; au += $13
+    rc += $14; rco += $15 }
   END { m = t > r ? t : r
-        printf fmt, "TOTAL", t, r, a, d, u, m ? sprintf("%.1f", 100 * a / m) : "-", e, eo, ei, au
+        printf fmt, "TOTAL", t, r, a, d, u, m ? sprintf("%.1f", 100 * a / m) : "-", e, eo, ei, au,
+          rc, rco
         print "epm: EPM stubs both tools decoded; epmok: of those, identical content;" \
               " items: ept_lookup entries and ept_map towers compared;" \
               " auth: sec_trailer and auth_value fields compared (pad, context id, NTLMSSP," \
-              " Kerberos, SPNEGO, Netlogon)" }'
+              " Kerberos, SPNEGO, Netlogon); rc: responses whose return code both tools" \
+              " decoded; rcok: of those, the same value" }'
+# Return codes per interface (rpctrace's name for it, else tshark's proto), over all captures.
+[ ${#retcodes[@]} -gt 0 ] && printf '%s\n' "${retcodes[@]}" | awk -F'\t' '
+  BEGIN { fmt = "  %-24s %8s %6s %6s %11s %13s %7s\n"
+          print "return codes (tshark status field vs rpctrace return_code, per interface):"
+          printf fmt, "interface", "compared", "agree", "differ", "tshark-only", "rpctrace-only", \
+            "agree%" }
+  { n[$3] = 1; for (i = 4; i <= 8; i++) { c[$3, i] += $i; tot[i] += $i } }
+  END { for (k in n) printf fmt, k, c[k, 4], c[k, 5], c[k, 6], c[k, 7], c[k, 8], \
+          c[k, 4] ? sprintf("%.1f", 100 * c[k, 5] / c[k, 4]) : "-" | "sort"
+        close("sort")
+        printf fmt, "TOTAL", tot[4], tot[5], tot[6], tot[7], tot[8], \
+          tot[4] ? sprintf("%.1f", 100 * tot[5] / tot[4]) : "-" }'
 echo "per-capture details: $log_dir"
 exit $status

@@ -46,6 +46,7 @@ enum class FindingKind : std::uint8_t {
   smb_tree_refused,      // a tree connect refused (IPC$: no named pipe can be opened)
   pipe_open_refused,     // the create of a named pipe refused (no such pipe, access denied)
   smb_encrypted,         // SMB3 encryption hides the pipe traffic
+  error_returned,        // a response whose status return value is an error
   count_
 };
 std::string_view to_string(FindingKind k);
@@ -75,6 +76,7 @@ struct ServiceStatus {
   dcerpc::SyntaxId interface;
   bool bound = false;  // a bind_ack accepted it
   std::uint64_t refused = 0, faults = 0, unanswered = 0;
+  std::uint64_t errors = 0;  // answered calls whose status return value is an error
   std::string protseq;  // ncacn_ip_tcp, ... (from the conversation or the EPM tower)
   std::uint16_t port = 0;
   std::uint64_t calls = 0;                 // answered calls
@@ -161,6 +163,7 @@ class Diagnosis : public Sink {
   void answered(Conv& c, const CallRecord& r);
   void epm_answer(Conv& c, const CallRecord& r, const epm::EptMapResponse& m);
   void fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::SyntaxId>& iface);
+  void error_returned(Conv& c, const CallRecord& r);
   void connection_refused(Conv& c, const Conversation& conv);
   void unanswered_calls(Conv& c, const Conversation& conv);
   void tcp_trouble(Conv& c, const Conversation& conv);

@@ -98,6 +98,9 @@ std::string format_return_code(std::uint32_t value, ReturnType type);
 std::string format_syntax(const SyntaxId& s, bool with_name = true);
 // "0x0 (success)", "0x16C9A0D6 (ept_s_not_registered)", "0x1234": a status with its name.
 std::string format_status(std::uint32_t status);
+// The same, naming the code from one space first (an SMB status is an NTSTATUS: 0x103 is
+// STATUS_PENDING there, ERROR_NO_MORE_ITEMS in a fault); other spaces when it has no name there.
+std::string format_status(std::uint32_t status, ReturnType space);
 
 // The endpoint mapper interface (C706 appendix O; MS-RPCE 2.2.1.2):
 // e1af8308-5d1f-11c9-91a4-08002b14a0fa v3.0.

@@ -293,6 +293,16 @@ class ConvScript {
     sink_.call(r);
     return r;
   }
+  // A call answered by a response whose stub ended in `code` (ReturnCode).
+  CallRecord returned(std::uint32_t call_id, const SyntaxId& iface, std::uint16_t opnum,
+                      std::uint32_t value, dcerpc::ReturnType type) {
+    const dcerpc::FrameRef request = send_pdu(From::client, request_pdu(call_id, iface, opnum));
+    CallRecord r = answer_frame(request, call_id, iface, opnum, 2000,
+                                dcerpc::CallOutcome::response, 0);
+    r.return_code = ReturnCode{value, type};
+    sink_.call(r);
+    return r;
+  }
   // An ept_map call asking for `wanted`, answered `m`; its record carries both stubs decoded.
   CallRecord ept_map(std::uint32_t call_id, const SyntaxId& wanted, const epm::EptMapResponse& m) {
     const dcerpc::FrameRef request =

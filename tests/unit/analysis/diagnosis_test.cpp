@@ -176,14 +176,13 @@ TEST_F(DiagnosisTest, AFaultIsAFinding) {
   EXPECT_EQ(name_of(f.interface), name_of(kSamr));
   EXPECT_EQ(f.port, 49154);
   EXPECT_EQ(f.frames, std::vector<std::uint64_t>{r.call.end.frame});
-  EXPECT_TRUE(Contains(f.message,
-                       "10.5.0.10 answered a call to 12345778-1234-ABCD-EF00-"
-                       "0123456789AC"));
-  EXPECT_TRUE(Contains(f.message, "with a fault: 0x1C010002 (nca_s_op_rng_error)"));
+  EXPECT_TRUE(Contains(f.message, "10.5.0.10 answered SAMR opnum 99 with a fault: 0x1C010002 "
+                                  "(nca_s_op_rng_error): the server does not implement opnum 99"))
+      << f.message;
   EXPECT_TRUE(Contains(f.evidence, "fault in frame " + std::to_string(r.call.end.frame) +
                                        " for the request in frame " +
                                        std::to_string(r.call.request_first.frame)));
-  EXPECT_TRUE(Contains(f.next_step, "opnum is out of range"));
+  EXPECT_TRUE(Contains(f.next_step, "has no operation 99")) << f.next_step;
   EXPECT_EQ(service(kSamr).faults, 1u);
   EXPECT_EQ(service(kSamr).state(), ServiceState::failed);
 }
@@ -252,9 +251,8 @@ TEST_F(DiagnosisTest, AccessDeniedOnTheFirstCallAfterAuth3AtConnectLevelNamesThe
   EXPECT_EQ(f.severity, Severity::error);
   EXPECT_EQ(name_of(f.interface), name_of(kSamr));
   EXPECT_EQ(f.frames, std::vector<std::uint64_t>{r.call.end.frame});
-  EXPECT_TRUE(Contains(f.message,
-                       "answered the first authenticated call to 12345778-1234-ABCD-"
-                       "EF00-0123456789AC"));
+  EXPECT_TRUE(Contains(f.message, "answered the first authenticated call (SAMR SamrConnect5)"))
+      << f.message;
   EXPECT_TRUE(Contains(f.message,
                        "0x5 (ERROR_ACCESS_DENIED): authentication or authorization "
                        "failed"));
@@ -537,13 +535,14 @@ TEST_F(DiagnosisTest, TheSlowThresholdIsAnOption) {
 
 // ----- The bound on findings -----
 
-// `calls` faulted calls on one connection: a finding each.
+// `calls` faulted calls on one connection, each to another opnum: a finding each.
 void faults(Clock& clock, Sink& sink, std::size_t calls) {
   ConvScript c(sink, clock, 1, kClient, kStore);
   c.handshake();
   c.bind({kSamr});
   for (std::size_t i = 0; i < calls; ++i)
-    c.call(static_cast<std::uint32_t>(i + 2), kSamr, 99, 100, CallOutcome::fault, kOpRangeError);
+    c.call(static_cast<std::uint32_t>(i + 2), kSamr, static_cast<std::uint16_t>(i), 100,
+           CallOutcome::fault, kOpRangeError);
   c.end();
 }
 
@@ -553,6 +552,24 @@ TEST_F(DiagnosisTest, FindingsPastTheLimitAreCountedOnly) {
   EXPECT_EQ(result().findings.size(), Diagnosis::kMaxFindings);
   EXPECT_EQ(result().findings_dropped, 1u);
   EXPECT_EQ(service(kSamr).faults, Diagnosis::kMaxFindings + 1);
+}
+
+TEST_F(DiagnosisTest, TheSameFaultRepeatedIsOneFindingWithACount) {
+  ConvScript c = conv(2, kClient, kStore);
+  c.handshake();
+  c.bind({kSamr});
+  std::vector<std::uint64_t> frames;
+  for (std::uint32_t i = 0; i < 3; ++i)
+    frames.push_back(c.call(i + 2, kSamr, 99, 100, CallOutcome::fault, kOpRangeError).call.end.frame);
+  c.call(9, kSamr, 98, 100, CallOutcome::fault, kOpRangeError);  // another operation
+  c.end();
+  finish();
+  EXPECT_EQ(kinds(), (std::vector<std::string>{"fault", "fault"}));
+  const Finding& f = result().findings[0];
+  EXPECT_EQ(f.count, 3u);
+  EXPECT_EQ(f.frames, frames);
+  EXPECT_TRUE(Contains(f.evidence, "3 times in all")) << f.evidence;
+  EXPECT_EQ(result().findings[1].count, 1u);
 }
 
 TEST_F(DiagnosisTest, FindingsUpToTheLimitAreKept) {

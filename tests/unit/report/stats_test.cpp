@@ -96,7 +96,7 @@ Statistics with_return_codes() {
   using dcerpc::ReturnType;
   s.return_codes = {{ReturnCode{0, ReturnType::ntstatus}, 8},
                     {ReturnCode{0xc0000022, ReturnType::ntstatus}, 2},
-                    {ReturnCode{0x80070005, ReturnType::hresult}, 1},
+                    {ReturnCode{0x80070424, ReturnType::hresult}, 1},
                     {ReturnCode{0xc0ffee00, ReturnType::ntstatus}, 1}};
   s.return_codes_other = 3;
   return s;
@@ -108,7 +108,7 @@ TEST(FormatStatistics, ReturnCodesByCodeWithTheirNames) {
   EXPECT_NE(text.find("  return codes read from 12 response stubs:\n"
                       "    STATUS_SUCCESS (0x0, NTSTATUS): 8\n"
                       "    STATUS_ACCESS_DENIED (0xC0000022, NTSTATUS): 2\n"
-                      "    HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED) (0x80070005, HRESULT): 1\n"
+                      "    HRESULT_FROM_WIN32(ERROR_SERVICE_DOES_NOT_EXIST) (0x80070424, HRESULT): 1\n"
                       "    NTSTATUS 0xC0FFEE00: 1\n"
                       "    past 1024 distinct codes, not counted by code: 3\n"),
             std::string::npos)
