@@ -140,8 +140,19 @@ void Diagnosis::carrier_facts(Conv& c, const FrameRecord& f) {
     ++c.syns;
   }
   if (syn && ack) c.syn_ack = true;
+  if (syn && ack && !from_client) {
+    Path& p = paths_[{c.client.address, c.server.address}];
+    if (p.frame == 0 && s.ttl != 0) {
+      p.ttl = s.ttl;
+      p.frame = f.frame;
+      p.port = c.server.port;
+      if (!c.syn_frames.empty()) p.rtt_us = f.ts.micros() - c.last_syn.micros();
+    }
+  }
   if ((s.flags & control::rst) && !from_client && c.rst_frame == 0) {
     c.rst_frame = f.frame;
+    c.rst_ttl = s.ttl;
+    c.rst_ts = f.ts;
     if (c.open_calls > 0) c.rst_mid_call = f.frame;
     if (c.auth3_frame != 0 && !c.bound.empty() && c.open_calls == 0 && !c.data_after_auth3) {
       Finding x = make_finding(Severity::error, FindingKind::authentication_failed, c.client,

@@ -30,7 +30,7 @@ std::string_view to_string(Severity s) {
 std::string_view to_string(FindingKind k) {
   static constexpr std::string_view kNames[] = {
       "firewall_drops_dynamic_port",
-      "nothing_listens",
+      "port_refused",
       "epm_unanswered",
       "epm_reset",
       "connect_unanswered",
@@ -167,9 +167,11 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
   if (!iface && !c.bound.empty()) iface = c.bound.front();
   std::int64_t waited = c.last_syn.micros() - c.first_syn.micros();
   std::string syns =
-      fmt::format("SYN in frame{} {} ({} retransmitted, {} s between the first and the last)",
-                  c.syns > 1 ? "s" : "", frames_text(c.syn_frames, c.syns), c.syns - 1,
-                  common::format_seconds(waited));
+      c.syns > 1
+          ? fmt::format("SYNs in frames {} ({} retransmitted, {} s between the first and the last)",
+                        frames_text(c.syn_frames, c.syns), c.syns - 1,
+                        common::format_seconds(waited))
+          : fmt::format("SYN in frame {}", frames_text(c.syn_frames, c.syns));
   std::string given =
       c.link ? fmt::format("; ept_map in conversation {}, frame {} gave this port for {}",
                            c.link->conversation, c.link->frame, interface_text(c.link->interface))
@@ -179,17 +181,26 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
   x.frames = c.syn_frames;
   if (c.rst_frame) {
     x.frames.push_back(c.rst_frame);
-    x.kind = mapper ? FindingKind::epm_reset : FindingKind::nothing_listens;
+    x.kind = mapper ? FindingKind::epm_reset : FindingKind::port_refused;
     x.message =
-        mapper ? fmt::format("{} refused TCP {}: the endpoint mapper is not listening",
+        mapper ? fmt::format("{} refused TCP {}: the endpoint mapper is not listening, or a "
+                             "firewall rejects the port with resets",
                              server.to_string(), port)
-               : fmt::format(
-                     "nothing listens on {}:{}: the server answered the client's SYN with a reset",
-                     server.to_string(), port);
-    x.evidence = syns + fmt::format(", RST in frame {}", c.rst_frame) + given;
-    x.next_step = mapper ? "check that the RPC service (RpcSs) runs on the server"
-                         : "the service registered this port and stopped, or the answer is stale: "
-                           "restart the service, then look up its port again";
+               : fmt::format("{}:{} answered the client's SYN with a reset: nothing listens there, "
+                             "or a firewall rejects the port with resets",
+                             server.to_string(), port);
+    std::string next;
+    x.evidence = syns + fmt::format(", RST in frame {}", c.rst_frame) + reset_origin(c, next) +
+                 given;
+    x.next_step =
+        (mapper ? std::string("check that the RPC service (RpcSs) runs on the server, and the "
+                              "firewalls' rules for TCP 135")
+                : fmt::format("if nothing listens, the service registered this port and stopped, "
+                              "or the answer is stale: restart it and look its port up again; if "
+                              "a firewall rejects TCP {}, open it (or the dynamic RPC port range) "
+                              "between {} and {}",
+                              port, client.to_string(), server.to_string())) +
+        next;
   } else {
     x.kind = c.link   ? FindingKind::firewall_drops_dynamic_port
              : mapper ? FindingKind::epm_unanswered
@@ -215,6 +226,44 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
     if (s.protseq.empty()) s.protseq = std::string(to_string(conv.protseq));
   }
   add(std::move(x));
+}
+
+// What tells the two causes of a reset apart: its IP TTL and delay against the server's own
+// SYN/ACKs to the same client. Returns evidence text; adds the reading to `next_step`.
+std::string Diagnosis::reset_origin(const Conv& c, std::string& next_step) const {
+  std::string out;
+  std::int64_t delay = -1;
+  if (!c.syn_frames.empty()) delay = c.rst_ts.micros() - c.last_syn.micros();
+  if (c.rst_ttl != 0) out += fmt::format(" with IP TTL {}", c.rst_ttl);
+  if (delay >= 0) out += fmt::format(", {} s after the SYN", common::format_seconds(delay));
+  auto it = paths_.find({c.client.address, c.server.address});
+  if (it == paths_.end() || it->second.ttl == 0 || c.rst_ttl == 0) {
+    next_step =
+        "; no SYN/ACK of the server is in the capture to compare the reset's TTL with: capture a "
+        "connection to a port that answers (135) to tell the two apart";
+    return out;
+  }
+  const Path& p = it->second;
+  out += fmt::format("; the server's SYN/ACK on port {} (frame {}) had TTL {}", p.port, p.frame,
+                     p.ttl);
+  if (p.rtt_us >= 0) out += fmt::format(", {} s after its SYN", common::format_seconds(p.rtt_us));
+  if (p.ttl != c.rst_ttl) {
+    next_step = fmt::format(
+        "; the TTLs differ ({} against {}): the reset came from another device on the path, a "
+        "firewall rejecting the port",
+        c.rst_ttl, p.ttl);
+  } else if (delay >= 0 && p.rtt_us > 0 && delay * 4 < p.rtt_us) {
+    next_step = fmt::format(
+        "; the same TTL, but the reset came {} times faster than the server's SYN/ACK: a device "
+        "nearer the client (a firewall) probably sent it",
+        p.rtt_us / std::max<std::int64_t>(delay, 1));
+  } else {
+    next_step =
+        "; the same TTL and a similar delay: the reset came from the server's host itself, "
+        "where nothing listens on the port or its own firewall rejects it (nftables or iptables "
+        "REJECT with tcp-reset; Windows Firewall drops instead)";
+  }
+  return out;
 }
 
 // Calls the conversation's end left unanswered: an ept_map is its own finding (the lookup
@@ -294,9 +343,9 @@ void Diagnosis::tcp_trouble(Conv& c, const Conversation& conv) {
   if (!iface && !c.bound.empty()) iface = c.bound.front();
   if (conv.dcerpc && (c.retransmissions > 0 || c.zero_windows > 0)) {
     // One or two retransmissions are ordinary; more, or a receiver that stops, slow RPC down.
-    Finding x = make_finding(
-        c.retransmissions >= 3 || c.zero_windows > 0 ? Severity::warning : Severity::info,
-        FindingKind::tcp_trouble, c.client, c.server, iface);
+    const bool serious = c.retransmissions >= 3 || c.zero_windows > 0;
+    Finding x = make_finding(serious ? Severity::warning : Severity::info,
+                             FindingKind::tcp_trouble, c.client, c.server, iface);
     if (c.first_retransmission) x.frames.push_back(c.first_retransmission);
     if (c.first_zero_window) x.frames.push_back(c.first_zero_window);
     x.message = fmt::format(
@@ -311,7 +360,19 @@ void Diagnosis::tcp_trouble(Conv& c, const Conversation& conv) {
                               c.first_zero_window);
     x.evidence = evidence;
     x.next_step = "look for loss or a slow receiver on the path; RPC calls wait for every byte";
-    add(std::move(x));
+    if (serious) {
+      add(std::move(x));
+    } else {
+      // The ordinary kind: one finding per client and server, however many connections.
+      x.message = fmt::format("a few TCP retransmissions on RPC connections from {} to {}",
+                              c.client.address.to_string(), c.server.address.to_string());
+      x.evidence = fmt::format("port {}: {} retransmission{}, {} zero window{}, {}", port,
+                               c.retransmissions, c.retransmissions == 1 ? "" : "s",
+                               c.zero_windows, c.zero_windows == 1 ? "" : "s", evidence);
+      add_grouped(fmt::format("tcp|{}|{}", c.client.address.to_string(),
+                              c.server.address.to_string()),
+                  std::move(x));
+    }
   }
   if (is_http_port(port) && conv.dcerpc && !c.link) {
     Finding x =

@@ -122,7 +122,8 @@ int diagnose(const cli::Invocation& inv, std::FILE* out) {
   auto r = run(inv, sinks);
   if (!r) return 2;
   if (r->stopped) return 0;
-  report::write_diagnosis(out, stderr, inv.jsonl, diagnosis.result(), r->stats);
+  report::write_diagnosis(out, stderr, inv.jsonl, diagnosis.result(), r->stats,
+                          inv.diagnose.all_services);
   report_damage(inv, *r);
   return diagnosis.result().has_error() ? 1 : 0;
 }

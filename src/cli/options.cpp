@@ -146,7 +146,8 @@ void add_selection(CLI::App& app, Parsed& p, Invocation& out) {
               "Timeline only: the calls with this opnum (their requests, responses and faults)")
           ->check(whole_number(0, 65535));
   p.all = select->add_flag("--all", out.run.analysis.selection.show_all,
-                           "Timeline only: also show TCP conversations that carry no DCE/RPC");
+                           "Timeline: also show TCP conversations that carry no DCE/RPC; "
+                           "diagnose: list every service, the healthy ones too");
   p.slow_ms = out.diagnose.slow_us / 1000;
   p.slow =
       app.add_option_group("diagnose")
@@ -214,7 +215,7 @@ int check_scope(const Parsed& p, Command command) {
   const std::vector<Scope> scopes{
       {p.summary, {Command::timeline}},
       {p.opnum_option, {Command::timeline}},
-      {p.all, {Command::timeline}},
+      {p.all, {Command::timeline, Command::diagnose}},
       {p.slow, {Command::diagnose}},
   };
   for (const auto& s : scopes)
@@ -244,6 +245,11 @@ int apply(const Parsed& p, Invocation& out) {
   if (p.opnum_option->count() > 0) sel.opnum = p.opnum;
   out.run.transport.tcp.idle_timeout_us = p.idle_seconds * 1000000;
   out.diagnose.slow_us = p.slow_ms * 1000;
+  // diagnose --all lists every service; the conversations it looks at stay the DCE/RPC ones.
+  if (out.command == Command::diagnose) {
+    out.diagnose.all_services = sel.show_all;
+    sel.show_all = false;
+  }
   return -1;
 }
 

@@ -152,7 +152,7 @@ DecodeOutcome decode_ipv4(ByteReader& r) {
   std::uint16_t total_length = r.u16be();
   r.skip(2);  // identification
   std::uint16_t flags_fragment = r.u16be();
-  r.skip(1);  // TTL
+  std::uint8_t ttl = r.u8();
   std::uint8_t protocol = r.u8();
   r.skip(2);  // checksum
   std::uint32_t src = r.u32be();
@@ -179,16 +179,18 @@ DecodeOutcome decode_ipv4(ByteReader& r) {
   // Ethernet pads short frames: bytes past the IP total length are not payload.
   std::size_t payload_wire = length - header_length;
   std::size_t captured = std::min(r.remaining(), payload_wire);
-  return decode_tcp(ByteReader(r.bytes(captured), common::ByteOrder::big),
-                    static_cast<std::uint32_t>(payload_wire), common::IpAddress::v4(src),
-                    common::IpAddress::v4(dst));
+  DecodeOutcome o = decode_tcp(ByteReader(r.bytes(captured), common::ByteOrder::big),
+                               static_cast<std::uint32_t>(payload_wire),
+                               common::IpAddress::v4(src), common::IpAddress::v4(dst));
+  o.segment.ttl = ttl;
+  return o;
 }
 
 DecodeOutcome decode_ipv6(ByteReader& r) {
   std::uint32_t vtcfl = r.u32be();
   std::uint16_t payload_length = r.u16be();
   std::uint8_t next_header = r.u8();
-  r.skip(1);  // hop limit
+  std::uint8_t hop_limit = r.u8();
   common::IpAddress src, dst;
   src.family = dst.family = common::IpAddress::Family::v6;
   Bytes s = r.bytes(16);
@@ -245,8 +247,10 @@ DecodeOutcome decode_ipv6(ByteReader& r) {
       }
       case kIpProtoTcp: {
         std::size_t captured = std::min(r.remaining(), remaining_wire);
-        return decode_tcp(ByteReader(r.bytes(captured), common::ByteOrder::big),
-                          static_cast<std::uint32_t>(remaining_wire), src, dst);
+        DecodeOutcome o = decode_tcp(ByteReader(r.bytes(captured), common::ByteOrder::big),
+                                     static_cast<std::uint32_t>(remaining_wire), src, dst);
+        o.segment.ttl = hop_limit;
+        return o;
       }
       case kIpProtoUdp:
         return skip(SkipReason::udp);

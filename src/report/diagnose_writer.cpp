@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/report/json_objects.hpp"
@@ -36,18 +37,69 @@ Latency latency(std::vector<std::int64_t> v) {
   return l;
 }
 
-void write_text(std::FILE* out, const analysis::DiagnosisResult& d) {
-  std::string text =
-      "Service status (client -> server), as Outlook's connection status lists it:\n";
+// Established with every call answered well: counted, not listed, on a busy capture.
+bool healthy(const ServiceStatus& s) {
+  return s.state() == analysis::ServiceState::established && s.errors == 0 && s.faults == 0 &&
+         s.refused == 0 && s.unanswered == 0;
+}
+
+void findings_text(const analysis::DiagnosisResult& d, std::string& text) {
+  auto at = std::back_inserter(text);
+  std::vector<const Finding*> order;
+  std::array<std::uint64_t, 3> by_severity{};
+  for (const auto& f : d.findings) {
+    order.push_back(&f);
+    ++by_severity[static_cast<std::size_t>(f.severity)];
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Finding* a, const Finding* b) { return a->severity < b->severity; });
+  if (order.empty()) {
+    text += "Findings: nothing wrong found\n";
+  } else {
+    std::string counts;
+    for (auto sev : {analysis::Severity::error, analysis::Severity::warning,
+                     analysis::Severity::info}) {
+      const auto n = by_severity[static_cast<std::size_t>(sev)];
+      if (n > 0)
+        counts += fmt::format("{}{} {}{}", counts.empty() ? "" : ", ", n, analysis::to_string(sev),
+                              n == 1 || sev == analysis::Severity::info ? "" : "s");
+    }
+    fmt::format_to(at, "Findings: {}\n", counts);
+  }
+  for (const Finding* f : order) {
+    fmt::format_to(at, "  [{}] {}\n", analysis::to_string(f->severity), f->message);
+    fmt::format_to(at, "    evidence: {}\n", f->evidence);
+    fmt::format_to(at, "    next step: {}\n", f->next_step);
+  }
+  if (d.findings_dropped)
+    fmt::format_to(at, "  ({} more findings not listed)\n", d.findings_dropped);
+  if (d.answers_dropped)
+    fmt::format_to(at, "  ({} ept_map answers were not kept for the checks: more than {})\n",
+                   d.answers_dropped, analysis::EpmLinks::kMaxAnswers);
+}
+
+void services_text(const analysis::DiagnosisResult& d, bool all_services, std::string& text) {
+  auto at = std::back_inserter(text);
+  const bool outlook = std::any_of(d.services.begin(), d.services.end(), [](const auto& sv) {
+    return !analysis::outlook_label(sv.interface).empty();
+  });
+  fmt::format_to(at, "Service status (client -> server){}:\n",
+                 outlook ? ", as Outlook's connection status lists it" : "");
   if (d.services.empty()) text += "  no RPC service was tried in this capture\n";
   std::vector<const ServiceStatus*> sorted;
-  for (const auto& sv : d.services) sorted.push_back(&sv);
+  std::uint64_t hidden = 0;
+  const bool condense = !all_services && d.services.size() > kListedServices;
+  for (const auto& sv : d.services) {
+    if (condense && healthy(sv))
+      ++hidden;
+    else
+      sorted.push_back(&sv);
+  }
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const ServiceStatus* a, const ServiceStatus* b) {
                      return std::tie(a->client, a->server) < std::tie(b->client, b->server);
                    });
   const ServiceStatus* previous = nullptr;
-  auto at = std::back_inserter(text);
   for (const ServiceStatus* sv : sorted) {
     if (!previous || previous->client != sv->client || previous->server != sv->server)
       fmt::format_to(at, "  {} -> {}\n", sv->client.to_string(), sv->server.to_string());
@@ -64,21 +116,18 @@ void write_text(std::FILE* out, const analysis::DiagnosisResult& d) {
     if (sv->faults > 0) fmt::format_to(at, ", {} faulted", sv->faults);
     text += '\n';
   }
-  std::vector<const Finding*> order;
-  for (const auto& f : d.findings) order.push_back(&f);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const Finding* a, const Finding* b) { return a->severity < b->severity; });
-  fmt::format_to(at, "\nFindings: {}\n", order.empty() ? "nothing wrong found" : "");
-  for (const Finding* f : order) {
-    fmt::format_to(at, "  [{}] {}\n", analysis::to_string(f->severity), f->message);
-    fmt::format_to(at, "    evidence: {}\n", f->evidence);
-    fmt::format_to(at, "    next step: {}\n", f->next_step);
-  }
-  if (d.findings_dropped)
-    fmt::format_to(at, "  ({} more findings not listed)\n", d.findings_dropped);
-  if (d.answers_dropped)
-    fmt::format_to(at, "  ({} ept_map answers were not kept for the checks: more than {})\n",
-                   d.answers_dropped, analysis::EpmLinks::kMaxAnswers);
+  if (hidden > 0)
+    fmt::format_to(at,
+                   "  ... and {} healthy services (Established, no error, fault or refusal) not "
+                   "listed: --all lists them\n",
+                   hidden);
+}
+
+void write_text(std::FILE* out, const analysis::DiagnosisResult& d, bool all_services) {
+  std::string text;
+  findings_text(d, text);
+  text += '\n';
+  services_text(d, all_services, text);
   std::fwrite(text.data(), 1, text.size(), out);
 }
 
@@ -128,11 +177,12 @@ void write_jsonl(std::FILE* out, const analysis::DiagnosisResult& d,
 }  // namespace
 
 void write_diagnosis(std::FILE* out, std::FILE* stats_out, bool jsonl,
-                     const analysis::DiagnosisResult& d, const analysis::Statistics& s) {
+                     const analysis::DiagnosisResult& d, const analysis::Statistics& s,
+                     bool all_services) {
   if (jsonl) {
     write_jsonl(out, d, s);
   } else {
-    write_text(out, d);
+    write_text(out, d, all_services);
     // Statistics of a result that could not be written would only mislead.
     if (std::fflush(out) != 0 || std::ferror(out)) return;
     std::string stats = format_statistics(s);

@@ -145,6 +145,7 @@ void ConnectionTable::add(const pcap::TcpSegmentView& seg, std::uint64_t frame,
   info.header_length = seg.header_length;
   info.payload_length = seg.payload_length;
   info.captured_length = static_cast<std::uint32_t>(seg.payload.size());
+  info.ttl = seg.ttl;
   sink_.on_segment(c, info);
   Reassembler(sink_, limits_, counters_).segment(c, seg, info);
   bool was_closed = c.closed;

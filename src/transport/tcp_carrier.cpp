@@ -69,6 +69,7 @@ analysis::CarrierFrame carrier_frame(const tcp::SegmentInfo& s) {
   f.segment.header_length = s.header_length;
   f.segment.payload_length = s.payload_length;
   f.segment.captured_length = s.captured_length;
+  f.segment.ttl = s.ttl;
   return f;
 }
 

@@ -29,11 +29,14 @@ same recording), these checks:
              finding, exit 0; every SMB step the client saw refused (session setup, tree
              connect, create of a pipe) is a smb_session_refused / smb_tree_refused /
              pipe_open_refused finding naming it and its status, and a connection the client
-             saw encrypted gives smb_encrypted. On the others (rp_ret_*, rp_fw_reject among them)
-             the findings are listed, not checked.
-Not checked yet: the return value of each answered call. The expected files carry it ("retval",
-the NTSTATUS / WERROR / error_status_t the client decoded from the end of the response stub,
-with "retval_type" and "retval_name"), for a check once rpctrace reads it.
+             saw encrypted gives smb_encrypted; rp_fw_reject (nftables REJECT with tcp reset): a
+             port_refused finding for the port offering a firewall, with the reset's TTL.
+  calls      also each response's return value: the "retval" the client decoded from the end
+             of the response stub (NTSTATUS / WERROR / error_status_t) is rpctrace's
+             return_code value on the response completing the call (sealed stubs: none);
+  diagnose   every call whose retval is an error (NTSTATUS severity error, a non-zero WERROR or
+             error_status_t; not EPM's) is an error_returned finding naming the operation and
+             the code.
 Binds and calls the client made inside SMB3 encryption (smb_encrypted) are not expected in
 rpctrace's output: any PDU it reports there is an extra, and fails binds/calls.
 Exit status: 0 every check passed, 1 a check failed, 2 nothing to check.
@@ -126,8 +129,16 @@ def pipe_name(r):
 
 
 def check_calls(recs, expected):
+    # A fault's status; a response's return value as the client decoded it (none where the
+    # stub was sealed: rpctrace guesses nothing there).
+    def result(c):
+        if c["outcome"] == "fault":
+            return c.get("status")
+        if c["outcome"] == "response" and "retval" in c and c.get("auth_level") != 6:
+            return c["retval"].lower()
+        return None
     want = [(c["port"], c.get("pipe", "").lower(), c["interface"], c["opnum"], c["outcome"],
-             c.get("status") if c["outcome"] == "fault" else None)
+             result(c))
             for c in expected.get("calls", []) if not c.get("smb_encrypted")]
     named = any(c.get("pipe") for c in expected.get("calls", []))  # the client logged its pipes
     pdus = [r for r in recs if r.get("type") == "pdu"]
@@ -145,8 +156,9 @@ def check_calls(recs, expected):
                 if key[0] == r["conversation"] and key[1] == pipe_id(r) and \
                         key[3] == r["call_id"] and q.get("first_frame", q["frame"]) <= r["frame"] \
                         and key not in outcome and key[2] >= r["request_frame"]:
+                    rc = r.get("return_code")
                     outcome[key] = ("fault", "0x%08x" % r["status"]) if r["ptype"] == "fault" \
-                        else ("response", None)
+                        else ("response", "0x%08x" % rc["value"] if rc else None)
                     break
     got = []
     for key in sorted(requests, key=lambda k: k[2]):
@@ -278,6 +290,15 @@ def check_diagnose(rpctrace, pcap, name, expected):
             "no firewall_drops_dynamic_port finding for port %s (exit %d): %s" % (
                 port, rc, [f["kind"] for f in findings])]
         return problems, "names port %s: %s" % (port, hit[0]["message"] if hit else "-")
+    if expected.get("connect", {}).get("firewall", "").startswith("reject"):
+        # A REJECT with resets looks like a closed port: both causes offered, with the TTL.
+        port = expected["connect"]["port"]
+        hit = [f for f in findings if f["kind"] == "port_refused" and f.get("port") == port
+               and "firewall" in f["message"] and "TTL" in f["evidence"]]
+        problems = [] if hit and rc == 1 else [
+            "no port_refused finding offering a firewall for port %s (exit %d): %s" % (
+                port, rc, [f["kind"] for f in findings])]
+        return problems, "port %s: %s" % (port, hit[0]["message"] if hit else "-")
     # Every SMB step the client saw refused is a finding naming what was refused and the
     # status; an encrypted connection is said.
     problems, said = [], []
@@ -296,6 +317,24 @@ def check_diagnose(rpctrace, pcap, name, expected):
             problems.append("no %s finding for %s %s (%s)" % (kinds[step["step"]], step["step"],
                                                             what, code))
         said.append("%s %s" % (kinds[step["step"]], code))
+    # Every call the client saw return an error status is an error_returned finding naming
+    # the operation and the code (EPM's not-registered has its own rule).
+    for c in expected.get("calls", []):
+        if c["outcome"] != "response" or "retval" not in c or c.get("auth_level") == 6:
+            continue
+        value = int(c["retval"], 16)
+        kind = c.get("retval_type") or ("NTSTATUS" if value >> 30 == 3 else "")
+        error = (value >> 30 == 3) if kind == "NTSTATUS" else (
+            value != 0 and kind in ("WERROR", "error_status_t"))
+        if not error or c.get("name", "").startswith("ept_"):
+            continue
+        code = "0x%X" % value
+        op = c.get("name", "").split("(")[0]   # "LsarOpenPolicy2(POLICY_TRUST_ADMIN)"
+        hit = [f for f in findings if f["kind"] == "error_returned" and code in f["message"]
+               and op in f["message"]]
+        if not hit:
+            problems.append("no error_returned finding for %s returning %s" % (op, code))
+        said.append("%s %s" % (op, code))
     if any(s.get("encrypted") for s in expected.get("smb", [])):
         if not any(f["kind"] == "smb_encrypted" for f in findings):
             problems.append("no smb_encrypted finding")
@@ -309,7 +348,7 @@ def check_diagnose(rpctrace, pcap, name, expected):
     counts = collections.Counter(f["kind"] for f in findings)
     return problems, "findings: %s%s" % (
         ", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none",
-        "; SMB refusals required: %s" % ", ".join(said) if said else "")
+        "; required: %s" % ", ".join(said) if said else "")
 
 
 def main():

@@ -23,7 +23,7 @@ std::string_view to_string(Severity s);
 
 enum class FindingKind : std::uint8_t {
   firewall_drops_dynamic_port,  // SYNs to a port an ept_map answer gave, never answered
-  nothing_listens,              // ... answered by RST
+  port_refused,                 // ... answered by RST: nothing listens, or a firewall rejects
   epm_unanswered,               // SYNs to 135/593 never answered
   epm_reset,                    // ... answered by RST
   connect_unanswered,           // SYNs to another RPC port never answered
@@ -89,6 +89,7 @@ struct ServiceStatus {
 
 struct DiagnoseOptions {
   std::int64_t slow_us = 500'000;  // --slow MS
+  bool all_services = false;        // --all: the text lists healthy services too
   // --interface: only services and findings of these interfaces (UUIDs or names).
   std::vector<std::string> interfaces;
 };
@@ -127,6 +128,8 @@ class Diagnosis : public Sink {
     common::Timestamp first_syn, last_syn;
     bool syn_ack = false;
     std::uint64_t rst_frame = 0;  // first RST from the server
+    std::uint8_t rst_ttl = 0;     // ... its IP TTL
+    common::Timestamp rst_ts;
     bool data = false;
     std::uint64_t retransmissions = 0, zero_windows = 0;
     std::uint64_t first_retransmission = 0, first_zero_window = 0;
@@ -176,6 +179,16 @@ class Diagnosis : public Sink {
   std::map<std::uint64_t, Conv> convs_;
   DiagnosisResult result_;
   std::vector<MtaBind> mta_binds_;
+  // How the server's own answers reach the client, from its SYN/ACKs: a reset with another TTL
+  // or much faster than them came from a device on the path (a firewall rejecting the port).
+  struct Path {
+    std::uint8_t ttl = 0;
+    std::uint64_t frame = 0;     // the first SYN/ACK
+    std::uint16_t port = 0;      // ... and its port
+    std::int64_t rtt_us = -1;    // SYN to SYN/ACK, when the SYN was captured
+  };
+  std::map<std::pair<common::IpAddress, common::IpAddress>, Path> paths_;  // (client, server)
+  [[nodiscard]] std::string reset_origin(const Conv& c, std::string& next_step) const;
   struct Group {
     std::size_t index = 0;     // in result_.findings
     std::string evidence;      // the first occurrence's

@@ -90,6 +90,7 @@ struct SegmentFacts {
   std::uint8_t header_length = 0;
   std::uint32_t payload_length = 0;  // on the wire
   std::uint32_t captured_length = 0;
+  std::uint8_t ttl = 0;          // IPv4 TTL / IPv6 hop limit; 0 when not known
   std::optional<NoteKind> note;  // retransmission, out_of_order, ...
 };
 

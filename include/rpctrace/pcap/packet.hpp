@@ -54,6 +54,9 @@ struct TcpSegmentView {
   std::uint8_t header_length = 0;    // TCP header incl. options, octets
   Bytes payload;                     // the captured payload bytes
   std::uint32_t payload_length = 0;  // payload length on the wire (>= payload.size())
+  // The IPv4 TTL or IPv6 hop limit: a reset whose TTL differs from its sender's other
+  // packets came from another device on the path (diagnose).
+  std::uint8_t ttl = 0;
   [[nodiscard]] bool payload_truncated() const { return payload.size() < payload_length; }
 };
 

@@ -11,11 +11,14 @@
 
 namespace rpctrace::report {
 
-// Text: the service status table (by client and server, as Outlook's connection status lists
-// it), then the findings, errors first, each with its evidence and next step. JSON Lines: one
-// "service" record per service, one "finding" record per finding (docs/diagnose.md).
+// Text: the findings, counted by severity, errors first, each with its evidence and next step;
+// then the service status table by client and server (as Outlook's connection status lists
+// it), healthy services only counted past kListedServices unless `all_services`. JSON Lines:
+// one "service" record per service, one "finding" record per finding (docs/diagnose.md).
+inline constexpr std::size_t kListedServices = 20;
 void write_diagnosis(std::FILE* out, std::FILE* stats_out, bool jsonl,
-                     const analysis::DiagnosisResult& d, const analysis::Statistics& s);
+                     const analysis::DiagnosisResult& d, const analysis::Statistics& s,
+                     bool all_services = false);
 
 // Text: per endpoint mapper, its listings grouped by interface with each string binding
 // (rpcdump's shape), then its ept_map answers. JSON Lines: one "endpoint" record per listed

@@ -37,6 +37,7 @@ struct SegmentInfo {
   std::uint8_t header_length = 0;
   std::uint32_t payload_length = 0;  // on the wire
   std::uint32_t captured_length = 0;
+  std::uint8_t ttl = 0;  // IPv4 TTL / IPv6 hop limit
   SegmentNote note = SegmentNote::none;
 };
 

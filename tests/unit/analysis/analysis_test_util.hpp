@@ -198,8 +198,9 @@ class ConvScript {
     sink_.frame(f);
   }
   std::uint64_t send_segment(From from, std::uint8_t flags, std::uint32_t payload = 0,
-                             std::int64_t after_us = 1000) {
+                             std::int64_t after_us = 1000, std::uint8_t ttl = 0) {
     FrameRecord f = segment(from, flags, payload, after_us);
+    f.segment.ttl = ttl;
     send(f);
     return f.frame;
   }

@@ -4,6 +4,7 @@
 // and has_error, fed synthetic records (no capture, no reader). Each rule fires once and is
 // shown a near miss that must not; a test marked "bug:" holds the behaviour the rule should
 // have and is skipped until it does.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -63,7 +64,7 @@ TEST_F(DiagnosisTest, ASynAckOrDataIsNoRefusal) {
   EXPECT_TRUE(result().findings.empty()) << dump();
 }
 
-TEST_F(DiagnosisTest, TheServersResetOnALinkedPortIsNothingListens) {
+TEST_F(DiagnosisTest, TheServersResetOnALinkedPortIsPortRefused) {
   ConvScript c = conv(2, kClient, kStore);
   c.link = link_for(kEmsmdb);
   auto syn1 = c.syn();
@@ -72,17 +73,63 @@ TEST_F(DiagnosisTest, TheServersResetOnALinkedPortIsNothingListens) {
   c.rst(From::server);
   c.end();
   finish();
-  EXPECT_EQ(kinds(), std::vector<std::string>{"nothing_listens"});
-  const Finding& f = one(FindingKind::nothing_listens);
+  EXPECT_EQ(kinds(), std::vector<std::string>{"port_refused"});
+  const Finding& f = one(FindingKind::port_refused);
   EXPECT_EQ(f.severity, Severity::error);
   EXPECT_EQ(f.port, 49154);
   EXPECT_EQ(name_of(f.interface), name_of(kEmsmdb));
   EXPECT_EQ(f.frames, (std::vector<std::uint64_t>{syn1, syn2, rst1}));
-  EXPECT_TRUE(Contains(f.message, "nothing listens on 10.5.0.10:49154"));
+  EXPECT_TRUE(Contains(f.message, "10.5.0.10:49154 answered the client's SYN with a reset: "
+                                  "nothing listens there, or a firewall rejects the port"))
+      << f.message;
   EXPECT_TRUE(Contains(f.evidence, "RST in frame " + std::to_string(rst1)));
+  EXPECT_TRUE(Contains(f.evidence, "SYNs in frames " + std::to_string(syn1) + ", " +
+                                       std::to_string(syn2) + " (1 retransmitted"))
+      << f.evidence;
   EXPECT_TRUE(Contains(f.evidence, "ept_map in conversation 1, frame 7"));
-  EXPECT_TRUE(Contains(f.next_step, "look up its port again"));
+  EXPECT_TRUE(Contains(f.next_step, "look its port up again"));
+  EXPECT_TRUE(Contains(f.next_step, "if a firewall rejects TCP 49154, open it"));
+  EXPECT_TRUE(Contains(f.next_step, "no SYN/ACK of the server")) << f.next_step;
 }
+
+// The reset's TTL and delay against the server's SYN/ACK on 135 tell who sent it.
+struct ResetCase {
+  std::string name;
+  std::uint8_t rst_ttl;
+  std::int64_t rst_delay_us;
+  std::string reading;
+};
+class ResetOrigin : public DiagnosisTest, public ::testing::WithParamInterface<ResetCase> {};
+
+TEST_P(ResetOrigin, TtlAndDelayAgainstTheServersSynAck) {
+  const ResetCase& rc = GetParam();
+  ConvScript mapper = conv(1, kClient, endpoint("10.5.0.10", 135));
+  mapper.syn();
+  mapper.send_segment(From::server, control::syn | control::ack, 0, 10'000, 128);
+  mapper.end();
+  ConvScript c = conv(2, kClient, kStore);
+  c.link = link_for(kEmsmdb);
+  auto syn = c.syn();
+  c.send_segment(From::server, control::rst | control::ack, 0, rc.rst_delay_us, rc.rst_ttl);
+  c.end();
+  finish();
+  const Finding& f = one(FindingKind::port_refused);
+  EXPECT_TRUE(Contains(f.evidence, "SYN in frame " + std::to_string(syn) + ", RST in frame"))
+      << f.evidence;
+  EXPECT_TRUE(Contains(f.evidence, fmt::format("with IP TTL {}", rc.rst_ttl))) << f.evidence;
+  EXPECT_TRUE(Contains(f.evidence, "the server's SYN/ACK on port 135 (frame 2) had TTL 128, "
+                                   "0.010000 s after its SYN"))
+      << f.evidence;
+  EXPECT_TRUE(Contains(f.next_step, rc.reading)) << f.next_step;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Diagnosis, ResetOrigin,
+    ::testing::Values(
+        ResetCase{"SameHost", 128, 9'000, "the reset came from the server's host itself"},
+        ResetCase{"OtherTtl", 62, 9'000, "the TTLs differ (62 against 128)"},
+        ResetCase{"MuchFaster", 128, 500, "times faster than the server's SYN/ACK"}),
+    [](const ::testing::TestParamInfo<ResetCase>& i) { return i.param.name; });
 
 TEST_F(DiagnosisTest, TheClientsOwnResetIsNotNothingListens) {
   ConvScript c = conv(2, kClient, kStore);
@@ -397,9 +444,26 @@ TEST_F(DiagnosisTest, OneOrTwoRetransmissionsAreInfo) {
   EXPECT_EQ(name_of(f.interface), name_of(kSamr));
   EXPECT_EQ(f.frames, frames);
   EXPECT_TRUE(Contains(f.message,
-                       "TCP trouble on the RPC connection to 10.5.0.10:49154: 2 "
-                       "retransmissions, 0 zero windows"));
-  EXPECT_TRUE(Contains(f.evidence, "first retransmission in frame " + std::to_string(frames[0])));
+                       "a few TCP retransmissions on RPC connections from 10.5.0.20 to 10.5.0.10"))
+      << f.message;
+  EXPECT_TRUE(Contains(f.evidence, "port 49154: 2 retransmissions, 0 zero windows, first "
+                                   "retransmission in frame " +
+                                       std::to_string(frames[0])))
+      << f.evidence;
+}
+
+TEST_F(DiagnosisTest, OrdinaryRetransmissionsAreOneFindingPerClientAndServer) {
+  ConvScript a = conv(2, kClient, kStore);
+  troubled(a, 1, 0);
+  a.end();
+  ConvScript b = conv(3, endpoint("10.5.0.20", 50001), kStore);
+  troubled(b, 2, 0);
+  b.end();
+  finish();
+  EXPECT_EQ(kinds(), std::vector<std::string>{"tcp_trouble"}) << dump();
+  const Finding& f = one(FindingKind::tcp_trouble);
+  EXPECT_EQ(f.count, 2u);
+  EXPECT_TRUE(Contains(f.evidence, "2 times in all")) << f.evidence;
 }
 
 TEST_F(DiagnosisTest, ThreeRetransmissionsAreAWarning) {
