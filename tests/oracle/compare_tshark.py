@@ -113,6 +113,10 @@ AUTH_STRINGS = {"ntlmssp.auth.domain", "ntlmssp.auth.username", "ntlmssp.auth.ho
                 "netlogon.secchan.nl_auth_message.nb_host"}
 TUNNEL_PROTOS = {"icmp", "icmpv6", "gre", "udp", "wccp", "erspan", "vxlan", "l2tp", "gtp"}
 SMB_PROTOS = {"nbss", "smb", "smb2", "smb_pipe", "netbios"}
+# Top-level protos after a dcerpc one that are not its stub's interface (expert info, data
+# wrappers, a verifier's security provider).
+NOT_STUB_PROTOS = {"_ws.malformed", "_ws.short", "_ws.expert", "fake-field-wrapper", "data",
+                   "gss-api", "ntlmssp", "kerberos", "spnego"}
 
 
 def fail(message):   # a tool failure, not a disagreement
@@ -242,6 +246,8 @@ def run_tshark(tshark, capture, ports, extra_args):
                         last.update(frame=frame, src_port=sport, dst_port=dport)
                         pdus.append(last)
                 elif last is not None:        # the stub of the PDU before
+                    if proto.get("name") not in NOT_STUB_PROTOS:   # the interface's
+                        last.setdefault("stub_proto", proto.get("name"))
                     if proto.get("name") == "epm":
                         epm = tshark_epm(proto, last["little"])
                         if epm is not None:
@@ -471,6 +477,8 @@ def main():
     print("  return codes: %s" % tally.line())
     for iface, per in sorted(tally.by_interface.items()):
         print("    %-22s %s" % (iface, tally.line(per)))
+    for (key, why), n in sorted(tally.why.items()):
+        print("    %s: %d %s" % (key.replace("_", " "), n, why))
     for label, text in (("tshark arguments from the allow-list", " ".join(tshark_args)),
                         ("tshark warning", (warning or "").replace("\n", " ")),
                         ("tshark decode-as added for ports", ", ".join(map(str, sorted(extra))))):
@@ -491,6 +499,8 @@ def main():
             "\t".join(str(tally.total[k]) for k in Tally.KEYS)))
         for iface, c in sorted(tally.by_interface.items()):   # run_all.sh sums these
             print("RETCODE\t%s\t%s\t%s" % (name, iface, "\t".join(str(c[k]) for k in Tally.KEYS)))
+        for (key, why), n in sorted(tally.why.items()):
+            print("RCWHY\t%s\t%s\t%s\t%d" % (name, key.replace("_", "-"), why, n))
     return 1 if unexplained else 0
 
 

@@ -15,6 +15,7 @@ when the operation's IDL return type (src/dcerpc/data/operations.tsv, `returns`)
 WERROR, HRESULT or error_status_t, and reports it as "return_code" on the PDU that completes
 the call, where tshark shows the reassembled stub too.
 """
+import collections
 import os
 import re
 
@@ -72,30 +73,35 @@ def load_returns(path=OPERATIONS):
 
 
 def rpctrace_return_code(rec, returns):
-    """From a rpctrace PDU record: {"value", "kind", "interface", "returns"} (value and kind
-    None when the record has no return_code; returns: the operation's `returns` from the
-    table, or None when rpctrace does not know the interface and opnum)."""
+    """From a rpctrace PDU record: {"value", "kind", "interface", "returns", "sealed"} (value
+    and kind None when the record has no return_code; returns: the operation's `returns`
+    from the table, or None when rpctrace does not know the interface and opnum)."""
     rc = rec.get("return_code") or {}
     iface = rec.get("interface") or {}
     uuid, opnum = (iface.get("uuid") or "").lower(), rec.get("opnum")
     return {"value": rc.get("value"), "kind": rc.get("kind"),
             "interface": iface.get("name") or (uuid or None),
-            "returns": returns.get((uuid, opnum)) if uuid and opnum is not None else None}
+            "returns": returns.get((uuid, opnum)) if uuid and opnum is not None else None,
+            "sealed": bool(rec.get("stub_encrypted"))}
 
 
 class Tally:
-    """Counts over the paired responses of one capture."""
+    """Counts over the paired responses of one capture, in total and per interface, and
+    why one tool had a value and the other none."""
     KEYS = ("compared", "agree", "differ", "tshark_only", "rpctrace_only")
 
     def __init__(self):
         self.total = dict.fromkeys(self.KEYS, 0)
         self.by_interface = {}
+        self.why = collections.Counter()   # (tshark_only|rpctrace_only, reason) -> count
 
-    def add(self, interface, key):
+    def add(self, interface, key, why=None):
         per = self.by_interface.setdefault(interface or "?", dict.fromkeys(self.KEYS, 0))
         for k in (key, "compared") if key in ("agree", "differ") else (key,):
             self.total[k] += 1
             per[k] += 1
+        if why:
+            self.why[(key, why)] += 1
 
     def line(self, counts=None):
         c = counts or self.total
@@ -105,13 +111,17 @@ class Tally:
 
 def compare_return_code(t, r, tally):
     """Compare a paired response's return codes; count it in tally and return the
-    disagreements [(field, tshark, rpctrace)]. t["return_code"]: (field, value) or absent;
+    disagreements [(field, tshark, rpctrace)]. t["return_code"]: (field, value) or absent,
+    t["stub_proto"]: the interface proto tshark put after the PDU, if any;
     r["return_code"]: as rpctrace_return_code().
 
-    Counted: agree/differ where both have a value; tshark_only where only tshark decoded one
-    (a disagreement unless rpctrace's table says the operation returns no status: 'other' or
-    'void', or does not know it); rpctrace_only where only rpctrace has one (tshark showed
-    no decoded stub or no return field: not a disagreement, tshark has nothing to say)."""
+    agree/differ: both have a value (a difference is a disagreement). tshark_only: rpctrace
+    has none, a disagreement when the operation's `returns` is a status type and the stub is
+    not sealed (rpctrace should have read it); otherwise by design: the stub is sealed and
+    tshark decrypted it (rpctrace never decrypts), the table says the method returns 'other'
+    or 'void', or rpctrace does not know the operation. rpctrace_only: tshark shows no return
+    field (no stub decode, or its dissector does not decode that operation's response):
+    tshark has nothing to compare with."""
     if t["ptype"] != 2:
         return []
     tv, rinfo = t.get("return_code"), r.get("return_code") or {}
@@ -127,10 +137,60 @@ def compare_return_code(t, r, tally):
         return [("return_code", "0x%08x (%s)" % (tv[1], tv[0]),
                  "0x%08x (%s %s)" % (rv, rinfo.get("kind"), rinfo.get("interface")))]
     if rv is None:
-        tally.add(iface, "tshark_only")
-        if rinfo.get("returns") in STATUS_KINDS:   # rpctrace should have read one
+        returns = rinfo.get("returns")
+        if rinfo.get("sealed"):
+            why = "sealed stub tshark decrypted (rpctrace does not decrypt)"
+        elif returns in STATUS_KINDS:
+            why = "rpctrace read no %s" % returns
+        elif returns:
+            why = "method returns %s in operations.tsv" % returns
+        else:
+            why = "operation not in operations.tsv"
+        tally.add(iface, "tshark_only", why)
+        if returns in STATUS_KINDS and not rinfo.get("sealed"):   # rpctrace should have one
             return [("return_code", "0x%08x (%s)" % (tv[1], tv[0]),
-                     "none (%s returns %s)" % (rinfo.get("interface"), rinfo.get("returns")))]
+                     "none (%s returns %s)" % (rinfo.get("interface"), returns))]
         return []
-    tally.add(iface, "rpctrace_only")
+    proto = t.get("stub_proto")
+    tally.add(iface, "rpctrace_only", "tshark's %s shows no return field" % proto if proto
+              else "tshark shows no stub decode")
     return []
+
+
+def self_test():
+    """python3 retcode_oracle.py: the field selection on hand-made PDML."""
+    import xml.etree.ElementTree as ET
+    remunk = ET.fromstring(
+        '<proto name="remunk2"><field name="remunk.opnum" show="3"/>'
+        '<field name="remunk.qiresult" show=""><field name="dcom.hresult" show="0x80004002"/>'
+        '</field><field name="dcom.hresult" show="0x00000000"/></proto>')
+    assert tshark_return_code(remunk) == ("dcom.hresult", 0), tshark_return_code(remunk)
+    samr = ET.fromstring(
+        '<proto name="samr"><field name="" show="x"><field name="samr.samr_ValidatePassword'
+        'RepCtr.status" show="5"/></field><field name="samr.status" show="0xc0000022"/></proto>')
+    assert tshark_return_code(samr) == ("samr.status", 0xC0000022)
+    netlogon = ET.fromstring('<proto name="rpc_netlogon"><field name="netlogon.dos.rc" '
+                             'show="0x00000005"/></proto>')
+    assert tshark_return_code(netlogon) == ("netlogon.dos.rc", 5)
+    nested = ET.fromstring('<proto name="drsuapi"><field name="" show="ctr">'
+                           '<field name="drsuapi.rc" show="0x1"/></field></proto>')
+    assert tshark_return_code(nested) is None
+    tally = Tally()
+    t = {"ptype": 2, "return_code": ("samr.status", 0xC0000022)}
+    r = {"return_code": {"value": 0xC0000022, "kind": "NTSTATUS", "interface": "SAMR"}}
+    assert compare_return_code(t, r, tally) == [] and tally.total["agree"] == 1
+    r["return_code"]["value"] = 0
+    assert compare_return_code(t, r, tally)[0][0] == "return_code"
+    r["return_code"].update(value=None, returns="NTSTATUS", sealed=True)
+    assert compare_return_code(t, r, tally) == []          # tshark decrypted, rpctrace cannot
+    r["return_code"]["sealed"] = False
+    assert compare_return_code(t, r, tally)[0][2].startswith("none")
+    r["return_code"]["returns"] = "other"
+    assert compare_return_code(t, r, tally) == []
+    assert tally.total == {"compared": 2, "agree": 1, "differ": 1, "tshark_only": 3,
+                           "rpctrace_only": 0}, tally.total
+    print("retcode_oracle self-test: ok")
+
+
+if __name__ == "__main__":
+    self_test()

@@ -23,6 +23,7 @@ is_capture() {
   esac
 }
 
+python3 "$here/retcode_oracle.py" >/dev/null || { echo "retcode_oracle.py self-test failed" >&2; exit 1; }
 rows=()
 retcodes=()   # RETCODE lines: capture, interface, compared agree differ tshark-only rpctrace-only
 status=0
@@ -42,7 +43,7 @@ for dir in "$@"; do
       row=$(printf 'SUMMARY\t%s\tskip\t-\t-\t-\t-\t-\tERROR (see %s)' "$(basename "$f")" "$log")
     fi
     rows+=("$row")
-    while IFS= read -r line; do retcodes+=("$line"); done < <(grep '^RETCODE' "$log")
+    while IFS= read -r line; do retcodes+=("$line"); done < <(grep -E '^(RETCODE|RCWHY)' "$log")
   done < <(find "$dir" -type f -print0 | sort -z)
 done
 
@@ -75,11 +76,14 @@ printf '%s\n' "${rows[@]}" | awk -F'\t' '
           print "return codes (tshark status field vs rpctrace return_code, per interface):"
           printf fmt, "interface", "compared", "agree", "differ", "tshark-only", "rpctrace-only", \
             "agree%" }
+  $1 == "RCWHY" { why[$3 ": " $4] += $5; next }
   { n[$3] = 1; for (i = 4; i <= 8; i++) { c[$3, i] += $i; tot[i] += $i } }
   END { for (k in n) printf fmt, k, c[k, 4], c[k, 5], c[k, 6], c[k, 7], c[k, 8], \
           c[k, 4] ? sprintf("%.1f", 100 * c[k, 5] / c[k, 4]) : "-" | "sort"
         close("sort")
         printf fmt, "TOTAL", tot[4], tot[5], tot[6], tot[7], tot[8], \
-          tot[4] ? sprintf("%.1f", 100 * tot[5] / tot[4]) : "-" }'
+          tot[4] ? sprintf("%.1f", 100 * tot[5] / tot[4]) : "-"
+        for (k in why) printf "  %6d  %s\n", why[k], k | "sort -k2"
+        close("sort -k2") }'
 echo "per-capture details: $log_dir"
 exit $status
