@@ -184,13 +184,17 @@ void Diagnosis::carrier_facts(Conv& c, const FrameRecord& f) {
 void Diagnosis::pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p) {
   const dcerpc::PduEvent& e = p.event;
   auto finding = [&](Severity sev, FindingKind kind, std::optional<dcerpc::SyntaxId> iface,
-                     std::string message, std::string evidence, std::string next) {
+                     std::string message, std::string evidence, std::string next,
+                     std::string group = {}) {
     Finding x = make_finding(sev, kind, c.client, c.server, std::move(iface));
     x.frames = {e.at.frame};
     x.message = std::move(message);
     x.evidence = std::move(evidence);
     x.next_step = std::move(next);
-    add(std::move(x));
+    if (group.empty())
+      add(std::move(x));
+    else
+      add_grouped(std::move(group), std::move(x));
   };
   const auth::Token* token =
       p.auth && p.auth->value && p.auth->value->token ? &*p.auth->value->token : nullptr;
@@ -224,12 +228,28 @@ void Diagnosis::pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p) {
       if (c.last_bind) ++service(c.client.address, c.server.address, *c.last_bind).refused;
       auto reason = dcerpc::reject_reason_name(n->provider_reject_reason);
       auto meaning = dcerpc::reject_reason_meaning(n->provider_reject_reason);
-      finding(Severity::error, FindingKind::bind_nak, c.last_bind,
-              fmt::format("{} refused the association (bind_nak): {}", c.server.address.to_string(),
-                          reason.empty() ? fmt::format("reason {}", n->provider_reject_reason)
-                                         : std::string(reason)),
-              fmt::format("bind_nak in frame {}", e.at.frame),
-              meaning.empty() ? "see the server's RPC configuration" : std::string(meaning));
+      // A bind with a Kerberos AP-REQ refused with no reason: the server could not accept the
+      // ticket (MS-RPCE 3.3.1.5.2: a failed security context gives a bind_nak).
+      const bool kerberos = c.account.starts_with("Kerberos ticket for ");
+      std::string next =
+          meaning.empty() ? "see the server's RPC configuration" : std::string(meaning);
+      if (kerberos && n->provider_reject_reason == 0)
+        next =
+            "the server could not accept the client's Kerberos ticket: the service principal may "
+            "belong to another account (an alias SPN on a user account, a duplicate SPN) or the "
+            "service's key changed; check setspn -Q for it, and any KRB-ERROR of the KDC";
+      finding(
+          Severity::error, FindingKind::bind_nak, c.last_bind,
+          fmt::format("{} refused the association (bind_nak): {}{}", c.server.address.to_string(),
+                      reason.empty() ? fmt::format("reason {}", n->provider_reject_reason)
+                                     : std::string(reason),
+                      kerberos ? ", after the client's Kerberos authentication" : ""),
+          fmt::format("bind_nak in frame {}{}", e.at.frame,
+                      c.account.empty() ? "" : ", the bind carried a " + c.account),
+          std::move(next),
+          fmt::format("nak|{}|{}|{}|{}|{}", c.client.address.to_string(),
+                      c.server.address.to_string(), interface_text(c.last_bind),
+                      n->provider_reject_reason, c.account));
       break;
     }
     case PacketType::auth3:
@@ -418,18 +438,18 @@ void Diagnosis::fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::
   x.message = fmt::format("{} answered {} with a fault: {}{}", c.server.address.to_string(),
                           auth ? fmt::format("the first authenticated call ({})", op) : op,
                           dcerpc::format_status(status), why);
-  x.evidence = fmt::format("fault in frame {}{}", call.end.frame,
-                           call.request_seen ? fmt::format(" for the request in frame {}",
-                                                           call.request_first.frame)
-                                             : "") +
-               (auth ? fmt::format(", the first call after auth3 in frame {}", c.auth3_frame)
-                     : "") +
-               (c.account.empty() ? "" : ", " + c.account);
+  x.evidence =
+      fmt::format("fault in frame {}{}", call.end.frame,
+                  call.request_seen
+                      ? fmt::format(" for the request in frame {}", call.request_first.frame)
+                      : "") +
+      (auth ? fmt::format(", the first call after auth3 in frame {}", c.auth3_frame) : "") +
+      (c.account.empty() ? "" : ", " + c.account);
   x.next_step = std::move(next);
-  add_grouped(fmt::format("fault|{}|{}|{}|{}|{}|{}", c.client.address.to_string(),
-                          c.server.address.to_string(), interface_text(iface), call.opnum, status,
-                          auth),
-              std::move(x));
+  add_grouped(
+      fmt::format("fault|{}|{}|{}|{}|{}|{}", c.client.address.to_string(),
+                  c.server.address.to_string(), interface_text(iface), call.opnum, status, auth),
+      std::move(x));
 }
 
 // An ept_map answer: "not registered" is a finding; its towers are services the client is

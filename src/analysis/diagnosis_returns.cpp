@@ -22,11 +22,14 @@ Cause cause_of(std::string_view name) {
   static constexpr std::array<std::string_view, 3> kAccess = {"ACCESS_DENIED", "ACCESSDENIED",
                                                               "PRIVILEGE_NOT_HELD"};
   static constexpr std::array<std::string_view, 15> kLogon = {
-      "LOGON_FAILURE",        "WRONG_PASSWORD",         "ACCOUNT_LOCKED_OUT",
-      "ACCOUNT_DISABLED",     "PASSWORD_EXPIRED",       "ACCOUNT_RESTRICTION",
-      "NO_TRUST_SAM_ACCOUNT", "TRUSTED_RELATIONSHIP_FAILURE", "NO_TRUST_LSA_SECRET",
-      "TRUST_FAILURE",        "INVALID_LOGON_HOURS",    "INVALID_WORKSTATION",
-      "LOGON_TYPE_NOT_GRANTED", "ACCOUNT_EXPIRED",      "PASSWORD_MUST_CHANGE"};
+      "LOGON_FAILURE",          "WRONG_PASSWORD",
+      "ACCOUNT_LOCKED_OUT",     "ACCOUNT_DISABLED",
+      "PASSWORD_EXPIRED",       "ACCOUNT_RESTRICTION",
+      "NO_TRUST_SAM_ACCOUNT",   "TRUSTED_RELATIONSHIP_FAILURE",
+      "NO_TRUST_LSA_SECRET",    "TRUST_FAILURE",
+      "INVALID_LOGON_HOURS",    "INVALID_WORKSTATION",
+      "LOGON_TYPE_NOT_GRANTED", "ACCOUNT_EXPIRED",
+      "PASSWORD_MUST_CHANGE"};
   static constexpr std::array<std::string_view, 4> kNotImplemented = {
       "NOT_IMPLEMENTED", "NOT_SUPPORTED", "INVALID_FUNCTION", "E_NOTIMPL"};
   auto any = [&](const auto& words) {
@@ -54,25 +57,25 @@ void Diagnosis::error_returned(Conv& c, const CallRecord& r) {
     account = fmt::format("account {} (SMB session)", r.channel->account);
 
   const bool error = cause == Cause::access || cause == Cause::logon;
-  Finding x = make_finding(error ? Severity::error : Severity::warning,
-                           FindingKind::error_returned, c.client, c.server, call.interface);
+  Finding x = make_finding(error ? Severity::error : Severity::warning, FindingKind::error_returned,
+                           c.client, c.server, call.interface);
   x.frames = {call.end.frame};
   x.message = fmt::format("{} answered {} with {}", c.server.address.to_string(), op,
                           dcerpc::format_return_code(rc.value, rc.type));
-  x.evidence = fmt::format("response in frame {}{}{}", call.end.frame,
-                           call.request_seen
-                               ? fmt::format(" for the request in frame {}", call.request_first.frame)
-                               : "",
-                           account.empty() ? "" : ", " + account);
-  const std::string meaning = text.meaning.empty()
-                                  ? fmt::format("look {} 0x{:X} up in MS-ERREF",
-                                                dcerpc::to_string(rc.type), rc.value)
-                                  : std::string(text.meaning);
+  x.evidence = fmt::format(
+      "response in frame {}{}{}", call.end.frame,
+      call.request_seen ? fmt::format(" for the request in frame {}", call.request_first.frame)
+                        : "",
+      account.empty() ? "" : ", " + account);
+  const std::string meaning =
+      text.meaning.empty()
+          ? fmt::format("look {} 0x{:X} up in MS-ERREF", dcerpc::to_string(rc.type), rc.value)
+          : std::string(text.meaning);
   switch (cause) {
     case Cause::access:
-      x.next_step = fmt::format(
-          "{}; the server accepted the connection but refused this operation to {}", meaning,
-          account.empty() ? "the caller" : account);
+      x.next_step =
+          fmt::format("{}; the server accepted the connection but refused this operation to {}",
+                      meaning, account.empty() ? "the caller" : account);
       break;
     case Cause::logon:
       x.next_step = fmt::format("{}; the server's security log names the reason", meaning);

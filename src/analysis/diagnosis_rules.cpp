@@ -54,6 +54,7 @@ std::string_view to_string(FindingKind k) {
       "pipe_open_refused",
       "smb_encrypted",
       "error_returned",
+      "kerberos_error",
   };
   static_assert(std::size(kNames) == static_cast<std::size_t>(FindingKind::count_));
   auto i = static_cast<std::size_t>(k);
@@ -145,6 +146,13 @@ void Diagnosis::conversation_end(const Conversation& conv) {
   // Only RPC conversations, attempts on the endpoint mapper's ports and connections to ports
   // an EPM answer gave are diagnosed (a port scan or LDAP traffic is not this tool's business).
   Conv& c = it->second;
+  if ((conv.shown || c.link) && contacts_.size() < kMaxContacts) {
+    std::optional<dcerpc::SyntaxId> iface = c.link ? c.link->interface : std::nullopt;
+    if (!iface && !c.bound.empty()) iface = c.bound.front();
+    if (!iface) iface = c.last_bind;
+    contacts_.push_back(
+        {c.client, c.server, conv.id, conv.first_frame, conv.last_frame, iface, c.account});
+  }
   if (conv.shown) {
     if (!c.syn_frames.empty() && !c.syn_ack && !c.data) {
       connection_refused(c, conv);
@@ -182,16 +190,17 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
   if (c.rst_frame) {
     x.frames.push_back(c.rst_frame);
     x.kind = mapper ? FindingKind::epm_reset : FindingKind::port_refused;
-    x.message =
-        mapper ? fmt::format("{} refused TCP {}: the endpoint mapper is not listening, or a "
+    x.message = mapper ? fmt::format(
+                             "{} refused TCP {}: the endpoint mapper is not listening, or a "
                              "firewall rejects the port with resets",
                              server.to_string(), port)
-               : fmt::format("{}:{} answered the client's SYN with a reset: nothing listens there, "
+                       : fmt::format(
+                             "{}:{} answered the client's SYN with a reset: nothing listens there, "
                              "or a firewall rejects the port with resets",
                              server.to_string(), port);
     std::string next;
-    x.evidence = syns + fmt::format(", RST in frame {}", c.rst_frame) + reset_origin(c, next) +
-                 given;
+    x.evidence =
+        syns + fmt::format(", RST in frame {}", c.rst_frame) + reset_origin(c, next) + given;
     x.next_step =
         (mapper ? std::string("check that the RPC service (RpcSs) runs on the server, and the "
                               "firewalls' rules for TCP 135")
@@ -344,8 +353,8 @@ void Diagnosis::tcp_trouble(Conv& c, const Conversation& conv) {
   if (conv.dcerpc && (c.retransmissions > 0 || c.zero_windows > 0)) {
     // One or two retransmissions are ordinary; more, or a receiver that stops, slow RPC down.
     const bool serious = c.retransmissions >= 3 || c.zero_windows > 0;
-    Finding x = make_finding(serious ? Severity::warning : Severity::info,
-                             FindingKind::tcp_trouble, c.client, c.server, iface);
+    Finding x = make_finding(serious ? Severity::warning : Severity::info, FindingKind::tcp_trouble,
+                             c.client, c.server, iface);
     if (c.first_retransmission) x.frames.push_back(c.first_retransmission);
     if (c.first_zero_window) x.frames.push_back(c.first_zero_window);
     x.message = fmt::format(
@@ -367,11 +376,11 @@ void Diagnosis::tcp_trouble(Conv& c, const Conversation& conv) {
       x.message = fmt::format("a few TCP retransmissions on RPC connections from {} to {}",
                               c.client.address.to_string(), c.server.address.to_string());
       x.evidence = fmt::format("port {}: {} retransmission{}, {} zero window{}, {}", port,
-                               c.retransmissions, c.retransmissions == 1 ? "" : "s",
-                               c.zero_windows, c.zero_windows == 1 ? "" : "s", evidence);
-      add_grouped(fmt::format("tcp|{}|{}", c.client.address.to_string(),
-                              c.server.address.to_string()),
-                  std::move(x));
+                               c.retransmissions, c.retransmissions == 1 ? "" : "s", c.zero_windows,
+                               c.zero_windows == 1 ? "" : "s", evidence);
+      add_grouped(
+          fmt::format("tcp|{}|{}", c.client.address.to_string(), c.server.address.to_string()),
+          std::move(x));
     }
   }
   if (is_http_port(port) && conv.dcerpc && !c.link) {
@@ -449,6 +458,7 @@ void Diagnosis::finish(const Statistics& /*s*/, const EpmLinks& links) {
   // Every conversation has ended before finish(); what is left are checks across them.
   ports_never_tried(links);
   mta_binds();
+  kdc_errors();
   result_.answers_dropped = links.answers_dropped();
   if (!options_.interfaces.empty())
     std::erase_if(result_.services,

@@ -24,6 +24,9 @@ class FanOut : public analysis::Sink {
   void conversation_end(const analysis::Conversation& c) override {
     for (auto* s : sinks_) s->conversation_end(c);
   }
+  void kerberos(const analysis::KdcMessage& m) override {
+    for (auto* s : sinks_) s->kerberos(m);
+  }
   void finish(const analysis::Statistics& s, const analysis::EpmLinks& links) override {
     for (auto* x : sinks_) x->finish(s, links);
   }
@@ -43,6 +46,7 @@ analysis::Statistics statistics(const pcap::CaptureReader& reader, const std::st
   s.frames_read = capture.frames_read;
   s.bytes_read = capture.bytes_read;
   s.tcp_segments = capture.tcp_segments;
+  s.udp_datagrams = capture.udp_datagrams;
   s.frames_skipped = capture.skipped_total();
   s.conversations_tcp = analysis.conversations;
   s.conversations_dcerpc = analysis.conversations_dcerpc;
@@ -96,6 +100,17 @@ RunResult run(const std::string& path, const RunOptions& options,
     pcap::DecodeOutcome out_frame = pcap::decode_frame(link_type, frame.data);
     if (out_frame.carrier == pcap::Carrier::none) {
       cc.skip(out_frame.reason);
+      continue;
+    }
+    if (out_frame.carrier == pcap::Carrier::udp) {
+      const pcap::UdpDatagramView& d = out_frame.datagram;
+      if (selection.by_endpoints() &&
+          !selection.matches_endpoints({d.src, d.src_port}, {d.dst, d.dst_port}))
+        cc.skip(pcap::SkipReason::filtered);
+      else if (dispatcher.add(out_frame, frame.number, frame.ts))
+        ++cc.udp_datagrams;
+      else
+        cc.skip(pcap::SkipReason::udp);
       continue;
     }
     const pcap::TcpSegmentView& seg = out_frame.segment;

@@ -47,6 +47,10 @@ std::string_view to_string(Reason r) {
   return "?";
 }
 
+common::ParseResult<Token, Reason> decode_kdc_message(Bytes message) {
+  return detail::decode_kdc_message(message);
+}
+
 AuthResult decode_auth_value(std::uint8_t auth_type, Bytes value) {
   auto wrap = [&](detail::TokenResult t) {
     if (!t.is_complete()) return AuthResult::from(t.error());
@@ -86,15 +90,37 @@ std::string_view neg_state_name(std::uint8_t state) {
 }
 
 std::string_view krb_error_name(std::int32_t code) {
-  switch (code) {  // RFC 4120 7.5.9: the codes a failed RPC bind shows
+  switch (code) {  // RFC 4120 7.5.9: the codes a failed RPC bind or a KDC shows
+    case 1:
+      return "KDC_ERR_NAME_EXP";
+    case 2:
+      return "KDC_ERR_SERVICE_EXP";
     case 6:
       return "KDC_ERR_C_PRINCIPAL_UNKNOWN";
     case 7:
       return "KDC_ERR_S_PRINCIPAL_UNKNOWN";
+    case 8:
+      return "KDC_ERR_PRINCIPAL_NOT_UNIQUE";
+    case 12:
+      return "KDC_ERR_POLICY";
+    case 13:
+      return "KDC_ERR_BADOPTION";
     case 14:
       return "KDC_ERR_ETYPE_NOSUPP";
+    case 15:
+      return "KDC_ERR_SUMTYPE_NOSUPP";
+    case 16:
+      return "KDC_ERR_PADATA_TYPE_NOSUPP";
+    case 18:
+      return "KDC_ERR_CLIENT_REVOKED";
+    case 23:
+      return "KDC_ERR_KEY_EXPIRED";
     case 24:
       return "KDC_ERR_PREAUTH_FAILED";
+    case 25:
+      return "KDC_ERR_PREAUTH_REQUIRED";
+    case 29:
+      return "KDC_ERR_SVC_UNAVAILABLE";
     case 31:
       return "KRB_AP_ERR_BAD_INTEGRITY";
     case 32:
@@ -115,6 +141,8 @@ std::string_view krb_error_name(std::int32_t code) {
       return "KRB_AP_ERR_BADKEYVER";
     case 50:
       return "KRB_AP_ERR_INAPP_CKSUM";
+    case 52:
+      return "KRB_ERR_RESPONSE_TOO_BIG";
     case 60:
       return "KRB_ERR_GENERIC";
     case 68:

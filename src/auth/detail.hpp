@@ -15,6 +15,7 @@ using TokenResult = common::ParseResult<Token, Reason>;
 
 TokenResult decode_ntlmssp(Bytes value);
 TokenResult decode_kerberos(Bytes value);
+TokenResult decode_kdc_message(Bytes value);
 TokenResult decode_netlogon(Bytes value);
 AuthResult decode_spnego(Bytes value);
 

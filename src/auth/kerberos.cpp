@@ -183,7 +183,56 @@ TokenResult cfx_token(Bytes value, Token t) {
   return TokenResult::complete(std::move(t), value.size());
 }
 
+// RFC 4120 5.4.1 KDC-REQ ::= SEQUENCE { pvno [1], msg-type [2], padata [3], req-body [4] },
+// KDC-REQ-BODY ::= SEQUENCE { kdc-options [0], cname [1], realm [2], sname [3], ... }: the
+// service asked for and its realm.
+TokenResult kdc_req(Bytes content, Token t) {
+  Fields f, body;
+  if (!sequence_fields(content, f) || !f.has[4] || !sequence_fields(f.at[4].content, body))
+    return malformed(Reason::bad_der, fmt::format("{} without req-body", t.message));
+  return names(body, 2, 3, std::move(t), "KDC-REQ-BODY");
+}
+
+// RFC 4120 5.4.2 KDC-REP ::= SEQUENCE { pvno [0], msg-type [1], padata [2], crealm [3],
+// cname [4], ticket [5], enc-part [6] }: the ticket's realm and service.
+TokenResult kdc_rep(Bytes content, Token t) {
+  Fields f;
+  if (!sequence_fields(content, f) || !f.has[5])
+    return malformed(Reason::bad_der, fmt::format("{} without ticket", t.message));
+  return ticket_names(f.at[5], std::move(t));
+}
+
 }  // namespace
+
+TokenResult decode_kdc_message(Bytes value) {
+  // RFC 4120 5.4.1, 5.4.2, 5.9.1: [APPLICATION 10] AS-REQ ... [APPLICATION 30] KRB-ERROR.
+  constexpr std::uint8_t kAsReq = 0x6a, kAsRep = 0x6b, kTgsReq = 0x6c, kTgsRep = 0x6d;
+  Token t;
+  t.mechanism = "Kerberos";
+  Der d(value);
+  Tlv m = d.next();
+  if (!d.ok()) return malformed(Reason::bad_der, "KDC message not DER");
+  TokenResult r = malformed(Reason::unknown_message, fmt::format("ASN.1 tag 0x{:02x}", m.tag));
+  switch (m.tag) {
+    case kAsReq:
+    case kTgsReq:
+      t.message = m.tag == kAsReq ? "AS-REQ" : "TGS-REQ";
+      r = kdc_req(m.content, std::move(t));
+      break;
+    case kAsRep:
+    case kTgsRep:
+      t.message = m.tag == kAsRep ? "AS-REP" : "TGS-REP";
+      r = kdc_rep(m.content, std::move(t));
+      break;
+    case kKrbError:
+      r = krb_error(m.content, std::move(t));
+      break;
+    default:
+      break;
+  }
+  if (r.is_complete()) return TokenResult::complete(r.take(), value.size());
+  return r;
+}
 
 TokenResult decode_kerberos(Bytes value) {
   Token t;

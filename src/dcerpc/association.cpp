@@ -272,7 +272,8 @@ std::optional<std::uint32_t> Association::answer(const PduView& v, const FrameRe
   // A fault ends the call whatever its flags.
   if ((v.header.pfc_flags & pfc::last_frag) == 0 && ft == nullptr) return std::nullopt;
   e.call_complete = true;
-  if (rs != nullptr && c.tail_size == 4 && !c.sealed && !c.response_incomplete) e.stub_tail = c.tail;
+  if (rs != nullptr && c.tail_size == 4 && !c.sealed && !c.response_incomplete)
+    e.stub_tail = c.tail;
   e.call_fragments = c.response_fragments;
   e.call_stub_length = c.response_stub_length;
   e.call_stub_truncated = c.response_truncated;

@@ -278,8 +278,8 @@ ReturnType operation_returns(const Uuid& u, std::uint16_t opnum) {
   });
   if (row == nullptr) return ReturnType::unknown;
   static constexpr std::pair<std::string_view, ReturnType> kTypes[] = {
-      {"NTSTATUS", ReturnType::ntstatus},      {"WERROR", ReturnType::werror},
-      {"HRESULT", ReturnType::hresult},        {"error_status_t", ReturnType::error_status_t},
+      {"NTSTATUS", ReturnType::ntstatus}, {"WERROR", ReturnType::werror},
+      {"HRESULT", ReturnType::hresult},   {"error_status_t", ReturnType::error_status_t},
       {"void", ReturnType::none},
   };
   for (const auto& [name, type] : kTypes)
@@ -311,7 +311,7 @@ namespace {
 bool is_ntstatus_name(std::string_view n) { return n.starts_with("STATUS_"); }
 bool is_hresult_name(std::string_view n) {
   static constexpr std::string_view kPrefixes[] = {
-      "E_",     "S_",        "RPC_E_",   "CO_E_",  "CO_S_", "WBEM_", "REGDB_E_",
+      "E_",       "S_",      "RPC_E_",  "CO_E_",  "CO_S_", "WBEM_", "REGDB_E_",
       "CLASS_E_", "DISP_E_", "TYPE_E_", "STG_E_", "MK_E_", "CS_E_"};
   for (auto p : kPrefixes)
     if (n.starts_with(p)) return true;
@@ -355,9 +355,8 @@ StatusText return_code_text(std::uint32_t value, ReturnType type) {
       if (value == 0) return {"ERROR_SUCCESS", "the call succeeded"};
       // WERROR is a 16-bit Win32 code; error_status_t may also carry DCE codes (EPM's).
       if (type == ReturnType::werror && value > 0xffffu) return {};
-      return text(find_status_in(value, [](std::string_view n) {
-        return !is_ntstatus_name(n) && !is_hresult_name(n);
-      }));
+      return text(find_status_in(
+          value, [](std::string_view n) { return !is_ntstatus_name(n) && !is_hresult_name(n); }));
     default:
       return {};
   }

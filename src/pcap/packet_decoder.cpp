@@ -110,6 +110,27 @@ NetLayer strip_link(int link_type, ByteReader& r) {
   }
 }
 
+// Parses the UDP header from `r` (exactly the IP payload as captured); `wire_length` is the IP
+// payload length on the wire. A header cut short or inconsistent is a UDP datagram no
+// adapter can read: skipped as udp, as every other datagram no adapter takes.
+DecodeOutcome decode_udp(ByteReader r, std::uint32_t wire_length, const common::IpAddress& src,
+                         const common::IpAddress& dst, std::uint8_t ttl) {
+  DecodeOutcome o;
+  UdpDatagramView& u = o.datagram;
+  u.src = src;
+  u.dst = dst;
+  u.src_port = r.u16be();
+  u.dst_port = r.u16be();
+  const std::uint16_t length = r.u16be();
+  r.skip(2);  // checksum
+  if (!r.ok() || length < 8 || length > wire_length) return skip(SkipReason::udp);
+  u.payload_length = length - 8u;
+  u.payload = r.bytes(std::min<std::size_t>(r.remaining(), u.payload_length));
+  u.ttl = ttl;
+  o.carrier = Carrier::udp;
+  return o;
+}
+
 // Parses the TCP header from `r` (exactly the IP payload as captured); `wire_length` is the
 // IP payload length on the wire.
 DecodeOutcome decode_tcp(ByteReader r, std::uint32_t wire_length, const common::IpAddress& src,
@@ -174,14 +195,17 @@ DecodeOutcome decode_ipv4(ByteReader& r) {
   if (!r.ok()) return skip(SkipReason::truncated_ip);
   bool more_fragments = (flags_fragment & 0x2000) != 0;
   if (more_fragments || (flags_fragment & 0x1fff) != 0) return skip(SkipReason::ip_fragment);
-  if (protocol == kIpProtoUdp) return skip(SkipReason::udp);
-  if (protocol != kIpProtoTcp) return skip(SkipReason::other_transport);
+  if (protocol != kIpProtoTcp && protocol != kIpProtoUdp) return skip(SkipReason::other_transport);
   // Ethernet pads short frames: bytes past the IP total length are not payload.
   std::size_t payload_wire = length - header_length;
   std::size_t captured = std::min(r.remaining(), payload_wire);
+  if (protocol == kIpProtoUdp)
+    return decode_udp(ByteReader(r.bytes(captured), common::ByteOrder::big),
+                      static_cast<std::uint32_t>(payload_wire), common::IpAddress::v4(src),
+                      common::IpAddress::v4(dst), ttl);
   DecodeOutcome o = decode_tcp(ByteReader(r.bytes(captured), common::ByteOrder::big),
-                               static_cast<std::uint32_t>(payload_wire),
-                               common::IpAddress::v4(src), common::IpAddress::v4(dst));
+                               static_cast<std::uint32_t>(payload_wire), common::IpAddress::v4(src),
+                               common::IpAddress::v4(dst));
   o.segment.ttl = ttl;
   return o;
 }
@@ -252,8 +276,11 @@ DecodeOutcome decode_ipv6(ByteReader& r) {
         o.segment.ttl = hop_limit;
         return o;
       }
-      case kIpProtoUdp:
-        return skip(SkipReason::udp);
+      case kIpProtoUdp: {
+        std::size_t captured = std::min(r.remaining(), remaining_wire);
+        return decode_udp(ByteReader(r.bytes(captured), common::ByteOrder::big),
+                          static_cast<std::uint32_t>(remaining_wire), src, dst, hop_limit);
+      }
       default:  // ICMPv6, ESP (50: cannot see inside), no next header (59), ...
         return skip(SkipReason::other_transport);
     }
@@ -347,7 +374,7 @@ std::string_view describe(SkipReason r) {
     case SkipReason::ip_fragment:
       return "IP fragment (not reassembled)";
     case SkipReason::udp:
-      return "UDP (connectionless DCE/RPC is not decoded)";
+      return "UDP other than Kerberos on port 88 (connectionless DCE/RPC is not decoded)";
     case SkipReason::other_transport:
       return "neither TCP nor UDP (ICMP, ESP, ...)";
     case SkipReason::truncated_tcp:

@@ -20,7 +20,8 @@ PduText format_event(const analysis::CarrierEvent& e) {
         e.text.empty() ? e.command + " request" : fmt::format("{} request: {}", e.command, e.text);
     return t;
   }
-  t.summary = fmt::format("{} response: {}", e.command, dcerpc::format_status(e.status, dcerpc::ReturnType::ntstatus));
+  t.summary = fmt::format("{} response: {}", e.command,
+                          dcerpc::format_status(e.status, dcerpc::ReturnType::ntstatus));
   if (!e.text.empty()) t.summary += fmt::format(", {}", e.text);
   if (e.kind == analysis::CarrierEventKind::open && e.channel)
     t.summary += fmt::format(", pipe {} (handle {})", e.channel->id, e.channel->handle);

@@ -57,8 +57,8 @@ void findings_text(const analysis::DiagnosisResult& d, std::string& text) {
     text += "Findings: nothing wrong found\n";
   } else {
     std::string counts;
-    for (auto sev : {analysis::Severity::error, analysis::Severity::warning,
-                     analysis::Severity::info}) {
+    for (auto sev :
+         {analysis::Severity::error, analysis::Severity::warning, analysis::Severity::info}) {
       const auto n = by_severity[static_cast<std::size_t>(sev)];
       if (n > 0)
         counts += fmt::format("{}{} {}{}", counts.empty() ? "" : ", ", n, analysis::to_string(sev),

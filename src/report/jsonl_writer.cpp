@@ -161,9 +161,9 @@ void JsonlWriter::conversation_end(const Conversation& c) {
     j.end_object();
   } else {
     j.str("port_source", c.protseq == analysis::Protseq::ncacn_np ? "smb"
-                         : c.well_known_port                        ? "well_known"
-                         : c.dcerpc                                 ? "unexplained"
-                                                                    : "unknown");
+                         : c.well_known_port                      ? "well_known"
+                         : c.dcerpc                               ? "unexplained"
+                                                                  : "unknown");
   }
   j.end_object();
   emit(j);

@@ -39,8 +39,11 @@ void return_code_lines(const Statistics& s, std::string& out) {
 
 std::string format_statistics(const Statistics& s) {
   std::string out = fmt::format("Statistics for {} ({}):\n", s.file, s.link_type);
-  fmt::format_to(std::back_inserter(out), "  frames read: {} ({} bytes), TCP segments: {}\n",
-                 s.frames_read, s.bytes_read, s.tcp_segments);
+  fmt::format_to(std::back_inserter(out), "  frames read: {} ({} bytes), TCP segments: {}{}\n",
+                 s.frames_read, s.bytes_read, s.tcp_segments,
+                 s.udp_datagrams > 0
+                     ? fmt::format(", UDP datagrams (Kerberos): {}", s.udp_datagrams)
+                     : std::string());
   fmt::format_to(std::back_inserter(out),
                  "  TCP conversations: {}, DCE/RPC conversations: {}, shown: {}\n",
                  s.conversations_tcp, s.conversations_dcerpc, s.conversations_shown);
@@ -70,7 +73,7 @@ std::string format_statistics(const Statistics& s) {
 void write_statistics_json(const Statistics& s, JsonLine& j, std::uint64_t records_dropped) {
   j.begin_object().str("type", "stats").str("file", s.file).str("link_type", s.link_type);
   j.num("frames_read", s.frames_read).num("bytes_read", s.bytes_read);
-  j.num("tcp_segments", s.tcp_segments);
+  j.num("tcp_segments", s.tcp_segments).num("udp_datagrams", s.udp_datagrams);
   j.num("frames_skipped", s.frames_skipped);
   j.num("tcp_conversations", s.conversations_tcp)
       .num("dcerpc_conversations", s.conversations_dcerpc);

@@ -1,4 +1,5 @@
-// The dispatcher: one carrier today (TCP), two adapters on it (ncacn_ip_tcp, ncacn_np).
+// The dispatcher: TCP with its adapters (ncacn_ip_tcp, ncacn_np, Kerberos teed), and UDP for
+// Kerberos on port 88.
 #include "rpctrace/transport/dispatcher.hpp"
 
 namespace rpctrace::transport {
@@ -8,6 +9,8 @@ bool Dispatcher::add(const pcap::DecodeOutcome& frame, std::uint64_t number, com
     case pcap::Carrier::tcp:
       tcp_table_.add(frame.segment, number, ts);
       return true;
+    case pcap::Carrier::udp:
+      return kdc_adapter_.datagram(frame.datagram, number, ts);
     case pcap::Carrier::none:
       break;
   }
@@ -17,6 +20,7 @@ bool Dispatcher::add(const pcap::DecodeOutcome& frame, std::uint64_t number, com
 void Dispatcher::append_counter_rows(common::CounterRows& rows) const {
   tcp::append_counter_rows(tcp_table_.counters(), rows);
   transport::append_counter_rows(np_adapter_.counters(), rows);
+  transport::append_counter_rows(kdc_adapter_.counters(), rows);
 }
 
 }  // namespace rpctrace::transport

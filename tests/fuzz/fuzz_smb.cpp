@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   analysis::Tracker tracker(options, sink, counters);
   transport::TcpAdapter tcp_adapter(tracker, counters, framer_limits);
   transport::NpAdapter np_adapter(tracker, counters, framer_limits, smb_limits);
-  transport::TcpRouter router(tcp_adapter, np_adapter);
+  transport::KdcAdapter kdc_adapter(tracker);
+  transport::TcpRouter router(tcp_adapter, np_adapter, kdc_adapter);
   tcp::ReassemblyLimits limits;
   limits.max_connections = 1;
   tcp::ConnectionTable table(router, limits);

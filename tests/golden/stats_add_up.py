@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Nothing silent: on every capture given (directories searched recursively), the closing
-statistics must account for every frame — frames_read == tcp_segments + frames_skipped, and
+statistics must account for every frame — frames_read == tcp_segments + udp_datagrams (Kerberos
+on 88) + frames_skipped, and
 frames_skipped is the sum of the per-reason skip counters — and every TCP segment must be in a
 conversation. Usage: stats_add_up.py --rpctrace BIN DIR...   Exit 0 all add up, 1 otherwise.
 """
@@ -39,9 +40,11 @@ def main():
                 nd = s["not_decoded"]
                 skipped = sum(nd[r] for r in SKIP_REASONS)
                 problems = []
-                if s["frames_read"] != s["tcp_segments"] + s["frames_skipped"]:
-                    problems.append("frames_read %d != tcp_segments %d + frames_skipped %d" % (
-                        s["frames_read"], s["tcp_segments"], s["frames_skipped"]))
+                udp = s.get("udp_datagrams", 0)
+                if s["frames_read"] != s["tcp_segments"] + udp + s["frames_skipped"]:
+                    problems.append(
+                        "frames_read %d != tcp_segments %d + udp_datagrams %d + frames_skipped %d"
+                        % (s["frames_read"], s["tcp_segments"], udp, s["frames_skipped"]))
                 if skipped != s["frames_skipped"]:
                     problems.append("skip reasons sum to %d, frames_skipped %d" % (
                         skipped, s["frames_skipped"]))

@@ -47,6 +47,7 @@ enum class FindingKind : std::uint8_t {
   pipe_open_refused,     // the create of a named pipe refused (no such pipe, access denied)
   smb_encrypted,         // SMB3 encryption hides the pipe traffic
   error_returned,        // a response whose status return value is an error
+  kerberos_error,        // a KDC's KRB-ERROR (port 88), tied to the RPC conversation it broke
   count_
 };
 std::string_view to_string(FindingKind k);
@@ -77,7 +78,7 @@ struct ServiceStatus {
   bool bound = false;  // a bind_ack accepted it
   std::uint64_t refused = 0, faults = 0, unanswered = 0;
   std::uint64_t errors = 0;  // answered calls whose status return value is an error
-  std::string protseq;  // ncacn_ip_tcp, ... (from the conversation or the EPM tower)
+  std::string protseq;       // ncacn_ip_tcp, ... (from the conversation or the EPM tower)
   std::uint16_t port = 0;
   std::uint64_t calls = 0;                 // answered calls
   std::vector<std::int64_t> latencies_us;  // bounded: Diagnosis::kMaxLatencies
@@ -89,7 +90,7 @@ struct ServiceStatus {
 
 struct DiagnoseOptions {
   std::int64_t slow_us = 500'000;  // --slow MS
-  bool all_services = false;        // --all: the text lists healthy services too
+  bool all_services = false;       // --all: the text lists healthy services too
   // --interface: only services and findings of these interfaces (UUIDs or names).
   std::vector<std::string> interfaces;
 };
@@ -110,6 +111,7 @@ class Diagnosis : public Sink {
   void frame(const FrameRecord& f) override;
   void call(const CallRecord& c) override;
   void conversation_end(const Conversation& c) override;
+  void kerberos(const KdcMessage& m) override;
   void finish(const Statistics& s, const EpmLinks& links) override;
   // After finish().
   [[nodiscard]] const DiagnosisResult& result() const { return result_; }
@@ -117,6 +119,8 @@ class Diagnosis : public Sink {
   static constexpr std::size_t kMaxLatencies = 100000;  // per service, for median and worst
   static constexpr std::size_t kMaxFindings = 10000;    // past it, findings are counted only
   static constexpr std::size_t kMaxFindingFrames = 16;  // of a finding that repeats
+  static constexpr std::size_t kMaxKdcErrors = 10000;   // KRB-ERRORs kept for the end
+  static constexpr std::size_t kMaxContacts = 100000;   // RPC conversations kept for them
 
  private:
   struct Conv {  // what a conversation showed, while it lasts
@@ -171,6 +175,7 @@ class Diagnosis : public Sink {
   void unanswered_calls(Conv& c, const Conversation& conv);
   void tcp_trouble(Conv& c, const Conversation& conv);
   void ports_never_tried(const EpmLinks& links);
+  void kdc_errors();
   void mta_binds();
   [[nodiscard]] bool selected(const std::optional<dcerpc::SyntaxId>& interface) const;
 
@@ -183,9 +188,9 @@ class Diagnosis : public Sink {
   // or much faster than them came from a device on the path (a firewall rejecting the port).
   struct Path {
     std::uint8_t ttl = 0;
-    std::uint64_t frame = 0;     // the first SYN/ACK
-    std::uint16_t port = 0;      // ... and its port
-    std::int64_t rtt_us = -1;    // SYN to SYN/ACK, when the SYN was captured
+    std::uint64_t frame = 0;   // the first SYN/ACK
+    std::uint16_t port = 0;    // ... and its port
+    std::int64_t rtt_us = -1;  // SYN to SYN/ACK, when the SYN was captured
   };
   std::map<std::pair<common::IpAddress, common::IpAddress>, Path> paths_;  // (client, server)
   [[nodiscard]] std::string reset_origin(const Conv& c, std::string& next_step) const;
@@ -195,6 +200,18 @@ class Diagnosis : public Sink {
     std::uint64_t frames = 0;  // all occurrences' frames, kept or not
   };
   std::map<std::string, Group> groups_;
+  // What a KRB-ERROR is tied to at the end: the RPC conversations, as they ended.
+  struct Contact {
+    common::Endpoint client, server;
+    std::uint64_t conversation = 0, first_frame = 0, last_frame = 0;
+    std::optional<dcerpc::SyntaxId> interface;
+    std::string account;  // "Kerberos ticket for host/dc@REALM", ...
+  };
+  std::vector<Contact> contacts_;
+  std::vector<KdcMessage> kdc_errors_;  // `message` set to the request they answer, when seen
+  // The last AS-REQ or TGS-REQ of each client to each KDC: what a KRB-ERROR refused.
+  std::map<std::pair<common::IpAddress, common::IpAddress>, KdcMessage> kdc_requests_;
+  std::uint64_t kdc_errors_dropped_ = 0;
 };
 
 }  // namespace rpctrace::analysis

@@ -152,6 +152,18 @@ struct CarrierEvent {
   std::optional<dcerpc::SyntaxId> interface;
 };
 
+// A message to or from a Kerberos KDC on port 88 (TCP or UDP), as far as diagnose needs it:
+// a KRB-ERROR anywhere in the capture explains an RPC bind that failed with no reason.
+struct KdcMessage {
+  std::uint64_t frame = 0;
+  common::Timestamp ts;
+  common::Endpoint client, kdc;
+  bool over_tcp = false;
+  std::string_view message;  // "AS-REQ", "TGS-REP", "KRB-ERROR", ... (auth::Token::message)
+  std::optional<std::int32_t> error_code;  // KRB-ERROR
+  std::string realm, service;              // the service asked for, or the error's sname
+};
+
 // What a call returned, read from the last four octets of its unsealed response stub in the
 // response's byte order, for operations whose IDL returns a status (dcerpc::is_status).
 struct ReturnCode {
@@ -277,6 +289,7 @@ struct Statistics {
   std::string file;
   std::string link_type;
   std::uint64_t frames_read = 0, bytes_read = 0, tcp_segments = 0, frames_skipped = 0;
+  std::uint64_t udp_datagrams = 0;  // taken by an adapter (Kerberos on 88)
   std::uint64_t conversations_tcp = 0, conversations_dcerpc = 0, conversations_shown = 0;
   std::uint64_t pdus = 0;
   std::array<std::uint64_t, 21> pdus_by_ptype{};  // indexed by dcerpc::PacketType

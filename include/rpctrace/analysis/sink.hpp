@@ -14,6 +14,7 @@ class Sink {
   virtual ~Sink() = default;
   virtual void frame(const FrameRecord& f) = 0;
   virtual void call(const CallRecord& /*c*/) {}
+  virtual void kerberos(const KdcMessage& /*m*/) {}
   virtual void conversation_end(const Conversation& c) = 0;
   virtual void finish(const Statistics& s, const EpmLinks& links) = 0;
 };

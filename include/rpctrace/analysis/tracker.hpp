@@ -121,6 +121,8 @@ class Tracker {
   // for what its framer still reports (the last frame); close() follows.
   FrameRef closing(ConversationState& s);
   void close(ConversationHandle s, EndReason reason, const CarrierTotals& totals);
+  // A KDC message on port 88: not a conversation of its own, handed to the sinks as it is.
+  void kerberos(const KdcMessage& m) { sink_.kerberos(m); }
 
   [[nodiscard]] const Counters& counters() const { return counters_; }
   [[nodiscard]] const EpmLinks& epm_links() const { return links_; }

@@ -91,6 +91,11 @@ using AuthResult = common::ParseResult<AuthValue, Reason>;
 // (auth_length octets). Never reads outside it.
 AuthResult decode_auth_value(std::uint8_t auth_type, Bytes value);
 
+// One message to or from a KDC on port 88 (RFC 4120 7.2.1 UDP, 7.2.2 TCP without its length
+// prefix): AS-REQ, TGS-REQ (the realm and service asked for), AS-REP, TGS-REP (the ticket's),
+// KRB-ERROR (error-code, realm, sname). `message` is exactly the message's octets.
+common::ParseResult<Token, Reason> decode_kdc_message(Bytes message);
+
 // Names for the numbers above, for reports: SPNEGO negState, Netlogon algorithms, and the
 // Kerberos error codes (RFC 4120 7.5.9) a failed bind shows.
 std::string_view neg_state_name(std::uint8_t state);

@@ -99,7 +99,7 @@ struct CallEnd {
   std::uint32_t response_fragments = 0;
   std::uint64_t response_stub_length = 0;
   std::optional<std::array<std::byte, 4>> response_tail;  // as PduEvent::stub_tail
-  DataRepresentation response_drep;                        // its last fragment's
+  DataRepresentation response_drep;                       // its last fragment's
   std::optional<std::int64_t> latency_us;  // first answer fragment - last request fragment
   CallOutcome outcome = CallOutcome::unanswered;
   std::uint32_t fault_status = 0;  // outcome fault

@@ -1,5 +1,5 @@
 // Counters of the capture layer: frames read and every frame that did not become a TCP segment,
-// by reason. frames_read == tcp_segments + sum(skipped).
+// by reason. frames_read == tcp_segments + udp_datagrams + sum(skipped).
 #pragma once
 
 #include <array>
@@ -14,6 +14,7 @@ struct Counters {
   std::uint64_t frames_read = 0;
   std::uint64_t bytes_read = 0;          // captured bytes
   std::uint64_t tcp_segments = 0;        // frames that decoded to a TCP segment
+  std::uint64_t udp_datagrams = 0;       // ... to a UDP datagram an adapter took (Kerberos)
   std::uint64_t payload_truncated = 0;   // TCP segments whose payload the snap length cut
   std::uint64_t timestamps_clamped = 0;  // frames whose timestamp was out of range
   std::array<std::uint64_t, kSkipReasonCount> skipped{};

@@ -26,7 +26,7 @@ enum class SkipReason : std::uint8_t {
   truncated_ip,       // snap length cut the frame inside the IP header
   bad_ip_header,      // IP version/header length/total length inconsistent
   ip_fragment,        // IP fragment (not reassembled)
-  udp,                // UDP datagram (connectionless DCE/RPC is not decoded here)
+  udp,                // UDP datagram no adapter takes (only Kerberos on 88 is decoded)
   other_transport,    // ICMP and every other IP protocol
   truncated_tcp,      // snap length cut the frame inside the TCP header
   bad_tcp_header,     // TCP data offset < 5 or past the end of the IP payload
@@ -60,15 +60,26 @@ struct TcpSegmentView {
   [[nodiscard]] bool payload_truncated() const { return payload.size() < payload_length; }
 };
 
-// What a frame carried up to the transport layer: a TCP segment, or nothing decoded (then a
-// SkipReason says why).
-enum class Carrier : std::uint8_t { none, tcp };
+// A decoded UDP datagram (RFC 768). A View, like TcpSegmentView.
+struct UdpDatagramView {
+  common::IpAddress src, dst;
+  std::uint16_t src_port = 0, dst_port = 0;
+  Bytes payload;                     // the captured payload bytes
+  std::uint32_t payload_length = 0;  // from the UDP length field (>= payload.size())
+  std::uint8_t ttl = 0;
+  [[nodiscard]] bool payload_truncated() const { return payload.size() < payload_length; }
+};
+
+// What a frame carried up to the transport layer: a TCP segment, a UDP datagram, or nothing
+// decoded (then a SkipReason says why).
+enum class Carrier : std::uint8_t { none, tcp, udp };
 
 struct DecodeOutcome {
   Carrier carrier = Carrier::none;
   SkipReason reason = SkipReason::unknown_link_type;  // when carrier is none
   std::string detail;  // short text naming the field/value, set only for bad headers
   TcpSegmentView segment;
+  UdpDatagramView datagram;
 };
 
 // `link_type` is libpcap's DLT value (pcap_datalink()); `data` the captured bytes.

@@ -15,6 +15,7 @@
 #include "rpctrace/smb/limits.hpp"
 #include "rpctrace/tcp/connection_table.hpp"
 #include "rpctrace/tcp/limits.hpp"
+#include "rpctrace/transport/kerberos_kdc.hpp"
 #include "rpctrace/transport/ncacn_ip_tcp.hpp"
 #include "rpctrace/transport/ncacn_np.hpp"
 
@@ -26,16 +27,18 @@ struct Limits {
   smb::Limits smb;
 };
 
-// Routes each TCP connection to the adapter of its protocol sequence, by its ports.
+// Routes each TCP connection to the adapter of its protocol sequence, by its ports; the bytes
+// of a connection on port 88 are also teed to the Kerberos adapter.
 class TcpRouter : public tcp::StreamSink {
  public:
-  TcpRouter(TcpAdapter& tcp, NpAdapter& np) : tcp_(tcp), np_(np) {}
+  TcpRouter(TcpAdapter& tcp, NpAdapter& np, KdcAdapter& kdc) : tcp_(tcp), np_(np), kdc_(kdc) {}
   void on_connection_start(tcp::Connection& c) override { pick(c).on_connection_start(c); }
   void on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) override {
     pick(c).on_segment(c, s);
   }
   void on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data,
                const tcp::DataOrigin& origin) override {
+    if (KdcAdapter::is_kdc(c)) kdc_.stream_data(c, dir, data, origin);
     tcp::StreamSink& to = pick(c);
     if (&to == &np_ && np_.carries_dcerpc(c, data)) {
       analysis::CarrierTotals totals;
@@ -49,12 +52,14 @@ class TcpRouter : public tcp::StreamSink {
   }
   void on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t size,
               tcp::GapCause cause) override {
+    if (KdcAdapter::is_kdc(c)) kdc_.stream_gap(c, dir);
     pick(c).on_gap(c, dir, size, cause);
   }
   void on_frame_end(tcp::Connection& c, const tcp::SegmentInfo& s) override {
     pick(c).on_frame_end(c, s);
   }
   void on_connection_end(tcp::Connection& c, tcp::EndReason reason) override {
+    if (KdcAdapter::is_kdc(c)) kdc_.stream_end(c);
     pick(c).on_connection_end(c, reason);
   }
 
@@ -69,6 +74,7 @@ class TcpRouter : public tcp::StreamSink {
   }
   TcpAdapter& tcp_;
   NpAdapter& np_;
+  KdcAdapter& kdc_;
 };
 
 class Dispatcher {
@@ -77,7 +83,8 @@ class Dispatcher {
       : limits_(limits),
         tcp_adapter_(tracker, counters, limits_.framer),
         np_adapter_(tracker, counters, limits_.framer, limits_.smb),
-        router_(tcp_adapter_, np_adapter_),
+        kdc_adapter_(tracker),
+        router_(tcp_adapter_, np_adapter_, kdc_adapter_),
         tcp_table_(router_, limits_.tcp) {}
 
   // A frame the capture layer decoded into a carrier unit; false when no adapter takes it.
@@ -91,6 +98,7 @@ class Dispatcher {
   Limits limits_;
   TcpAdapter tcp_adapter_;
   NpAdapter np_adapter_;
+  KdcAdapter kdc_adapter_;
   TcpRouter router_;
   tcp::ConnectionTable tcp_table_;
 };

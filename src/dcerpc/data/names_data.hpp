@@ -24,7 +24,7 @@ struct InterfaceRow {
 struct OperationRow {
   std::array<std::uint8_t, 16> uuid;
   std::uint16_t opnum;
-  std::string_view name;  // as the spec spells the method
+  std::string_view name;     // as the spec spells the method
   std::string_view returns;  // "NTSTATUS", "WERROR", "HRESULT", "error_status_t", "void", "other"
   std::string_view source;
 };

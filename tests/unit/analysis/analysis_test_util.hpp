@@ -298,8 +298,8 @@ class ConvScript {
   CallRecord returned(std::uint32_t call_id, const SyntaxId& iface, std::uint16_t opnum,
                       std::uint32_t value, dcerpc::ReturnType type) {
     const dcerpc::FrameRef request = send_pdu(From::client, request_pdu(call_id, iface, opnum));
-    CallRecord r = answer_frame(request, call_id, iface, opnum, 2000,
-                                dcerpc::CallOutcome::response, 0);
+    CallRecord r =
+        answer_frame(request, call_id, iface, opnum, 2000, dcerpc::CallOutcome::response, 0);
     r.return_code = ReturnCode{value, type};
     sink_.call(r);
     return r;

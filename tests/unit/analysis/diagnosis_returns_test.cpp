@@ -49,8 +49,9 @@ TEST_F(DiagnosisTest, AccessDeniedReturnedRepeatedlyIsOneErrorWithACount) {
   EXPECT_EQ(f.frames.size(), Diagnosis::kMaxFindingFrames);
   EXPECT_EQ(f.frames.front(), frames.front());
   EXPECT_EQ(name_of(f.interface), name_of(kNetlogon));
-  EXPECT_TRUE(Contains(f.message, "answered NETLOGON NetrServerAuthenticate3 with "
-                                  "STATUS_ACCESS_DENIED (0xC0000022)"))
+  EXPECT_TRUE(Contains(f.message,
+                       "answered NETLOGON NetrServerAuthenticate3 with "
+                       "STATUS_ACCESS_DENIED (0xC0000022)"))
       << f.message;
   EXPECT_TRUE(Contains(f.evidence, "19 times in all")) << f.evidence;
   EXPECT_TRUE(Contains(f.next_step, "refused this operation")) << f.next_step;

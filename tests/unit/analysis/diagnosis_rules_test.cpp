@@ -79,8 +79,9 @@ TEST_F(DiagnosisTest, TheServersResetOnALinkedPortIsPortRefused) {
   EXPECT_EQ(f.port, 49154);
   EXPECT_EQ(name_of(f.interface), name_of(kEmsmdb));
   EXPECT_EQ(f.frames, (std::vector<std::uint64_t>{syn1, syn2, rst1}));
-  EXPECT_TRUE(Contains(f.message, "10.5.0.10:49154 answered the client's SYN with a reset: "
-                                  "nothing listens there, or a firewall rejects the port"))
+  EXPECT_TRUE(Contains(f.message,
+                       "10.5.0.10:49154 answered the client's SYN with a reset: "
+                       "nothing listens there, or a firewall rejects the port"))
       << f.message;
   EXPECT_TRUE(Contains(f.evidence, "RST in frame " + std::to_string(rst1)));
   EXPECT_TRUE(Contains(f.evidence, "SYNs in frames " + std::to_string(syn1) + ", " +
@@ -117,18 +118,19 @@ TEST_P(ResetOrigin, TtlAndDelayAgainstTheServersSynAck) {
   EXPECT_TRUE(Contains(f.evidence, "SYN in frame " + std::to_string(syn) + ", RST in frame"))
       << f.evidence;
   EXPECT_TRUE(Contains(f.evidence, fmt::format("with IP TTL {}", rc.rst_ttl))) << f.evidence;
-  EXPECT_TRUE(Contains(f.evidence, "the server's SYN/ACK on port 135 (frame 2) had TTL 128, "
-                                   "0.010000 s after its SYN"))
+  EXPECT_TRUE(Contains(f.evidence,
+                       "the server's SYN/ACK on port 135 (frame 2) had TTL 128, "
+                       "0.010000 s after its SYN"))
       << f.evidence;
   EXPECT_TRUE(Contains(f.next_step, rc.reading)) << f.next_step;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Diagnosis, ResetOrigin,
-    ::testing::Values(
-        ResetCase{"SameHost", 128, 9'000, "the reset came from the server's host itself"},
-        ResetCase{"OtherTtl", 62, 9'000, "the TTLs differ (62 against 128)"},
-        ResetCase{"MuchFaster", 128, 500, "times faster than the server's SYN/ACK"}),
+    ::testing::Values(ResetCase{"SameHost", 128, 9'000,
+                                "the reset came from the server's host itself"},
+                      ResetCase{"OtherTtl", 62, 9'000, "the TTLs differ (62 against 128)"},
+                      ResetCase{"MuchFaster", 128, 500, "times faster than the server's SYN/ACK"}),
     [](const ::testing::TestParamInfo<ResetCase>& i) { return i.param.name; });
 
 TEST_F(DiagnosisTest, TheClientsOwnResetIsNotNothingListens) {
@@ -446,9 +448,10 @@ TEST_F(DiagnosisTest, OneOrTwoRetransmissionsAreInfo) {
   EXPECT_TRUE(Contains(f.message,
                        "a few TCP retransmissions on RPC connections from 10.5.0.20 to 10.5.0.10"))
       << f.message;
-  EXPECT_TRUE(Contains(f.evidence, "port 49154: 2 retransmissions, 0 zero windows, first "
-                                   "retransmission in frame " +
-                                       std::to_string(frames[0])))
+  EXPECT_TRUE(Contains(f.evidence,
+                       "port 49154: 2 retransmissions, 0 zero windows, first "
+                       "retransmission in frame " +
+                           std::to_string(frames[0])))
       << f.evidence;
 }
 

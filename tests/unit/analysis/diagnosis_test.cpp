@@ -176,8 +176,9 @@ TEST_F(DiagnosisTest, AFaultIsAFinding) {
   EXPECT_EQ(name_of(f.interface), name_of(kSamr));
   EXPECT_EQ(f.port, 49154);
   EXPECT_EQ(f.frames, std::vector<std::uint64_t>{r.call.end.frame});
-  EXPECT_TRUE(Contains(f.message, "10.5.0.10 answered SAMR opnum 99 with a fault: 0x1C010002 "
-                                  "(nca_s_op_rng_error): the server does not implement opnum 99"))
+  EXPECT_TRUE(Contains(f.message,
+                       "10.5.0.10 answered SAMR opnum 99 with a fault: 0x1C010002 "
+                       "(nca_s_op_rng_error): the server does not implement opnum 99"))
       << f.message;
   EXPECT_TRUE(Contains(f.evidence, "fault in frame " + std::to_string(r.call.end.frame) +
                                        " for the request in frame " +
@@ -560,7 +561,8 @@ TEST_F(DiagnosisTest, TheSameFaultRepeatedIsOneFindingWithACount) {
   c.bind({kSamr});
   std::vector<std::uint64_t> frames;
   for (std::uint32_t i = 0; i < 3; ++i)
-    frames.push_back(c.call(i + 2, kSamr, 99, 100, CallOutcome::fault, kOpRangeError).call.end.frame);
+    frames.push_back(
+        c.call(i + 2, kSamr, 99, 100, CallOutcome::fault, kOpRangeError).call.end.frame);
   c.call(9, kSamr, 98, 100, CallOutcome::fault, kOpRangeError);  // another operation
   c.end();
   finish();

@@ -8,10 +8,10 @@
 
 #include <numeric>
 
-#include "unit/app/run_harness.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
 #include "support/ntlmssp_builder.hpp"
 #include "support/packet_builder.hpp"
+#include "unit/app/run_harness.hpp"
 
 namespace rpctrace::report {
 namespace {
@@ -191,7 +191,7 @@ TEST(Analyze, StatisticsAddUp) {
   EXPECT_EQ(s.file, r.path);
   EXPECT_EQ(s.link_type, "EN10MB");
   EXPECT_EQ(s.frames_read, cap.frames().size());
-  EXPECT_EQ(s.frames_read, s.tcp_segments + s.frames_skipped);
+  EXPECT_EQ(s.frames_read, s.tcp_segments + s.udp_datagrams + s.frames_skipped);
   EXPECT_EQ(s.tcp_segments, 12u);
   auto skipped = [&](pcap::SkipReason why) { return s.counter(pcap::to_string(why)); };
   EXPECT_EQ(skipped(pcap::SkipReason::filtered), http_frames);
@@ -220,8 +220,7 @@ TEST(Analyze, HostFilterKeepsOnlyThatHostsConversations) {
   Analysis r = analyze_capture(cap, o);
   ASSERT_EQ(r.writer.conversations.size(), 1u);
   EXPECT_EQ(endpoint(r.writer.conversations[0].server), "10.1.1.3:135");
-  EXPECT_EQ(r.writer.stats.counter("filtered"),
-            11u);
+  EXPECT_EQ(r.writer.stats.counter("filtered"), 11u);
 }
 
 // --- Roles without a SYN (docs/design.md "tcp"): bind/request sender is the client, even
@@ -331,7 +330,8 @@ TEST(Analyze, BindOfAnotherInterfaceOnAnAnsweredPortIsNoted) {
   Analysis r = analyze_capture(cap);
   std::size_t mismatches = 0;
   for (const auto& f : r.writer.frames)
-    for (const auto& n : f.notes) mismatches += n.kind == analysis::NoteKind::epm_interface_mismatch;
+    for (const auto& n : f.notes)
+      mismatches += n.kind == analysis::NoteKind::epm_interface_mismatch;
   EXPECT_EQ(mismatches, 1u);
 }
 

@@ -91,6 +91,51 @@ TEST(Kerberos, UserToUserTgtRequest) {
   EXPECT_EQ(r.token->service, "krbtgt/CORP.LOCAL");
 }
 
+// Messages of a KDC on port 88 (RFC 4120 5.4.1, 5.4.2, 5.9.1).
+TEST(KdcMessage, RequestsNameTheServiceAskedForRepliesTheTicketsErrorsTheirCode) {
+  // KDC-REQ { pvno [1], msg-type [2], req-body [4] KDC-REQ-BODY { kdc-options [0], realm [2],
+  // sname [3] } }
+  const Bytes body =
+      seq({ctx(0, der(0x03, octets({0, 0x40, 0x81, 0, 0}))), ctx(2, general_string("RPCTEST.LAN")),
+           ctx(3, principal({"host", "rpcdc.rpctest.lan"}))});
+  const Bytes tgs_req = der(0x6c, seq({ctx(1, integer(5)), ctx(2, integer(12)), ctx(4, body)}));
+  auto r = auth::decode_kdc_message(tgs_req);
+  ASSERT_TRUE(r.is_complete()) << r.error().detail;
+  auto t = r.take();
+  EXPECT_EQ(t.message, "TGS-REQ");
+  EXPECT_EQ(t.realm, "RPCTEST.LAN");
+  EXPECT_EQ(t.service, "host/rpcdc.rpctest.lan");
+  // KDC-REP { pvno [0], msg-type [1], crealm [3], cname [4], ticket [5], enc-part [6] }
+  const Bytes as_rep = der(
+      0x6b,
+      seq({ctx(0, integer(5)), ctx(1, integer(11)), ctx(3, general_string("RPCTEST.LAN")),
+           ctx(4, principal({"alice"})), ctx(5, ticket("RPCTEST.LAN", {"krbtgt", "RPCTEST.LAN"})),
+           ctx(6, seq({ctx(0, integer(18))}))}));
+  auto rep = auth::decode_kdc_message(as_rep);
+  ASSERT_TRUE(rep.is_complete());
+  t = rep.take();
+  EXPECT_EQ(t.message, "AS-REP");
+  EXPECT_EQ(t.service, "krbtgt/RPCTEST.LAN");
+  const Bytes krb_error =
+      der(0x7e, seq({ctx(0, integer(5)), ctx(1, integer(30)), ctx(6, integer(50)),
+                     ctx(9, general_string("RPCTEST.LAN")), ctx(10, principal({"krbtgt", "X"}))}));
+  auto err = auth::decode_kdc_message(krb_error);
+  ASSERT_TRUE(err.is_complete());
+  t = err.take();
+  EXPECT_EQ(t.message, "KRB-ERROR");
+  EXPECT_EQ(t.error_code, 50);
+  EXPECT_EQ(auth::krb_error_name(50), "KRB_AP_ERR_INAPP_CKSUM");
+  // Not a KDC message, and a request without its body.
+  EXPECT_TRUE(auth::decode_kdc_message(testsupport::text_bytes("not kerberos")).is_malformed());
+  EXPECT_TRUE(auth::decode_kdc_message(der(0x6a, seq({ctx(1, integer(5))}))).is_malformed());
+  // Cut at every length: malformed, never a read past the end.
+  for (std::size_t n = 0; n < tgs_req.size(); ++n)
+    EXPECT_FALSE(auth::decode_kdc_message(
+                     Bytes(tgs_req.begin(), tgs_req.begin() + static_cast<std::ptrdiff_t>(n)))
+                     .is_complete())
+        << n;
+}
+
 TEST(Kerberos, MalformedValues) {
   Bytes good = gss_krb5(kOidKrb5, {1, 0}, ap_req());
   Bytes long_length = good;

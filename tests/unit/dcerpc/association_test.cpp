@@ -341,7 +341,10 @@ TEST(Calls, ResponseStubTailAcrossFragments) {
   ts::Bytes first = pattern(30, 0x40);
   first.insert(first.end(), {std::byte{0x22}, std::byte{0x00}});
   h.feed(1, response(5, 0).stub(first).pfc_flags(ts::kPfcFirstFrag), 4);
-  h.feed(1, response(5, 0).stub(ts::Bytes{std::byte{0x00}, std::byte{0xc0}}).pfc_flags(ts::kPfcLastFrag), 5);
+  h.feed(
+      1,
+      response(5, 0).stub(ts::Bytes{std::byte{0x00}, std::byte{0xc0}}).pfc_flags(ts::kPfcLastFrag),
+      5);
   ASSERT_EQ(h.rec.pdus.size(), 5u);
   EXPECT_FALSE(h.rec.pdus[3].event.stub_tail.has_value());  // not the call's last fragment
   const auto& last = h.rec.pdus[4].event;

@@ -87,6 +87,41 @@ TEST(DecodeFrameSkip, TruncatedLinkAndNonIp) {
   });
 }
 
+// --- UDP (RFC 768): datagrams go up as such, with their ports, payload and TTL. ---
+TEST(DecodeFrame, UdpDatagramsInEveryIpVersion) {
+  ts::UdpDatagram udp;
+  udp.src_port = 1024;
+  udp.dst_port = 88;
+  udp.payload = ts::text_bytes("krb");
+  ts::IpOptions options;
+  options.ttl = 61;
+  const std::vector<std::pair<std::string, std::pair<int, Buffer>>> frames = {
+      {"IPv4",
+       {kEthernet,
+        ts::build_udp_frame(ts::LinkType::ethernet, {}, client4(), server4(), udp, options)}},
+      {"IPv6",
+       {kRaw, ts::build_ip(client6(), server6(), ts::kIpProtoUdp,
+                           ts::build_udp(udp, client6(), server6()), options)}},
+      {"IPv6 after hop-by-hop",
+       {kRaw, ipv6_packet(0, ts::concat({ext8(ts::kIpProtoUdp, 8),
+                                         ts::build_udp(udp, client6(), server6())}))}},
+  };
+  for (const auto& [name, f] : frames) {
+    SCOPED_TRACE(name);
+    auto o = decode(f.first, f.second);
+    ASSERT_EQ(o.carrier, pcap::Carrier::udp);
+    EXPECT_EQ(o.datagram.src_port, 1024);
+    EXPECT_EQ(o.datagram.dst_port, 88);
+    EXPECT_EQ(o.datagram.payload_length, 3u);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(o.datagram.payload.data()),
+                          o.datagram.payload.size()),
+              "krb");
+    if (name == "IPv4") {
+      EXPECT_EQ(o.datagram.ttl, 61);
+    }
+  }
+}
+
 // --- IP layer (RFC 791 §3.1, RFC 8200 §3): cut, inconsistent, fragment, not TCP. ---
 TEST(DecodeFrameSkip, IpReasons) {
   ts::UdpDatagram udp;
@@ -116,16 +151,11 @@ TEST(DecodeFrameSkip, IpReasons) {
        ipv6_packet(0, ts::concat({ext8(tcp, 16), tcp6()}), 8), SkipReason::bad_ip_header},
       {"IPv4 MF", kRaw, with_u16(ip4(), 6, 0x2000), SkipReason::ip_fragment},
       {"IPv4 offset 1", kRaw, with_u16(ip4(), 6, 0x0001), SkipReason::ip_fragment},
-      {"IPv4 UDP", kEthernet,
-       ts::build_udp_frame(ts::LinkType::ethernet, {}, client4(), server4(), udp), SkipReason::udp},
-      {"IPv6 UDP", kRaw,
-       ts::build_ip(client6(), server6(), ts::kIpProtoUdp,
-                    ts::build_udp(udp, client6(), server6())),
-       SkipReason::udp},
-      {"IPv6 UDP after hop-by-hop", kRaw,
-       ipv6_packet(
-           0, ts::concat({ext8(ts::kIpProtoUdp, 8), ts::build_udp(udp, client6(), server6())})),
-       SkipReason::udp},
+      // A UDP header cut short or longer than the IP payload: no adapter can read it.
+      {"IPv4 UDP cut in its header", kRaw,
+       ipv4_with_options({}, ts::hex_bytes("04000087"), ts::kIpProtoUdp), SkipReason::udp},
+      {"IPv4 UDP length past the IP payload", kRaw,
+       ipv4_with_options({}, ts::hex_bytes("0400008700400000"), ts::kIpProtoUdp), SkipReason::udp},
       {"IPv4 ICMP", kRaw, ipv4_with_options({}, ts::hex_bytes("0800f7ff00000000"), 1),
        SkipReason::other_transport},
       {"IPv6 ICMPv6", kRaw, ipv6_packet(58, ts::hex_bytes("8000000000000000")),

@@ -16,8 +16,8 @@ namespace {
 
 using analysis::DiagnosisResult;
 using analysis::Finding;
-using analysis::Severity;
 using analysis::ServiceStatus;
+using analysis::Severity;
 
 dcerpc::SyntaxId named(std::string_view name) {
   return dcerpc::SyntaxId{*dcerpc::interface_by_name(name), 1, 0};

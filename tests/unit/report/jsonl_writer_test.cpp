@@ -247,7 +247,8 @@ TEST_F(JsonlWriterTest, StatsRecordAddsUp) {
                  "tcp_conversations", "dcerpc_conversations", "conversations_shown", "pdus",
                  "pdus_by_ptype", "epm_decoded", "not_decoded"},
                 "stats");
-  EXPECT_EQ(s.num("frames_read"), s.num("tcp_segments") + s.num("frames_skipped"));
+  EXPECT_EQ(s.num("frames_read"),
+            s.num("tcp_segments") + s.num("udp_datagrams") + s.num("frames_skipped"));
   EXPECT_EQ(s.num("frames_skipped"), 1u);  // the UDP frame
   EXPECT_EQ(s.num("tcp_conversations"), 5u);
   EXPECT_EQ(s.num("conversations_shown"), 4u);

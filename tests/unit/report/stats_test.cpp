@@ -18,6 +18,7 @@
 #include "rpctrace/report/json.hpp"
 #include "rpctrace/report/writers.hpp"
 #include "rpctrace/tcp/counters.hpp"
+#include "rpctrace/transport/kerberos_kdc.hpp"
 #include "rpctrace/transport/ncacn_np.hpp"
 #include "unit/app/run_harness.hpp"
 #include "unit/report/mini_json.hpp"
@@ -105,20 +106,22 @@ Statistics with_return_codes() {
 TEST(FormatStatistics, ReturnCodesByCodeWithTheirNames) {
   const Statistics s = with_return_codes();
   const std::string text = format_statistics(s);
-  EXPECT_NE(text.find("  return codes read from 12 response stubs:\n"
-                      "    STATUS_SUCCESS (0x0, NTSTATUS): 8\n"
-                      "    STATUS_ACCESS_DENIED (0xC0000022, NTSTATUS): 2\n"
-                      "    HRESULT_FROM_WIN32(ERROR_SERVICE_DOES_NOT_EXIST) (0x80070424, HRESULT): 1\n"
-                      "    NTSTATUS 0xC0FFEE00: 1\n"
-                      "    past 1024 distinct codes, not counted by code: 3\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("  return codes read from 12 response stubs:\n"
+                "    STATUS_SUCCESS (0x0, NTSTATUS): 8\n"
+                "    STATUS_ACCESS_DENIED (0xC0000022, NTSTATUS): 2\n"
+                "    HRESULT_FROM_WIN32(ERROR_SERVICE_DOES_NOT_EXIST) (0x80070424, HRESULT): 1\n"
+                "    NTSTATUS 0xC0FFEE00: 1\n"
+                "    past 1024 distinct codes, not counted by code: 3\n"),
+      std::string::npos)
       << text;
 }
 
 TEST(FormatStatistics, ReturnCodesListedUpToTwenty) {
   Statistics s = base();
   for (std::uint32_t i = 0; i < 25; ++i)
-    s.return_codes.push_back({analysis::ReturnCode{0xc0ffee00 + i, dcerpc::ReturnType::ntstatus}, 1});
+    s.return_codes.push_back(
+        {analysis::ReturnCode{0xc0ffee00 + i, dcerpc::ReturnType::ntstatus}, 1});
   const std::string text = format_statistics(s);
   EXPECT_NE(text.find("NTSTATUS 0xC0FFEE13: 1\n    ... 5 more codes (all in --format jsonl)\n"),
             std::string::npos)
@@ -190,12 +193,12 @@ TEST(StatisticsJson, EveryFieldInItsOrder) {
   s.epm_decoded = 5;
   s.auth_decoded = 6;
   const minijson::Value v = json_of(s, 0);
-  EXPECT_EQ(v.keys, (std::vector<std::string>{"type", "file", "link_type", "frames_read",
-                                              "bytes_read", "tcp_segments", "frames_skipped",
-                                              "tcp_conversations", "dcerpc_conversations",
-                                              "conversations_shown", "pdus", "pdus_by_ptype",
-                                              "epm_decoded", "epm_requests_decoded",
-                                              "return_codes", "auth_decoded", "not_decoded"}));
+  EXPECT_EQ(v.keys,
+            (std::vector<std::string>{
+                "type", "file", "link_type", "frames_read", "bytes_read", "tcp_segments",
+                "udp_datagrams", "frames_skipped", "tcp_conversations", "dcerpc_conversations",
+                "conversations_shown", "pdus", "pdus_by_ptype", "epm_decoded",
+                "epm_requests_decoded", "return_codes", "auth_decoded", "not_decoded"}));
   EXPECT_EQ(v.str("type"), "stats");
   EXPECT_EQ(v.str("file"), "x.pcap");
   EXPECT_EQ(v.str("link_type"), "EN10MB");
@@ -298,7 +301,7 @@ TEST(CounterRows, KeysUniqueAndNothingEmpty) {
 // skipped test after them): a new counter must be added here.
 TEST(CounterRows, TheCounterStructsHaveTheFieldsListedHere) {
   constexpr std::size_t u64 = sizeof(std::uint64_t);
-  EXPECT_EQ(sizeof(pcap::Counters), (5 + pcap::kSkipReasonCount) * u64);
+  EXPECT_EQ(sizeof(pcap::Counters), (6 + pcap::kSkipReasonCount) * u64);
   EXPECT_EQ(sizeof(tcp::Counters), 19 * u64);
   EXPECT_EQ(sizeof(dcerpc::Counters), (21 + dcerpc::kReasonCount + 15) * u64);
   EXPECT_EQ(sizeof(analysis::Counters),
@@ -348,6 +351,7 @@ TEST(CounterRows, EveryCaptureCounterInOneRow) {
       member<pcap::Counters>("frames_read", &pcap::Counters::frames_read, ""),
       member<pcap::Counters>("bytes_read", &pcap::Counters::bytes_read, ""),
       member<pcap::Counters>("tcp_segments", &pcap::Counters::tcp_segments, ""),
+      member<pcap::Counters>("udp_datagrams", &pcap::Counters::udp_datagrams, ""),
       member<pcap::Counters>("payload_truncated", &pcap::Counters::payload_truncated,
                              "tcp_payload_truncated"),
       member<pcap::Counters>("timestamps_clamped", &pcap::Counters::timestamps_clamped,
@@ -482,22 +486,42 @@ TEST(CounterRows, StubTruncatedLabelNamesBothLimits) {
 // The rows in app::run's order: the capture's, the carrier's (TCP), DCE/RPC's, the analysis's.
 // The statistics of a run over an empty capture (written by the capture builder) must list
 // exactly these keys.
+// Each Kerberos counter but `messages` (what was decoded) in its own row.
+TEST(CounterRows, EveryKerberosCounterInOneRow) {
+  EXPECT_EQ(sizeof(transport::KdcCounters), 4 * sizeof(std::uint64_t));
+  transport::KdcCounters c;
+  c.messages = 1;
+  c.errors = 2;
+  c.not_decoded = 3;
+  c.over_limit = 4;
+  common::CounterRows rows;
+  transport::append_counter_rows(c, rows);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].key, "kerberos_errors");
+  EXPECT_EQ(rows[0].value, 2u);
+  EXPECT_EQ(rows[1].key, "kerberos_not_decoded");
+  EXPECT_EQ(rows[1].value, 3u);
+  EXPECT_EQ(rows[2].key, "kerberos_over_limit");
+  EXPECT_EQ(rows[2].value, 4u);
+}
+
 TEST(CounterRows, RunListsCaptureTcpSmbDcerpcAnalysisInThatOrder) {
-  common::CounterRows capture, tcp, smb, dcerpc, analysis;
+  common::CounterRows capture, tcp, smb, kerberos, dcerpc, analysis;
   pcap::append_counter_rows(pcap::Counters{}, capture);
   tcp::append_counter_rows(tcp::Counters{}, tcp);
   transport::append_counter_rows(transport::NpCounters{}, smb);
+  transport::append_counter_rows(transport::KdcCounters{}, kerberos);
   dcerpc::append_counter_rows(dcerpc::Counters{}, dcerpc);
   analysis::append_counter_rows(analysis::Counters{}, analysis);
   std::vector<std::string_view> expected;
-  for (const auto* layer : {&capture, &tcp, &smb, &dcerpc, &analysis})
+  for (const auto* layer : {&capture, &tcp, &smb, &kerberos, &dcerpc, &analysis})
     for (const auto& row : *layer) expected.push_back(row.key);
   // Each block by its first row, so no two blocks can be taken for one another.
-  ASSERT_FALSE(capture.empty() || tcp.empty() || smb.empty() || dcerpc.empty() ||
-               analysis.empty());
+  ASSERT_FALSE(capture.empty() || tcp.empty() || smb.empty() || dcerpc.empty() || analysis.empty());
   EXPECT_EQ(capture.front().key, "unknown_link_type");
   EXPECT_EQ(tcp.front().key, "tcp_retransmissions");
   EXPECT_EQ(smb.front().key, "smb_malformed_truncated");
+  EXPECT_EQ(kerberos.front().key, "kerberos_errors");
   EXPECT_EQ(dcerpc.front().key, "bad_rpc_vers");
   EXPECT_EQ(analysis.front().key, "epm_errors");
 
