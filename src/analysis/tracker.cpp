@@ -46,7 +46,34 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
     if (l->interface) s->assoc.set_inferred_interface(*l->interface);
     s->conv.epm_link = std::move(l);
   }
+  if (unopened_.size() < kMaxUnopened) unopened_[o.id] = s.get();
   return s;
+}
+
+void Tracker::infer_from_answer(const epm::EptMapResponse& answer, const ConversationState& mapper,
+                                const dcerpc::FrameRef& at,
+                                const common::IpAddress& mapper_address) {
+  for (const auto& t : answer.towers) {
+    if (!t.port || !t.interface) continue;
+    const common::Endpoint server{tower_destination(t, mapper_address), *t.port};
+    for (auto& [id, s] : unopened_) {
+      ConversationState& c = *s;
+      if (&c == &mapper || c.conv.syn_seen || c.conv.epm_link || c.conv.inferred_from ||
+          c.assoc.context_count() > 0 || (c.endpoint[0] != server && c.endpoint[1] != server))
+        continue;
+      c.assoc.set_inferred_interface(*t.interface);
+      EpmLink l;
+      l.conversation = mapper.conv.id;
+      l.frame = at.frame;
+      l.ts = at.ts;
+      l.interface = t.interface;
+      c.conv.inferred_from = std::move(l);
+      // Listed among its interfaces even when no PDU came after the answer.
+      if (std::none_of(c.conv.interfaces.begin(), c.conv.interfaces.end(),
+                       [&](const InterfaceUse& u) { return u.interface == *t.interface; }))
+        c.conv.interfaces.push_back({*t.interface, 0});
+    }
+  }
 }
 
 void Tracker::reclassify(ConversationState& s, Protseq protseq) { s.conv.protseq = protseq; }
@@ -172,7 +199,10 @@ void Tracker::end_frame(ConversationState& s, const FrameEnd& e) {
     r.segment.note = e.note->kind;
     r.notes.push_back(*e.note);
   }
-  if (r.segment.flags & control::syn) s.conv.syn_seen = true;
+  if ((r.segment.flags & control::syn) && !s.conv.syn_seen) {
+    s.conv.syn_seen = true;
+    unopened_.erase(s.conv.id);
+  }
   s.opening_seen = e.opening_seen;
   s.conv.shown = shown(s);
   resolve_roles(s);
@@ -242,6 +272,7 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   v.bytes_to_client = totals.bytes[from_client ^ 1];
   v.shown = shown(s);
   links_.tried(v.client, v.server);
+  unopened_.erase(v.id);
   stamp(s, current_.record);
   write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty() ||
                       !current_.record.events.empty());

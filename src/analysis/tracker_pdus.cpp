@@ -149,8 +149,10 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
     r.verification_trailer = std::move(epm->verification_trailer);
     // Remember where the mapper sent clients: e.dir is the mapper's direction.
     if (const auto* answer =
-            r.epm->value ? std::get_if<epm::EptMapResponse>(&*r.epm->value) : nullptr)
+            r.epm->value ? std::get_if<epm::EptMapResponse>(&*r.epm->value) : nullptr) {
       links_.remember(*answer, v.id, e.at, s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address);
+      infer_from_answer(*answer, s, e.at, s.endpoint[e.dir].address);
+    }
     if (e.header.ptype == PacketType::request) {
       if (s.epm_requests.size() >= ConversationState::kMaxEpmRequests) s.epm_requests.clear();
       s.epm_requests[epm_request_key(s, e.header.call_id)] = r.epm;

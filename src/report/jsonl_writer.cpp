@@ -159,6 +159,14 @@ void JsonlWriter::conversation_end(const Conversation& c) {
     j.inum("delay_us", c.epm_link->delay_us);
     if (c.epm_link->interface) syntax_object(j, "interface", *c.epm_link->interface);
     j.end_object();
+  } else if (c.inferred_from) {
+    // The port was named by an answer that came after the connection began.
+    j.str("port_source", "epm_later");
+    j.begin_object("interface_inferred_from")
+        .num("conversation", c.inferred_from->conversation)
+        .num("frame", c.inferred_from->frame);
+    if (c.inferred_from->interface) syntax_object(j, "interface", *c.inferred_from->interface);
+    j.end_object();
   } else {
     j.str("port_source", c.protseq == analysis::Protseq::ncacn_np ? "smb"
                          : c.well_known_port                      ? "well_known"

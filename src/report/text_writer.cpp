@@ -70,13 +70,25 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
   if (!names.empty()) out += fmt::format("  interfaces: {}\n", names);
   for (const auto& ch : c.channels) {
     out += fmt::format("  pipe {}: {} (SMB session 0x{:x}, tree 0x{:x}, handle {})", ch->id,
-                       ch->name.empty() ? "name unknown, open not captured" : ch->name,
-                       ch->session, ch->tree, ch->handle);
+                       ch->name.empty() ? "name unknown, open not captured" : ch->name, ch->session,
+                       ch->tree, ch->handle);
     if (!ch->account.empty()) out += fmt::format(", account {}", ch->account);
     out += '\n';
   }
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
-  if (c.dcerpc && c.protseq == analysis::Protseq::ncacn_ip_tcp && !c.epm_link && !c.well_known_port)
+  if (c.inferred_from) {
+    const auto& l = *c.inferred_from;
+    auto n = l.interface ? dcerpc::interface_name(l.interface->uuid) : std::string_view();
+    out += fmt::format(
+        "  interface inferred: the ept_map answer in conversation {}, frame {} gave port {} for "
+        "{}; this connection began before the capture and its bind was not captured\n",
+        l.conversation, l.frame, c.server.port,
+        !l.interface ? std::string("an interface")
+        : n.empty()  ? dcerpc::format_syntax(*l.interface)
+                     : fmt::format("{} v{}.{}", n, l.interface->major, l.interface->minor));
+  }
+  if (c.dcerpc && c.protseq == analysis::Protseq::ncacn_ip_tcp && !c.epm_link && !c.inferred_from &&
+      !c.well_known_port)
     out += fmt::format(
         "  port {} was not given by an EPM answer in this capture (a static port, or the lookup "
         "came before the capture began)\n",

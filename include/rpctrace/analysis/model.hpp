@@ -256,7 +256,10 @@ struct Conversation {
   std::uint64_t pdus = 0, calls = 0, faults = 0, notes = 0;
   std::vector<InterfaceUse> interfaces;
   EndReason end_reason = EndReason::capture_end;
-  std::optional<EpmLink> epm_link;   // the EPM answer that gave the server's port
+  std::optional<EpmLink> epm_link;  // the EPM answer that gave the server's port
+  // An EPM answer seen after this connection began (it began before the capture, its bind not
+  // captured) that named its server's port: its interface labels the PDUs after it, inferred.
+  std::optional<EpmLink> inferred_from;
   bool well_known_port = false;      // the server port is the endpoint mapper's own (135, 593)
   bool pipe_activity = false;        // an SMB tree connect to IPC$ or a pipe's create was seen
   std::vector<ChannelPtr> channels;  // its pipes, in order of opening

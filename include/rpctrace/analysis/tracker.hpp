@@ -152,12 +152,19 @@ class Tracker {
   // Bound on frame records held per conversation while out-of-order bytes wait (the
   // carrier's own bound, max_out_of_order_segments, normally releases them long before).
   static constexpr std::size_t kMaxHeldRecords = 4096;
+  // Conversations without a captured opening watched for an ept_map answer naming their port.
+  static constexpr std::size_t kMaxUnopened = 65536;
 
   const TrackerOptions& options_;
   Sink& sink_;
   dcerpc::Counters& dcerpc_counters_;
   Counters counters_;
   EpmLinks links_;
+  // Conversations whose opening was not captured, by id: an ept_map answer naming their
+  // server's port tells their interface (infer_from_answer).
+  std::map<std::uint64_t, ConversationState*> unopened_;
+  void infer_from_answer(const epm::EptMapResponse& answer, const ConversationState& mapper,
+                         const dcerpc::FrameRef& at, const common::IpAddress& mapper_address);
   PendingFrame current_;
   PendingFrame* target_ = nullptr;  // where facts of released held bytes go
   bool in_frame_ = false;

@@ -230,6 +230,34 @@ TEST(TrackerEpm, AConversationThatStartedBeforeTheAnswerIsNotLinked) {
   EXPECT_EQ(h.tracker.epm_links().answers().at(0).tried, std::vector<bool>{true});
 }
 
+// mapi.pcap: a connection that began before the capture (no SYN, no bind) to the port a
+// later answer names is labelled with that interface from the answer on, inferred.
+TEST(TrackerEpm, ALaterAnswerLabelsAConnectionThatBeganBeforeTheCapture) {
+  TrackerHarness h;
+  auto early = h.open(2, kLater, kDynamic, 100, 1000);
+  h.frame(*early, 100, 1000, 0, {request_pdu(5, 7)});
+  auto with_syn = h.open(3, ep("10.0.0.1", 49160), kDynamic, 101, 1500);
+  h.frame(*with_syn, 101, 1500, 0, {}, opening_seen(), syn);
+  samr_lookup(h);
+  h.frame(*early, 110, kSecondLaterUs, 0, {request_pdu(6, 7)});
+  h.close(std::move(early));
+  h.close(std::move(with_syn));
+  EXPECT_FALSE(h.sink.record(2, 100).pdus.at(0).event.interface.has_value());  // before it
+  const auto& after = h.sink.record(2, 110).pdus.at(0).event;
+  EXPECT_EQ(after.interface, samr_syntax());
+  EXPECT_TRUE(after.interface_inferred);
+  const auto& v = h.sink.conversation(2);
+  EXPECT_FALSE(v.epm_link.has_value());
+  ASSERT_TRUE(v.inferred_from.has_value());
+  EXPECT_EQ(v.inferred_from->conversation, 1u);
+  EXPECT_EQ(v.inferred_from->frame, 7u);
+  EXPECT_EQ(v.inferred_from->interface, samr_syntax());
+  ASSERT_FALSE(v.interfaces.empty());
+  EXPECT_EQ(v.interfaces[0].interface, samr_syntax());
+  // A connection whose SYN was captured is not relabelled: its bind would have said.
+  EXPECT_FALSE(h.sink.conversation(3).inferred_from.has_value());
+}
+
 TEST(TrackerEpm, TheLookedUpInterfaceNamesCallsWhoseBindWasNotSeen) {
   TrackerHarness h;
   samr_lookup(h);
