@@ -120,16 +120,23 @@ void Diagnosis::kdc_errors() {
     const std::string principal =
         e.service.empty() ? std::string("a service")
                           : fmt::format("{}{}{}", e.service, e.realm.empty() ? "" : "@", e.realm);
-    Finding x =
-        make_finding(Severity::error, FindingKind::kerberos_error, tied ? tied->client : e.client,
-                     tied ? tied->server : e.kdc, tied ? tied->interface : std::nullopt);
+    // A client that bound anyway was not stopped by it (a retry with other options, another
+    // mechanism): worth knowing, not the failure.
+    const bool harmless = tied != nullptr && tied->bound;
+    Finding x = make_finding(harmless ? Severity::info : Severity::error,
+                             FindingKind::kerberos_error, tied ? tied->client : e.client,
+                             tied ? tied->server : e.kdc, tied ? tied->interface : std::nullopt);
     x.frames = {e.frame};
     x.message = fmt::format("the KDC {} refused {}'s {} for {}: {}{}({})",
                             e.kdc.address.to_string(), e.client.address.to_string(),
                             e.message.empty() ? std::string_view("request") : e.message, principal,
                             name, name.empty() ? "" : " ", *e.error_code);
     x.evidence = fmt::format("KRB-ERROR in frame {} ({} 88)", e.frame, e.over_tcp ? "TCP" : "UDP");
-    if (tied)
+    if (harmless)
+      x.evidence += fmt::format(
+          "; the client's RPC connection, conversation {} to {} (from frame {}), bound anyway",
+          tied->conversation, tied->server.to_string(), tied->first_frame);
+    else if (tied)
       x.evidence +=
           fmt::format("; the RPC connection it broke: conversation {} to {} (from frame {}){}{}",
                       tied->conversation, tied->server.to_string(), tied->first_frame,

@@ -150,8 +150,8 @@ void Diagnosis::conversation_end(const Conversation& conv) {
     std::optional<dcerpc::SyntaxId> iface = c.link ? c.link->interface : std::nullopt;
     if (!iface && !c.bound.empty()) iface = c.bound.front();
     if (!iface) iface = c.last_bind;
-    contacts_.push_back(
-        {c.client, c.server, conv.id, conv.first_frame, conv.last_frame, iface, c.account});
+    contacts_.push_back({c.client, c.server, conv.id, conv.first_frame, conv.last_frame, iface,
+                         c.account, !c.bound.empty()});
   }
   if (conv.shown) {
     if (!c.syn_frames.empty() && !c.syn_ack && !c.data) {

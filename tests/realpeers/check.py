@@ -34,7 +34,8 @@ same recording), these checks:
   calls      also each response's return value: the "retval" the client decoded from the end
              of the response stub (NTSTATUS / WERROR / error_status_t) is rpctrace's
              return_code value on the response completing the call (sealed stubs: none);
-  diagnose   every call whose retval is an error (NTSTATUS severity error, a non-zero WERROR or
+  diagnose   every Kerberos error a client run logged is a kerberos_error finding naming it;
+             every call whose retval is an error (NTSTATUS severity error, a non-zero WERROR or
              error_status_t; not EPM's) is an error_returned finding naming the operation and
              the code.
 Binds and calls the client made inside SMB3 encryption (smb_encrypted) are not expected in
@@ -43,6 +44,7 @@ Exit status: 0 every check passed, 1 a check failed, 2 nothing to check.
 """
 import argparse
 import collections
+import re
 import json
 import os
 import subprocess
@@ -335,6 +337,14 @@ def check_diagnose(rpctrace, pcap, name, expected):
         if not hit:
             problems.append("no error_returned finding for %s returning %s" % (op, code))
         said.append("%s %s" % (op, code))
+    # Every Kerberos error a client logged (impacket's "KRB_AP_ERR_INAPP_CKSUM(...)", the KDC
+    # names rpcclient does not print) is a kerberos_error finding naming it.
+    for run in expected.get("runs", []):
+        text = " ".join([run.get("error", "")] + run.get("errors", []))
+        for name in re.findall(r"\b(KRB_[A-Z_]+|KDC_ERR_[A-Z_]+)", text):
+            if not any(f["kind"] == "kerberos_error" and name in f["message"] for f in findings):
+                problems.append("no kerberos_error finding for %s" % name)
+            said.append(name)
     if any(s.get("encrypted") for s in expected.get("smb", [])):
         if not any(f["kind"] == "smb_encrypted" for f in findings):
             problems.append("no smb_encrypted finding")

@@ -206,6 +206,7 @@ class Diagnosis : public Sink {
     std::uint64_t conversation = 0, first_frame = 0, last_frame = 0;
     std::optional<dcerpc::SyntaxId> interface;
     std::string account;  // "Kerberos ticket for host/dc@REALM", ...
+    bool bound = false;   // a bind_ack accepted it: whatever failed did not stop it
   };
   std::vector<Contact> contacts_;
   std::vector<KdcMessage> kdc_errors_;  // `message` set to the request they answer, when seen
