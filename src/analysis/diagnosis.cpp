@@ -346,8 +346,9 @@ void Diagnosis::answered(Conv& c, const CallRecord& r) {
   if (!faulted && !call.request_seen) return;
   const std::optional<dcerpc::SyntaxId>& iface = call.interface;
   const std::optional<std::int64_t>& latency_us = call.latency_us;
-  const bool error_status =
-      !faulted && r.return_code && dcerpc::is_failure(r.return_code->value, r.return_code->type);
+  const bool error_status = !faulted && r.return_code &&
+                            dcerpc::is_failure(r.return_code->value, r.return_code->type) &&
+                            !ordinary_error(*r.return_code);
   if (iface && !is_epm(iface)) {
     ServiceStatus& s = service(c.client.address, c.server.address, *iface);
     if (error_status) ++s.errors;

@@ -181,8 +181,11 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
                         common::format_seconds(waited))
           : fmt::format("SYN in frame {}", frames_text(c.syn_frames, c.syns));
   std::string given =
-      c.link ? fmt::format("; ept_map in conversation {}, frame {} gave this port for {}",
-                           c.link->conversation, c.link->frame, interface_text(c.link->interface))
+      c.link ? fmt::format("; {} in conversation {}, frame {} gave this port{}", c.link->source,
+                           c.link->conversation, c.link->frame,
+                           c.link->interface ? " for " + interface_text(c.link->interface)
+                           : c.link->source == "ept_map" ? std::string()
+                                                         : " (the object exporter's: DCOM/WMI)")
              : "";
   Finding x =
       make_finding(Severity::error, FindingKind::connect_unanswered, c.client, c.server, iface);
@@ -234,7 +237,10 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
     if (s.port == 0) s.port = port;
     if (s.protseq.empty()) s.protseq = std::string(to_string(conv.protseq));
   }
-  add(std::move(x));
+  // A client retrying the same port on new connections: one finding with a count.
+  add_grouped(fmt::format("conn|{}|{}|{}|{}", to_string(x.kind), client.to_string(),
+                          server.to_string(), port),
+              std::move(x));
 }
 
 // What tells the two causes of a reset apart: its IP TTL and delay against the server's own

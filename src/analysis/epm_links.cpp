@@ -32,7 +32,7 @@ void EpmLinks::forget_oldest() {
 
 void EpmLinks::remember(const epm::EptMapResponse& answer, std::uint64_t conversation,
                         const FrameRef& at, const common::Endpoint& client,
-                        const common::IpAddress& server) {
+                        const common::IpAddress& server, std::string source) {
   if (answers_.size() >= kMaxAnswers) forget_oldest();
   const std::uint64_t serial = first_serial_ + answers_.size();
   EpmAnswer a;
@@ -42,6 +42,7 @@ void EpmLinks::remember(const epm::EptMapResponse& answer, std::uint64_t convers
   a.client = client;
   a.server = server;
   a.response = answer;
+  a.source = std::move(source);
   a.tried.assign(answer.towers.size(), false);
   for (const auto& t : answer.towers) {
     if (!t.port || *t.port == 0) continue;
@@ -75,6 +76,7 @@ std::optional<EpmLink> EpmLinks::link(const common::Endpoint (&endpoint)[2],
     l.ts = latest->ts;
     l.delay_us = start.micros() - latest->ts.micros();
     l.interface = latest_tower->interface;
+    l.source = latest->source;
     l.client = latest->client.address;
     l.same_client = l.client == endpoint[i ^ 1].address;
     return l;

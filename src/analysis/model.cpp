@@ -135,6 +135,7 @@ std::uint64_t Statistics::counter(std::string_view key) const {
 
 void append_counter_rows(const Counters& c, common::CounterRows& rows) {
   rows.push_back({"epm_errors", "EPM stubs that did not decode", c.epm_errors});
+  rows.push_back({"dcom_errors", "DCOM activation answers that did not decode", c.dcom_errors});
   // Keys are stable names for log tools: auth_ + the decoder's reason, in its enum order.
   static_assert(auth::kReasonCount == 6, "one row per auth::Reason");
   static constexpr common::CounterRow kAuth[auth::kReasonCount] = {

@@ -75,6 +75,52 @@ EpmStub decode_epm_stub(std::uint16_t opnum, bool request, common::Bytes stub,
   return out;
 }
 
+std::optional<DcomDecode> decode_dcom(const dcerpc::PduEvent& e, std::optional<common::Bytes> stub,
+                                      bool sealed, Counters& counters) {
+  if (!e.call_complete || !e.interface || e.header.ptype != PacketType::response || !e.opnum ||
+      sealed || !dcom::is_activation_answer(e.interface->uuid, *e.opnum))
+    return {};
+  DcomDecode d;
+  if (!stub) {
+    d.error = e.call_stub_incomplete  ? "stub incomplete in the capture"
+              : e.call_stub_truncated ? "stub larger than max_stub_bytes"
+                                      : "stub not kept";
+  } else {
+    auto r = dcom::decode_activation_answer(e.interface->uuid, *e.opnum, *stub,
+                                            e.header.packed_drep.integer_order());
+    if (r.is_complete())
+      d.value = r.take();
+    else
+      d.error = fmt::format("{} at stub offset {}: {}", dcom::to_string(r.error().reason),
+                            r.error().offset, r.error().detail);
+  }
+  if (!d.error.empty()) ++counters.dcom_errors;
+  return d;
+}
+
+epm::EptMapResponse activation_towers(const dcom::ActivationAnswer& a) {
+  epm::EptMapResponse out;
+  auto tower = [](const dcom::StringBinding& b, std::optional<common::IpAddress> address) {
+    epm::Tower t;
+    t.protseq = b.protseq;
+    t.port = b.port;
+    t.address = address;
+    return t;
+  };
+  for (const auto& b : a.bindings)
+    if (b.port)
+      if (auto address = common::IpAddress::parse(b.network_address))
+        out.towers.push_back(tower(b, address));
+  if (out.towers.empty())
+    for (const auto& b : a.bindings)
+      if (b.port) {
+        out.towers.push_back(tower(b, std::nullopt));
+        break;
+      }
+  out.num_towers = static_cast<std::uint32_t>(out.towers.size());
+  return out;
+}
+
 std::optional<EpmStub> decode_epm(const dcerpc::PduEvent& e, std::optional<common::Bytes> stub,
                                   bool sealed, Counters& counters) {
   if (!e.call_complete || !e.interface || e.interface->uuid != dcerpc::epm_uuid()) return {};

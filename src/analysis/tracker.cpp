@@ -26,7 +26,10 @@ ConversationState::ConversationState(Tracker& t, const ConversationOpen& o,
 }
 
 bool ConversationState::wants_stub(const dcerpc::SyntaxId& interface) {
-  return interface.uuid == dcerpc::epm_uuid();
+  // The endpoint mapper's and the DCOM activators' (their answers name dynamic ports).
+  return interface.uuid == dcerpc::epm_uuid() || interface.uuid == dcom::iface::object_exporter ||
+         interface.uuid == dcom::iface::remote_activation ||
+         interface.uuid == dcom::iface::remote_scm_activator;
 }
 
 void ConversationStateDeleter::operator()(ConversationState* s) const { delete s; }

@@ -160,6 +160,17 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
       s.last_epm = r.epm;
     }
   }
+  if (auto d = decode_dcom(e, payload.call_stub, r.stub_encrypted, counters_)) {
+    r.dcom = std::make_shared<const DcomDecode>(std::move(*d));
+    // The object exporter's ports: a connection to one links to this call as to an ept_map
+    // answer (the firewall rule, the endpoints listing, the timeline's headers).
+    if (r.dcom->value) {
+      epm::EptMapResponse towers = activation_towers(*r.dcom->value);
+      if (!towers.towers.empty())
+        links_.remember(towers, v.id, e.at, s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address,
+                        r.dcom->value->operation);
+    }
+  }
 }
 
 void Tracker::on_call_end(ConversationState& s, const dcerpc::CallEnd& c,

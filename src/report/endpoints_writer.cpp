@@ -65,12 +65,14 @@ void append_listing(std::string& out, const MapperListing& m) {
 void append_answers(std::string& out, const common::IpAddress& address, const MapperListing& m) {
   if (m.answers.empty()) return;
   auto at = std::back_inserter(out);
-  fmt::format_to(at, "\n  ept_map answers from {}:\n", address.to_string());
+  fmt::format_to(at, "\n  ept_map and DCOM activation answers from {}:\n", address.to_string());
   for (const auto& a : m.answers) {
     for (const auto& t : a.response.towers)
       fmt::format_to(at, "    frame {} (conversation {}), to {}: {} -> {}\n", a.frame,
                      a.conversation, a.client.address.to_string(),
-                     t.interface ? dcerpc::format_syntax(*t.interface) : std::string("?"),
+                     t.interface             ? dcerpc::format_syntax(*t.interface)
+                     : a.source == "ept_map" ? std::string("?")
+                                             : a.source + " (an object exporter)",
                      t.string_binding());
     if (a.response.towers.empty() || a.response.status != 0)
       fmt::format_to(at, "    frame {} (conversation {}), to {}: no tower, status {}\n", a.frame,
@@ -117,7 +119,7 @@ void write_jsonl(std::FILE* out, const analysis::EndpointListingResult& e) {
     for (const auto& a : m.answers) {
       for (const auto& t : a.response.towers) {
         j.clear();
-        j.begin_object().str("type", "endpoint").str("source", "ept_map").ip("server", address);
+        j.begin_object().str("type", "endpoint").str("source", a.source).ip("server", address);
         if (t.interface) syntax_fields(j, *t.interface);
         tower_fields(t);
         j.ip("client", a.client.address).num("conversation", a.conversation).num("frame", a.frame);

@@ -334,6 +334,28 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
     j.end_array().end_object();
   }
   if (p.epm) epm(j, *p.epm);
+  if (p.dcom) {
+    j.begin_object("dcom");
+    if (p.dcom->value) {
+      const dcom::ActivationAnswer& a = *p.dcom->value;
+      j.str("operation", a.operation);
+      if (a.oxid) j.num("oxid", *a.oxid);
+      if (a.hresult) j.num("hresult", *a.hresult);
+      if (a.activation_hresult) j.num("activation_hresult", *a.activation_hresult);
+      j.begin_array("bindings");
+      for (const auto& b : a.bindings) {
+        j.begin_object().num("tower_id", b.tower_id);
+        if (!b.protseq.empty()) j.str("protseq", b.protseq);
+        j.str("network_address", b.network_address).str("endpoint", b.endpoint);
+        if (b.port) j.num("port", *b.port);
+        j.end_object();
+      }
+      j.end_array();
+    } else {
+      j.str("error", p.dcom->error);
+    }
+    j.end_object();
+  }
   j.end_object();
 }
 

@@ -286,6 +286,27 @@ void call_text(const dcerpc::PduEvent& e, PduText& t) {
   if (h.ptype != PacketType::fault) s += frag_label(h.pfc_flags);
 }
 
+// A DCOM activation answer: the object exporter's string bindings a client connects to next.
+void dcom_lines(const analysis::ReportedPdu& p, std::vector<std::string>& out) {
+  if (p.dcom == nullptr) return;
+  if (!p.dcom->value) {
+    out.push_back(fmt::format("DCOM activation answer not decoded: {}", p.dcom->error));
+    return;
+  }
+  const dcom::ActivationAnswer& a = *p.dcom->value;
+  std::string line = fmt::format("DCOM {} answer", a.operation);
+  if (a.oxid) line += fmt::format(": OXID 0x{:016X}", *a.oxid);
+  if (a.activation_hresult)
+    line += fmt::format(", activation {}", dcerpc::format_return_code(*a.activation_hresult,
+                                                                      dcerpc::ReturnType::hresult));
+  out.push_back(std::move(line));
+  for (const auto& b : a.bindings)
+    out.push_back(
+        fmt::format("  string binding: {}:{}[{}]",
+                    b.protseq.empty() ? fmt::format("tower 0x{:02X}", b.tower_id) : b.protseq,
+                    b.network_address, b.endpoint));
+}
+
 // The details every PDU may have: byte order, the call it answers, fragments, the fault's
 // meaning, the verification trailer, the verifier, the endpoint mapper stub.
 void common_details(const analysis::ReportedPdu& p, PduText& t) {
@@ -334,6 +355,7 @@ void common_details(const analysis::ReportedPdu& p, PduText& t) {
   if (p.auth) d.push_back(format_auth_value(*p.auth));
   if (p.stub_encrypted) d.push_back("stub encrypted (packet privacy): not decoded");
   epm_lines(p, d);
+  dcom_lines(p, d);
 }
 
 }  // namespace

@@ -46,9 +46,9 @@ std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
   }
   std::string other =
       l.same_client ? std::string() : fmt::format(" (to another client, {})", l.client.to_string());
-  return fmt::format(
-      "  port {} was given by ept_map{} in conversation {}, frame {}, {} s earlier{}\n", port,
-      iface, l.conversation, l.frame, common::format_seconds(l.delay_us), other);
+  return fmt::format("  port {} was given by {}{} in conversation {}, frame {}, {} s earlier{}\n",
+                     port, l.source, iface, l.conversation, l.frame,
+                     common::format_seconds(l.delay_us), other);
 }
 
 std::string conversation_footer(const Conversation& c, std::uint64_t omitted,

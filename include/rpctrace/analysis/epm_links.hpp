@@ -30,6 +30,7 @@ struct EpmAnswer {
   common::Endpoint client;   // where the answer went
   common::IpAddress server;  // the endpoint mapper
   epm::EptMapResponse response;
+  std::string source = "ept_map";  // or the DCOM activation that named the ports (EpmLink)
   // Per tower of the response: a conversation went from the client to the address and port
   // it gave (before the answer or after: a client may keep a connection it made earlier).
   std::vector<bool> tried;
@@ -43,7 +44,8 @@ class EpmLinks {
 
   // One ept_map answer from `server` to `client`, in `conversation` at frame `at`.
   void remember(const epm::EptMapResponse& answer, std::uint64_t conversation, const FrameRef& at,
-                const common::Endpoint& client, const common::IpAddress& server);
+                const common::Endpoint& client, const common::IpAddress& server,
+                std::string source = "ept_map");
   // A new conversation: the answer that gave one of its endpoints, when one came before
   // `start` (endpoint[1], the server when the opening was seen, is tried first).
   [[nodiscard]] std::optional<EpmLink> link(const common::Endpoint (&endpoint)[2],

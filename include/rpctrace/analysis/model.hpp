@@ -20,6 +20,7 @@
 #include "rpctrace/dcerpc/association.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/dcerpc/verification_trailer.hpp"
+#include "rpctrace/dcom/activation.hpp"
 #include "rpctrace/epm/decode.hpp"
 
 namespace rpctrace::analysis {
@@ -164,6 +165,12 @@ struct KdcMessage {
   std::string realm, service;              // the service asked for, or the error's sname
 };
 
+// A DCOM activation answer decoded (src/dcom), or why it was not.
+struct DcomDecode {
+  std::optional<dcom::ActivationAnswer> value;
+  std::string error;
+};
+
 // What a call returned, read from the last four octets of its unsealed response stub in the
 // response's byte order, for operations whose IDL returns a status (dcerpc::is_status).
 struct ReturnCode {
@@ -185,6 +192,9 @@ struct ReportedPdu {
   bool stub_encrypted = false;
   EpmDecodePtr epm;
   std::optional<dcerpc::VerificationTrailer> verification_trailer;
+  // A DCOM activation answer (RemoteCreateInstance, ResolveOxid2 ...): the string bindings it
+  // handed out, or why its stub did not decode.
+  std::shared_ptr<const DcomDecode> dcom;
 };
 
 // The opnum a PDU belongs to: a request's own, or its request's for a response or fault.
@@ -203,7 +213,10 @@ struct EpmLink {
   common::Timestamp ts;
   std::int64_t delay_us = 0;                  // from the answer to this conversation's first frame
   std::optional<dcerpc::SyntaxId> interface;  // the interface the answer was for
-  common::IpAddress client;                   // the address the answer went to
+  // The call that gave the port: "ept_map", or a DCOM activation ("RemoteCreateInstance",
+  // "ResolveOxid2", ...), whose answers name an object exporter's port and no interface.
+  std::string source = "ept_map";
+  common::IpAddress client;  // the address the answer went to
   bool same_client = false;  // ... is this conversation's client: they form one group
 };
 
@@ -276,7 +289,8 @@ struct Counters {
   std::uint64_t epm_decoded = 0;           // EPM stubs decoded, requests and responses
   std::uint64_t epm_requests_decoded = 0;  // ... of them requests
   std::uint64_t epm_errors = 0;
-  std::uint64_t auth_decoded = 0;                               // auth_values decoded
+  std::uint64_t dcom_errors = 0;   // DCOM activation answers that did not decode
+  std::uint64_t auth_decoded = 0;  // auth_values decoded
   std::array<std::uint64_t, auth::kReasonCount> auth_errors{};  // ... not decoded, by reason
   std::uint64_t stubs_encrypted = 0;  // request/response/fault stubs sealed (packet privacy)
   // Calls' return codes by (type, value), at most kMaxReturnCodes distinct ones; the rest

@@ -26,6 +26,15 @@ struct EpmStub {
 // completes none, is not on the endpoint mapper or is sealed. `stub`: the call's kept stub.
 std::optional<EpmStub> decode_epm(const dcerpc::PduEvent& e, std::optional<common::Bytes> stub,
                                   bool sealed, Counters& counters);
+// The DCOM activation answer the PDU completed (dcom::is_activation_answer); nullopt for any
+// other PDU, or a sealed one. Counted in dcom_errors when it does not decode.
+std::optional<DcomDecode> decode_dcom(const dcerpc::PduEvent& e, std::optional<common::Bytes> stub,
+                                      bool sealed, Counters& counters);
+// Its string bindings that name a port, as towers of an ept_map answer, so the conversations
+// to those ports link to it as to an ept_map answer (EpmLinks): the IP-address bindings, or
+// when there are none the first host-name one (address unset: the answering server).
+epm::EptMapResponse activation_towers(const dcom::ActivationAnswer& a);
+
 // One endpoint mapper stub of operation `opnum` in the transfer syntax `transfer_syntax` (NDR,
 // NDR64, or unknown: both are tried). Not counted.
 EpmStub decode_epm_stub(std::uint16_t opnum, bool request, common::Bytes stub,

@@ -86,6 +86,12 @@ TEST_F(DiagnosisTest, SuccessWarningAndInformationalCodesAreNoFinding) {
   c.returned(3, kSamr, 17, 0x00000107, ReturnType::ntstatus);  // STATUS_SOME_NOT_MAPPED
   c.returned(4, kSamr, 6, 0x8000001A, ReturnType::ntstatus);   // STATUS_NO_MORE_ENTRIES
   c.returned(5, kSamr, 6, 1, ReturnType::hresult);             // S_FALSE
+  // Steps of a working exchange: a buffer too small, the end of an enumeration, a probe.
+  c.returned(6, kSamr, 6, 0xEA, ReturnType::werror);          // ERROR_MORE_DATA
+  c.returned(7, kSamr, 6, 0x7A, ReturnType::werror);          // ERROR_INSUFFICIENT_BUFFER
+  c.returned(8, kSamr, 6, 0x103, ReturnType::werror);         // ERROR_NO_MORE_ITEMS
+  c.returned(9, kSamr, 6, 0x80004002, ReturnType::hresult);   // E_NOINTERFACE
+  c.returned(10, kSamr, 6, 0x800700EA, ReturnType::hresult);  // HRESULT_FROM_WIN32(MORE_DATA)
   c.end();
   finish();
   EXPECT_TRUE(result().findings.empty()) << dump();

@@ -133,6 +133,23 @@ INSTANTIATE_TEST_SUITE_P(
                       ResetCase{"MuchFaster", 128, 500, "times faster than the server's SYN/ACK"}),
     [](const ::testing::TestParamInfo<ResetCase>& i) { return i.param.name; });
 
+// A client retrying the same blocked port on new connections: one finding with a count.
+TEST_F(DiagnosisTest, TheSamePortDroppedOnSeveralConnectionsIsOneFinding) {
+  for (std::uint64_t id : {2u, 3u}) {
+    ConvScript c = conv(id, endpoint("10.5.0.20", static_cast<std::uint16_t>(50000 + id)), kStore);
+    c.link = link_for(kEmsmdb);
+    c.syn();
+    c.syn(3'000'000);
+    c.end();
+  }
+  finish();
+  EXPECT_EQ(kinds(), std::vector<std::string>{"firewall_drops_dynamic_port"}) << dump();
+  const Finding& f = one(FindingKind::firewall_drops_dynamic_port);
+  EXPECT_EQ(f.count, 2u);
+  EXPECT_EQ(f.frames.size(), 4u);
+  EXPECT_TRUE(Contains(f.evidence, "2 times in all")) << f.evidence;
+}
+
 TEST_F(DiagnosisTest, TheClientsOwnResetIsNotNothingListens) {
   ConvScript c = conv(2, kClient, kStore);
   c.link = link_for(kEmsmdb);

@@ -104,12 +104,13 @@ void udp_from_kdc(ts::Capture& cap, const ts::Bytes& message) {
   cap.add(ts::build_udp_frame(ts::LinkType::ethernet, {}, ts::IpAddress::parse("10.1.1.2"),
                               ts::IpAddress::parse("10.1.1.1"), d));
 }
-// An RPC connection of the same client after the error: bind, bind_ack, teardown.
-void rpc_after(ts::Capture& cap) {
+// An RPC connection of the same client after the error: a bind never answered (or, with
+// `bound`, accepted), teardown.
+void rpc_after(ts::Capture& cap, bool bound = false) {
   ts::TcpScript t(cap, config("10.1.1.1", 3700, "10.1.1.2", 135));
   t.handshake();
   t.send(ts::Direction::to_server, ts::epm_bind(1).build());
-  t.send(ts::Direction::to_client, ts::epm_bind_ack(1, 0x10, "135").build());
+  if (bound) t.send(ts::Direction::to_client, ts::epm_bind_ack(1, 0x10, "135").build());
   t.close();
 }
 
@@ -127,6 +128,17 @@ TEST(DiagnoseKerberos, AKdcErrorOverUdpIsTiedToTheRpcConnectionThatFollowed) {
             std::string::npos)
       << text;
   EXPECT_NE(diagnose_of(cap, true).find("\"kind\":\"kerberos_error\""), std::string::npos);
+}
+
+TEST(DiagnoseKerberos, AClientThatBoundAnywayMakesItInfo) {
+  ts::Capture cap;
+  udp_from_kdc(cap, kdc_error(7));
+  rpc_after(cap, true);
+  const std::string text = diagnose_of(cap);
+  EXPECT_NE(text.find("[info] the KDC 10.1.1.2 refused"), std::string::npos) << text;
+  EXPECT_NE(text.find("conversation 1 to 10.1.1.2:135 (from frame 2), bound anyway"),
+            std::string::npos)
+      << text;
 }
 
 TEST(DiagnoseKerberos, AKdcErrorOverTcpAcrossSegments) {

@@ -305,7 +305,7 @@ TEST(CounterRows, TheCounterStructsHaveTheFieldsListedHere) {
   EXPECT_EQ(sizeof(tcp::Counters), 19 * u64);
   EXPECT_EQ(sizeof(dcerpc::Counters), (21 + dcerpc::kReasonCount + 15) * u64);
   EXPECT_EQ(sizeof(analysis::Counters),
-            (9 + auth::kReasonCount) * u64 +
+            (10 + auth::kReasonCount) * u64 +
                 sizeof(std::map<std::pair<dcerpc::ReturnType, std::uint32_t>, std::uint64_t>));
 }
 
@@ -424,6 +424,7 @@ TEST(CounterRows, EveryAnalysisCounterInOneRow) {
       member<C>("return_codes_other", &C::return_codes_other, ""),
       member<C>("auth_decoded", &C::auth_decoded, ""),  // JSON auth_decoded
       member<C>("epm_errors", &C::epm_errors, "epm_errors"),
+      member<C>("dcom_errors", &C::dcom_errors, "dcom_errors"),
       member<C>("stubs_encrypted", &C::stubs_encrypted, "stubs_encrypted")};
   // Keys are "auth_" + the decoder's reason, in its enum order (docs/jsonl.md).
   for (std::size_t i = 0; i < auth::kReasonCount; ++i) {
