@@ -147,6 +147,17 @@ inline ReportedPdu request_pdu(std::uint32_t call_id, const SyntaxId& iface, std
   return p;
 }
 // A verifier decoded to `token` (NTLMSSP, Kerberos).
+// An NTLMSSP AUTHENTICATE naming RPCTEST\<user> from WS1, as a verifier's decode.
+inline auth::Token ntlm_authenticate(std::string user = "Administrator") {
+  auth::Token t;
+  t.mechanism = "NTLMSSP";
+  t.message = "authenticate";
+  t.domain = "RPCTEST";
+  t.user = std::move(user);
+  t.workstation = "WS1";
+  return t;
+}
+
 inline ReportedPdu with_token(ReportedPdu p, const auth::Token& token) {
   auth::AuthValue v;
   v.token = token;

@@ -22,14 +22,6 @@ constexpr std::uint32_t kStatusAccessDenied = 0xC0000022;
 constexpr std::uint32_t kStatusNoSuchUser = 0xC0000064;
 constexpr std::uint32_t kStatusNotImplemented = 0xC0000002;
 
-auth::Token ntlm_authenticate() {
-  auth::Token t;
-  t.mechanism = "NTLMSSP";
-  t.message = "authenticate";
-  t.domain = "RPCTEST";
-  t.user = "rpuser000";
-  return t;
-}
 
 TEST_F(DiagnosisTest, AccessDeniedReturnedRepeatedlyIsOneErrorWithACount) {
   ConvScript c = conv(2, kClient, kStore);
@@ -102,7 +94,7 @@ TEST_F(DiagnosisTest, TheAccountComesFromTheVerifier) {
   ConvScript c = conv(2, kClient, kStore);
   c.handshake();
   c.send_pdu(From::client, with_token(bind_pdu(1, {kSamr}, dcerpc::auth_level::pkt_integrity),
-                                      ntlm_authenticate()));
+                                      ntlm_authenticate("rpuser000")));
   c.send_pdu(From::server, bind_ack_pdu(1, {kSamr}, {0}));
   c.returned(2, kSamr, kSamrOpenUser, kStatusAccessDenied, ReturnType::ntstatus);
   c.end();

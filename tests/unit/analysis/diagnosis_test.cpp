@@ -19,15 +19,6 @@ namespace {
 
 using dcerpc::CallOutcome;
 
-auth::Token ntlm_authenticate() {
-  auth::Token t;
-  t.mechanism = "NTLMSSP";
-  t.message = "authenticate";
-  t.domain = "RPCTEST";
-  t.user = "Administrator";
-  t.workstation = "WS1";
-  return t;
-}
 
 // ----- Binds: bind_nak, bind_rejected, alter_context_refused -----
 
