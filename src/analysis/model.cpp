@@ -118,13 +118,7 @@ std::optional<ReturnCode> return_code_of(const std::optional<dcerpc::SyntaxId>& 
   if (!interface || !tail) return std::nullopt;
   const dcerpc::ReturnType type = dcerpc::operation_returns(interface->uuid, opnum);
   if (!dcerpc::is_status(type)) return std::nullopt;
-  std::uint32_t value = 0;
-  for (int i = 0; i < 4; ++i) {
-    const auto octet = std::to_integer<std::uint32_t>((*tail)[static_cast<std::size_t>(i)]);
-    value |= drep.integer_order() == common::ByteOrder::little ? octet << (8 * i)
-                                                               : octet << (8 * (3 - i));
-  }
-  return ReturnCode{value, type};
+  return ReturnCode{common::ByteReader(*tail, drep.integer_order()).u32(), type};
 }
 
 std::uint64_t Statistics::counter(std::string_view key) const {

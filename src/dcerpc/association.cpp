@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-#include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/dcerpc/names.hpp"  // auth_level
 #include "rpctrace/dcerpc/pdu.hpp"
 
 namespace rpctrace::dcerpc {
@@ -73,8 +73,7 @@ void Association::end_call(std::uint32_t call_id, Call& c, CallOutcome outcome, 
   e.end = at;
   e.response_fragments = c.response_fragments;
   e.response_stub_length = c.response_stub_length;
-  if (outcome == CallOutcome::response && c.tail_size == 4 && !c.sealed && !c.response_incomplete)
-    e.response_tail = c.tail;
+  if (outcome == CallOutcome::response) e.response_tail = status_tail(c);
   e.response_drep = c.response_drep;
   e.latency_us = c.latency_us;
   e.outcome = outcome;
@@ -222,6 +221,13 @@ void Association::request(Direction dir, const PduView& v, const FrameRef& at, P
   if (c->keep_stub && !c->truncated) payload.call_stub = c->request_stub;
 }
 
+// The response stub's last four octets when they can be read as a status: all four seen, in
+// clear, none of the stub cut by the capture.
+std::optional<std::array<std::byte, 4>> Association::status_tail(const Call& c) {
+  if (c.tail_size < 4 || c.sealed || c.response_incomplete) return std::nullopt;
+  return c.tail;
+}
+
 // The stub's last four octets, across fragments however they are cut (a last fragment of one
 // or two octets keeps the end of the one before).
 void Association::keep_tail(Call& c, const PduView& v) {
@@ -272,8 +278,7 @@ std::optional<std::uint32_t> Association::answer(const PduView& v, const FrameRe
   // A fault ends the call whatever its flags.
   if ((v.header.pfc_flags & pfc::last_frag) == 0 && ft == nullptr) return std::nullopt;
   e.call_complete = true;
-  if (rs != nullptr && c.tail_size == 4 && !c.sealed && !c.response_incomplete)
-    e.stub_tail = c.tail;
+  if (rs != nullptr) e.stub_tail = status_tail(c);
   e.call_fragments = c.response_fragments;
   e.call_stub_length = c.response_stub_length;
   e.call_stub_truncated = c.response_truncated;

@@ -183,6 +183,7 @@ class Association {
 
   void process(Direction dir, PduView& v, const FrameRef& at);
   static void keep_tail(Call& c, const PduView& v);
+  static std::optional<std::array<std::byte, 4>> status_tail(const Call& c);
   void bind(Direction dir, const PduView& v, const FrameRef& at);
   void bind_ack(const PduView& v, PduEvent& e);
   void request(Direction dir, const PduView& v, const FrameRef& at, PduEvent& e,
