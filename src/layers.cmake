@@ -5,21 +5,23 @@
 # test suite, which runs this file as a script (cmake -P) over the tree and over a probe file
 # that breaks the rule, which must fail.
 #
-#   common < pcap < tcp;  common < auth;  common < smb;  common < dcerpc < {epm, dcom}
-#   {epm, auth, dcom} < analysis;  {tcp, smb, analysis} < transport;  analysis < report
+#   common < pcap < tcp;  common < auth;  common < smb;  common < http;  common < dcerpc
+#   dcerpc < {epm, dcom};  {epm, auth, dcom} < analysis;  {tcp, smb, http, analysis} < transport
+#   analysis < report
 #   transport < app;  {app, report} < cli (the executable)
 cmake_policy(VERSION 3.25)
-set(RPCTRACE_LAYERS common pcap tcp auth smb dcerpc epm dcom analysis transport report app cli)
+set(RPCTRACE_LAYERS common pcap tcp auth smb http dcerpc epm dcom analysis transport report app cli)
 set(RPCTRACE_LAYER_USES_common "")
 set(RPCTRACE_LAYER_USES_pcap common)
 set(RPCTRACE_LAYER_USES_tcp pcap)
 set(RPCTRACE_LAYER_USES_auth common)
 set(RPCTRACE_LAYER_USES_smb common)
+set(RPCTRACE_LAYER_USES_http common)
 set(RPCTRACE_LAYER_USES_dcerpc common)
 set(RPCTRACE_LAYER_USES_epm dcerpc)
 set(RPCTRACE_LAYER_USES_dcom dcerpc)
 set(RPCTRACE_LAYER_USES_analysis epm auth dcom)
-set(RPCTRACE_LAYER_USES_transport tcp smb analysis)
+set(RPCTRACE_LAYER_USES_transport tcp smb http analysis)
 set(RPCTRACE_LAYER_USES_report analysis)
 set(RPCTRACE_LAYER_USES_app transport)
 set(RPCTRACE_LAYER_USES_cli app report)

@@ -10,6 +10,7 @@
 
 #include "rpctrace/analysis/tracker.hpp"
 #include "rpctrace/dcerpc/association.hpp"
+#include "rpctrace/dcerpc/cl_activity.hpp"
 
 namespace rpctrace::analysis {
 
@@ -51,6 +52,8 @@ class ConversationState : public dcerpc::AssociationObserver {
   common::Endpoint endpoint[2];
   Conversation conv;
   dcerpc::Association assoc;
+  // A connectionless conversation's calls (ncadg_ip_udp); null on a connection.
+  std::unique_ptr<dcerpc::ClActivities> cl;
   common::Timestamp prev_ts;
   bool have_prev = false;
   bool opening_seen = false;

@@ -123,7 +123,7 @@ void Diagnosis::frame(const FrameRecord& f) {
   c.server = f.server;
   c.protseq = std::string(to_string(f.protseq));
   if (f.epm_link) c.link = f.epm_link;
-  if (f.delta_us >= 0) carrier_facts(c, f);
+  if (f.delta_us >= 0 && !is_datagram(f.protseq)) carrier_facts(c, f);  // TCP only
   for (const auto& e : f.events) carrier_event(c, f, e);
   for (const auto& p : f.pdus) pdu(c, f, p);
 }
@@ -328,6 +328,7 @@ void Diagnosis::call(const CallRecord& r) {
   switch (call.outcome) {
     case dcerpc::CallOutcome::response:
     case dcerpc::CallOutcome::fault:
+    case dcerpc::CallOutcome::rejected:  // connectionless: a reject is a fault before the call
       answered(c, r);
       break;
     case dcerpc::CallOutcome::unanswered:
@@ -342,7 +343,8 @@ void Diagnosis::call(const CallRecord& r) {
 // not captured; a response alone says little (which operation, how long it took).
 void Diagnosis::answered(Conv& c, const CallRecord& r) {
   const dcerpc::CallEnd& call = r.call;
-  const bool faulted = call.outcome == dcerpc::CallOutcome::fault;
+  const bool faulted =
+      call.outcome == dcerpc::CallOutcome::fault || call.outcome == dcerpc::CallOutcome::rejected;
   if (!faulted && !call.request_seen) return;
   const std::optional<dcerpc::SyntaxId>& iface = call.interface;
   const std::optional<std::int64_t>& latency_us = call.latency_us;
@@ -435,12 +437,14 @@ void Diagnosis::fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::
   Finding x =
       make_finding(Severity::error, auth ? FindingKind::authentication_failed : FindingKind::fault,
                    c.client, c.server, iface);
+  // A connectionless server refuses a call it cannot start with a reject (C706 §12.5.3.8).
+  const std::string_view answer = call.outcome == dcerpc::CallOutcome::rejected ? "reject" : "fault";
   x.frames = {call.end.frame};
-  x.message = fmt::format("{} answered {} with a fault: {}{}", c.server.address.to_string(),
-                          auth ? fmt::format("the first authenticated call ({})", op) : op,
+  x.message = fmt::format("{} answered {} with a {}: {}{}", c.server.address.to_string(),
+                          auth ? fmt::format("the first authenticated call ({})", op) : op, answer,
                           dcerpc::format_status(status), why);
   x.evidence =
-      fmt::format("fault in frame {}{}", call.end.frame,
+      fmt::format("{} in frame {}{}", answer, call.end.frame,
                   call.request_seen
                       ? fmt::format(" for the request in frame {}", call.request_first.frame)
                       : "") +
@@ -448,7 +452,7 @@ void Diagnosis::fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::
       (c.account.empty() ? "" : ", " + c.account);
   x.next_step = std::move(next);
   add_grouped(
-      fmt::format("fault|{}|{}|{}|{}|{}|{}", c.client.address.to_string(),
+      fmt::format("{}|{}|{}|{}|{}|{}|{}", answer, c.client.address.to_string(),
                   c.server.address.to_string(), interface_text(iface), call.opnum, status, auth),
       std::move(x));
 }

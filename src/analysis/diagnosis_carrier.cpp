@@ -101,6 +101,8 @@ void Diagnosis::carrier_event(Conv& c, const FrameRecord& f, const CarrierEvent&
     x.frames.push_back(f.frame);
     return x;
   };
+  // HTTP steps carry HTTP status codes, not NTSTATUS.
+  if (e.kind == CarrierEventKind::http_request || e.kind == CarrierEventKind::http_response) return;
   const std::string server = c.server.address.to_string();
   const std::string account = e.account.empty() ? "" : ", session of " + e.account;
   if (e.kind == CarrierEventKind::encrypted) {

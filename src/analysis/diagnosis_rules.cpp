@@ -281,6 +281,21 @@ std::string Diagnosis::reset_origin(const Conv& c, std::string& next_step) const
   return out;
 }
 
+namespace {
+
+// How the client and a connectionless server kept a call alive: ", sent 3 times, 2 pings
+// answered by working 2"; empty for a call on a connection.
+std::string datagram_exchange(const dcerpc::CallEnd& call) {
+  std::string out;
+  if (call.resent > 0) out += fmt::format(", sent {} times", call.resent + 1);
+  if (call.pings > 0) out += fmt::format(", {} ping{}", call.pings, call.pings == 1 ? "" : "s");
+  if (call.working > 0) out += fmt::format(", working {}", call.working);
+  if (call.nocalls > 0) out += fmt::format(", nocall {}", call.nocalls);
+  return out;
+}
+
+}  // namespace
+
 // Calls the conversation's end left unanswered: an ept_map is its own finding (the lookup
 // itself failed), the others one finding together; and the server's RST during a call.
 void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
@@ -290,11 +305,13 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
   std::optional<dcerpc::SyntaxId> iface;
   if (c.link && c.link->interface) iface = c.link->interface;
   if (!iface && !c.bound.empty()) iface = c.bound.front();
-  std::vector<const CallRecord*> others;
+  // Connectionless calls apart by what the server said to the client's pings: nothing,
+  // working, nocall; each group is a finding of its own.
+  std::vector<const CallRecord*> others[3];
   for (const auto& r : c.unanswered) {
     const auto& call_iface = r.call.interface;
     if (!call_iface || call_iface->uuid != dcerpc::epm_uuid()) {
-      others.push_back(&r);
+      others[r.call.nocalls > 0 ? 2 : r.call.working > 0 ? 1 : 0].push_back(&r);
       continue;
     }
     std::optional<dcerpc::SyntaxId> want = looked_up(r);
@@ -313,11 +330,15 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
     if (want) ++service(client, server, *want).unanswered;
     add(std::move(x));
   }
-  if (!others.empty()) {
+  for (const auto& group : others) {
+    if (group.empty()) continue;
+    // No bind names a connectionless conversation's interface: its first call's header does.
     Finding x = make_finding(capture_end ? Severity::warning : Severity::error,
-                             FindingKind::no_response, c.client, c.server, iface);
+                             FindingKind::no_response, c.client, c.server,
+                             iface ? iface : group.front()->call.interface);
     std::string list;
-    for (const CallRecord* r : others) {
+    std::uint64_t working = 0, nocalls = 0;
+    for (const CallRecord* r : group) {
       const dcerpc::CallEnd& call = r->call;
       x.frames.push_back(call.request_last.frame);
       if (call.interface && call.interface->uuid != dcerpc::epm_uuid())
@@ -325,17 +346,42 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
       std::string op =
           call.interface ? std::string(dcerpc::operation_name(call.interface->uuid, call.opnum))
                          : "";
-      list += fmt::format("{}frame {} ({} opnum {}{})", list.empty() ? "" : ", ",
+      list += fmt::format("{}frame {} ({} opnum {}{}{})", list.empty() ? "" : ", ",
                           call.request_last.frame, interface_text(call.interface), call.opnum,
-                          op.empty() ? "" : " " + op);
+                          op.empty() ? "" : " " + op, datagram_exchange(call));
+      working += call.working;
+      nocalls += call.nocalls;
     }
-    x.message = fmt::format("{} call{} to {} {} never answered before {}", others.size(),
-                            others.size() == 1 ? "" : "s", server.to_string(),
-                            others.size() == 1 ? "was" : "were",
-                            capture_end ? "the capture ended" : "the connection ended");
+    const bool datagram = is_datagram(conv.protseq);
+    x.message = fmt::format("{} call{} to {} {} never answered before {}", group.size(),
+                            group.size() == 1 ? "" : "s", server.to_string(),
+                            group.size() == 1 ? "was" : "were",
+                            capture_end ? "the capture ended"
+                            : datagram  ? "the flow went quiet"
+                                        : "the connection ended");
     x.evidence = "requests in " + list;
-    x.next_step = capture_end ? "capture longer to see whether an answer comes"
-                              : "look at the server: the call hung or the service crashed";
+    // Connectionless servers say why through their answers to the client's pings (C706
+    // §12.5.3.5, §12.5.3.9): nocall, it holds no such call; working, it is still executing.
+    if (nocalls > 0) {
+      x.message += fmt::format(": the server answered nocall {} time{} (it has no such call)",
+                               nocalls, nocalls == 1 ? "" : "s");
+      x.next_step =
+          "the request never reached the server whole (fragments lost: a firewall or an MTU "
+          "problem on UDP) or the server restarted and forgot it (compare server_boot): look at "
+          "the path for UDP fragments, or use ncacn_ip_tcp";
+    } else if (working > 0) {
+      x.message += fmt::format(": the server answered working {} time{} (still executing)",
+                               working, working == 1 ? "" : "s");
+      x.next_step = capture_end ? "the call is slow, not lost: capture longer to see its end"
+                                : "the call hung on the server: look at the service's load";
+    } else if (datagram) {
+      x.next_step =
+          "nothing came back over UDP: a firewall dropping the port, or no server listening "
+          "(ICMP port unreachable is not decoded): check the path with ncacn_ip_tcp";
+    } else {
+      x.next_step = capture_end ? "capture longer to see whether an answer comes"
+                                : "look at the server: the call hung or the service crashed";
+    }
     add(std::move(x));
   }
   if (c.rst_mid_call) {

@@ -11,6 +11,8 @@ common::IpAddress tower_destination(const epm::Tower& t, const common::IpAddress
   return unspecified ? server : *t.address;
 }
 
+bool tower_over_udp(const epm::Tower& t) { return t.protseq == "ncadg_ip_udp"; }
+
 const EpmAnswer* EpmLinks::answer(std::uint64_t serial) const {
   if (serial < first_serial_ || serial - first_serial_ >= answers_.size()) return nullptr;
   return &answers_[static_cast<std::size_t>(serial - first_serial_)];
@@ -20,7 +22,7 @@ void EpmLinks::forget_oldest() {
   const EpmAnswer& a = answers_.front();
   for (const auto& t : a.response.towers) {
     if (!t.port || *t.port == 0) continue;
-    auto it = targets_.find({tower_destination(t, a.server), *t.port});
+    auto it = targets_.find({tower_destination(t, a.server), *t.port, tower_over_udp(t)});
     if (it == targets_.end()) continue;
     std::erase(it->second.answers, first_serial_);
     if (it->second.answers.empty()) targets_.erase(it);
@@ -46,16 +48,16 @@ void EpmLinks::remember(const epm::EptMapResponse& answer, std::uint64_t convers
   a.tried.assign(answer.towers.size(), false);
   for (const auto& t : answer.towers) {
     if (!t.port || *t.port == 0) continue;
-    auto& serials = targets_[{tower_destination(t, server), *t.port}].answers;
+    auto& serials = targets_[{tower_destination(t, server), *t.port, tower_over_udp(t)}].answers;
     if (serials.empty() || serials.back() != serial) serials.push_back(serial);
   }
   answers_.push_back(std::move(a));
 }
 
 std::optional<EpmLink> EpmLinks::link(const common::Endpoint (&endpoint)[2],
-                                      common::Timestamp start) const {
+                                      common::Timestamp start, bool udp) const {
   for (int i : {1, 0}) {
-    auto it = targets_.find({endpoint[i].address, endpoint[i].port});
+    auto it = targets_.find({endpoint[i].address, endpoint[i].port, udp});
     if (it == targets_.end()) continue;
     const EpmAnswer* latest = nullptr;
     const epm::Tower* latest_tower = nullptr;
@@ -63,7 +65,7 @@ std::optional<EpmLink> EpmLinks::link(const common::Endpoint (&endpoint)[2],
       const EpmAnswer* a = answer(serial);
       if (a == nullptr || a->ts.micros() > start.micros()) continue;
       for (const auto& t : a->response.towers)
-        if (t.port && *t.port == endpoint[i].port &&
+        if (t.port && *t.port == endpoint[i].port && tower_over_udp(t) == udp &&
             tower_destination(t, a->server) == endpoint[i].address) {
           latest = a;
           latest_tower = &t;
@@ -84,8 +86,8 @@ std::optional<EpmLink> EpmLinks::link(const common::Endpoint (&endpoint)[2],
   return std::nullopt;
 }
 
-void EpmLinks::tried(const common::Endpoint& client, const common::Endpoint& server) {
-  auto it = targets_.find({server.address, server.port});
+void EpmLinks::tried(const common::Endpoint& client, const common::Endpoint& server, bool udp) {
+  auto it = targets_.find({server.address, server.port, udp});
   if (it == targets_.end()) return;
   for (std::uint64_t serial : it->second.answers) {
     if (serial < first_serial_) continue;
@@ -93,7 +95,8 @@ void EpmLinks::tried(const common::Endpoint& client, const common::Endpoint& ser
     if (a.client.address != client.address) continue;
     for (std::size_t k = 0; k < a.response.towers.size(); ++k) {
       const epm::Tower& t = a.response.towers[k];
-      if (t.port && *t.port == server.port && tower_destination(t, a.server) == server.address)
+      if (t.port && *t.port == server.port && tower_over_udp(t) == udp &&
+          tower_destination(t, a.server) == server.address)
         a.tried[k] = true;
     }
   }

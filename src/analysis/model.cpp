@@ -9,6 +9,10 @@ std::string_view to_string(Protseq p) {
   switch (p) {
     case Protseq::ncacn_ip_tcp:
       return "ncacn_ip_tcp";
+    case Protseq::ncadg_ip_udp:
+      return "ncadg_ip_udp";
+    case Protseq::ncacn_http:
+      return "ncacn_http";
     case Protseq::ncacn_np:
       return "ncacn_np";
   }
@@ -35,6 +39,10 @@ std::string_view to_string(CarrierEventKind k) {
       return "encrypted";
     case CarrierEventKind::refused:
       return "refused";
+    case CarrierEventKind::http_request:
+      return "http_request";
+    case CarrierEventKind::http_response:
+      return "http_response";
   }
   return "unknown";
 }

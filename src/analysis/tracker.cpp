@@ -23,6 +23,7 @@ ConversationState::ConversationState(Tracker& t, const ConversationOpen& o,
   conv.server = o.endpoint[1];
   conv.well_known_port = epm::is_endpoint_mapper_port(o.endpoint[0].port) ||
                          epm::is_endpoint_mapper_port(o.endpoint[1].port);
+  if (is_datagram(o.protseq)) cl = std::make_unique<dcerpc::ClActivities>(*this, counters, limits);
 }
 
 bool ConversationState::wants_stub(const dcerpc::SyntaxId& interface) {
@@ -44,12 +45,14 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
       new ConversationState(*this, o, dcerpc_counters_, options_.association_limits));
   ++counters_.conversations;
   // Linked to the EPM answer that gave one of its ports, when there is one and it came first.
-  if (auto l = links_.link(s->endpoint, o.first_ts)) {
+  const bool udp = is_datagram(o.protseq);
+  if (auto l = links_.link(s->endpoint, o.first_ts, udp)) {
     if (l->same_client) s->conv.group = l->conversation;
     if (l->interface) s->assoc.set_inferred_interface(*l->interface);
     s->conv.epm_link = std::move(l);
   }
-  if (unopened_.size() < kMaxUnopened) unopened_[o.id] = s.get();
+  // A datagram names its interface in every header: nothing to infer.
+  if (!udp && unopened_.size() < kMaxUnopened) unopened_[o.id] = s.get();
   return s;
 }
 
@@ -97,8 +100,8 @@ void Tracker::begin_frame(ConversationState& s, const CarrierFrame& f) {
   r.ts = f.ts;
   r.dir = f.dir;
   r.segment = f.segment;
-  r.src = s.endpoint[f.dir];
-  r.dst = s.endpoint[f.dir ^ 1];
+  r.src = f.endpoints ? f.endpoints->first : s.endpoint[f.dir];
+  r.dst = f.endpoints ? f.endpoints->second : s.endpoint[f.dir ^ 1];
   r.delta_us = s.have_prev ? f.ts.micros() - s.prev_ts.micros() : 0;
   s.prev_ts = f.ts;
   s.have_prev = true;
@@ -152,13 +155,24 @@ void Tracker::pdu(ConversationState& s, Direction dir, common::Bytes pdu, const 
   s.assoc.pdu(dir, pdu, at);
 }
 
+void Tracker::datagram(ConversationState& s, Direction dir, common::Bytes payload,
+                       std::size_t wire_length, const FrameRef& at) {
+  if (s.cl) s.cl->datagram(dir, payload, wire_length, at);
+}
+
 void Tracker::cut_pdu(ConversationState& s, Direction dir, common::Bytes partial,
                       const FrameRef& at) {
   s.assoc.cut_pdu(dir, partial, at);
 }
 
 void Tracker::note(ConversationState& s, ReportedNote n) {
-  ++s.conv.notes;
+  // The ncacn_http/1.0 greeting of RPC over HTTP v1 (MS-RPCH 2.1.1) is the protocol sequence's
+  // first step, not an anomaly: it names the conversation's protocol sequence.
+  if (n.kind == NoteKind::ncacn_http) {
+    s.conv.protseq = Protseq::ncacn_http;
+  } else {
+    ++s.conv.notes;
+  }
   pending(s).record.notes.push_back(std::move(n));
 }
 
@@ -266,6 +280,7 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   pending(s);
   for (std::uint32_t id = 1; id <= s.channels.size(); ++id) close_channel(s, id);
   s.assoc.finish(at_);  // calls still outstanding end unanswered
+  if (s.cl) s.cl->finish(at_);
   Conversation& v = s.conv;
   v.end_reason = reason;
   resolve_roles(s);
@@ -274,7 +289,7 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   v.bytes_to_server = totals.bytes[from_client];
   v.bytes_to_client = totals.bytes[from_client ^ 1];
   v.shown = shown(s);
-  links_.tried(v.client, v.server);
+  links_.tried(v.client, v.server, is_datagram(v.protseq));
   unopened_.erase(v.id);
   stamp(s, current_.record);
   write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty() ||

@@ -26,12 +26,19 @@ int sender_role(PacketType t) {
     case PacketType::auth3:
     case PacketType::co_cancel:
     case PacketType::orphaned:
+    case PacketType::ping:  // connectionless (C706 §12.5.3)
+    case PacketType::ack:
+    case PacketType::cl_cancel:
       return 1;
     case PacketType::bind_ack:
     case PacketType::alter_context_resp:
     case PacketType::bind_nak:
     case PacketType::response:
     case PacketType::fault:
+    case PacketType::working:
+    case PacketType::nocall:
+    case PacketType::reject:
+    case PacketType::cancel_ack:
       return -1;
     default:
       return 0;

@@ -48,7 +48,8 @@ analysis::Statistics statistics(const pcap::CaptureReader& reader, const std::st
   s.tcp_segments = capture.tcp_segments;
   s.udp_datagrams = capture.udp_datagrams;
   s.frames_skipped = capture.skipped_total();
-  s.conversations_tcp = analysis.conversations;
+  s.conversations_udp = dispatcher.udp_flows();
+  s.conversations_tcp = analysis.conversations - s.conversations_udp;
   s.conversations_dcerpc = analysis.conversations_dcerpc;
   s.conversations_shown = analysis.conversations_shown;
   s.pdus = dcerpc.pdus;

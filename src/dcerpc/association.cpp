@@ -14,7 +14,8 @@ namespace rpctrace::dcerpc {
 
 std::string_view to_string(CallOutcome o) {
   static constexpr std::string_view kNames[] = {"response",   "fault",     "orphaned",
-                                                "unanswered", "forgotten", "superseded"};
+                                                "unanswered", "forgotten", "superseded",
+                                                "rejected"};
   static_assert(std::size(kNames) == static_cast<std::size_t>(CallOutcome::count_));
   auto i = static_cast<std::size_t>(o);
   return i < std::size(kNames) ? kNames[i] : "unknown";

@@ -8,6 +8,10 @@ void append_counter_rows(const Counters& c, common::CounterRows& rows) {
     auto r = static_cast<Reason>(i);
     rows.push_back({to_string(r), describe(r), c.malformed[i]});
   }
+  for (std::size_t i = 0; i < kClReasonCount; ++i) {
+    auto r = static_cast<ClReason>(i);
+    rows.push_back({to_string(r), describe(r), c.cl_malformed[i]});
+  }
   rows.push_back({"dcerpc_lost_sync", "invalid PDU headers where one was expected", c.lost_sync});
   rows.push_back(
       {"dcerpc_resync_bytes", "bytes skipped to find the next PDU header", c.resync_bytes});

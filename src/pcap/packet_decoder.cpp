@@ -374,7 +374,7 @@ std::string_view describe(SkipReason r) {
     case SkipReason::ip_fragment:
       return "IP fragment (not reassembled)";
     case SkipReason::udp:
-      return "UDP other than Kerberos on port 88 (connectionless DCE/RPC is not decoded)";
+      return "UDP that is neither Kerberos on port 88 nor connectionless DCE/RPC";
     case SkipReason::other_transport:
       return "neither TCP nor UDP (ICMP, ESP, ...)";
     case SkipReason::truncated_tcp:

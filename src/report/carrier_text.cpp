@@ -15,6 +15,16 @@ std::string channel_label(const analysis::ChannelFacts& c) {
 
 PduText format_event(const analysis::CarrierEvent& e) {
   PduText t;
+  // RPC over HTTP: the request line and the status line, as sent.
+  if (e.kind == analysis::CarrierEventKind::http_request) {
+    t.summary = fmt::format("{}: {}", e.command, e.text);
+    return t;
+  }
+  if (e.kind == analysis::CarrierEventKind::http_response) {
+    t.summary = fmt::format("{} {} {}", e.command, e.status, e.text);
+    if (e.request_frame) t.details.push_back(fmt::format("answers request in frame {}", *e.request_frame));
+    return t;
+  }
   if (!e.response) {
     t.summary =
         e.text.empty() ? e.command + " request" : fmt::format("{} request: {}", e.command, e.text);

@@ -54,6 +54,8 @@ void append_listing(std::string& out, const MapperListing& m) {
       if (done[k] || !same_interface) continue;
       done[k] = true;
       fmt::format_to(at, "    {}", e.tower ? e.tower->string_binding() : "(no tower)");
+      // ncalrpc is local RPC (ALPC): it never crosses the network (docs/output.md).
+      if (e.tower && e.tower->protseq == "ncalrpc") out += "  (local RPC: never on the network)";
       if (!e.object.is_nil()) fmt::format_to(at, "  object {}", e.object.to_string(true));
       if (e.annotation != first.annotation && !e.annotation.empty())
         fmt::format_to(at, "  \"{}\"", e.annotation);

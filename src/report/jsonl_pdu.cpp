@@ -249,6 +249,40 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
       e.body);
 }
 
+// The connectionless header and bodies (C706 §12.5.1, §12.5.3), field names the spec's.
+void cl_object(JsonLine& j, const dcerpc::ClFacts& c) {
+  const dcerpc::ClHeader& h = c.header;
+  j.begin_object("cl").num("flags1", h.flags1).str("flags1_names", dcerpc::cl_flags1_string(h.flags1));
+  j.num("flags2", h.flags2).str("flags2_names", dcerpc::cl_flags2_string(h.flags2));
+  j.num("serial", h.serial()).uuid("object", h.object).uuid("if_id", h.if_id);
+  j.num("if_vers", h.if_vers).uuid("act_id", h.act_id).num("server_boot", h.server_boot);
+  j.num("seqnum", h.seqnum).num("opnum", h.opnum).num("ihint", h.ihint).num("ahint", h.ahint);
+  j.num("len", h.len).num("fragnum", h.fragnum).num("auth_proto", h.auth_proto);
+  if (c.auth_verifier_length) j.num("auth_verifier_length", c.auth_verifier_length);
+  if (c.duplicate) j.boolean("duplicate", true);
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, dcerpc::ClFack>) {
+          j.begin_object("fack").num("vers", b.vers).num("window_size", b.window_size);
+          j.num("max_tsdu", b.max_tsdu).num("max_frag_size", b.max_frag_size);
+          j.num("serial_num", b.serial_num).num("selack_len", b.selack_len);
+          j.begin_array("selack");
+          for (auto w : b.selack) j.element(w);
+          j.end_array().end_object();
+        } else if constexpr (std::is_same_v<T, dcerpc::ClStatus>) {
+          status(j, b.status);
+        } else if constexpr (std::is_same_v<T, dcerpc::ClCancel>) {
+          j.num("cancel_vers", b.vers).num("cancel_id", b.cancel_id);
+        } else if constexpr (std::is_same_v<T, dcerpc::ClCancelAck>) {
+          j.num("cancel_vers", b.vers).num("cancel_id", b.cancel_id);
+          j.boolean("server_is_accepting", b.server_is_accepting);
+        }
+      },
+      c.body);
+  j.end_object();
+}
+
 }  // namespace
 
 void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysis::ReportedPdu& p,
@@ -266,10 +300,9 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
   j.num("conversation", f.conversation);
   j.ip("src", src.address).num("src_port", src.port);
   j.ip("dst", dst.address).num("dst_port", dst.port);
-  if (p.channel) {
+  if (p.channel || f.protseq != analysis::Protseq::ncacn_ip_tcp)
     j.str("protseq", analysis::to_string(f.protseq));
-    channel_object(j, "pipe", *p.channel);
-  }
+  if (p.channel) channel_object(j, "pipe", *p.channel);
   j.str("ptype", dcerpc::to_string(h.ptype)).num("ptype_value", static_cast<unsigned>(h.ptype));
   j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
   j.num("pfc_flags", h.pfc_flags)
@@ -286,6 +319,7 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
         h.packed_drep.integer_order() == common::ByteOrder::little ? "little" : "big");
   j.num("frag_length", h.frag_length).num("auth_length", h.auth_length).num("call_id", h.call_id);
   body(j, e);
+  if (e.cl) cl_object(j, *e.cl);
   if (e.opnum && h.ptype != PacketType::request) j.num("opnum", *e.opnum);
   if (e.interface) {
     syntax_object(j, "interface", *e.interface);

@@ -60,8 +60,21 @@ void JsonlWriter::frame(const FrameRecord& f) {
   }
 }
 
-// A carrier's step: "type":"smb" (the only carrier with steps of its own so far).
+// A carrier's step: "type":"smb", or "type":"http" for the heads of RPC over HTTP.
 void JsonlWriter::event_record(JsonLine& j, const FrameRecord& f, const analysis::CarrierEvent& e) {
+  const bool http = e.kind == analysis::CarrierEventKind::http_request ||
+                    e.kind == analysis::CarrierEventKind::http_response;
+  if (http) {
+    j.begin_object().str("type", "http");
+    endpoints(j, f);
+    j.str("protseq", analysis::to_string(f.protseq)).str("kind", analysis::to_string(e.kind));
+    j.str(e.response ? "version" : "method", e.command).str(e.response ? "reason" : "target", e.text);
+    if (e.response) j.num("status", e.status);
+    if (!e.proxy_target.empty()) j.str("rpc_proxy_target", e.proxy_target);
+    if (e.request_frame) j.num("request_frame", *e.request_frame);
+    j.end_object();
+    return;
+  }
   j.begin_object().str("type", "smb");
   endpoints(j, f);
   j.str("protseq", analysis::to_string(f.protseq));
@@ -143,8 +156,8 @@ void JsonlWriter::conversation_end(const Conversation& c) {
     j.num("calls", u.calls).end_object();
   }
   j.end_array().str("end_reason", analysis::to_string(c.end_reason));
-  if (c.protseq != analysis::Protseq::ncacn_ip_tcp) {
-    j.str("protseq", analysis::to_string(c.protseq));
+  if (c.protseq != analysis::Protseq::ncacn_ip_tcp) j.str("protseq", analysis::to_string(c.protseq));
+  if (c.protseq == analysis::Protseq::ncacn_np) {
     j.begin_array("pipes");
     for (const auto& ch : c.channels) channel_object(j, "", *ch);
     j.end_array();

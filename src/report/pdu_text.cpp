@@ -10,8 +10,6 @@
 
 namespace rpctrace::report {
 
-namespace {
-
 using dcerpc::PacketType;
 
 std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
@@ -38,6 +36,8 @@ std::string frag_label(std::uint8_t flags) {
   if (last) return " [last fragment]";
   return " [middle fragment]";
 }
+
+namespace {
 
 std::string auth_line(const analysis::ReportedPdu& p) {
   const auto& t = *p.event.sec_trailer;
@@ -364,6 +364,11 @@ PduText format_pdu(const analysis::ReportedPdu& p) {
   const dcerpc::PduEvent& e = p.event;
   const dcerpc::CommonHeader& h = e.header;
   PduText t;
+  if (e.cl) {
+    cl_pdu_text(e, t);
+    common_details(p, t);
+    return t;
+  }
   // A body-carrying PDU cut before its fixed fields has only its header to show.
   const bool header_only = std::holds_alternative<dcerpc::NoBody>(e.body);
   switch (h.ptype) {

@@ -16,6 +16,13 @@ struct PduText {
   std::vector<std::string> details;
 };
 PduText format_pdu(const analysis::ReportedPdu& p);
+// "EPMv4 v3.0 ept_map", with " (inferred from ept_map: bind not captured)" when inferred.
+std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
+                            std::optional<std::uint16_t> opnum, bool inferred);
+// " [first fragment]" ...; empty for a PDU that is a whole call direction.
+std::string frag_label(std::uint8_t pfc_flags);
+// The summary and header details of a connectionless PDU (pdu_text_cl.cpp).
+void cl_pdu_text(const dcerpc::PduEvent& e, PduText& t);
 // A carrier's step ("SMB2 TREE_CONNECT response: 0x0 (success), \\dc\IPC$") and the name
 // a pipe is shown by (carrier_text.cpp).
 PduText format_event(const analysis::CarrierEvent& e);

@@ -41,12 +41,14 @@ std::string format_statistics(const Statistics& s) {
   std::string out = fmt::format("Statistics for {} ({}):\n", s.file, s.link_type);
   fmt::format_to(std::back_inserter(out), "  frames read: {} ({} bytes), TCP segments: {}{}\n",
                  s.frames_read, s.bytes_read, s.tcp_segments,
-                 s.udp_datagrams > 0
-                     ? fmt::format(", UDP datagrams (Kerberos): {}", s.udp_datagrams)
-                     : std::string());
-  fmt::format_to(std::back_inserter(out),
-                 "  TCP conversations: {}, DCE/RPC conversations: {}, shown: {}\n",
-                 s.conversations_tcp, s.conversations_dcerpc, s.conversations_shown);
+                 s.udp_datagrams > 0 ? fmt::format(", UDP datagrams: {}", s.udp_datagrams)
+                                     : std::string());
+  fmt::format_to(std::back_inserter(out), "  TCP conversations: {}{}, DCE/RPC conversations: {}, shown: {}\n",
+                 s.conversations_tcp,
+                 s.conversations_udp > 0
+                     ? fmt::format(", UDP conversations: {}", s.conversations_udp)
+                     : std::string(),
+                 s.conversations_dcerpc, s.conversations_shown);
   std::string by_type;
   for (std::size_t i = 0; i < s.pdus_by_ptype.size(); ++i)
     if (s.pdus_by_ptype[i] > 0)
@@ -75,8 +77,8 @@ void write_statistics_json(const Statistics& s, JsonLine& j, std::uint64_t recor
   j.num("frames_read", s.frames_read).num("bytes_read", s.bytes_read);
   j.num("tcp_segments", s.tcp_segments).num("udp_datagrams", s.udp_datagrams);
   j.num("frames_skipped", s.frames_skipped);
-  j.num("tcp_conversations", s.conversations_tcp)
-      .num("dcerpc_conversations", s.conversations_dcerpc);
+  j.num("tcp_conversations", s.conversations_tcp).num("udp_conversations", s.conversations_udp);
+  j.num("dcerpc_conversations", s.conversations_dcerpc);
   j.num("conversations_shown", s.conversations_shown);
   j.num("pdus", s.pdus);
   j.begin_object("pdus_by_ptype");

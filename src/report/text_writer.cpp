@@ -33,6 +33,12 @@ void append_tcp_line(std::string& out, const FrameRecord& f) {
                  f.dst.port);
 }
 
+// A datagram's line, when it carried nothing decoded (a malformed PDU).
+void append_udp_line(std::string& out, const FrameRecord& f) {
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("UDP: len: {}, src: {} dst: {}\n"),
+                 f.segment.payload_length, f.src.port, f.dst.port);
+}
+
 constexpr std::string_view kIndent = "                    ";
 
 // KB159298's story: the endpoint mapper's answer is what sent the client to this port.
@@ -76,6 +82,8 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
     out += '\n';
   }
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
+  if (c.protseq == analysis::Protseq::ncacn_http)
+    out += "  ncacn_http: RPC over HTTP (v1 greeting or v2 channel heads, then DCE/RPC)\n";
   if (c.inferred_from) {
     const auto& l = *c.inferred_from;
     auto n = l.interface ? dcerpc::interface_name(l.interface->uuid) : std::string_view();
@@ -87,8 +95,9 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
         : n.empty()  ? dcerpc::format_syntax(*l.interface)
                      : fmt::format("{} v{}.{}", n, l.interface->major, l.interface->minor));
   }
-  if (c.dcerpc && c.protseq == analysis::Protseq::ncacn_ip_tcp && !c.epm_link && !c.inferred_from &&
-      !c.well_known_port)
+  if (c.dcerpc &&
+      c.protseq != analysis::Protseq::ncacn_np &&
+      !c.epm_link && !c.inferred_from && !c.well_known_port)
     out += fmt::format(
         "  port {} was not given by an EPM answer in this capture (a static port, or the lookup "
         "came before the capture began)\n",
@@ -142,12 +151,16 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     }
     bool own_pdu = !f.events.empty();
     for (const auto& p : f.pdus) own_pdu = own_pdu || p.event.at.frame == f.frame;
-    if (!own_pdu || control) {
+    const bool datagram = analysis::is_datagram(f.protseq);
+    if (datagram ? !own_pdu : !own_pdu || control) {
       out += number;
       out += ' ';
       out += delta;
       out += "  ";
-      append_tcp_line(out, f);
+      if (datagram)
+        append_udp_line(out, f);
+      else
+        append_tcp_line(out, f);
     }
   } else {
     // Decoded when the connection ended (a PDU the capture cut short): shown at its last frame.
@@ -170,6 +183,7 @@ void TextWriter::frame(const FrameRecord& f) {
   b.client = f.client;
   b.server = f.server;
   b.roles_from_syn = f.roles_from_syn;
+  b.protseq = f.protseq;
   b.epm_link = f.epm_link;
   if (summary_) return;  // the block only keeps the conversations in order of first frame
   if (!f.shown && b.lines >= kMaxHiddenFrames) {
@@ -215,7 +229,10 @@ void TextWriter::spill(Block& b) {
 
 void TextWriter::print_header(std::uint64_t id, Block& b) {
   if (printed_++ > 0 && !summary_) std::fputc('\n', out_);
-  std::string roles = b.roles_from_syn ? "" : " (roles inferred: no SYN in the capture)";
+  // UDP has no opening: a connectionless conversation's roles always come from its PDUs.
+  std::string roles = analysis::is_datagram(b.protseq) ? " over UDP (ncadg_ip_udp)"
+                      : b.roles_from_syn               ? ""
+                                                       : " (roles inferred: no SYN in the capture)";
   std::string header = fmt::format("Conversation {}: {} -> {}{}\n", id, b.client.to_string(),
                                    b.server.to_string(), roles);
   if (b.epm_link) header += epm_link_line(*b.epm_link, b.server.port);
@@ -251,6 +268,7 @@ void TextWriter::conversation_end(const Conversation& c) {
   b.client = c.client;
   b.server = c.server;
   b.roles_from_syn = c.roles_from_syn;
+  b.protseq = c.protseq;
   b.epm_link = c.epm_link;
   b.conv = c;
   ++ended_waiting_;

@@ -39,8 +39,10 @@ std::size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
   return static_cast<std::size_t>(hash_endpoint(k.lo) * 31 + hash_endpoint(k.hi));
 }
 
-ConnectionTable::ConnectionTable(StreamSink& sink, ReassemblyLimits limits)
-    : sink_(sink), limits_(limits) {}
+ConnectionTable::ConnectionTable(StreamSink& sink, ReassemblyLimits limits, std::uint64_t* ids)
+    : sink_(sink), limits_(limits) {
+  if (ids != nullptr) next_id_ = ids;
+}
 
 ConnectionTable::~ConnectionTable() = default;
 
@@ -54,7 +56,7 @@ ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, const pcap::
   Entry* e = entry.get();
   e->key = key;
   Connection& c = e->conn;
-  c.id = next_id_++;
+  c.id = (*next_id_)++;
   common::Endpoint src{seg.src, seg.src_port}, dst{seg.dst, seg.dst_port};
   bool syn = (seg.flags & pcap::tcp_flag::syn) != 0;
   bool ack = (seg.flags & pcap::tcp_flag::ack) != 0;

@@ -1,5 +1,5 @@
 // The dispatcher: TCP with its adapters (ncacn_ip_tcp, ncacn_np, Kerberos teed), and UDP for
-// Kerberos on port 88.
+// Kerberos on port 88 and connectionless DCE/RPC on any other.
 #include "rpctrace/transport/dispatcher.hpp"
 
 namespace rpctrace::transport {
@@ -10,7 +10,8 @@ bool Dispatcher::add(const pcap::DecodeOutcome& frame, std::uint64_t number, com
       tcp_table_.add(frame.segment, number, ts);
       return true;
     case pcap::Carrier::udp:
-      return kdc_adapter_.datagram(frame.datagram, number, ts);
+      if (kdc_adapter_.datagram(frame.datagram, number, ts)) return true;
+      return udp_adapter_.datagram(frame.datagram, number, ts);
     case pcap::Carrier::none:
       break;
   }
@@ -21,6 +22,7 @@ void Dispatcher::append_counter_rows(common::CounterRows& rows) const {
   tcp::append_counter_rows(tcp_table_.counters(), rows);
   transport::append_counter_rows(np_adapter_.counters(), rows);
   transport::append_counter_rows(kdc_adapter_.counters(), rows);
+  transport::append_counter_rows(udp_adapter_.counters(), rows);
 }
 
 }  // namespace rpctrace::transport

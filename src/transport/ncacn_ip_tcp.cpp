@@ -1,6 +1,9 @@
 // ncacn_ip_tcp: TCP connections as DCE/RPC conversations.
 #include "rpctrace/transport/ncacn_ip_tcp.hpp"
 
+#include <optional>
+
+#include "http_heads.hpp"
 #include "rpctrace/dcerpc/framer.hpp"
 #include "rpctrace/tcp/connection.hpp"
 #include "tcp_carrier.hpp"
@@ -36,6 +39,8 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
   analysis::ConversationHandle conversation;
   dcerpc::StreamFramer framer;
   bool started[2] = {false, false};
+  HttpHead http[2];  // RPC over HTTP v2: the heads before the PDU streams
+  std::optional<std::uint64_t> http_request_frame;
   analysis::CarrierTotals totals;
 };
 
@@ -64,9 +69,25 @@ void TcpAdapter::on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) {
 void TcpAdapter::on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes data,
                          const tcp::DataOrigin& origin) {
   Channel& ch = channel(c);
-  ch.start(dir, stream_start(c, dir));
   ch.totals.bytes[dir] += data.size();
   analysis::ConversationState& conv = *ch.conversation;
+  const bool at_start = stream_start(c, dir) && ch.http[dir].state() == HttpHead::State::undecided;
+  const HttpHead::State before = ch.http[dir].state();
+  HttpHead::Result head = ch.http[dir].data(data, at_start, ch.http_request_frame.has_value());
+  if (head.event) {
+    // A channel of RPC over HTTP v2: its heads are steps of the carrier, shown on their frame.
+    if (head.rpc_over_http) {
+      tracker_.reclassify(conv, analysis::Protseq::ncacn_http);
+      ch.http_request_frame = origin.frame;
+    } else if (head.event->response) {
+      head.event->request_frame = ch.http_request_frame;
+    }
+    tracker_.event(conv, std::move(*head.event), true);
+  }
+  if (ch.http[dir].state() != HttpHead::State::pdus || head.rest.empty()) return;
+  // The PDU stream starts after a head, or is the direction itself.
+  ch.start(dir, before == HttpHead::State::head ? true : stream_start(c, dir));
+  data = head.rest;
   dcerpc::FrameRef ref = tracker_.attribute(conv, dcerpc::FrameRef{origin.frame, origin.ts});
   ch.framer.data(dir, data, ref, true);  // the reassembler hands over a segment at a time
   tracker_.attribute_current(conv);
@@ -76,6 +97,7 @@ void TcpAdapter::on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t si
                         tcp::GapCause cause) {
   Channel& ch = channel(c);
   tracker_.note(*ch.conversation, gap_note(c, dir, size, cause));
+  ch.http[dir].gap();
   ch.start(dir, false);
   ch.framer.gap(dir, size, tracker_.here(*ch.conversation));
 }

@@ -38,9 +38,9 @@ def main():
         # Run from the testdata folder with a bare file name so paths in output are stable.
         rel = capture.name
         kinds = [("text", ".txt", [rel]), ("jsonl", ".jsonl", [rel, "--format", "jsonl"])]
-        if name.startswith(("epm_", "kb159298_", "rp_")):
+        if name.startswith(("epm_", "kb159298_", "rp_", "cl_", "http_")):
             kinds.append(("endpoints", ".endpoints.txt", ["endpoints", rel]))
-        if name.startswith(("diag_", "kb159298_", "epm_", "all_ptypes", "rp_")):
+        if name.startswith(("diag_", "kb159298_", "epm_", "all_ptypes", "rp_", "cl_", "http_")):
             kinds.append(("diagnose", ".diagnose.txt", ["diagnose", rel]))
             kinds.append(("diagnose", ".diagnose.jsonl", ["diagnose", "--format", "jsonl", rel]))
         for kind, suffix, argv in kinds:

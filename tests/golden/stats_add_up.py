@@ -48,10 +48,21 @@ def main():
                 if skipped != s["frames_skipped"]:
                     problems.append("skip reasons sum to %d, frames_skipped %d" % (
                         skipped, s["frames_skipped"]))
-                in_convs = sum(r.get("frames", 0) for r in recs if r["type"] == "conversation")
-                if in_convs != s["tcp_segments"]:
-                    problems.append("conversations hold %d frames, tcp_segments %d" % (
-                        in_convs, s["tcp_segments"]))
+                convs = [r for r in recs if r["type"] == "conversation"]
+                # Every TCP segment is a frame of a TCP conversation; every datagram of a
+                # connectionless flow a frame of a UDP one (the rest of udp_datagrams are
+                # Kerberos messages on port 88, which belong to no conversation).
+                in_tcp = sum(r.get("frames", 0) for r in convs if r.get("protseq") != "ncadg_ip_udp")
+                in_udp = sum(r.get("frames", 0) for r in convs if r.get("protseq") == "ncadg_ip_udp")
+                if in_tcp != s["tcp_segments"]:
+                    problems.append("TCP conversations hold %d frames, tcp_segments %d" % (
+                        in_tcp, s["tcp_segments"]))
+                if in_udp > udp:
+                    problems.append("UDP conversations hold %d frames, udp_datagrams %d" % (
+                        in_udp, udp))
+                if len([r for r in convs if r.get("protseq") == "ncadg_ip_udp"]) != s.get(
+                        "udp_conversations", 0):
+                    problems.append("UDP conversation records differ from udp_conversations")
                 checked += 1
                 if problems:
                     failures += 1

@@ -6,12 +6,14 @@ Usage: compare_tshark.py CAPTURE [--rpctrace BIN] [--tshark BIN] [--allowlist FI
 
 tshark runs with `-Y dcerpc -T pdml`: PDML keeps one <proto name="dcerpc"> per PDU, so
 several PDUs in a frame cannot be misaligned as with `-T fields -E occurrence=a`. Only
-PDUs over TCP on a single IP layer are compared (rpctrace's scope): directly on TCP
-(ncacn_ip_tcp) or in SMB/SMB2 named pipes, over NBSS or not (ncacn_np); UDP
-(connectionless), ICMP-quoted and tunnelled PDUs are only counted. Ports 593 and 6001-6004 are always decoded as DCE/RPC,
-and tshark is re-run with `-d tcp.port==P,dcerpc` for any server port where rpctrace
-found more PDUs than tshark. PDUs pair per frame on (ptype, call_id), then across frames
-of one connection ("frame" disagreement); the rest are "missing" (tshark only) or "extra"
+PDUs on a single IP layer are compared (rpctrace's scope): connection-oriented ones directly
+on TCP (ncacn_ip_tcp) or in SMB/SMB2 named pipes, over NBSS or not (ncacn_np), and
+connectionless ones directly on UDP (ncadg_ip_udp, cl_oracle.py: every header and body
+field, counted apart); ICMP-quoted and tunnelled PDUs are only counted. Ports 593 and
+6001-6004 are always decoded as DCE/RPC, and tshark is re-run with `-d tcp.port==P,dcerpc`
+for any server port where rpctrace found more connection-oriented PDUs than tshark. PDUs
+pair per frame on (ptype, call_id), then across frames of one connection ("frame"
+disagreement); the rest are "missing" (tshark only) or "extra"
 (rpctrace only). Paired PDUs are compared on FIELDS, opnum, request frame, auth_type and
 auth_level (where both have them), when both decode an endpoint mapper stub, its content
 (epm_oracle.py: ept_lookup/ept_map fields, entries, towers, statuses), and for responses the
@@ -31,6 +33,8 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+from cl_oracle import (CL_PROTSEQ, compare_cl, describe_cl, first_request_frames, match_cl,
+                       rpctrace_cl, tshark_cl)
 from epm_oracle import compare_epm, rpctrace_epm, tshark_epm
 from retcode_oracle import (RETURN_PROTOS, Tally, compare_return_code, load_returns,
                             rpctrace_return_code, tshark_return_code)
@@ -149,8 +153,11 @@ def carrier(protocols):
         if sum(p in ("ip", "ipv6") for p in before) == 1 and not TUNNEL_PROTOS & set(before):
             return "tcp"
         return "tunnel"                   # GRE, IP-in-IP, ...: rpctrace does not decapsulate
-    if "udp" in head:
-        return "udp"                      # connectionless (ncadg_ip_udp)
+    if head and head[-1] == "udp":
+        before = head[:-1]
+        if sum(p in ("ip", "ipv6") for p in before) == 1 and not TUNNEL_PROTOS & set(before):
+            return "udp"                  # connectionless (ncadg_ip_udp): in scope
+        return "tunnel"
     return "other"                        # e.g. RPC over HTTP
 
 
@@ -210,24 +217,29 @@ def parse_dcerpc(proto):
 
 
 def packet_info(packet):
-    """(frame number, frame.protocols, tcp src port, tcp dst port) of a PDML packet."""
+    """(frame number, frame.protocols, {"tcp"|"udp": (src port, dst port)}) of a PDML
+    packet: the ports of its first TCP and first UDP layer."""
     info = {}
     for f in packet.iter("field"):
         name = f.get("name")
-        if name in ("frame.number", "frame.protocols", "tcp.srcport", "tcp.dstport"):
+        if name in ("frame.number", "frame.protocols", "tcp.srcport", "tcp.dstport",
+                    "udp.srcport", "udp.dstport"):
             info.setdefault(name, f.get("show"))
-    sport, dport = (int(info[k]) if k in info else None for k in ("tcp.srcport", "tcp.dstport"))
-    return int(info["frame.number"]), info.get("frame.protocols", ""), sport, dport
+    ports = {t: tuple(int(info[k]) if k in info else None
+                      for k in (t + ".srcport", t + ".dstport")) for t in ("tcp", "udp")}
+    return int(info["frame.number"]), info.get("frame.protocols", ""), ports
 
 
 def run_tshark(tshark, capture, ports, extra_args):
-    """Run tshark; return (PDUs over TCP, PDU counts per carrier, warning, error)."""
+    """Run tshark; return (PDUs over TCP and, marked "cl", over UDP; PDU counts per carrier,
+    warning, error). TZ=UTC: the CL server boot time is read back from its text."""
     cmd = [tshark, "-r", capture, "-Y", "dcerpc", "-T", "pdml",
-           "-J", " ".join(["frame ip ipv6 tcp dcerpc epm"] + RETURN_PROTOS)] + extra_args
+           "-J", " ".join(["frame ip ipv6 tcp udp dcerpc epm"] + RETURN_PROTOS)] + extra_args
     cmd += [arg for p in sorted(ports) for arg in ("-d", "tcp.port==%d,dcerpc" % p)]
     errors = tempfile.TemporaryFile()   # a file, not a pipe: tshark never blocks on it
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors,
+                                env=dict(os.environ, TZ="UTC"))
     except OSError as exc:
         fail("%s: cannot run tshark: %s" % (os.path.basename(capture), exc))
     pdus, counts = [], collections.Counter()
@@ -235,14 +247,18 @@ def run_tshark(tshark, capture, ports, extra_args):
         for _, packet in ET.iterparse(proc.stdout, events=("end",)):
             if packet.tag != "packet":
                 continue
-            frame, protocols, sport, dport = packet_info(packet)
+            frame, protocols, ports = packet_info(packet)
             kind, last = carrier(protocols), None
+            sport, dport = ports["udp" if kind == "udp" else "tcp"]
             for proto in packet.iter("proto"):
                 if proto.get("name") == "dcerpc":
                     counts[kind] += 1
                     last = None
                     if kind in ("tcp", "smb"):
                         last = parse_dcerpc(proto)
+                    elif kind == "udp":
+                        last = dict(tshark_cl(proto), cl=True)
+                    if last is not None:
                         last.update(frame=frame, src_port=sport, dst_port=dport)
                         pdus.append(last)
                 elif last is not None:        # the stub of the PDU before
@@ -299,15 +315,12 @@ def run_rpctrace(rpctrace, capture):
             servers[rec["conversation"]] = rec.get("server_port")
         if rec.get("type") != "pdu":
             continue
-        trailer = rec.get("sec_trailer") or {}
-        pdu = {"frame": rec["frame"], "conversation": rec.get("conversation"),
-               "src_port": rec.get("src_port"), "dst_port": rec.get("dst_port"),
-               "ptype": rec.get("ptype_value"), "call_id": rec.get("call_id"),
-               "opnum": rec.get("opnum"), "request_in": rec.get("request_frame"),
-               "auth_type": trailer.get("auth_type"), "auth_level": trailer.get("auth_level"),
-               "auth": {key: get(trailer) for key, (_, get) in AUTH_FIELDS.items()}}
-        for key, (_, _, path) in FIELDS.items():
-            pdu[key] = dig(rec, path)
+        if rec.get("protseq") == CL_PROTSEQ:   # connectionless: its own fields
+            pdu = dict(rpctrace_cl(rec), cl=True, frame=rec["frame"],
+                       conversation=rec.get("conversation"), src_port=rec.get("src_port"),
+                       dst_port=rec.get("dst_port"))
+        else:
+            pdu = rpctrace_co(rec)
         epm = rpctrace_epm(rec.get("epm"), rec.get("opnum"))
         if epm is not None:
             pdu["epm"] = epm
@@ -315,6 +328,20 @@ def run_rpctrace(rpctrace, capture):
             pdu["return_code"] = rpctrace_return_code(rec, returns)
         pdus.append(pdu)
     return pdus, servers, None
+
+
+def rpctrace_co(rec):
+    """The compared fields of a connection-oriented PDU record."""
+    trailer = rec.get("sec_trailer") or {}
+    pdu = {"frame": rec["frame"], "conversation": rec.get("conversation"),
+           "src_port": rec.get("src_port"), "dst_port": rec.get("dst_port"),
+           "ptype": rec.get("ptype_value"), "call_id": rec.get("call_id"),
+           "opnum": rec.get("opnum"), "request_in": rec.get("request_frame"),
+           "auth_type": trailer.get("auth_type"), "auth_level": trailer.get("auth_level"),
+           "auth": {key: get(trailer) for key, (_, get) in AUTH_FIELDS.items()}}
+    for key, (_, _, path) in FIELDS.items():
+        pdu[key] = dig(rec, path)
+    return pdu
 
 
 # ---------------------------------------------------------------- comparison
@@ -435,15 +462,19 @@ def main():
                 name, counts["tcp"], why.split(":")[0]))
         return 3 if rerr else 2
 
-    # Server ports where rpctrace found more PDUs than tshark: force tshark's dcerpc there.
-    r_ports = collections.Counter(servers.get(r["conversation"]) for r in rpdus)
-    t_ports = collections.Counter(p for t in tpdus for p in {t["src_port"], t["dst_port"]})
+    # Server ports where rpctrace found more PDUs over TCP than tshark: force tshark's
+    # dcerpc there (connectionless PDUs are left out: tshark's UDP heuristic needs no help).
+    r_ports = collections.Counter(servers.get(r["conversation"]) for r in rpdus if not r.get("cl"))
+    t_ports = collections.Counter(p for t in tpdus if not t.get("cl")
+                                  for p in {t["src_port"], t["dst_port"]})
     extra = {p for p, n in r_ports.items() if p is not None and n > t_ports[p]} - decode_ports
     if extra:
         tpdus, counts, warning, terr = run_tshark(args.tshark, args.capture, decode_ports | extra,
                                                   tshark_args)
         if terr:
             fail("%s: tshark failed with decode-as: %s" % (name, terr))
+    t_cl, r_cl = [t for t in tpdus if t.get("cl")], [r for r in rpdus if r.get("cl")]
+    tpdus, rpdus = [t for t in tpdus if not t.get("cl")], [r for r in rpdus if not r.get("cl")]
 
     pairs, t_only, r_only, moved = match(tpdus, rpdus)
     t_requests = {(t["frame"], t["call_id"]): t["opnum"] for t in tpdus if t["ptype"] == 0}
@@ -464,11 +495,34 @@ def main():
             epm_agreed += not any(f.startswith("epm_") for f, _, _ in diffs)
     problems += [(t["frame"], "missing", describe(t), None) for t in t_only]
     problems += [(r["frame"], "extra", None, describe(r)) for r in r_only]
-    problems.sort(key=lambda p: (p[0], p[1]))
+
+    # Connectionless PDUs over UDP: counted apart, in the same problem list.
+    cl = collections.Counter()        # agreed, epm, epmok, items
+    cl_problems, cl_tally = [], Tally()
+    cl_pairs, cl_t_only, cl_r_only, cl_moved = match_cl(t_cl, r_cl)
+    first_requests = first_request_frames(t_cl)
+    for t, r, is_moved in [p + (False,) for p in cl_pairs] + [p + (True,) for p in cl_moved]:
+        if is_moved:
+            cl_problems.append((t["frame"], "frame", "%d (%s)" % (
+                t["frame"], describe_cl(t, PTYPE_NAMES)), r["frame"]))
+        diffs = compare_cl(t, r, first_requests) + compare_return_code(t, r, cl_tally)
+        if "epm" in t and "epm" in r:
+            epm_diffs, items = compare_epm(t["epm"], r["epm"])
+            diffs += epm_diffs
+            cl.update(epm=1, items=items, epmok=int(not epm_diffs))
+        elif "epm" in t or "epm" in r:   # one tool decoded the stub, the other did not
+            diffs.append(("epm_decoded", "epm" in t, "epm" in r))
+        cl["agreed"] += not diffs and not is_moved
+        cl_problems += [(t["frame"], f, tv, rv) for f, tv, rv in diffs]
+    cl_problems += [(t["frame"], "missing", describe_cl(t, PTYPE_NAMES), None)
+                    for t in cl_t_only]
+    cl_problems += [(r["frame"], "extra", None, describe_cl(r, PTYPE_NAMES)) for r in cl_r_only]
+
     is_allowed = lambda p: (str(p[0]), p[1]) in allowed or ("*", p[1]) in allowed
     unexplained = [p for p in problems if not is_allowed(p)]
-
-    excluded = ", ".join("%s %d" % kv for kv in sorted(counts.items()) if kv[0] != "tcp")
+    cl_unexplained = [p for p in cl_problems if not is_allowed(p)]
+    excluded = ", ".join("%s %d" % kv for kv in sorted(counts.items())
+                         if kv[0] not in ("tcp", "udp"))
     print("%s: tshark %d PDUs over TCP (not compared: %s), rpctrace %d, agreed %d, "
           "disagreements %d (%d allow-listed); EPM stubs both decoded %d (%d agree), "
           "entries/towers compared %d; auth verifier fields compared %d" % (
@@ -479,29 +533,44 @@ def main():
         print("    %-22s %s" % (iface, tally.line(per)))
     for (key, why), n in sorted(tally.why.items()):
         print("    %s: %d %s" % (key.replace("_", " "), n, why))
+    if t_cl or r_cl:
+        print("  connectionless over UDP: tshark %d PDUs, rpctrace %d, agreed %d, disagreements "
+              "%d (%d allow-listed); EPM stubs both decoded %d (%d agree), entries/towers "
+              "compared %d; return codes: %s" % (
+                  len(t_cl), len(r_cl), cl["agreed"], len(cl_problems),
+                  len(cl_problems) - len(cl_unexplained), cl["epm"], cl["epmok"], cl["items"],
+                  cl_tally.line()))
+        for (key, why), n in sorted(cl_tally.why.items()):
+            print("    %s: %d %s" % (key.replace("_", " "), n, why))
     for label, text in (("tshark arguments from the allow-list", " ".join(tshark_args)),
                         ("tshark warning", (warning or "").replace("\n", " ")),
                         ("tshark decode-as added for ports", ", ".join(map(str, sorted(extra))))):
         if text:
             print("  %s: %s" % (label, text))
-    for p in problems[:args.max_list]:
-        print("  frame %-6s %-17s tshark=%-36s rpctrace=%s%s" % (
+    listed = sorted([p + ("",) for p in problems] + [p + (" [udp]",) for p in cl_problems],
+                    key=lambda p: (p[0], p[1]))
+    for p in listed[:args.max_list]:
+        print("  frame %-6s %-17s tshark=%-36s rpctrace=%s%s%s" % (
             p[0], p[1], "-" if p[2] in (None, []) else p[2], "-" if p[3] in (None, []) else p[3],
-            " (allowed)" if is_allowed(p) else ""))
-    if len(problems) > args.max_list:
-        print("  ... %d more" % (len(problems) - args.max_list))
+            p[4], " (allowed)" if is_allowed(p) else ""))
+    if len(listed) > args.max_list:
+        print("  ... %d more" % (len(listed) - args.max_list))
     if args.summary:
         total = max(counts["tcp"], len(rpdus))
         pct = "%.1f" % (100.0 * agreed / total) if total else "-"   # "-": nothing to compare
-        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s" % (
+        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s" % (
             name, counts["tcp"], len(rpdus), agreed, len(problems), len(unexplained), pct,
             epm_pdus, epm_agreed, epm_items, auth_fields,
-            "\t".join(str(tally.total[k]) for k in Tally.KEYS)))
+            "\t".join(str(tally.total[k]) for k in Tally.KEYS),
+            "\t".join(str(n) for n in (
+                len(t_cl), len(r_cl), cl["agreed"], len(cl_problems), len(cl_unexplained),
+                cl["epm"], cl["epmok"], cl["items"], cl_tally.total["compared"],
+                cl_tally.total["agree"]))))
         for iface, c in sorted(tally.by_interface.items()):   # run_all.sh sums these
             print("RETCODE\t%s\t%s\t%s" % (name, iface, "\t".join(str(c[k]) for k in Tally.KEYS)))
         for (key, why), n in sorted(tally.why.items()):
             print("RCWHY\t%s\t%s\t%s\t%d" % (name, key.replace("_", "-"), why, n))
-    return 1 if unexplained else 0
+    return 1 if unexplained or cl_unexplained else 0
 
 
 if __name__ == "__main__":

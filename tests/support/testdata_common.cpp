@@ -86,7 +86,8 @@ void epm_lookup_conversation(TcpScript& tcp, std::uint32_t first_call_id) {
 std::vector<TestCapture> all_test_captures() {
   std::vector<TestCapture> all;
   for (auto group : {kb159298_captures, hostile_captures, reassembly_captures, link_type_captures,
-                     pdu_captures, diagnose_captures}) {
+                     pdu_captures, diagnose_captures, http_captures,
+                     cl_captures}) {
     for (TestCapture& c : group()) all.push_back(std::move(c));
   }
   return all;

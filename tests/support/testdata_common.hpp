@@ -63,6 +63,10 @@ std::vector<TestCapture> link_type_captures();
 std::vector<TestCapture> pdu_captures();
 // Captures for `rpctrace diagnose`, one per finding (testdata_diagnose.cpp).
 std::vector<TestCapture> diagnose_captures();
+// Connectionless DCE/RPC over UDP, ncadg_ip_udp (testdata_cl.cpp).
+std::vector<TestCapture> cl_captures();
+// RPC over HTTP v1/v2 and over TLS (testdata_http.cpp).
+std::vector<TestCapture> http_captures();
 // All of the above.
 std::vector<TestCapture> all_test_captures();
 

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,9 @@ namespace rpctrace::analysis {
 // "this host on this network", a source address only): the mapper registered the endpoint on
 // every address it has.
 common::IpAddress tower_destination(const epm::Tower& t, const common::IpAddress& server);
+// A tower names a UDP port (ncadg_ip_udp) or a TCP one (ncacn_ip_tcp, ncacn_http): a port
+// number links only conversations of its own transport.
+bool tower_over_udp(const epm::Tower& t);
 
 // One ept_map answer.
 struct EpmAnswer {
@@ -46,20 +50,20 @@ class EpmLinks {
   void remember(const epm::EptMapResponse& answer, std::uint64_t conversation, const FrameRef& at,
                 const common::Endpoint& client, const common::IpAddress& server,
                 std::string source = "ept_map");
-  // A new conversation: the answer that gave one of its endpoints, when one came before
-  // `start` (endpoint[1], the server when the opening was seen, is tried first).
+  // A new conversation (over UDP or TCP): the answer that gave one of its endpoints, when one
+  // came before `start` (endpoint[1], the server when the opening was seen, is tried first).
   [[nodiscard]] std::optional<EpmLink> link(const common::Endpoint (&endpoint)[2],
-                                            common::Timestamp start) const;
+                                            common::Timestamp start, bool udp = false) const;
   // A conversation from `client` to `server` ended: every answer to that client that gave
   // the server's address and port was tried.
-  void tried(const common::Endpoint& client, const common::Endpoint& server);
+  void tried(const common::Endpoint& client, const common::Endpoint& server, bool udp = false);
 
   // Every answer kept, oldest first.
   [[nodiscard]] const std::deque<EpmAnswer>& answers() const { return answers_; }
   [[nodiscard]] std::uint64_t answers_dropped() const { return dropped_; }
 
  private:
-  using Key = std::pair<common::IpAddress, std::uint16_t>;
+  using Key = std::tuple<common::IpAddress, std::uint16_t, bool>;  // address, port, over UDP
   struct Target {
     std::vector<std::uint64_t> answers;  // serials of the answers that gave it, oldest first
   };

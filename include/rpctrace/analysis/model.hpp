@@ -29,8 +29,10 @@ using dcerpc::Direction;
 using dcerpc::FrameRef;
 
 // Protocol sequences (C706 §6.1 and appendix I; MS-RPCE 2.1): how a conversation carries RPC.
-enum class Protseq : std::uint8_t { ncacn_ip_tcp, ncacn_np };
+enum class Protseq : std::uint8_t { ncacn_ip_tcp, ncacn_np, ncadg_ip_udp, ncacn_http };
 std::string_view to_string(Protseq p);
+// Connectionless (ncadg_ip_udp): its frames are datagrams, not stream segments.
+inline bool is_datagram(Protseq p) { return p == Protseq::ncadg_ip_udp; }
 
 // Control bits of a stream segment (TCP, RFC 9293 §3.1), as the timeline shows them.
 namespace control {
@@ -137,6 +139,10 @@ enum class CarrierEventKind : std::uint8_t {
   close,      // a pipe's close
   encrypted,  // a message the capture cannot show (SMB3 encryption or compression)
   refused,    // any other request answered by an error that matters to a pipe (a failed read)
+  // RPC over HTTP (MS-RPCH 2.1.2): the head of an HTTP request (RPC_IN_DATA, RPC_OUT_DATA) or
+  // response on a channel; `status` holds the HTTP status code, `text` the target or reason.
+  http_request,
+  http_response,
 };
 std::string_view to_string(CarrierEventKind k);
 struct CarrierEvent {
@@ -151,6 +157,8 @@ struct CarrierEvent {
   std::string account;  // responses: their session's account, when its setup was captured
   // open: the interface its pipe name implies (\PIPE\samr: SAMR), even when the open failed
   std::optional<dcerpc::SyntaxId> interface;
+  // http_request: the RPC server behind the RPC proxy, from the URI ("exch01.contoso.com:6001")
+  std::string proxy_target;
 };
 
 // A message to or from a Kerberos KDC on port 88 (TCP or UDP), as far as diagnose needs it:
@@ -306,8 +314,9 @@ struct Statistics {
   std::string file;
   std::string link_type;
   std::uint64_t frames_read = 0, bytes_read = 0, tcp_segments = 0, frames_skipped = 0;
-  std::uint64_t udp_datagrams = 0;  // taken by an adapter (Kerberos on 88)
+  std::uint64_t udp_datagrams = 0;  // taken by an adapter (Kerberos on 88, ncadg_ip_udp)
   std::uint64_t conversations_tcp = 0, conversations_dcerpc = 0, conversations_shown = 0;
+  std::uint64_t conversations_udp = 0;  // connectionless flows (ncadg_ip_udp)
   std::uint64_t pdus = 0;
   std::array<std::uint64_t, 21> pdus_by_ptype{};  // indexed by dcerpc::PacketType
   std::uint64_t epm_decoded = 0, epm_requests_decoded = 0, auth_decoded = 0;

@@ -46,6 +46,9 @@ struct CarrierFrame {
   common::Timestamp ts;
   Direction dir = 0;
   SegmentFacts segment;
+  // Source and destination when they are not the conversation's endpoints in direction `dir`
+  // (a connectionless answer from another server port).
+  std::optional<std::pair<common::Endpoint, common::Endpoint>> endpoints;
 };
 
 struct FrameEnd {
@@ -97,6 +100,10 @@ class Tracker {
   void pdu(ConversationState& s, Direction dir, common::Bytes pdu, const FrameRef& at);
   void cut_pdu(ConversationState& s, Direction dir, common::Bytes partial, const FrameRef& at);
   void note(ConversationState& s, const dcerpc::Note& n);
+  // A connectionless conversation (Protseq::ncadg_ip_udp): one datagram's payload, captured
+  // octets and its length on the wire.
+  void datagram(ConversationState& s, Direction dir, common::Bytes payload,
+                std::size_t wire_length, const FrameRef& at);
   // A note of the carrier's (a gap).
   void note(ConversationState& s, ReportedNote n);
   void end_frame(ConversationState& s, const FrameEnd& e);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "rpctrace/common/address.hpp"
+#include "rpctrace/dcerpc/cl.hpp"
 #include "rpctrace/dcerpc/counters.hpp"
 #include "rpctrace/dcerpc/limits.hpp"
 #include "rpctrace/dcerpc/note.hpp"
@@ -23,7 +24,20 @@
 
 namespace rpctrace::dcerpc {
 
-// One PDU, decoded and labelled. Owns its values.
+// A connectionless PDU's own facts (ncadg_ip_udp, C706 §12.5): its header and the body of
+// the packet types connection-oriented RPC does not have (fack, reject, cancel ...).
+struct ClFacts {
+  ClHeader header;
+  ClBody body;
+  // A fragment already received for its call (the sender retransmitted it): not counted again.
+  bool duplicate = false;
+  std::size_t auth_verifier_length = 0;  // octets after the body when auth_proto is set
+};
+
+// One PDU, decoded and labelled. Owns its values. A connectionless PDU (cl set) fills the
+// fields the two protocols share: header.ptype, packed_drep, call_id (its seqnum), pfc_flags
+// first_frag/last_frag (from fragnum and flags1), maybe and object_uuid, frag_length (80 + len,
+// at most 65535); body Request/Response/Fault for request, response and fault.
 struct PduEvent {
   FrameRef at;
   Direction dir = 0;
@@ -55,6 +69,7 @@ struct PduEvent {
   // `captured` octets were seen and decoded.
   bool truncated = false;
   std::size_t captured = 0;
+  std::optional<ClFacts> cl;  // a connectionless PDU
 };
 
 // The bytes behind a PduEvent, valid only during AssociationObserver::on_pdu().
@@ -71,7 +86,10 @@ enum class CallOutcome : std::uint8_t {
   orphaned,    // the client abandoned it (C706 §12.6.4.8)
   unanswered,  // the channel ended first (finish())
   forgotten,   // max_outstanding_calls: forgotten before its answer
-  superseded,  // a new call reused its call_id before it was answered
+  superseded,  // a new call reused its call_id (or, connectionless, its activity started the
+               // next sequence number) before it was answered
+  rejected,    // connectionless: a reject PDU refused it (C706 §12.5.3.8; fault_status holds
+               // its status)
   count_
 };
 std::string_view to_string(CallOutcome o);
@@ -102,7 +120,13 @@ struct CallEnd {
   DataRepresentation response_drep;                       // its last fragment's
   std::optional<std::int64_t> latency_us;  // first answer fragment - last request fragment
   CallOutcome outcome = CallOutcome::unanswered;
-  std::uint32_t fault_status = 0;  // outcome fault
+  std::uint32_t fault_status = 0;  // outcome fault or rejected
+  // Connectionless calls (ncadg_ip_udp): the activity, and how the client asked after the call
+  // (ping) and the server answered meanwhile (working: still executing; nocall: it has no such
+  // call), C706 §12.5.3.
+  std::optional<Uuid> activity;
+  std::uint32_t pings = 0, working = 0, nocalls = 0;
+  std::uint32_t resent = 0;  // request fragments received again (the client retransmitted)
 };
 
 // The kept stubs of an ended call (when the observer wanted them and they are whole), valid

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "rpctrace/common/counter_row.hpp"
+#include "rpctrace/dcerpc/cl.hpp"
 #include "rpctrace/dcerpc/types.hpp"
 
 namespace rpctrace::dcerpc {
@@ -12,6 +13,7 @@ namespace rpctrace::dcerpc {
 struct Counters {
   std::array<std::uint64_t, 21> pdus_by_ptype{};        // indexed by PacketType value
   std::array<std::uint64_t, kReasonCount> malformed{};  // PDUs skipped, by reason
+  std::array<std::uint64_t, kClReasonCount> cl_malformed{};  // connectionless ones, by reason
   std::uint64_t pdus = 0;
   std::uint64_t lost_sync = 0;          // invalid header where one was expected
   std::uint64_t resync_bytes = 0;       // bytes skipped to find the next valid header

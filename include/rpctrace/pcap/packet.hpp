@@ -26,7 +26,7 @@ enum class SkipReason : std::uint8_t {
   truncated_ip,       // snap length cut the frame inside the IP header
   bad_ip_header,      // IP version/header length/total length inconsistent
   ip_fragment,        // IP fragment (not reassembled)
-  udp,                // UDP datagram no adapter takes (only Kerberos on 88 is decoded)
+  udp,                // UDP datagram no adapter takes (Kerberos on 88, connectionless DCE/RPC)
   other_transport,    // ICMP and every other IP protocol
   truncated_tcp,      // snap length cut the frame inside the TCP header
   bad_tcp_header,     // TCP data offset < 5 or past the end of the IP payload

@@ -60,6 +60,7 @@ class TextWriter : public analysis::Sink {
     std::uint64_t lines = 0, omitted = 0;
     common::Endpoint client, server;
     bool roles_from_syn = false;
+    analysis::Protseq protseq = analysis::Protseq::ncacn_ip_tcp;
     std::optional<EpmLink> epm_link;
     Conversation conv;  // set when it ends
   };

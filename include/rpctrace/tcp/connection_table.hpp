@@ -25,7 +25,9 @@ struct FlowKeyHash {
 
 class ConnectionTable {
  public:
-  ConnectionTable(StreamSink& sink, ReassemblyLimits limits = {});
+  // `ids`: the counter that numbers conversations, shared with the other carriers (UDP) so
+  // every conversation of a capture has its own id; the table's own when null.
+  ConnectionTable(StreamSink& sink, ReassemblyLimits limits = {}, std::uint64_t* ids = nullptr);
   ~ConnectionTable();
   ConnectionTable(const ConnectionTable&) = delete;
   ConnectionTable& operator=(const ConnectionTable&) = delete;
@@ -52,7 +54,8 @@ class ConnectionTable {
   std::unordered_map<FlowKey, std::unique_ptr<Entry>, FlowKeyHash> table_;
   Lru lru_;                   // most recently active first
   std::list<Entry*> closed_;  // closed connections, in order of closing
-  std::uint64_t next_id_ = 1;
+  std::uint64_t own_ids_ = 1;
+  std::uint64_t* next_id_ = &own_ids_;
   std::int64_t last_sweep_us_ = 0;
 };
 

@@ -1,8 +1,9 @@
 // Dispatcher: hands each decoded frame to the transport adapter of its carrier. TCP segments go
 // to the TCP connection table; a connection on an SMB port (445, 139) goes to the ncacn_np
 // adapter, every other one to ncacn_ip_tcp (DCE/RPC is found there by its header, not by a
-// port number). The other carriers (UDP, HTTP) will plug in here, each with its own adapter
-// feeding the same Tracker.
+// port number). UDP datagrams go to the Kerberos adapter on port 88, else to the ncadg_ip_udp
+// adapter, which takes the flows that carry connectionless DCE/RPC. Each adapter feeds the
+// same Tracker.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "rpctrace/transport/kerberos_kdc.hpp"
 #include "rpctrace/transport/ncacn_ip_tcp.hpp"
 #include "rpctrace/transport/ncacn_np.hpp"
+#include "rpctrace/transport/ncadg_ip_udp.hpp"
 
 namespace rpctrace::transport {
 
@@ -25,6 +27,7 @@ struct Limits {
   tcp::ReassemblyLimits tcp;
   dcerpc::FramerLimits framer;
   smb::Limits smb;
+  UdpLimits udp;
 };
 
 // Routes each TCP connection to the adapter of its protocol sequence, by its ports; the bytes
@@ -84,21 +87,29 @@ class Dispatcher {
         tcp_adapter_(tracker, counters, limits_.framer),
         np_adapter_(tracker, counters, limits_.framer, limits_.smb),
         kdc_adapter_(tracker),
+        udp_adapter_(tracker, limits_.udp, conversation_ids_),
         router_(tcp_adapter_, np_adapter_, kdc_adapter_),
-        tcp_table_(router_, limits_.tcp) {}
+        tcp_table_(router_, limits_.tcp, &conversation_ids_) {}
 
   // A frame the capture layer decoded into a carrier unit; false when no adapter takes it.
   bool add(const pcap::DecodeOutcome& frame, std::uint64_t number, common::Timestamp ts);
   // The end of the capture: every conversation still open ends.
-  void finish() { tcp_table_.finish(); }
+  void finish() {
+    tcp_table_.finish();
+    udp_adapter_.finish();
+  }
+  // Connectionless conversations opened (each of the others is a TCP connection).
+  [[nodiscard]] std::uint64_t udp_flows() const { return udp_adapter_.counters().flows; }
   // The carriers' counters, as rows of the closing statistics.
   void append_counter_rows(common::CounterRows& rows) const;
 
  private:
   Limits limits_;
+  std::uint64_t conversation_ids_ = 1;  // every carrier's conversations numbered in one order
   TcpAdapter tcp_adapter_;
   NpAdapter np_adapter_;
   KdcAdapter kdc_adapter_;
+  UdpAdapter udp_adapter_;
   TcpRouter router_;
   tcp::ConnectionTable tcp_table_;
 };

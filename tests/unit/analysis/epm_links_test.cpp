@@ -258,5 +258,27 @@ TEST(EpmLinks, PastMaxAnswersTheOldestAreForgottenAndNoLongerLink) {
   EXPECT_EQ(links.answers().back().tried, std::vector<bool>{true});
 }
 
+// A port number links only conversations of its tower's transport: an ncadg_ip_udp tower a
+// UDP flow, an ncacn_ip_tcp (or ncacn_http) tower a TCP connection.
+TEST(EpmLinks, AUdpTowerLinksOnlyAUdpConversation) {
+  EpmLinks links;
+  epm::Tower udp = tower(1030, "10.0.0.2");
+  udp.protseq = "ncadg_ip_udp";
+  epm::Tower tcp = tower(1031, "10.0.0.2");
+  remember(links, 7, 100, {udp, tcp});
+  const common::Endpoint udp_server = ep("10.0.0.2", 1030), tcp_server = ep("10.0.0.2", 1031);
+  const common::Endpoint by_udp[2] = {kClient, udp_server}, by_tcp[2] = {kClient, tcp_server};
+  EXPECT_FALSE(links.link(by_udp, at_us(200), false));
+  ASSERT_TRUE(links.link(by_udp, at_us(200), true));
+  EXPECT_EQ(links.link(by_udp, at_us(200), true)->conversation, 7u);
+  EXPECT_FALSE(links.link(by_tcp, at_us(200), true));
+  EXPECT_TRUE(links.link(by_tcp, at_us(200), false));
+  // tried() marks only the tower of the conversation's transport.
+  links.tried(kClient, udp_server, false);
+  EXPECT_EQ(links.answers().back().tried, (std::vector<bool>{false, false}));
+  links.tried(kClient, udp_server, true);
+  EXPECT_EQ(links.answers().back().tried, (std::vector<bool>{true, false}));
+}
+
 }  // namespace
 }  // namespace rpctrace::analysistest

@@ -20,6 +20,7 @@
 #include "rpctrace/tcp/counters.hpp"
 #include "rpctrace/transport/kerberos_kdc.hpp"
 #include "rpctrace/transport/ncacn_np.hpp"
+#include "rpctrace/transport/ncadg_ip_udp.hpp"
 #include "unit/app/run_harness.hpp"
 #include "unit/report/mini_json.hpp"
 
@@ -196,7 +197,8 @@ TEST(StatisticsJson, EveryFieldInItsOrder) {
   EXPECT_EQ(v.keys,
             (std::vector<std::string>{
                 "type", "file", "link_type", "frames_read", "bytes_read", "tcp_segments",
-                "udp_datagrams", "frames_skipped", "tcp_conversations", "dcerpc_conversations",
+                "udp_datagrams", "frames_skipped", "tcp_conversations", "udp_conversations",
+                "dcerpc_conversations",
                 "conversations_shown", "pdus", "pdus_by_ptype", "epm_decoded",
                 "epm_requests_decoded", "return_codes", "auth_decoded", "not_decoded"}));
   EXPECT_EQ(v.str("type"), "stats");
@@ -303,7 +305,8 @@ TEST(CounterRows, TheCounterStructsHaveTheFieldsListedHere) {
   constexpr std::size_t u64 = sizeof(std::uint64_t);
   EXPECT_EQ(sizeof(pcap::Counters), (6 + pcap::kSkipReasonCount) * u64);
   EXPECT_EQ(sizeof(tcp::Counters), 19 * u64);
-  EXPECT_EQ(sizeof(dcerpc::Counters), (21 + dcerpc::kReasonCount + 15) * u64);
+  EXPECT_EQ(sizeof(dcerpc::Counters),
+            (21 + dcerpc::kReasonCount + dcerpc::kClReasonCount + 15) * u64);
   EXPECT_EQ(sizeof(analysis::Counters),
             (10 + auth::kReasonCount) * u64 +
                 sizeof(std::map<std::pair<dcerpc::ReturnType, std::uint32_t>, std::uint64_t>));
@@ -407,6 +410,11 @@ TEST(CounterRows, EveryDcerpcCounterInOneRow) {
     fields.push_back(element<C>(fmt::format("malformed[{}]", dcerpc::to_string(r)), &C::malformed,
                                 i, std::string(dcerpc::to_string(r))));
   }
+  for (std::size_t i = 0; i < dcerpc::kClReasonCount; ++i) {
+    auto r = static_cast<dcerpc::ClReason>(i);
+    fields.push_back(element<C>(fmt::format("cl_malformed[{}]", dcerpc::to_string(r)),
+                                &C::cl_malformed, i, std::string(dcerpc::to_string(r))));
+  }
   for (std::size_t i = 0; i < 21; ++i)  // "(request 5, ...)" in the header
     fields.push_back(element<C>(fmt::format("pdus_by_ptype[{}]", i), &C::pdus_by_ptype, i, ""));
   expect_one_row_each(fields, &LayerCounters::dcerpc);
@@ -506,16 +514,39 @@ TEST(CounterRows, EveryKerberosCounterInOneRow) {
   EXPECT_EQ(rows[2].value, 4u);
 }
 
+// Each connectionless flow counter but `flows` (the header's conversation count) in its own row.
+TEST(CounterRows, EveryUdpCounterInOneRow) {
+  EXPECT_EQ(sizeof(transport::UdpCounters), 5 * sizeof(std::uint64_t));
+  transport::UdpCounters c;
+  c.flows = 1;
+  c.evicted_idle = 2;
+  c.evicted_limit = 3;
+  c.truncated = 4;
+  c.answers_rerouted = 5;
+  common::CounterRows rows;
+  transport::append_counter_rows(c, rows);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[3].key, "udp_answers_other_port");
+  EXPECT_EQ(rows[3].value, 5u);
+  EXPECT_EQ(rows[0].key, "udp_flows_evicted_idle");
+  EXPECT_EQ(rows[0].value, 2u);
+  EXPECT_EQ(rows[1].key, "udp_flows_evicted_limit");
+  EXPECT_EQ(rows[1].value, 3u);
+  EXPECT_EQ(rows[2].key, "udp_datagrams_truncated");
+  EXPECT_EQ(rows[2].value, 4u);
+}
+
 TEST(CounterRows, RunListsCaptureTcpSmbDcerpcAnalysisInThatOrder) {
-  common::CounterRows capture, tcp, smb, kerberos, dcerpc, analysis;
+  common::CounterRows capture, tcp, smb, kerberos, udp, dcerpc, analysis;
   pcap::append_counter_rows(pcap::Counters{}, capture);
   tcp::append_counter_rows(tcp::Counters{}, tcp);
   transport::append_counter_rows(transport::NpCounters{}, smb);
   transport::append_counter_rows(transport::KdcCounters{}, kerberos);
+  transport::append_counter_rows(transport::UdpCounters{}, udp);
   dcerpc::append_counter_rows(dcerpc::Counters{}, dcerpc);
   analysis::append_counter_rows(analysis::Counters{}, analysis);
   std::vector<std::string_view> expected;
-  for (const auto* layer : {&capture, &tcp, &smb, &kerberos, &dcerpc, &analysis})
+  for (const auto* layer : {&capture, &tcp, &smb, &kerberos, &udp, &dcerpc, &analysis})
     for (const auto& row : *layer) expected.push_back(row.key);
   // Each block by its first row, so no two blocks can be taken for one another.
   ASSERT_FALSE(capture.empty() || tcp.empty() || smb.empty() || dcerpc.empty() || analysis.empty());
