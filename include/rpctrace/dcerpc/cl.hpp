@@ -31,7 +31,7 @@ inline constexpr std::uint8_t reserved_01 = 0x01, lastfrag = 0x02, frag = 0x04, 
 namespace cl_flags2 {
 inline constexpr std::uint8_t reserved_01 = 0x01, cancel_pending = 0x02;
 }
-// "frag|lastfrag|idempotent"; empty for no flag set.
+// "lastfrag|frag|idempotent" (in bit order); empty for no flag set.
 std::string cl_flags1_string(std::uint8_t flags);
 std::string cl_flags2_string(std::uint8_t flags);
 
