@@ -102,6 +102,8 @@ void Diagnosis::carrier_event(Conv& c, const FrameRecord& f, const CarrierEvent&
     return x;
   };
   // HTTP steps carry HTTP status codes, not NTSTATUS.
+  if (e.kind == CarrierEventKind::http_request && e.command == "RPC_IN_DATA")
+    c.http_in_channel = true;
   if (e.kind == CarrierEventKind::http_request || e.kind == CarrierEventKind::http_response) return;
   const std::string server = c.server.address.to_string();
   const std::string account = e.account.empty() ? "" : ", session of " + e.account;

@@ -157,7 +157,7 @@ void Diagnosis::conversation_end(const Conversation& conv) {
     if (!c.syn_frames.empty() && !c.syn_ack && !c.data) {
       connection_refused(c, conv);
     } else {
-      unanswered_calls(c, conv);
+      if (!c.http_in_channel) unanswered_calls(c, conv);
       tcp_trouble(c, conv);
     }
   }
@@ -333,9 +333,9 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
   for (const auto& group : others) {
     if (group.empty()) continue;
     // No bind names a connectionless conversation's interface: its first call's header does.
-    Finding x = make_finding(capture_end ? Severity::warning : Severity::error,
-                             FindingKind::no_response, c.client, c.server,
-                             iface ? iface : group.front()->call.interface);
+    Finding x =
+        make_finding(capture_end ? Severity::warning : Severity::error, FindingKind::no_response,
+                     c.client, c.server, iface ? iface : group.front()->call.interface);
     std::string list;
     std::uint64_t working = 0, nocalls = 0;
     for (const CallRecord* r : group) {
@@ -370,8 +370,8 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
           "problem on UDP) or the server restarted and forgot it (compare server_boot): look at "
           "the path for UDP fragments, or use ncacn_ip_tcp";
     } else if (working > 0) {
-      x.message += fmt::format(": the server answered working {} time{} (still executing)",
-                               working, working == 1 ? "" : "s");
+      x.message += fmt::format(": the server answered working {} time{} (still executing)", working,
+                               working == 1 ? "" : "s");
       x.next_step = capture_end ? "the call is slow, not lost: capture longer to see its end"
                                 : "the call hung on the server: look at the service's load";
     } else if (datagram) {

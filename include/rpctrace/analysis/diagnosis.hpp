@@ -148,6 +148,9 @@ class Diagnosis : public Sink {
     std::uint64_t open_calls = 0;               // requests sent whose call has not ended
     std::vector<dcerpc::SyntaxId> bound;        // accepted by a bind_ack
     std::uint64_t rst_mid_call = 0;
+    // An RPC over HTTP v2 IN channel (RPC_IN_DATA, MS-RPCH 2.1.2.1.1): the server's answers
+    // ride the OUT channel, another TCP connection, so its calls are not "unanswered" here.
+    bool http_in_channel = false;
     std::vector<CallRecord> unanswered;  // calls its end left unanswered, in call_id order
     bool encrypted_said = false;         // smb_encrypted: once per conversation
   };
