@@ -66,6 +66,8 @@ class ConversationState : public dcerpc::AssociationObserver {
   EpmDecodePtr last_epm;
   // Channels by id - 1; null once closed.
   std::vector<std::unique_ptr<ChannelState>> channels;
+  // Where the PDU being reported now was seen, when it is an RTS PDU (Tracker::pdu).
+  dcerpc::RtsVantage rts_vantage;
   // The channel whose association is reporting now; null for the conversation's own.
   const ChannelPtr* channel_now = nullptr;
   // The endpoint mapper requests decoded and not yet ended, by call id: their call records

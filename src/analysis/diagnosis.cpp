@@ -211,6 +211,7 @@ void Diagnosis::pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p) {
             "KRB_AP_ERR_SKEW: fix the clocks; KRB_AP_ERR_MODIFIED: the service principal's key "
             "(duplicate SPN, stale machine account); otherwise see RFC 4120 7.5.9");
   }
+  if (e.header.ptype == dcerpc::PacketType::rts) rts(c, p);
   switch (e.header.ptype) {
     case PacketType::bind:
     case PacketType::alter_context:
@@ -438,7 +439,8 @@ void Diagnosis::fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::
       make_finding(Severity::error, auth ? FindingKind::authentication_failed : FindingKind::fault,
                    c.client, c.server, iface);
   // A connectionless server refuses a call it cannot start with a reject (C706 §12.5.3.8).
-  const std::string_view answer = call.outcome == dcerpc::CallOutcome::rejected ? "reject" : "fault";
+  const std::string_view answer =
+      call.outcome == dcerpc::CallOutcome::rejected ? "reject" : "fault";
   x.frames = {call.end.frame};
   x.message = fmt::format("{} answered {} with a {}: {}{}", c.server.address.to_string(),
                           auth ? fmt::format("the first authenticated call ({})", op) : op, answer,

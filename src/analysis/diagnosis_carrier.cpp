@@ -102,9 +102,9 @@ void Diagnosis::carrier_event(Conv& c, const FrameRecord& f, const CarrierEvent&
     return x;
   };
   // HTTP steps carry HTTP status codes, not NTSTATUS.
-  if (e.kind == CarrierEventKind::http_request && e.command == "RPC_IN_DATA")
-    c.http_in_channel = true;
-  if (e.kind == CarrierEventKind::http_request || e.kind == CarrierEventKind::http_response) return;
+  if (e.kind == CarrierEventKind::http_request || e.kind == CarrierEventKind::http_response)
+    return http_event(c, f, e);
+  if (e.kind == CarrierEventKind::tls_client_hello) return tls_hello(c, f, e);
   const std::string server = c.server.address.to_string();
   const std::string account = e.account.empty() ? "" : ", session of " + e.account;
   if (e.kind == CarrierEventKind::encrypted) {

@@ -55,6 +55,9 @@ std::string_view to_string(FindingKind k) {
       "smb_encrypted",
       "error_returned",
       "kerberos_error",
+      "rpc_proxy_refused",
+      "virtual_connection_incomplete",
+      "https_encrypted",
   };
   static_assert(std::size(kNames) == static_cast<std::size_t>(FindingKind::count_));
   auto i = static_cast<std::size_t>(k);
@@ -157,10 +160,15 @@ void Diagnosis::conversation_end(const Conversation& conv) {
     if (!c.syn_frames.empty() && !c.syn_ack && !c.data) {
       connection_refused(c, conv);
     } else {
-      if (!c.http_in_channel) unanswered_calls(c, conv);
+      // An IN channel whose OUT channel was not joined to it (not captured): the answers to
+      // its requests rode a connection this capture does not hold.
+      const bool joined = conv.virtual_connection && conv.virtual_connection->channels.size() > 1;
+      if (!c.http.in_channel || joined) unanswered_calls(c, conv);
       tcp_trouble(c, conv);
     }
   }
+  if (conv.virtual_connection && conv.virtual_connection->conversation == conv.id)
+    virtual_connection_end(c, conv);
   convs_.erase(it);
 }
 

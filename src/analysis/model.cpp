@@ -43,6 +43,8 @@ std::string_view to_string(CarrierEventKind k) {
       return "http_request";
     case CarrierEventKind::http_response:
       return "http_response";
+    case CarrierEventKind::tls_client_hello:
+      return "tls_client_hello";
   }
   return "unknown";
 }
@@ -108,6 +110,8 @@ std::string_view to_string(EndReason r) {
       return "evicted_idle";
     case EndReason::evicted_limit:
       return "evicted_limit";
+    case EndReason::joined:
+      return "joined";
   }
   return "unknown";
 }

@@ -151,8 +151,32 @@ FrameRef Tracker::attribute(ConversationState& s, const FrameRef& origin) {
 
 void Tracker::attribute_current(ConversationState&) { target_ = nullptr; }
 
-void Tracker::pdu(ConversationState& s, Direction dir, common::Bytes pdu, const FrameRef& at) {
+void Tracker::pdu(ConversationState& s, Direction dir, common::Bytes pdu, const FrameRef& at,
+                  const dcerpc::RtsVantage& rts) {
+  s.rts_vantage = rts;
   s.assoc.pdu(dir, pdu, at);
+}
+
+void Tracker::name_virtual_connection(ConversationState& s, const common::Uuid& cookie,
+                                      const HttpChannel& channel) {
+  VirtualConnection& vc = s.conv.virtual_connection.emplace();
+  vc.cookie = cookie;
+  vc.conversation = s.conv.id;
+  vc.channels.push_back(channel);
+}
+
+void Tracker::join_virtual_connection(ConversationState& s, ConversationState& holder,
+                                      const HttpChannel& channel) {
+  if (!holder.conv.virtual_connection) return;
+  VirtualConnection& vc = *holder.conv.virtual_connection;
+  if (vc.channels.size() < VirtualConnection::kMaxListed)
+    vc.channels.push_back(channel);
+  else
+    ++vc.channels_not_listed;
+  VirtualConnection& own = s.conv.virtual_connection.emplace();
+  own.cookie = vc.cookie;
+  own.conversation = vc.conversation;
+  own.channels.push_back(channel);
 }
 
 void Tracker::datagram(ConversationState& s, Direction dir, common::Bytes payload,
@@ -298,6 +322,15 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   if (v.dcerpc) ++counters_.conversations_dcerpc;
   if (v.shown) ++counters_.conversations_shown;
   sink_.conversation_end(v);
+}
+
+void Tracker::channel_ended(ConversationState& s) {
+  if (in_frame_ || !trailer_open_ || current_.record.conversation != s.conv.id) return;
+  stamp(s, current_.record);
+  write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty() ||
+                      !current_.record.events.empty());
+  current_.calls.clear();
+  trailer_open_ = false;
 }
 
 }  // namespace rpctrace::analysis

@@ -149,6 +149,10 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
     r.stub_encrypted = true;
     ++counters_.stubs_encrypted;
   }
+  if (const auto* rts = std::get_if<dcerpc::Rts>(&e.body); rts != nullptr && !rts->error) {
+    r.rts_names = dcerpc::classify_rts(rts->flags, rts->commands, s.rts_vantage);
+    r.rts_channel = s.rts_vantage.channel;
+  }
   r.auth = decode_auth(e, payload.auth_value, counters_);
   s.last_epm.reset();
   if (auto epm = decode_epm(e, payload.call_stub, r.stub_encrypted, counters_)) {

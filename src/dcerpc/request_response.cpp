@@ -7,6 +7,7 @@
 
 #include "rpctrace/dcerpc/limits.hpp"
 #include "rpctrace/dcerpc/pdu.hpp"
+#include "rpctrace/dcerpc/rts.hpp"
 
 namespace rpctrace::dcerpc {
 
@@ -160,7 +161,6 @@ PduResult parse_pdu(Bytes pdu) {
   // The auth padding sits between the stub and the sec_trailer (MS-RPCE 2.2.2.11).
   std::size_t pad = v.sec_trailer ? v.sec_trailer->auth_pad_length : 0;
 
-
   std::optional<common::Malformed<Reason>> error;
   switch (h.ptype) {
     case PacketType::request:
@@ -187,7 +187,15 @@ PduResult parse_pdu(Bytes pdu) {
       Rts t;
       t.flags = body.u16();
       t.number_of_commands = body.u16();
-      v.body = t;
+      auto commands =
+          parse_rts_body(pdu.subspan(kCommonHeaderSize, body_end - kCommonHeaderSize), order);
+      if (commands.is_complete()) {
+        t.commands = std::move(commands.value().commands);
+      } else if (commands.is_malformed()) {
+        t.error = commands.error().reason;
+        t.error_detail = commands.error().detail;
+      }
+      v.body = std::move(t);
       break;
     }
     default:  // auth3, shutdown, co_cancel, orphaned: no body beyond padding

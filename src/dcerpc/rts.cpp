@@ -554,12 +554,17 @@ std::vector<RtsPduName> classify_rts(std::uint16_t flags, std::span<const RtsCom
   return out;
 }
 
-std::vector<RtsPduName> classify_rts(const RtsBody& body, const RtsVantage& where) {
+std::vector<RtsPduName> classify_rts(std::uint16_t flags, std::span<const RtsCommand> commands,
+                                     const RtsVantage& where) {
   // No named PDU has more than 7 commands (2.2.4.6, 2.2.4.26): a longer body names nothing.
   std::array<RtsCommandType, 8> types{};
-  if (body.commands.size() > types.size()) return {};
-  for (std::size_t i = 0; i < body.commands.size(); ++i) types[i] = command_type(body.commands[i]);
-  return classify_rts(body.flags, std::span(types.data(), body.commands.size()), where);
+  if (commands.size() > types.size()) return {};
+  for (std::size_t i = 0; i < commands.size(); ++i) types[i] = command_type(commands[i]);
+  return classify_rts(flags, std::span(types.data(), commands.size()), where);
+}
+
+std::vector<RtsPduName> classify_rts(const RtsBody& body, const RtsVantage& where) {
+  return classify_rts(body.flags, std::span<const RtsCommand>(body.commands), where);
 }
 
 }  // namespace rpctrace::dcerpc

@@ -18,11 +18,23 @@ PduText format_event(const analysis::CarrierEvent& e) {
   // RPC over HTTP: the request line and the status line, as sent.
   if (e.kind == analysis::CarrierEventKind::http_request) {
     t.summary = fmt::format("{}: {}", e.command, e.text);
+    if (auto colon = e.proxy_target.rfind(':'); colon != std::string::npos)
+      t.details.push_back(fmt::format("the RPC proxy is asked to forward to RPC server {} port {}",
+                                      e.proxy_target.substr(0, colon),
+                                      e.proxy_target.substr(colon + 1)));
+    return t;
+  }
+  if (e.kind == analysis::CarrierEventKind::tls_client_hello) {
+    t.summary = fmt::format("{}: server_name {}{}", e.command, e.text.empty() ? "(none)" : e.text,
+                            e.alpn.empty() ? "" : ", ALPN " + e.alpn);
+    t.details.emplace_back(
+        "encrypted from here on: RPC over HTTPS, if this is, cannot be decoded without keys");
     return t;
   }
   if (e.kind == analysis::CarrierEventKind::http_response) {
     t.summary = fmt::format("{} {} {}", e.command, e.status, e.text);
-    if (e.request_frame) t.details.push_back(fmt::format("answers request in frame {}", *e.request_frame));
+    if (e.request_frame)
+      t.details.push_back(fmt::format("answers request in frame {}", *e.request_frame));
     return t;
   }
   if (!e.response) {

@@ -249,10 +249,63 @@ void body(JsonLine& j, const dcerpc::PduEvent& e) {
       e.body);
 }
 
+// An RTS PDU's names (MS-RPCH 2.2.4) and commands (2.2.3.5), fields named as in the spec.
+void rts_fields(JsonLine& j, const analysis::ReportedPdu& p, const dcerpc::Rts& r) {
+  using namespace dcerpc::rts;
+  j.str("rts_flags_names", dcerpc::rts_flags_string(r.flags));
+  if (p.rts_channel) j.str("rts_channel", dcerpc::to_string(*p.rts_channel));
+  if (r.error) {
+    j.str("rts_error", dcerpc::to_string(*r.error)).str("rts_error_detail", r.error_detail);
+    return;
+  }
+  j.begin_array("rts_names");
+  for (auto n : p.rts_names) j.element(dcerpc::to_string(n));
+  j.end_array().begin_array("rts_commands");
+  for (const auto& c : r.commands) {
+    j.begin_object().str("command", dcerpc::to_string(dcerpc::command_type(c)));
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ReceiveWindowSize>)
+            j.num("ReceiveWindowSize", v.receive_window_size);
+          else if constexpr (std::is_same_v<T, FlowControlAck>)
+            j.num("BytesReceived", v.bytes_received)
+                .num("AvailableWindow", v.available_window)
+                .uuid("ChannelCookie", v.channel_cookie);
+          else if constexpr (std::is_same_v<T, ConnectionTimeout>)
+            j.num("ConnectionTimeout", v.connection_timeout);
+          else if constexpr (std::is_same_v<T, Cookie>)
+            j.uuid("Cookie", v.cookie);
+          else if constexpr (std::is_same_v<T, ChannelLifetime>)
+            j.num("ChannelLifetime", v.channel_lifetime);
+          else if constexpr (std::is_same_v<T, ClientKeepalive>)
+            j.num("ClientKeepalive", v.client_keepalive);
+          else if constexpr (std::is_same_v<T, Version>)
+            j.num("Version", v.version);
+          else if constexpr (std::is_same_v<T, Padding>)
+            j.num("ConformanceCount", v.conformance_count);
+          else if constexpr (std::is_same_v<T, ClientAddress>)
+            j.num("AddressType", v.address_type).ip("ClientAddress", v.client_address);
+          else if constexpr (std::is_same_v<T, AssociationGroupId>)
+            j.uuid("AssociationGroupId", v.association_group_id);
+          else if constexpr (std::is_same_v<T, Destination>)
+            j.num("Destination", v.destination)
+                .str("destination_name", dcerpc::forward_destination_name(v.destination));
+          else if constexpr (std::is_same_v<T, PingTrafficSentNotify>)
+            j.num("PingTrafficSent", v.ping_traffic_sent);
+        },
+        c);
+    j.end_object();
+  }
+  j.end_array();
+}
+
 // The connectionless header and bodies (C706 §12.5.1, §12.5.3), field names the spec's.
 void cl_object(JsonLine& j, const dcerpc::ClFacts& c) {
   const dcerpc::ClHeader& h = c.header;
-  j.begin_object("cl").num("flags1", h.flags1).str("flags1_names", dcerpc::cl_flags1_string(h.flags1));
+  j.begin_object("cl")
+      .num("flags1", h.flags1)
+      .str("flags1_names", dcerpc::cl_flags1_string(h.flags1));
   j.num("flags2", h.flags2).str("flags2_names", dcerpc::cl_flags2_string(h.flags2));
   j.num("serial", h.serial()).uuid("object", h.object).uuid("if_id", h.if_id);
   j.num("if_vers", h.if_vers).uuid("act_id", h.act_id).num("server_boot", h.server_boot);
@@ -319,6 +372,7 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
         h.packed_drep.integer_order() == common::ByteOrder::little ? "little" : "big");
   j.num("frag_length", h.frag_length).num("auth_length", h.auth_length).num("call_id", h.call_id);
   body(j, e);
+  if (const auto* r = std::get_if<dcerpc::Rts>(&e.body)) rts_fields(j, p, *r);
   if (e.cl) cl_object(j, *e.cl);
   if (e.opnum && h.ptype != PacketType::request) j.num("opnum", *e.opnum);
   if (e.interface) {

@@ -64,11 +64,19 @@ void JsonlWriter::frame(const FrameRecord& f) {
 void JsonlWriter::event_record(JsonLine& j, const FrameRecord& f, const analysis::CarrierEvent& e) {
   const bool http = e.kind == analysis::CarrierEventKind::http_request ||
                     e.kind == analysis::CarrierEventKind::http_response;
+  if (e.kind == analysis::CarrierEventKind::tls_client_hello) {
+    j.begin_object().str("type", "tls");
+    endpoints(j, f);
+    j.str("kind", analysis::to_string(e.kind)).str("server_name", e.text).str("alpn", e.alpn);
+    j.end_object();
+    return;
+  }
   if (http) {
     j.begin_object().str("type", "http");
     endpoints(j, f);
     j.str("protseq", analysis::to_string(f.protseq)).str("kind", analysis::to_string(e.kind));
-    j.str(e.response ? "version" : "method", e.command).str(e.response ? "reason" : "target", e.text);
+    j.str(e.response ? "version" : "method", e.command)
+        .str(e.response ? "reason" : "target", e.text);
     if (e.response) j.num("status", e.status);
     if (!e.proxy_target.empty()) j.str("rpc_proxy_target", e.proxy_target);
     if (e.request_frame) j.num("request_frame", *e.request_frame);
@@ -156,11 +164,27 @@ void JsonlWriter::conversation_end(const Conversation& c) {
     j.num("calls", u.calls).end_object();
   }
   j.end_array().str("end_reason", analysis::to_string(c.end_reason));
-  if (c.protseq != analysis::Protseq::ncacn_ip_tcp) j.str("protseq", analysis::to_string(c.protseq));
+  if (c.protseq != analysis::Protseq::ncacn_ip_tcp)
+    j.str("protseq", analysis::to_string(c.protseq));
   if (c.protseq == analysis::Protseq::ncacn_np) {
     j.begin_array("pipes");
     for (const auto& ch : c.channels) channel_object(j, "", *ch);
     j.end_array();
+  }
+  if (c.virtual_connection) {
+    const auto& vc = *c.virtual_connection;
+    j.begin_object("virtual_connection")
+        .str("cookie", vc.cookie.to_string())
+        .num("conversation", vc.conversation);
+    j.begin_array("channels");
+    for (const auto& ch : vc.channels) {
+      j.begin_object().str("channel", ch.name).num("conversation", ch.conversation);
+      j.str("client", ch.client.to_string()).str("server", ch.server.to_string());
+      j.num("frame", ch.frame).end_object();
+    }
+    j.end_array();
+    if (vc.channels_not_listed) j.num("channels_not_listed", vc.channels_not_listed);
+    j.end_object();
   }
   // Where the server port came from: an EPM answer in this capture, the mapper's own port, or
   // neither (a static port, or a lookup before the capture began).

@@ -389,9 +389,7 @@ PduText format_pdu(const analysis::ReportedPdu& p) {
       if (!header_only) call_text(e, t);
       break;
     case PacketType::rts:
-      if (const auto* r = std::get_if<dcerpc::Rts>(&e.body))
-        t.summary = fmt::format("MSRPC: c/o RPC RTS: call 0x{:X} flags 0x{:X} commands {}",
-                                h.call_id, r->flags, r->number_of_commands);
+      rts_pdu_text(p, t);
       break;
     default:
       break;

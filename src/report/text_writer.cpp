@@ -57,6 +57,39 @@ std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
                      common::format_seconds(l.delay_us), other);
 }
 
+// RPC over HTTP v2: the channels whose frames make up this timeline, or where this
+// channel's frames went on.
+std::string virtual_connection_lines(std::uint64_t id, const analysis::VirtualConnection& vc) {
+  auto channel = [](const analysis::HttpChannel& ch) {
+    return fmt::format("{} channel {} -> {}", ch.name.empty() ? "a" : ch.name,
+                       ch.client.to_string(), ch.server.to_string());
+  };
+  if (vc.conversation != id) {
+    if (vc.channels.empty()) return {};
+    const auto& ch = vc.channels.front();
+    return fmt::format(
+        "  {} of RPC over HTTP virtual connection {}: named in frame {}; its later frames are in "
+        "the timeline of conversation {}, which holds the virtual connection\n",
+        channel(ch), vc.cookie.to_string(), ch.frame, vc.conversation);
+  }
+  std::string out = fmt::format(
+      "  RPC over HTTP virtual connection {}: requests and responses of its channels "
+      "in one timeline\n",
+      vc.cookie.to_string());
+  for (const auto& ch : vc.channels) {
+    out += fmt::format("    {}, named in frame {}", channel(ch), ch.frame);
+    out += ch.conversation == id ? " (this conversation's own connection)\n"
+                                 : fmt::format(
+                                       " (its opening is conversation {}; frames after "
+                                       "frame {} are here)\n",
+                                       ch.conversation, ch.frame);
+  }
+  if (vc.channels.size() == 1) out += "    no other channel named it in this capture\n";
+  if (vc.channels_not_listed)
+    out += fmt::format("    and {} more channels\n", vc.channels_not_listed);
+  return out;
+}
+
 std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
                                 std::size_t hidden_cap) {
   std::string names;
@@ -68,8 +101,11 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
   }
   std::string out = fmt::format(
       "  end of conversation {}: {}; {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls", c.id,
-      analysis::to_string(c.end_reason), c.start.to_iso8601(), c.end.to_iso8601(), c.first_frame,
-      c.last_frame, c.frames, c.pdus, c.calls);
+      c.end_reason == analysis::EndReason::joined && c.virtual_connection
+          ? fmt::format("joined conversation {}", c.virtual_connection->conversation)
+          : std::string(analysis::to_string(c.end_reason)),
+      c.start.to_iso8601(), c.end.to_iso8601(), c.first_frame, c.last_frame, c.frames, c.pdus,
+      c.calls);
   if (c.faults) out += fmt::format(", {} faults", c.faults);
   if (c.notes) out += fmt::format(", {} anomalies", c.notes);
   out += '\n';
@@ -84,6 +120,7 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
   if (c.protseq == analysis::Protseq::ncacn_http)
     out += "  ncacn_http: RPC over HTTP (v1 greeting or v2 channel heads, then DCE/RPC)\n";
+  if (c.virtual_connection) out += virtual_connection_lines(c.id, *c.virtual_connection);
   if (c.inferred_from) {
     const auto& l = *c.inferred_from;
     auto n = l.interface ? dcerpc::interface_name(l.interface->uuid) : std::string_view();
@@ -95,9 +132,8 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
         : n.empty()  ? dcerpc::format_syntax(*l.interface)
                      : fmt::format("{} v{}.{}", n, l.interface->major, l.interface->minor));
   }
-  if (c.dcerpc &&
-      c.protseq != analysis::Protseq::ncacn_np &&
-      !c.epm_link && !c.inferred_from && !c.well_known_port)
+  if (c.dcerpc && c.protseq != analysis::Protseq::ncacn_np && !c.epm_link && !c.inferred_from &&
+      !c.well_known_port)
     out += fmt::format(
         "  port {} was not given by an EPM answer in this capture (a static port, or the lookup "
         "came before the capture began)\n",

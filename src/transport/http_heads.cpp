@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "rpctrace/http/message.hpp"
+#include "rpctrace/http/tls.hpp"
 
 namespace rpctrace::transport {
 
@@ -69,6 +70,31 @@ HttpHead::Result HttpHead::data(common::Bytes data, bool stream_start, bool resp
   buffer_.clear();
   buffer_.shrink_to_fit();
   return r;
+}
+
+std::optional<analysis::CarrierEvent> TlsHello::data(common::Bytes data, bool stream_start) {
+  constexpr auto kHandshake = static_cast<std::byte>(http::TlsContentType::handshake);
+  if (done_ || data.empty()) return std::nullopt;
+  if (buffer_.empty() && (!stream_start || data[0] != kHandshake)) {
+    done_ = true;
+    return std::nullopt;
+  }
+  buffer_.insert(buffer_.end(), data.begin(), data.end());
+  http::ClientHelloResult r = http::parse_client_hello(buffer_);
+  if (r.is_need_more()) return std::nullopt;  // parse_client_hello bounds what it asks for
+  done_ = true;
+  std::optional<analysis::CarrierEvent> out;
+  if (r.is_complete()) {
+    const http::ClientHello& h = r.value();
+    analysis::CarrierEvent& e = out.emplace();
+    e.kind = analysis::CarrierEventKind::tls_client_hello;
+    e.command = "TLS ClientHello";
+    e.text = h.server_name.value_or("");
+    for (const auto& p : h.alpn) e.alpn += (e.alpn.empty() ? "" : ",") + p;
+  }
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  return out;
 }
 
 }  // namespace rpctrace::transport

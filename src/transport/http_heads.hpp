@@ -24,7 +24,7 @@ class HttpHead {
     skip,       // the body of a response other than 200: not PDUs
   };
   struct Result {
-    common::Bytes rest;                         // octets after the head, for the framer
+    common::Bytes rest;                           // octets after the head, for the framer
     std::optional<analysis::CarrierEvent> event;  // the head, once complete
     bool rpc_over_http = false;                   // an RPC_IN_DATA / RPC_OUT_DATA request
   };
@@ -41,6 +41,20 @@ class HttpHead {
 
  private:
   State state_ = State::undecided;
+  std::vector<std::byte> buffer_;
+};
+
+// RPC over HTTPS (MS-RPCH 2.1.2.1 over TLS): without keys, the opener's ClientHello is all a
+// capture shows in clear; its server_name (RFC 6066 3) names the host the client wanted.
+class TlsHello {
+ public:
+  // The opener's octets in order, from its first (`stream_start`): the ClientHello as a
+  // carrier step once it is whole; nothing for a stream that is no TLS.
+  std::optional<analysis::CarrierEvent> data(common::Bytes data, bool stream_start);
+  [[nodiscard]] bool done() const { return done_; }
+
+ private:
+  bool done_ = false;
   std::vector<std::byte> buffer_;
 };
 

@@ -48,6 +48,9 @@ enum class FindingKind : std::uint8_t {
   smb_encrypted,         // SMB3 encryption hides the pipe traffic
   error_returned,        // a response whose status return value is an error
   kerberos_error,        // a KDC's KRB-ERROR (port 88), tied to the RPC conversation it broke
+  rpc_proxy_refused,     // an RPC proxy answered an RPC_IN_DATA/RPC_OUT_DATA with 401/403/503...
+  virtual_connection_incomplete,  // RPC over HTTP v2: no CONN/A3 or no CONN/C2
+  https_encrypted,                // TLS on 443: RPC over HTTPS, if it is, cannot be seen
   count_
 };
 std::string_view to_string(FindingKind k);
@@ -148,9 +151,15 @@ class Diagnosis : public Sink {
     std::uint64_t open_calls = 0;               // requests sent whose call has not ended
     std::vector<dcerpc::SyntaxId> bound;        // accepted by a bind_ack
     std::uint64_t rst_mid_call = 0;
-    // An RPC over HTTP v2 IN channel (RPC_IN_DATA, MS-RPCH 2.1.2.1.1): the server's answers
-    // ride the OUT channel, another TCP connection, so its calls are not "unanswered" here.
-    bool http_in_channel = false;
+    // RPC over HTTP v2 (diagnosis_http.cpp): the channel heads and the RTS PDUs of the
+    // connection setup (MS-RPCH 3.2.1.5.3.x), by the frame that carried them.
+    struct Http {
+      bool in_channel = false;       // an RPC_IN_DATA head: its answers ride the OUT channel
+      bool refused = false;          // the proxy refused a channel (rpc_proxy_refused said it)
+      std::string proxy_target;      // "exch01.contoso.com:6001"
+      std::uint64_t out_answer = 0;  // the frame of the 200 answering RPC_OUT_DATA
+      std::uint64_t conn_a1 = 0, conn_b1 = 0, conn_a3 = 0, conn_c2 = 0;
+    } http;
     std::vector<CallRecord> unanswered;  // calls its end left unanswered, in call_id order
     bool encrypted_said = false;         // smb_encrypted: once per conversation
   };
@@ -170,6 +179,10 @@ class Diagnosis : public Sink {
   void pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p);
   void bind_ack(Conv& c, const dcerpc::PduEvent& e);
   void carrier_event(Conv& c, const FrameRecord& f, const CarrierEvent& e);
+  void http_event(Conv& c, const FrameRecord& f, const CarrierEvent& e);
+  void rts(Conv& c, const ReportedPdu& p);
+  void virtual_connection_end(Conv& c, const Conversation& conv);
+  void tls_hello(Conv& c, const FrameRecord& f, const CarrierEvent& e);
   void answered(Conv& c, const CallRecord& r);
   void epm_answer(Conv& c, const CallRecord& r, const epm::EptMapResponse& m);
   void fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::SyntaxId>& iface);
@@ -187,6 +200,13 @@ class Diagnosis : public Sink {
   std::map<std::uint64_t, Conv> convs_;
   DiagnosisResult result_;
   std::vector<MtaBind> mta_binds_;
+  // RPC over HTTP v2 request heads by frame, until answered: the answer (on the same
+  // connection, maybe after it joined another's conversation) names them.
+  struct HttpRequest {
+    std::string method, target, proxy_target;
+  };
+  std::map<std::uint64_t, HttpRequest> http_requests_;
+  static constexpr std::size_t kMaxHttpRequests = 4096;
   // How the server's own answers reach the client, from its SYN/ACKs: a reset with another TTL
   // or much faster than them came from a device on the path (a firewall rejecting the port).
   struct Path {

@@ -81,6 +81,9 @@ enum class EndReason : std::uint8_t {
   port_reused,    // a new connection on the same addresses and ports started a new one
   evicted_idle,   // no frame for the idle timeout
   evicted_limit,  // the flow table was full
+  // RPC over HTTP v2: the connection became a channel of a virtual connection another
+  // conversation holds (Conversation::virtual_connection names it); its frames go on there.
+  joined,
 };
 std::string_view to_string(EndReason r);
 
@@ -143,6 +146,7 @@ enum class CarrierEventKind : std::uint8_t {
   // response on a channel; `status` holds the HTTP status code, `text` the target or reason.
   http_request,
   http_response,
+  tls_client_hello,  // a TLS connection's ClientHello: text is its server_name (SNI)
 };
 std::string_view to_string(CarrierEventKind k);
 struct CarrierEvent {
@@ -159,6 +163,8 @@ struct CarrierEvent {
   std::optional<dcerpc::SyntaxId> interface;
   // http_request: the RPC server behind the RPC proxy, from the URI ("exch01.contoso.com:6001")
   std::string proxy_target;
+  // tls_client_hello: the ALPN protocols it offered (RFC 7301), comma-separated
+  std::string alpn;
 };
 
 // A message to or from a Kerberos KDC on port 88 (TCP or UDP), as far as diagnose needs it:
@@ -203,6 +209,10 @@ struct ReportedPdu {
   // A DCOM activation answer (RemoteCreateInstance, ResolveOxid2 ...): the string bindings it
   // handed out, or why its stub did not decode.
   std::shared_ptr<const DcomDecode> dcom;
+  // An RTS PDU (MS-RPCH 2.2.4): the named PDUs its layout matches where it was sent (one, or
+  // several the layout cannot tell apart, or none), and the channel it came on when known.
+  std::vector<dcerpc::RtsPduName> rts_names;
+  std::optional<dcerpc::RtsChannel> rts_channel;
 };
 
 // The opnum a PDU belongs to: a request's own, or its request's for a response or fault.
@@ -258,6 +268,25 @@ struct CallRecord {
   EpmDecodePtr epm_request, epm_response;  // endpoint mapper calls
 };
 
+// RPC over HTTP v2 (MS-RPCH 1.3.1.1): a virtual connection is an IN and an OUT channel, each a
+// TCP connection (and their successors when a channel is recycled), named by the
+// VirtualConnectionCookie in each channel's first RTS PDU (CONN/A1, CONN/B1, ...). The DCE/RPC
+// conversation inside has one timeline: the conversation of the channel that named it first.
+struct HttpChannel {
+  std::string_view name;  // "IN" or "OUT" (dcerpc::to_string(RtsChannel)); "" when not known
+  common::Endpoint client, server;  // its connection (client: the side that opened it)
+  std::uint64_t conversation = 0;   // the conversation of its connection
+  std::uint64_t frame = 0;          // where its RTS PDU named the virtual connection
+};
+struct VirtualConnection {
+  common::Uuid cookie;             // VirtualConnectionCookie (MS-RPCH 2.2.3.1)
+  std::uint64_t conversation = 0;  // the conversation holding the timeline
+  // In order of naming it; the first is the holder's own. A joined conversation lists its own.
+  std::vector<HttpChannel> channels;
+  std::uint64_t channels_not_listed = 0;  // past kMaxListed
+  static constexpr std::size_t kMaxListed = 16;
+};
+
 struct InterfaceUse {
   dcerpc::SyntaxId interface;
   std::uint64_t calls = 0;
@@ -284,6 +313,7 @@ struct Conversation {
   bool well_known_port = false;      // the server port is the endpoint mapper's own (135, 593)
   bool pipe_activity = false;        // an SMB tree connect to IPC$ or a pipe's create was seen
   std::vector<ChannelPtr> channels;  // its pipes, in order of opening
+  std::optional<VirtualConnection> virtual_connection;  // RPC over HTTP v2
   // The first conversation of its group: an EPM lookup and the connections of the same client
   // to the ports it answered (KB159298's story); the conversation's own id otherwise.
   std::uint64_t group = 0;

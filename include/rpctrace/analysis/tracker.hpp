@@ -97,13 +97,15 @@ class Tracker {
   // The frame facts found now belong to: the current frame or, between frames, the last one.
   FrameRef here(ConversationState& s);
   // From the conversation's stream framer: a whole PDU, a PDU the capture cut, a note.
-  void pdu(ConversationState& s, Direction dir, common::Bytes pdu, const FrameRef& at);
+  // `rts`: where an RTS PDU was seen (RPC over HTTP v2), which names it (MS-RPCH 2.2.4).
+  void pdu(ConversationState& s, Direction dir, common::Bytes pdu, const FrameRef& at,
+           const dcerpc::RtsVantage& rts = {});
   void cut_pdu(ConversationState& s, Direction dir, common::Bytes partial, const FrameRef& at);
   void note(ConversationState& s, const dcerpc::Note& n);
   // A connectionless conversation (Protseq::ncadg_ip_udp): one datagram's payload, captured
   // octets and its length on the wire.
-  void datagram(ConversationState& s, Direction dir, common::Bytes payload,
-                std::size_t wire_length, const FrameRef& at);
+  void datagram(ConversationState& s, Direction dir, common::Bytes payload, std::size_t wire_length,
+                const FrameRef& at);
   // A note of the carrier's (a gap).
   void note(ConversationState& s, ReportedNote n);
   void end_frame(ConversationState& s, const FrameEnd& e);
@@ -128,6 +130,18 @@ class Tracker {
   // for what its framer still reports (the last frame); close() follows.
   FrameRef closing(ConversationState& s);
   void close(ConversationHandle s, EndReason reason, const CarrierTotals& totals);
+  // One of several carriers feeding the conversation ended (a channel of an RPC over HTTP
+  // virtual connection) after closing(): what its framer still reported goes out now, while
+  // the conversation goes on.
+  void channel_ended(ConversationState& s);
+  // RPC over HTTP v2: the channel carried by conversation `s` named a virtual connection no
+  // other channel had named: `s` holds its timeline.
+  void name_virtual_connection(ConversationState& s, const common::Uuid& cookie,
+                               const HttpChannel& channel);
+  // ... named one that `holder` holds: the adapter feeds the channel's frames and PDUs to
+  // `holder` from now on and closes `s` (EndReason::joined).
+  void join_virtual_connection(ConversationState& s, ConversationState& holder,
+                               const HttpChannel& channel);
   // A KDC message on port 88: not a conversation of its own, handed to the sinks as it is.
   void kerberos(const KdcMessage& m) { sink_.kerberos(m); }
 

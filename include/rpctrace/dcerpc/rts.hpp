@@ -297,6 +297,8 @@ RtsVantage rts_vantage(RtsLeg leg, RtsChannel channel, bool from_initiator);
 // (cookies, the Destination) play no part: the layout is what 2.2.4.1 names.
 std::vector<RtsPduName> classify_rts(std::uint16_t flags, std::span<const RtsCommandType> commands,
                                      const RtsVantage& where = {});
+std::vector<RtsPduName> classify_rts(std::uint16_t flags, std::span<const RtsCommand> commands,
+                                     const RtsVantage& where = {});
 std::vector<RtsPduName> classify_rts(const RtsBody& body, const RtsVantage& where = {});
 
 }  // namespace rpctrace::dcerpc

@@ -12,6 +12,7 @@
 
 #include "rpctrace/common/byte_reader.hpp"
 #include "rpctrace/common/uuid.hpp"
+#include "rpctrace/dcerpc/rts.hpp"
 
 namespace rpctrace::dcerpc {
 
@@ -154,6 +155,11 @@ struct Fault {  // C706 §12.6.4.7; MS-RPCE 2.2.2.11 for the status values
 struct Rts {  // MS-RPCH 2.2.3.6.1
   std::uint16_t flags = 0;
   std::uint16_t number_of_commands = 0;
+  // The commands (2.2.3.5), when they decode; else why not. The PDU itself stays whole either
+  // way: its common header framed it.
+  std::vector<RtsCommand> commands;
+  std::optional<RtsReason> error;
+  std::string error_detail;
 };
 
 struct NoBody {};  // auth3, shutdown, co_cancel, orphaned

@@ -89,6 +89,15 @@ inline Analysis analyze_capture(const ts::Capture& cap, const RunOptions& option
   return run;
 }
 
+// Runs app::run() over a capture's file bytes (a testdata capture).
+inline Analysis analyze_file_bytes(const ts::Bytes& bytes, const RunOptions& options = {}) {
+  ts::TempFile file("report", bytes);
+  Analysis run;
+  run.path = file.path().string();
+  run.result = app::run(run.path, options, run.writer);
+  return run;
+}
+
 struct Output {
   std::string out, stats;
 };

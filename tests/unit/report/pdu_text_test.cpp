@@ -315,12 +315,42 @@ TEST(FormatPdu, BodilessTypesByNetworkMonitorsNames) {
   }
 }
 
-TEST(FormatPdu, RtsGivesFlagsAndCommandCount) {
+TEST(FormatPdu, RtsGivesItsNameFlagsAndCommands) {
   dcerpc::Rts r;
-  r.flags = 0x2;
-  r.number_of_commands = 4;
-  EXPECT_EQ(format_pdu(pdu(PacketType::rts, 0, r)).summary,
-            "MSRPC: c/o RPC RTS: call 0x0 flags 0x2 commands 4");
+  r.flags = dcerpc::rts_flag::other_cmd;
+  r.number_of_commands = 1;
+  dcerpc::rts::FlowControlAck ack;
+  ack.bytes_received = 1674;
+  ack.available_window = 65536;
+  ack.channel_cookie = *common::Uuid::parse("3c7f2e81-1b94-4d0a-a6e5-0f28c94b1d22");
+  r.commands.emplace_back(ack);
+  analysis::ReportedPdu p = pdu(PacketType::rts, 0, r);
+  p.rts_names = {dcerpc::RtsPduName::flow_control_ack};
+  p.rts_channel = dcerpc::RtsChannel::in;
+  PduText t = format_pdu(p);
+  EXPECT_EQ(t.summary, "MSRPC: c/o RPC RTS FlowControlAck: flags RTS_FLAG_OTHER_CMD, IN channel");
+  EXPECT_EQ(
+      t.details,
+      (Lines{std::string(dcerpc::rts_pdu_spec(dcerpc::RtsPduName::flow_control_ack).description),
+             "FlowControlAck (BytesReceived 1674, AvailableWindow 65536, ChannelCookie "
+             "3c7f2e81-1b94-4d0a-a6e5-0f28c94b1d22)"}));
+  // A layout several PDUs share: all of them; none: said so.
+  p.rts_names = {dcerpc::RtsPduName::conn_c1, dcerpc::RtsPduName::conn_c2};
+  p.rts_channel.reset();
+  EXPECT_EQ(format_pdu(p).summary,
+            "MSRPC: c/o RPC RTS CONN/C1 or CONN/C2: flags RTS_FLAG_OTHER_CMD");
+  p.rts_names.clear();
+  EXPECT_EQ(format_pdu(p).summary,
+            "MSRPC: c/o RPC RTS (a layout MS-RPCH 2.2.4 does not name): flags RTS_FLAG_OTHER_CMD");
+  // Commands that did not decode: why.
+  dcerpc::Rts bad;
+  bad.number_of_commands = 40;
+  bad.error = dcerpc::RtsReason::too_many_commands;
+  bad.error_detail = "NumberOfCommands 40 > limit 32";
+  PduText b = format_pdu(pdu(PacketType::rts, 0, bad));
+  EXPECT_EQ(b.summary, "MSRPC: c/o RPC RTS (commands not decoded): flags RTS_FLAG_NONE");
+  ASSERT_EQ(b.details.size(), 1u);
+  EXPECT_NE(b.details[0].find("NumberOfCommands 40 > limit 32"), std::string::npos);
   EXPECT_EQ(format_pdu(pdu(PacketType::rts, 0, dcerpc::NoBody{})).summary,
             "MSRPC: c/o RPC RTS: call 0x0");
 }
