@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "support/packet_builder.hpp"
 #include "support/pdu_builder.hpp"
@@ -119,8 +120,8 @@ TEST(HttpV2, ProxyToServerChannelsJoinWhicheverNamesFirst) {
   ts::PduBuilder response(ts::Ptype::response);
   response.call_id(2).stub(stub);
   out.send(ts::Direction::to_client, response.build());
-  out.close();
   in.close();
+  out.close();
   Analysis run = analyze_capture(cap);
   ASSERT_EQ(run.writer.conversations.size(), 2u);
   const Conversation& holder = run.writer.conversation(1);
@@ -135,7 +136,7 @@ TEST(HttpV2, ProxyToServerChannelsJoinWhicheverNamesFirst) {
     EXPECT_EQ(c.call.outcome, dcerpc::CallOutcome::response);
     EXPECT_EQ(c.conversation, 1u);
   }
-  // The holder's own connection ended last but one: it closes with the last channel.
+  // The holder's own connection ended first: the conversation closes with the last channel.
   EXPECT_EQ(holder.last_frame, run.result.stats.frames_read);
   std::vector<RtsPduName> names;
   for (const auto& [frame, name] : rts_names(run.writer)) names.push_back(name);
@@ -166,6 +167,42 @@ TEST(HttpV2, OtherCookiesStayApart) {
     EXPECT_EQ(c.virtual_connection->channels.size(), 1u);
     EXPECT_EQ(c.virtual_connection->conversation, c.id);
   }
+}
+
+// Past VirtualConnections::kMax open virtual connections a channel stays on its own, with a
+// note; nothing of it is lost, and later channels join again once one has ended.
+TEST(HttpV2, VirtualConnectionsPastTheBoundStayApartWithANote) {
+  constexpr std::size_t kOpen = 4096 + 1;
+  ts::Capture cap;
+  std::vector<std::unique_ptr<ts::TcpScript>> channels;
+  auto cookie = [](std::size_t i) {
+    ts::Uuid u = ts::Uuid::parse("5a7e0000-0000-4000-8000-000000000000");
+    u.time_low += static_cast<std::uint32_t>(i);
+    return u;
+  };
+  constexpr ts::Uuid kChannel = ts::Uuid::parse("cccccccc-2222-4333-8444-555555555555");
+  for (std::size_t i = 0; i < kOpen; ++i) {
+    const auto port = static_cast<std::uint16_t>(20000 + i);
+    auto& t = channels.emplace_back(std::make_unique<ts::TcpScript>(
+        cap, ts::tcp_config("10.7.2.5", port, 1000, "10.7.2.20", 6001, 5000)));
+    t->handshake();
+    t->send(ts::Direction::to_server,
+            ts::rts_conn_a2(cookie(i), kChannel, 1073741824, 65536).build());
+  }
+  for (auto& t : channels) t->close();
+  Analysis run = analyze_capture(cap);
+  ASSERT_EQ(run.writer.conversations.size(), kOpen);
+  std::size_t named = 0, limited = 0;
+  for (const auto& c : run.writer.conversations) {
+    if (c.virtual_connection) ++named;
+    EXPECT_EQ(c.end_reason, EndReason::closed);
+  }
+  for (const auto& f : run.writer.frames)
+    for (const auto& n : f.notes)
+      if (n.kind == analysis::NoteKind::limit) ++limited;
+  EXPECT_EQ(named, kOpen - 1);
+  EXPECT_EQ(limited, 1u);
+  EXPECT_EQ(run.result.stats.pdus, kOpen);  // every channel's PDU still decoded
 }
 
 }  // namespace
