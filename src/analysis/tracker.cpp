@@ -102,6 +102,7 @@ void Tracker::begin_frame(ConversationState& s, const CarrierFrame& f) {
   r.segment = f.segment;
   r.src = f.endpoints ? f.endpoints->first : s.endpoint[f.dir];
   r.dst = f.endpoints ? f.endpoints->second : s.endpoint[f.dir ^ 1];
+  r.http_channel = f.http_channel;
   r.delta_us = s.have_prev ? f.ts.micros() - s.prev_ts.micros() : 0;
   s.prev_ts = f.ts;
   s.have_prev = true;

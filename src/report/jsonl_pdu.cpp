@@ -356,6 +356,7 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
   if (p.channel || f.protseq != analysis::Protseq::ncacn_ip_tcp)
     j.str("protseq", analysis::to_string(f.protseq));
   if (p.channel) channel_object(j, "pipe", *p.channel);
+  if (f.http_channel) j.str("http_channel", dcerpc::to_string(*f.http_channel));
   j.str("ptype", dcerpc::to_string(h.ptype)).num("ptype_value", static_cast<unsigned>(h.ptype));
   j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
   j.num("pfc_flags", h.pfc_flags)

@@ -68,7 +68,6 @@ void rts_pdu_text(const analysis::ReportedPdu& p, PduText& t) {
   if (r->error) name = "(commands not decoded)";
   t.summary =
       fmt::format("MSRPC: c/o RPC RTS {}: flags {}", name, dcerpc::rts_flags_string(r->flags));
-  if (p.rts_channel) t.summary += fmt::format(", {} channel", dcerpc::to_string(*p.rts_channel));
   if (r->error) {
     t.details.push_back(
         fmt::format("commands: {} ({})", dcerpc::describe(*r->error), r->error_detail));

@@ -173,6 +173,8 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
       if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));  // "MSRPC \PIPE\samr:"
+      if (f.http_channel)                                                   // "MSRPC IN channel:"
+        t.summary.insert(5, fmt::format(" {} channel", dcerpc::to_string(*f.http_channel)));
       if (p.event.at.frame != f.frame)  // a cut PDU, found at this frame's gap
         fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(cut)",
                        t.summary);

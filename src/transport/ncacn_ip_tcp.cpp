@@ -182,6 +182,7 @@ void TcpAdapter::adopt(tcp::Connection& c, analysis::ConversationHandle conversa
 void TcpAdapter::on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) {
   Channel& ch = channel(c);
   analysis::CarrierFrame f = carrier_frame(s);
+  f.http_channel = ch.rts_channel;
   if (ch.vc && !ch.holds) {  // a channel feeding another's conversation: its own endpoints
     f.dir = ch.in_conversation(s.dir);
     f.endpoints = std::make_pair(c.endpoint[s.dir], c.endpoint[s.dir ^ 1]);

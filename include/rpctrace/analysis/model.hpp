@@ -252,6 +252,8 @@ struct FrameRecord {
   bool roles_from_syn = false;
   std::optional<EpmLink> epm_link;
   std::uint64_t group = 0;  // as Conversation::group
+  // RPC over HTTP v2: the channel whose connection carried the frame, once known
+  std::optional<dcerpc::RtsChannel> http_channel;
   std::vector<ReportedPdu> pdus;
   std::vector<ReportedNote> notes;
   std::vector<CarrierEvent> events;

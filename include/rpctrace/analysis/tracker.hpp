@@ -49,6 +49,7 @@ struct CarrierFrame {
   // Source and destination when they are not the conversation's endpoints in direction `dir`
   // (a connectionless answer from another server port).
   std::optional<std::pair<common::Endpoint, common::Endpoint>> endpoints;
+  std::optional<dcerpc::RtsChannel> http_channel;  // RPC over HTTP v2: the channel, once known
 };
 
 struct FrameEnd {

@@ -328,7 +328,7 @@ TEST(FormatPdu, RtsGivesItsNameFlagsAndCommands) {
   p.rts_names = {dcerpc::RtsPduName::flow_control_ack};
   p.rts_channel = dcerpc::RtsChannel::in;
   PduText t = format_pdu(p);
-  EXPECT_EQ(t.summary, "MSRPC: c/o RPC RTS FlowControlAck: flags RTS_FLAG_OTHER_CMD, IN channel");
+  EXPECT_EQ(t.summary, "MSRPC: c/o RPC RTS FlowControlAck: flags RTS_FLAG_OTHER_CMD");
   EXPECT_EQ(
       t.details,
       (Lines{std::string(dcerpc::rts_pdu_spec(dcerpc::RtsPduName::flow_control_ack).description),
