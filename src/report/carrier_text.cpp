@@ -28,7 +28,8 @@ PduText format_event(const analysis::CarrierEvent& e) {
     t.summary = fmt::format("{}: server_name {}{}", e.command, e.text.empty() ? "(none)" : e.text,
                             e.alpn.empty() ? "" : ", ALPN " + e.alpn);
     t.details.emplace_back(
-        "encrypted from here on: RPC over HTTPS, if this is, cannot be decoded without keys");
+        "encrypted from here on: if this is RPC over HTTPS, its calls cannot be decoded without "
+        "keys");
     return t;
   }
   if (e.kind == analysis::CarrierEventKind::http_response) {

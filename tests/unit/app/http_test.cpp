@@ -89,6 +89,25 @@ TEST(HttpV2, TheTwoChannelsOfAVirtualConnectionAreOneConversation) {
   EXPECT_EQ(rts_names(run.writer), expected);
 }
 
+// RPC over HTTPS without keys: the ClientHello's server_name and ALPN, a step of a
+// conversation that is not shown unless asked for (most TLS is no RPC).
+TEST(HttpV2, OverTlsTheClientHelloIsAllThereIsToSee) {
+  Analysis run = analyze_file_bytes(http_capture("http_tls_443.pcap").bytes);
+  ASSERT_EQ(run.writer.conversations.size(), 2u);
+  std::vector<std::uint64_t> hellos;
+  for (const auto& f : run.writer.frames)
+    for (const auto& e : f.events) {
+      ASSERT_EQ(e.kind, analysis::CarrierEventKind::tls_client_hello);
+      EXPECT_EQ(e.text, "mail.contoso.com");
+      EXPECT_EQ(e.alpn, "http/1.1");
+      EXPECT_FALSE(f.shown);
+      hellos.push_back(f.frame);
+    }
+  EXPECT_EQ(hellos.size(), 2u);  // one per channel
+  for (const auto& c : run.writer.conversations) EXPECT_FALSE(c.shown);
+  EXPECT_EQ(run.result.stats.pdus, 0u);
+}
+
 // Between the proxies and the server (a capture on the server): plain TCP to 6001, no HTTP;
 // the channel comes from the RTS Flags. Here the IN channel names it first, and its PDUs turn
 // up in the order the server saw them.
