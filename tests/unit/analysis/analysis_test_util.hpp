@@ -176,6 +176,7 @@ class ConvScript {
 
   bool shown = true;            // as the tracker decided
   std::optional<EpmLink> link;  // the ept_map answer that gave the server's port
+  std::optional<VirtualConnection> virtual_connection;  // RPC over HTTP v2
   static constexpr std::uint16_t kWindow = 64240;
 
   // The record of the next frame, `after_us` after the capture's previous one, not yet sent:
@@ -357,6 +358,7 @@ class ConvScript {
     v.epm_link = link;
     v.well_known_port = epm::is_endpoint_mapper_port(server_.port);
     v.group = id_;
+    v.virtual_connection = virtual_connection;
     sink_.conversation_end(v);
     return v;
   }

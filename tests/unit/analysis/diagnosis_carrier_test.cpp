@@ -197,5 +197,123 @@ TEST_F(DiagnosisTest, InterfacesKeepPipeRefusalsOfTheirInterfaceOnly) {
   EXPECT_TRUE(Contains(result().findings[0].message, "lsarpc"));
 }
 
+// --- RPC over HTTP v2 (diagnosis_http.cpp) ---
+
+const common::Endpoint kHttpClient = endpoint("10.6.3.10", 1701);
+const common::Endpoint kProxy = endpoint("10.6.3.5", 80);
+
+// A channel's request head, and the proxy's answer with `status` and `reason`; returns the
+// answer's frame.
+std::uint64_t channel_head(ConvScript& c, const std::string& method, std::uint32_t status,
+                           const std::string& reason, const std::string& target) {
+  CarrierEvent q;
+  q.kind = CarrierEventKind::http_request;
+  q.command = method;
+  q.text = "/rpc/rpcproxy.dll?" + target;
+  q.proxy_target = target;
+  const std::uint64_t request = c.send_event(From::client, q);
+  CarrierEvent a;
+  a.kind = CarrierEventKind::http_response;
+  a.response = true;
+  a.command = "HTTP/1.1";
+  a.status = status;
+  a.text = reason;
+  a.request_frame = request;
+  return c.send_event(From::server, a);
+}
+
+ReportedPdu rts_pdu(dcerpc::RtsPduName name) {
+  ReportedPdu p;
+  p.event.header.ptype = dcerpc::PacketType::rts;
+  p.event.body = dcerpc::Rts{};
+  p.rts_names = {name};
+  return p;
+}
+
+TEST_F(DiagnosisTest, AProxyForbiddingTheRpcDirectoryIsRpcProxyRefused) {
+  ConvScript c = conv(1, kHttpClient, kProxy);
+  c.handshake();
+  const std::uint64_t answer =
+      channel_head(c, "RPC_IN_DATA", 403, "Forbidden", "exch01.contoso.com:6001");
+  c.end();
+  finish();
+  EXPECT_EQ(kinds(), std::vector<std::string>{"rpc_proxy_refused"}) << dump();
+  const Finding& f = one(FindingKind::rpc_proxy_refused);
+  EXPECT_EQ(f.severity, Severity::error);
+  EXPECT_EQ(f.frames, (std::vector<std::uint64_t>{answer - 1, answer}));
+  EXPECT_TRUE(Contains(f.message, "refused the IN channel to exch01.contoso.com:6001"));
+  EXPECT_TRUE(Contains(f.message, "HTTP 403 Forbidden"));
+  EXPECT_TRUE(Contains(f.next_step, "SSL required"));
+}
+
+TEST_F(DiagnosisTest, ASetupThatStopsAfterConnA3IsVirtualConnectionIncomplete) {
+  ConvScript c = conv(1, kHttpClient, kProxy);
+  c.handshake();
+  const std::uint64_t ok = channel_head(c, "RPC_OUT_DATA", 200, "Success", "exch01:6001");
+  const std::uint64_t a1 = c.send_pdu(From::client, rts_pdu(dcerpc::RtsPduName::conn_a1)).frame;
+  const std::uint64_t a3 = c.send_pdu(From::server, rts_pdu(dcerpc::RtsPduName::conn_a3)).frame;
+  VirtualConnection vc;
+  vc.conversation = 1;
+  c.virtual_connection = vc;
+  c.end();
+  finish();
+  EXPECT_EQ(kinds(), std::vector<std::string>{"virtual_connection_incomplete"}) << dump();
+  const Finding& f = one(FindingKind::virtual_connection_incomplete);
+  EXPECT_EQ(f.frames, (std::vector<std::uint64_t>{a1, ok, a3}));
+  EXPECT_TRUE(Contains(f.message, "CONN/A3 came, CONN/C2 did not"));
+  EXPECT_TRUE(Contains(f.next_step, "IN channel"));
+}
+
+TEST_F(DiagnosisTest, AWholeSetupAndAJoinedChannelAreNoIncompleteConnection) {
+  // Every step came: nothing to say.
+  ConvScript whole = conv(1, kHttpClient, kProxy);
+  channel_head(whole, "RPC_OUT_DATA", 200, "Success", "exch01:6001");
+  for (auto n :
+       {dcerpc::RtsPduName::conn_a1, dcerpc::RtsPduName::conn_a3, dcerpc::RtsPduName::conn_c2})
+    whole.send_pdu(From::server, rts_pdu(n));
+  VirtualConnection vc;
+  vc.conversation = 1;
+  whole.virtual_connection = vc;
+  whole.end();
+  // A channel that joined another conversation is judged there, not here.
+  ConvScript joined = conv(2, endpoint("10.6.3.10", 1702), kProxy);
+  channel_head(joined, "RPC_OUT_DATA", 200, "Success", "exch01:6001");
+  joined.send_pdu(From::client, rts_pdu(dcerpc::RtsPduName::conn_a1));
+  VirtualConnection other;
+  other.conversation = 1;
+  joined.virtual_connection = other;
+  joined.end(EndReason::joined);
+  finish();
+  EXPECT_TRUE(result().findings.empty()) << dump();
+}
+
+TEST_F(DiagnosisTest, TlsOn443IsSaidOncePerServerNameAndNotForH2OrOtherPorts) {
+  CarrierEvent hello;
+  hello.kind = CarrierEventKind::tls_client_hello;
+  hello.command = "TLS ClientHello";
+  hello.text = "mail.contoso.com";
+  hello.alpn = "http/1.1";
+  for (std::uint16_t port : {std::uint16_t{1601}, std::uint16_t{1602}}) {
+    ConvScript c = conv(port, endpoint("10.6.2.10", port), endpoint("10.6.2.5", 443));
+    c.shown = false;
+    c.send_event(From::client, hello);
+    c.end();
+  }
+  CarrierEvent h2 = hello;
+  h2.alpn = "h2";
+  ConvScript web = conv(3, endpoint("10.6.2.10", 1603), endpoint("10.6.2.5", 443));
+  web.send_event(From::client, h2);
+  web.end();
+  ConvScript other = conv(4, endpoint("10.6.2.10", 1604), endpoint("10.6.2.5", 8443));
+  other.send_event(From::client, hello);
+  other.end();
+  finish();
+  EXPECT_EQ(kinds(), std::vector<std::string>{"https_encrypted"}) << dump();
+  const Finding& f = one(FindingKind::https_encrypted);
+  EXPECT_EQ(f.severity, Severity::info);
+  EXPECT_EQ(f.count, 2u);
+  EXPECT_TRUE(Contains(f.message, "mail.contoso.com"));
+}
+
 }  // namespace
 }  // namespace rpctrace::analysis::test
