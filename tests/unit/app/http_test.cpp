@@ -2,6 +2,7 @@
 // channels of a virtual connection, two TCP connections, joined by the VirtualConnectionCookie
 // of their first RTS PDUs into one conversation whose calls pair across them; RTS PDUs named
 // by their step; the totals adding up over the two connections.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -161,6 +162,69 @@ TEST(HttpV2, ProxyToServerChannelsJoinWhicheverNamesFirst) {
   for (const auto& [frame, name] : rts_names(run.writer)) names.push_back(name);
   EXPECT_EQ(names, (std::vector<RtsPduName>{RtsPduName::conn_b2, RtsPduName::conn_a2,
                                             RtsPduName::conn_c1}));
+}
+
+// Channel recycling (MS-RPCH 3.2.4.1.3): the client opens a successor IN channel, another TCP
+// connection with its own RPC_IN_DATA head, whose IN_R1/A1 names the same virtual connection:
+// it joins too, and the calls made on it pair with answers on the OUT channel.
+TEST(HttpV2, ARecycledInChannelJoinsItsVirtualConnection) {
+  constexpr ts::Uuid kVc = ts::Uuid::parse("22222222-2222-4333-8444-555555555555");
+  constexpr ts::Uuid kIn1 = ts::Uuid::parse("22222222-2222-4333-8444-666666666666");
+  constexpr ts::Uuid kIn2 = ts::Uuid::parse("22222222-2222-4333-8444-777777777777");
+  constexpr ts::Uuid kOut = ts::Uuid::parse("22222222-2222-4333-8444-888888888888");
+  constexpr ts::Uuid kGroup = ts::Uuid::parse("22222222-2222-4333-8444-999999999999");
+  auto head = [](std::string_view method, std::uint32_t length) {
+    return ts::text_bytes(fmt::format(
+        "{} /rpc/rpcproxy.dll?exch01:6001 HTTP/1.1\r\nHost: mail\r\nContent-Length: {}\r\n\r\n",
+        method, length));
+  };
+  ts::Capture cap;
+  ts::TcpScript out(cap, ts::tcp_config("10.7.3.10", 1801, 1000, "10.7.3.5", 80, 5000));
+  ts::TcpScript in1(cap, ts::tcp_config("10.7.3.10", 1802, 2000, "10.7.3.5", 80, 6000));
+  ts::TcpScript in2(cap, ts::tcp_config("10.7.3.10", 1803, 3000, "10.7.3.5", 80, 7000));
+  out.handshake();
+  out.send(ts::Direction::to_server, head("RPC_OUT_DATA", 76));
+  out.send(ts::Direction::to_server, ts::rts_conn_a1(kVc, kOut, 65536).build());
+  out.send(ts::Direction::to_client,
+           ts::text_bytes("HTTP/1.1 200 Success\r\nContent-Length: 1073741824\r\n\r\n"));
+  in1.handshake();
+  in1.send(ts::Direction::to_server, head("RPC_IN_DATA", 1073741824));
+  in1.send(ts::Direction::to_server,
+           ts::rts_conn_b1(kVc, kIn1, 1073741824, 300000, kGroup).build());
+  in2.handshake();
+  in2.send(ts::Direction::to_server, head("RPC_IN_DATA", 1073741824));
+  ts::RtsCommands recycle;
+  recycle.version().cookie(kVc).cookie(kIn1).cookie(kIn2);  // MS-RPCH 2.2.4.10
+  in2.send(ts::Direction::to_server, ts::rts_pdu(ts::kRtsFlagRecycleChannel, recycle).build());
+  const std::byte stub[8] = {};
+  ts::PduBuilder request(ts::Ptype::request);
+  request.call_id(7).opnum(11).stub(stub);
+  in2.send(ts::Direction::to_server, request.build());
+  ts::PduBuilder response(ts::Ptype::response);
+  response.call_id(7).stub(stub);
+  out.send(ts::Direction::to_client, response.build());
+  in1.close();
+  in2.close();
+  out.close();
+  Analysis run = analyze_capture(cap);
+  ASSERT_EQ(run.writer.conversations.size(), 3u);
+  const Conversation& holder = run.writer.conversation(1);
+  EXPECT_EQ(run.writer.conversation(2).end_reason, EndReason::joined);
+  EXPECT_EQ(run.writer.conversation(3).end_reason, EndReason::joined);
+  ASSERT_TRUE(holder.virtual_connection);
+  ASSERT_EQ(holder.virtual_connection->channels.size(), 3u);
+  EXPECT_EQ(holder.virtual_connection->channels[2].name, "IN");
+  EXPECT_EQ(holder.virtual_connection->channels[2].conversation, 3u);
+  ASSERT_EQ(run.writer.calls.size(), 1u);
+  EXPECT_EQ(run.writer.calls[0].call.outcome, dcerpc::CallOutcome::response);
+  EXPECT_EQ(run.writer.calls[0].conversation, 1u);
+  // IN_R1/A1 (a successor through another inbound proxy) and IN_R2/A1 (through the same one)
+  // share one layout, sent the same way: both names.
+  std::vector<RtsPduName> recycling;
+  for (const auto& f : run.writer.frames)
+    for (const auto& p : f.pdus)
+      if (p.rts_names.size() > 1) recycling = p.rts_names;
+  EXPECT_EQ(recycling, (std::vector<RtsPduName>{RtsPduName::in_r1_a1, RtsPduName::in_r2_a1}));
 }
 
 // Two virtual connections with different cookies stay apart; the same cookie on the other leg
