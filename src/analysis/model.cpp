@@ -156,6 +156,10 @@ void append_counter_rows(const Counters& c, common::CounterRows& rows) {
     rows.push_back({kAuth[i].key, kAuth[i].label, c.auth_errors[i]});
   rows.push_back(
       {"stubs_encrypted", "stubs sealed by packet privacy (not decoded)", c.stubs_encrypted});
+  rows.push_back({"tls_connections",
+                  "TCP connections encrypted by TLS: RPC over HTTPS inside cannot be decoded "
+                  "(--all shows each ClientHello's server_name)",
+                  c.tls_connections});
 }
 
 }  // namespace rpctrace::analysis

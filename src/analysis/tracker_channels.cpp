@@ -93,6 +93,7 @@ ChannelPtr Tracker::channel(const ConversationState& s, std::uint32_t channel) c
 
 void Tracker::event(ConversationState& s, CarrierEvent e, bool of_interest) {
   if (of_interest) s.conv.pipe_activity = true;
+  if (e.kind == CarrierEventKind::tls_client_hello) ++counters_.tls_connections;
   pending(s).record.events.push_back(std::move(e));
 }
 

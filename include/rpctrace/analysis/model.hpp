@@ -333,6 +333,7 @@ struct Counters {
   std::uint64_t auth_decoded = 0;  // auth_values decoded
   std::array<std::uint64_t, auth::kReasonCount> auth_errors{};  // ... not decoded, by reason
   std::uint64_t stubs_encrypted = 0;  // request/response/fault stubs sealed (packet privacy)
+  std::uint64_t tls_connections = 0;  // TCP connections opening with a TLS ClientHello
   // Calls' return codes by (type, value), at most kMaxReturnCodes distinct ones; the rest
   // counted in return_codes_other.
   std::map<std::pair<dcerpc::ReturnType, std::uint32_t>, std::uint64_t> return_codes;

@@ -107,6 +107,7 @@ TEST(HttpV2, OverTlsTheClientHelloIsAllThereIsToSee) {
   EXPECT_EQ(hellos.size(), 2u);  // one per channel
   for (const auto& c : run.writer.conversations) EXPECT_FALSE(c.shown);
   EXPECT_EQ(run.result.stats.pdus, 0u);
+  EXPECT_EQ(run.result.stats.counter("tls_connections"), 2u);
 }
 
 // Between the proxies and the server (a capture on the server): plain TCP to 6001, no HTTP;

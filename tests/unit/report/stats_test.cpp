@@ -194,13 +194,12 @@ TEST(StatisticsJson, EveryFieldInItsOrder) {
   s.epm_decoded = 5;
   s.auth_decoded = 6;
   const minijson::Value v = json_of(s, 0);
-  EXPECT_EQ(v.keys,
-            (std::vector<std::string>{
-                "type", "file", "link_type", "frames_read", "bytes_read", "tcp_segments",
-                "udp_datagrams", "frames_skipped", "tcp_conversations", "udp_conversations",
-                "dcerpc_conversations",
-                "conversations_shown", "pdus", "pdus_by_ptype", "epm_decoded",
-                "epm_requests_decoded", "return_codes", "auth_decoded", "not_decoded"}));
+  EXPECT_EQ(v.keys, (std::vector<std::string>{
+                        "type", "file", "link_type", "frames_read", "bytes_read", "tcp_segments",
+                        "udp_datagrams", "frames_skipped", "tcp_conversations", "udp_conversations",
+                        "dcerpc_conversations", "conversations_shown", "pdus", "pdus_by_ptype",
+                        "epm_decoded", "epm_requests_decoded", "return_codes", "auth_decoded",
+                        "not_decoded"}));
   EXPECT_EQ(v.str("type"), "stats");
   EXPECT_EQ(v.str("file"), "x.pcap");
   EXPECT_EQ(v.str("link_type"), "EN10MB");
@@ -308,7 +307,7 @@ TEST(CounterRows, TheCounterStructsHaveTheFieldsListedHere) {
   EXPECT_EQ(sizeof(dcerpc::Counters),
             (21 + dcerpc::kReasonCount + dcerpc::kClReasonCount + 15) * u64);
   EXPECT_EQ(sizeof(analysis::Counters),
-            (10 + auth::kReasonCount) * u64 +
+            (11 + auth::kReasonCount) * u64 +
                 sizeof(std::map<std::pair<dcerpc::ReturnType, std::uint32_t>, std::uint64_t>));
 }
 
@@ -433,7 +432,8 @@ TEST(CounterRows, EveryAnalysisCounterInOneRow) {
       member<C>("auth_decoded", &C::auth_decoded, ""),  // JSON auth_decoded
       member<C>("epm_errors", &C::epm_errors, "epm_errors"),
       member<C>("dcom_errors", &C::dcom_errors, "dcom_errors"),
-      member<C>("stubs_encrypted", &C::stubs_encrypted, "stubs_encrypted")};
+      member<C>("stubs_encrypted", &C::stubs_encrypted, "stubs_encrypted"),
+      member<C>("tls_connections", &C::tls_connections, "tls_connections")};
   // Keys are "auth_" + the decoder's reason, in its enum order (docs/jsonl.md).
   for (std::size_t i = 0; i < auth::kReasonCount; ++i) {
     auto r = static_cast<auth::Reason>(i);
