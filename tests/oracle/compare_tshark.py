@@ -18,7 +18,9 @@ disagreement); the rest are "missing" (tshark only) or "extra"
 auth_level (where both have them), when both decode an endpoint mapper stub, its content
 (epm_oracle.py: ept_lookup/ept_map fields, entries, towers, statuses), and for responses the
 method's return code (retcode_oracle.py: tshark's samr.status, netlogon.rc, winreg.werror,
-dcom.hresult, ... against rpctrace's return_code).
+dcom.hresult, ... against rpctrace's return_code), and for RTS PDUs (RPC over HTTP v2) the
+flags, the number and types of the commands, each command's fields and the step's name
+(rts_oracle.py).
 
 Allow-list lines: "capture-name frame field reason..." (frame may be '*'; '#' comments),
 or "capture-name tshark-args ARG...". Exit status: 0 no unexplained disagreement, 1 some,
@@ -38,6 +40,7 @@ from cl_oracle import (CL_PROTSEQ, compare_cl, describe_cl, first_request_frames
 from epm_oracle import compare_epm, rpctrace_epm, tshark_epm
 from retcode_oracle import (RETURN_PROTOS, Tally, compare_return_code, load_returns,
                             rpctrace_return_code, tshark_return_code)
+from rts_oracle import compare_rts, rpctrace_rts, tshark_rts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_RPCTRACE = os.path.join(HERE, "..", "..", "build", "rpctrace")
@@ -46,6 +49,7 @@ PTYPE_NAMES = ("request ping response fault working nocall reject ack cl_cancel 
                "bind bind_ack bind_nak alter_context alter_context_resp auth3 shutdown co_cancel "
                "orphaned rts").split()
 CALLS, BINDS, ACKS = {0, 2, 3}, {11, 14}, {12, 15}
+RTS = 20   # RPC over HTTP v2 (MS-RPCH 2.2.3.6): flags and commands, rts_oracle.py
 # Compared field -> (ptypes it applies to, or None for all; tshark field; rpctrace path).
 # A tshark field name ending in "*" collects every occurrence into a list; a rpctrace path
 # "a[].b" collects b from each element of list a.
@@ -206,6 +210,8 @@ def parse_dcerpc(proto):
                     v = None                  # tshark reads any 16 octets as NTLMSSP
                 nested_first.setdefault(name, v)
                 nested_every[name].append(v)
+    if pdu["ptype"] == RTS:
+        pdu["rts"] = tshark_rts(proto)
     pdu["auth"] = {}
     for key, (tf, _) in AUTH_FIELDS.items():
         if tf[-1] == "*":
@@ -341,14 +347,16 @@ def rpctrace_co(rec):
            "auth": {key: get(trailer) for key, (_, get) in AUTH_FIELDS.items()}}
     for key, (_, _, path) in FIELDS.items():
         pdu[key] = dig(rec, path)
+    if pdu["ptype"] == RTS:
+        pdu["rts"] = rpctrace_rts(rec)
     return pdu
 
 
 # ---------------------------------------------------------------- comparison
 
-def compare_pair(t, r, t_requests, tally):
+def compare_pair(t, r, t_requests, tally, rts_count):
     """([(field, tshark value, rpctrace value)], EPM entries/towers compared) for a pair,
-    tshark links a response to its
+    RTS fields compared and agreeing added to rts_count; tshark links a response to its
     request only after seeing the bind, so mid-stream its responses lack opnum: rpctrace's
     opnum is then checked against tshark's request at rpctrace's request_frame
     (t_requests: (frame, call_id) -> opnum)."""
@@ -377,6 +385,10 @@ def compare_pair(t, r, t_requests, tally):
         if tv != rv:
             out.append((key, tv, rv))
     out += compare_return_code(t, r, tally)
+    if t["ptype"] == RTS:
+        diffs, compared = compare_rts(t.get("rts"), r.get("rts"))
+        rts_count.update(compared=compared, agree=compared - len(diffs))
+        out += diffs
     if "epm" in t and "epm" in r:
         diffs, compared = compare_epm(t["epm"], r["epm"])
         return out + diffs, compared
@@ -482,11 +494,12 @@ def main():
     epm_pdus = epm_items = epm_agreed = 0   # stubs both decoded, entries/towers in them
     auth_fields = sum(len(t["auth"]) for t, _ in pairs + moved)   # verifier fields compared
     tally = Tally()                   # response return codes
+    rts_count = collections.Counter()   # RTS fields compared, agreeing
     for t, r, is_moved in [p + (False,) for p in pairs] + [p + (True,) for p in moved]:
         if is_moved:
             problems.append((t["frame"], "frame", "%d (%s)" % (t["frame"], describe(t)),
                              r["frame"]))
-        diffs, items = compare_pair(t, r, t_requests, tally)
+        diffs, items = compare_pair(t, r, t_requests, tally, rts_count)
         agreed += not diffs and not is_moved
         problems += [(t["frame"], f, tv, rv) for f, tv, rv in diffs]
         if "epm" in t and "epm" in r:
@@ -533,6 +546,10 @@ def main():
         print("    %-22s %s" % (iface, tally.line(per)))
     for (key, why), n in sorted(tally.why.items()):
         print("    %s: %d %s" % (key.replace("_", " "), n, why))
+    if rts_count["compared"]:
+        print("  RTS fields compared %d: agree %d, differ %d" % (
+            rts_count["compared"], rts_count["agree"],
+            rts_count["compared"] - rts_count["agree"]))
     if t_cl or r_cl:
         print("  connectionless over UDP: tshark %d PDUs, rpctrace %d, agreed %d, disagreements "
               "%d (%d allow-listed); EPM stubs both decoded %d (%d agree), entries/towers "
@@ -558,14 +575,14 @@ def main():
     if args.summary:
         total = max(counts["tcp"], len(rpdus))
         pct = "%.1f" % (100.0 * agreed / total) if total else "-"   # "-": nothing to compare
-        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s" % (
+        print("SUMMARY\t%s\tok\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%d" % (
             name, counts["tcp"], len(rpdus), agreed, len(problems), len(unexplained), pct,
             epm_pdus, epm_agreed, epm_items, auth_fields,
             "\t".join(str(tally.total[k]) for k in Tally.KEYS),
             "\t".join(str(n) for n in (
                 len(t_cl), len(r_cl), cl["agreed"], len(cl_problems), len(cl_unexplained),
                 cl["epm"], cl["epmok"], cl["items"], cl_tally.total["compared"],
-                cl_tally.total["agree"]))))
+                cl_tally.total["agree"])), rts_count["compared"], rts_count["agree"]))
         for iface, c in sorted(tally.by_interface.items()):   # run_all.sh sums these
             print("RETCODE\t%s\t%s\t%s" % (name, iface, "\t".join(str(c[k]) for k in Tally.KEYS)))
         for (key, why), n in sorted(tally.why.items()):

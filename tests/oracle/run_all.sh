@@ -25,6 +25,7 @@ is_capture() {
 
 python3 "$here/retcode_oracle.py" >/dev/null || { echo "retcode_oracle.py self-test failed" >&2; exit 1; }
 python3 "$here/cl_oracle.py" >/dev/null || { echo "cl_oracle.py self-test failed" >&2; exit 1; }
+python3 "$here/rts_oracle.py" >/dev/null || { echo "rts_oracle.py self-test failed" >&2; exit 1; }
 rows=()
 retcodes=()   # RETCODE lines: capture, interface, compared agree differ tshark-only rpctrace-only
 status=0
@@ -54,36 +55,41 @@ done
 #                 return codes: compared agreeing differing tshark-only rpctrace-only
 #                 connectionless over UDP: tshark rpctrace agreed disagreements unexplained
 #                 epm-stubs epm-agreeing epm-items return-codes-compared return-codes-agreeing
+#                 RTS fields compared, RTS fields agreeing (RPC over HTTP v2 RTS PDUs, TCP)
 # The first columns are connection-oriented PDUs (TCP, SMB pipes), as before connectionless
 # ones were compared; the cl-* columns are the connectionless PDUs over UDP, counted apart.
 printf '%s\n' "${rows[@]}" | awk -F'\t' '
   BEGIN {
-    fmt = "%-50s %7s %8s %7s %6s %6s %7s %5s %5s %6s %5s %5s %5s %6s %6s %5s %6s %6s\n"
+    fmt = "%-50s %7s %8s %7s %6s %6s %7s %5s %5s %6s %5s %5s %5s %6s %6s %5s %6s %6s %5s %5s\n"
     printf fmt, "capture", "tshark", "rpctrace", "agreed", "diffs", "unexpl", "agree%", \
       "epm", "epmok", "items", "auth", "rc", "rcok", "cl-tsh", "cl-rpc", "cl-ok", "cl-dif", \
-      "cl-unx"
+      "cl-unx", "rts", "rtsok"
   }
   { name = length($2) > 50 ? substr($2, 1, 47) "..." : $2
     if ($3 == "skip") { printf "%-50s %7s %8s   skipped: %s\n", name, $4, "-", $9; next }
     printf fmt, name, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-      $19 + 0, $20 + 0, $21 + 0, $22 + 0, $23 + 0
+      $19 + 0, $20 + 0, $21 + 0, $22 + 0, $23 + 0, $29 + 0, $30 + 0
     t += $4; r += $5; a += $6; d += $7; u += $8; e += $10; eo += $11; ei += $12; au += $13
     rc += $14; rco += $15
     ct += $19; cr += $20; ca += $21; cd += $22; cu += $23; ce += $24; ceo += $25; cei += $26
-    crc += $27; crco += $28 }
+    crc += $27; crco += $28; rts += $29; rtso += $30 }
   END { m = t > r ? t : r
         cm = ct > cr ? ct : cr
         printf fmt, "TOTAL", t, r, a, d, u, m ? sprintf("%.1f", 100 * a / m) : "-", e, eo, ei, au,
-          rc, rco, ct, cr, ca, cd, cu
+          rc, rco, ct, cr, ca, cd, cu, rts, rtso
         print "epm: EPM stubs both tools decoded; epmok: of those, identical content;" \
               " items: ept_lookup entries and ept_map towers compared;" \
               " auth: sec_trailer and auth_value fields compared (pad, context id, NTLMSSP," \
               " Kerberos, SPNEGO, Netlogon); rc: responses whose return code both tools" \
               " decoded; rcok: of those, the same value; cl-*: connectionless PDUs over UDP" \
-              " (tshark, rpctrace, agreeing on every field, disagreements, unexplained)"
+              " (tshark, rpctrace, agreeing on every field, disagreements, unexplained);" \
+              " rts: RTS PDU fields compared (flags, command count, command types, command" \
+              " fields, step name); rtsok: of those, the same value"
         printf "connection-oriented (TCP, SMB pipes): rpctrace %d PDUs, tshark %d over TCP, " \
                "%d agree (%s); %d disagreements, %d unexplained\n", r, t, a, \
                m ? sprintf("%.1f%%", 100 * a / m) : "-", d, u
+        printf "RTS (RPC over HTTP v2): %d fields compared, %d agree, %d differ\n", rts, rtso, \
+               rts - rtso
         printf "connectionless (UDP): tshark %d PDUs, rpctrace %d, %d agree (%s); %d " \
                "disagreements, %d unexplained; EPM stubs both decoded %d (%d identical, %d " \
                "entries/towers); return codes compared %d, agree %d\n", ct, cr, ca, \
