@@ -45,11 +45,12 @@ constexpr ts::SyntaxId kOther{ts::Uuid::parse("5a7e0006-0000-4000-8000-000000000
 
 using Stub = std::vector<std::byte>;
 
-// A ClActivities with a Recorder, made on first use so a test may lower `limits` first.
+// A ClActivities with a Recorder, made on first use so a test may lower `limits` (or
+// `max_activities`) first.
 class ClHarness {
  public:
   ClActivities& acts() {
-    if (!acts_) acts_ = std::make_unique<ClActivities>(rec, counters, limits);
+    if (!acts_) acts_ = std::make_unique<ClActivities>(rec, counters, limits, max_activities);
     return *acts_;
   }
   void feed(Direction dir, const ts::ClPduBuilder& pdu, std::uint64_t frame_number,
@@ -76,6 +77,7 @@ class ClHarness {
   unittest::Recorder rec;
   Counters counters;
   AssociationLimits limits;
+  std::size_t max_activities = ClActivities::kMaxActivities;
 
  private:
   std::unique_ptr<ClActivities> acts_;
@@ -106,6 +108,19 @@ ts::ClPduBuilder response(const ts::Uuid& act, std::uint32_t seqnum, std::uint16
 std::optional<std::array<std::byte, 4>> last4(const Stub& s) {
   std::array<std::byte, 4> out{};
   for (std::size_t i = 0; i < 4; ++i) out[i] = s[s.size() - 4 + i];
+  return out;
+}
+
+// The datagram with an auth verifier after its body, as MS-RPCE 2.2.3.4 lays it out (auth_proto
+// NTLMSSP): sec_trailer_cl (auth_level, key_vers_num), two octets of padding, then a 16-octet
+// token (an NTLMSSP signature's size).
+ts::Bytes with_verifier(ts::ClPduBuilder b, std::uint8_t auth_level) {
+  ts::Bytes out = b.auth_proto(ts::kAuthTypeWinnt).build();
+  out.push_back(std::byte{auth_level});
+  out.push_back(std::byte{0});             // key_vers_num
+  out.insert(out.end(), 2, std::byte{0});  // padding
+  const ts::Bytes token = pattern(16, 0x90);
+  out.insert(out.end(), token.begin(), token.end());
   return out;
 }
 
@@ -477,6 +492,51 @@ TEST(ClActivities, FragmentZeroNamesTheCallEvenWhenItArrivesLast) {
   EXPECT_EQ(h.pdu(2).opnum, 4);
 }
 
+// Whether a call's stubs are kept (for a decoder: EPM's) is its interface's, and fragment 0
+// names the interface: a later fragment seen first, with another if_id, does not decide it.
+TEST(ClActivities, FragmentZeroArrivingLastDecidesWhetherTheStubIsKept) {
+  ClHarness h;
+  h.rec.wanted.insert(to_syntax(kIf));
+  const Stub stub = pattern(16);
+  const Stub resp = pattern(12, 0x51);
+  const std::vector<std::size_t> sizes{8, 8};
+  auto frags = ts::cl_fragment(request(kAct1, 0, 4, {}), stub, sizes);
+  frags[1].if_id(kOther.uuid);  // Windows' wrong if_id in a later fragment
+  h.feed(0, frags[1], 1);
+  h.feed(0, frags[0], 2);
+  ASSERT_EQ(h.rec.pdus.size(), 2u);
+  EXPECT_TRUE(h.pdu(1).call_complete);
+  EXPECT_EQ(h.pdu(1).interface, to_syntax(kIf));
+  EXPECT_EQ(h.rec.pdus[1].call_stub, stub);
+  h.feed(1, response(kAct1, 0, 4, resp), 3);
+  ASSERT_EQ(h.rec.pdus.size(), 3u);
+  EXPECT_EQ(h.rec.pdus[2].call_stub, resp);
+  EXPECT_EQ(h.rec.pdus[2].request_stub, stub);
+  ASSERT_EQ(h.rec.calls.size(), 1u);
+  EXPECT_EQ(h.rec.calls[0].request_stub, stub);
+  EXPECT_EQ(h.rec.calls[0].response_stub, resp);
+  // After the call its activity labels what follows with fragment 0's interface too.
+  h.feed(0, cl_pdu(ts::Ptype::ack, kAct1, 0, 0).if_id(ts::kNilUuid), 4);
+  EXPECT_EQ(h.pdu(3).interface, to_syntax(kIf));
+
+  // The other way round: a later fragment names a wanted interface, fragment 0 another one.
+  auto other = ts::cl_fragment(request(kAct2, 0, 4, {}).interface_id(kOther), stub, sizes);
+  other[1].if_id(kIf.uuid);
+  h.feed(0, other[1], 5);
+  h.feed(0, other[0], 6);
+  h.feed(1, response(kAct2, 0, 4, resp).interface_id(kOther), 7);
+  ASSERT_EQ(h.rec.pdus.size(), 7u);
+  EXPECT_TRUE(h.pdu(5).call_complete);
+  EXPECT_EQ(h.pdu(5).interface, to_syntax(kOther));
+  EXPECT_FALSE(h.rec.pdus[5].call_stub.has_value());
+  EXPECT_FALSE(h.rec.pdus[6].call_stub.has_value());
+  EXPECT_FALSE(h.rec.pdus[6].request_stub.has_value());
+  ASSERT_EQ(h.rec.calls.size(), 2u);
+  EXPECT_EQ(h.call(1).interface, to_syntax(kOther));
+  EXPECT_FALSE(h.rec.calls[1].request_stub.has_value());
+  EXPECT_FALSE(h.rec.calls[1].response_stub.has_value());
+}
+
 TEST(ClActivities, AResponseWhoseRequestWasNotSeen) {
   ClHarness h;
   h.feed(1, response(kAct1, 9, 4, pattern(8)), 1);
@@ -562,6 +622,82 @@ TEST(ClActivities, ARequestRetransmittedAfterItsResponseIsNotANewCall) {
   ASSERT_EQ(h.rec.calls.size(), 2u);
   EXPECT_EQ(h.call(1).call_id, 7u);
   EXPECT_TRUE(h.call(1).request_seen);
+}
+
+// A client's sequence numbers only grow on an activity (C706 §12.5.2.11; MS-RPCE 3.2.3.1.7: it
+// never wraps them). A request older than the activity's latest call is a late copy of a call
+// already over: it neither ends the call in progress nor starts one.
+TEST(ClActivities, ALateRequestWithAnOlderSeqnumLeavesTheLiveCallAlone) {
+  ClHarness h;
+  h.feed(0, request(kAct1, 5, 1, pattern(8)), 1, 0);
+  h.feed(1, response(kAct1, 5, 1, pattern(8)), 2, 100);
+  h.feed(0, request(kAct1, 6, 2, pattern(8)), 3, 200);
+  h.feed(0, request(kAct1, 5, 1, pattern(8)).serial(1), 4, 300);  // late on the network
+  ASSERT_EQ(h.rec.pdus.size(), 4u);
+  EXPECT_TRUE(h.pdu(3).cl->duplicate);
+  EXPECT_FALSE(h.pdu(3).call_complete);
+  EXPECT_EQ(h.pdu(3).interface, to_syntax(kIf));  // as its own header names it
+  EXPECT_EQ(h.acts().late_requests(), 1u);
+  ASSERT_EQ(h.rec.calls.size(), 1u);  // seq 6 is not superseded
+  EXPECT_EQ(h.acts().outstanding_calls(), 1u);
+  h.feed(1, response(kAct1, 6, 2, pattern(8)), 5, 900);
+  ASSERT_EQ(h.rec.calls.size(), 2u);
+  const CallEnd& c = h.call(1);
+  EXPECT_EQ(c.call_id, 6u);
+  EXPECT_EQ(c.outcome, CallOutcome::response);
+  EXPECT_TRUE(c.request_seen);
+  EXPECT_EQ(c.opnum, 2);
+  EXPECT_EQ(c.request_first.frame, 3u);
+  EXPECT_EQ(c.latency_us, 700);
+  EXPECT_EQ(c.resent, 0u);
+  EXPECT_EQ(h.counters.responses_without_request, 0u);
+
+  // With no call in progress: no call starts, and the activity still remembers seq 6.
+  h.feed(0, request(kAct1, 4, 9, pattern(8)), 6, 1000);
+  ASSERT_EQ(h.rec.pdus.size(), 6u);
+  EXPECT_TRUE(h.pdu(5).cl->duplicate);
+  EXPECT_EQ(h.acts().late_requests(), 2u);
+  EXPECT_EQ(h.acts().outstanding_calls(), 0u);
+  h.feed(0, cl_pdu(ts::Ptype::ack, kAct1, 6, 0).if_id(ts::kNilUuid), 7, 1100);
+  EXPECT_EQ(h.pdu(6).opnum, 2);
+  h.finish(8);
+  EXPECT_EQ(h.rec.calls.size(), 2u);
+}
+
+// --- Authentication (MS-RPCE 2.2.3.4 sec_trailer_cl) ---------------------------------------
+// At packet privacy the stub is sealed: its last four octets are ciphertext, not a status, and
+// it is not handed to a decoder. At integrity the stub is signed, in clear.
+TEST(ClAuth, ASealedResponseHasNoStatusTailAndItsStubsAreNotDecoded) {
+  ClHarness h;
+  h.rec.wanted.insert(to_syntax(kIf));
+  h.feed_raw(0, with_verifier(request(kAct1, 1, 3, pattern(16)), ts::kAuthLevelPktPrivacy), 1);
+  h.feed_raw(1, with_verifier(response(kAct1, 1, 3, pattern(16, 0x11)), ts::kAuthLevelPktPrivacy),
+             2);
+  ASSERT_EQ(h.rec.pdus.size(), 2u);
+  EXPECT_EQ(h.pdu(1).cl->auth_verifier_length, 20u);
+  EXPECT_TRUE(h.pdu(0).call_complete);
+  EXPECT_FALSE(h.rec.pdus[0].call_stub.has_value());
+  EXPECT_TRUE(h.pdu(1).call_complete);
+  EXPECT_FALSE(h.pdu(1).stub_tail.has_value());
+  EXPECT_FALSE(h.rec.pdus[1].call_stub.has_value());
+  EXPECT_FALSE(h.rec.pdus[1].request_stub.has_value());
+  ASSERT_EQ(h.rec.calls.size(), 1u);
+  EXPECT_EQ(h.call(0).outcome, CallOutcome::response);
+  EXPECT_EQ(h.call(0).auth_level, ts::kAuthLevelPktPrivacy);
+  EXPECT_FALSE(h.call(0).response_tail.has_value());
+  EXPECT_FALSE(h.rec.calls[0].request_stub.has_value());
+  EXPECT_FALSE(h.rec.calls[0].response_stub.has_value());
+
+  const Stub resp = pattern(16, 0x21);
+  h.feed_raw(0, with_verifier(request(kAct2, 1, 3, pattern(16)), ts::kAuthLevelPktIntegrity), 3);
+  h.feed_raw(1, with_verifier(response(kAct2, 1, 3, resp), ts::kAuthLevelPktIntegrity), 4);
+  ASSERT_EQ(h.rec.pdus.size(), 4u);
+  EXPECT_EQ(h.pdu(3).stub_tail, last4(resp));
+  EXPECT_EQ(h.rec.pdus[3].call_stub, resp);
+  ASSERT_EQ(h.rec.calls.size(), 2u);
+  EXPECT_EQ(h.call(1).auth_level, ts::kAuthLevelPktIntegrity);
+  EXPECT_EQ(h.call(1).response_tail, last4(resp));
+  EXPECT_EQ(h.rec.calls[1].response_stub, resp);
 }
 
 // --- Truncated datagrams ---------------------------------------------------------------------
@@ -665,6 +801,50 @@ TEST(ClLimits, MaxFragmentsPerCall) {
   EXPECT_FALSE(h.rec.calls[0].response_stub.has_value());
 }
 
+// Past max_fragments_per_call a fragment is counted, its octets not stored: the call reports
+// every fragment it had, knows a retransmission of one it did not store, and is whole only once
+// every fragment from 0 to the last is in.
+TEST(ClLimits, MaxFragmentsPerCallCountsTheFragmentsItDoesNotStore) {
+  ClHarness h;
+  h.limits.max_fragments_per_call = 2;
+  const std::vector<std::size_t> sizes{8, 8, 8, 8, 8};
+  const auto frags = ts::cl_fragment(request(kAct1, 1, 0, {}), pattern(40), sizes);
+  h.feed(0, frags[0], 1);
+  h.feed(0, frags[1], 2);
+  h.feed(0, frags[3], 3);
+  h.feed(0, frags[3], 4);  // retransmitted, past the limit
+  h.feed(0, frags[4], 5);
+  ASSERT_EQ(h.rec.pdus.size(), 5u);
+  EXPECT_TRUE(h.pdu(3).cl->duplicate);
+  EXPECT_FALSE(h.pdu(4).call_complete);  // fragment 2 is still missing
+  h.feed(0, frags[2], 6);
+  ASSERT_EQ(h.rec.pdus.size(), 6u);
+  const PduEvent& whole = h.pdu(5);
+  EXPECT_TRUE(whole.call_complete);
+  EXPECT_EQ(whole.call_fragments, 5u);
+  EXPECT_EQ(whole.call_stub_length, 40u);
+  EXPECT_TRUE(whole.call_stub_truncated);
+  EXPECT_EQ(h.counters.stub_truncated_calls, 1u);
+
+  const std::vector<std::size_t> rsizes{8, 8, 8, 8};
+  const auto rfrags = ts::cl_fragment(response(kAct1, 1, 0, {}), pattern(32, 0x61), rsizes);
+  for (std::size_t i = 0; i < rfrags.size(); ++i) h.feed(1, rfrags[i], i + 10);
+  ASSERT_EQ(h.rec.pdus.size(), 10u);
+  EXPECT_TRUE(h.pdu(9).call_complete);
+  EXPECT_EQ(h.pdu(9).call_fragments, 4u);
+  EXPECT_EQ(h.pdu(9).call_stub_length, 32u);
+  ASSERT_EQ(h.rec.calls.size(), 1u);
+  const CallEnd& c = h.call(0);
+  EXPECT_EQ(c.outcome, CallOutcome::response);
+  EXPECT_TRUE(c.request_complete);
+  EXPECT_EQ(c.request_fragments, 5u);
+  EXPECT_EQ(c.request_stub_length, 40u);
+  EXPECT_EQ(c.request_last.frame, 6u);
+  EXPECT_EQ(c.resent, 1u);
+  EXPECT_EQ(c.response_fragments, 4u);
+  EXPECT_EQ(c.response_stub_length, 32u);
+}
+
 TEST(ClLimits, MaxStubBytes) {
   ClHarness h;
   h.limits.max_stub_bytes = 10;
@@ -691,6 +871,42 @@ TEST(ClLimits, MaxStubBytes) {
   EXPECT_FALSE(h.rec.calls[0].request_stub.has_value());
   EXPECT_EQ(h.rec.calls[0].response_stub, pattern(10));
   EXPECT_EQ(h.counters.stub_truncated_calls, 1u);
+}
+
+// Activities are remembered (to label the PDUs after their call: ack, a late fack) up to
+// max_activities; past it the least recently used one is forgotten, with a limit note. Any PDU
+// of an activity uses it; a new call on a remembered activity adds none, so forgets none.
+TEST(ClLimits, MaxActivitiesForgetsTheLeastRecentlyUsed) {
+  ClHarness h;
+  h.max_activities = 2;
+  h.feed(0, request(kAct2, 1, 2, pattern(4)), 1);
+  h.feed(1, response(kAct2, 1, 2, pattern(4)), 2);
+  h.feed(0, request(kAct1, 1, 1, pattern(4)), 3);
+  h.feed(1, response(kAct1, 1, 1, pattern(4)), 4);
+  h.feed(0, request(kAct1, 2, 1, pattern(4)), 5);
+  h.feed(1, response(kAct1, 2, 1, pattern(4)), 6);
+  EXPECT_TRUE(h.rec.notes.empty());
+  h.feed(0, cl_pdu(ts::Ptype::ack, kAct2, 1, 0), 7);  // kAct2 is the most recently used now
+  ASSERT_EQ(h.rec.pdus.size(), 7u);
+  EXPECT_EQ(h.pdu(6).opnum, 2);
+  h.feed(0, request(kAct3, 1, 3, pattern(4)), 8);
+  ASSERT_EQ(h.rec.notes.size(), 1u);
+  EXPECT_EQ(h.rec.notes[0].kind, NoteKind::limit);
+  EXPECT_EQ(h.rec.notes[0].at.frame, 8u);
+  EXPECT_NE(h.rec.notes[0].detail.find("max_activities"), std::string::npos);
+  EXPECT_NE(h.rec.notes[0].detail.find(to_uuid(kAct1).to_string()), std::string::npos);
+  h.feed(0, cl_pdu(ts::Ptype::ack, kAct2, 1, 0), 9);
+  h.feed(0, cl_pdu(ts::Ptype::ack, kAct1, 2, 0), 10);
+  ASSERT_EQ(h.rec.pdus.size(), 10u);
+  EXPECT_EQ(h.pdu(8).interface, to_syntax(kIf));
+  EXPECT_EQ(h.pdu(8).opnum, 2);
+  EXPECT_FALSE(h.pdu(9).interface.has_value());  // kAct1 was forgotten
+  EXPECT_FALSE(h.pdu(9).opnum.has_value());
+  h.feed(1, response(kAct3, 1, 3, pattern(4)), 11);
+  ASSERT_EQ(h.rec.calls.size(), 4u);
+  EXPECT_EQ(h.call(3).outcome, CallOutcome::response);
+  EXPECT_TRUE(h.call(3).request_seen);
+  EXPECT_EQ(h.rec.notes.size(), 1u);
 }
 
 // --- Malformed datagrams ---------------------------------------------------------------------
