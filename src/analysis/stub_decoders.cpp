@@ -14,8 +14,11 @@ using dcerpc::PacketType;
 
 bool stub_sealed(const dcerpc::PduEvent& e) {
   auto t = e.header.ptype;
-  return e.sec_trailer && e.header.auth_length > 0 &&
-         e.sec_trailer->auth_level == dcerpc::auth_level::pkt_privacy &&
+  // A connectionless PDU's level is in its sec_trailer_cl (MS-RPCE 2.2.3.4).
+  const bool privacy = e.cl ? e.cl->auth_level == dcerpc::auth_level::pkt_privacy
+                            : e.sec_trailer && e.header.auth_length > 0 &&
+                                  e.sec_trailer->auth_level == dcerpc::auth_level::pkt_privacy;
+  return privacy &&
          (t == PacketType::request || t == PacketType::response || t == PacketType::fault);
 }
 

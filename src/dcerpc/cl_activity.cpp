@@ -345,7 +345,7 @@ void ClActivities::process(Direction dir, ClPduView& v, const FrameRef& at) {
   e.auth_value_length = e.header.auth_length;
   e.truncated = v.truncated;
   e.captured = v.truncated ? v.captured : e.header.frag_length;
-  e.cl = ClFacts{h, v.body, false, v.auth_verifier.size()};
+  e.cl = ClFacts{h, v.body, false, v.auth_verifier.size(), auth_level_of(v)};
   PduPayloadView payload;
   payload.auth_value = v.auth_verifier;
 

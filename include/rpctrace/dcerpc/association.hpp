@@ -32,6 +32,8 @@ struct ClFacts {
   // A fragment already received for its call (the sender retransmitted it): not counted again.
   bool duplicate = false;
   std::size_t auth_verifier_length = 0;  // octets after the body when auth_proto is set
+  // The verifier's auth_level (MS-RPCE 2.2.3.4 sec_trailer_cl); 0 without one.
+  std::uint8_t auth_level = 0;
 };
 
 // One PDU, decoded and labelled. Owns its values. A connectionless PDU (cl set) fills the

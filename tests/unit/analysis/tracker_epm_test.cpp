@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "rpctrace/analysis/stub_decoders.hpp"
 #include "rpctrace/analysis/tracker.hpp"
 #include "support/ntlmssp_builder.hpp"
 #include "unit/analysis/analysis_harness.hpp"
@@ -339,6 +340,24 @@ TEST(TrackerAuth, AuthValuesAreDecodedOrCountedByReason) {
   EXPECT_EQ(k.auth_decoded, 1u);
   for (std::size_t i = 0; i < auth::kReasonCount; ++i)
     EXPECT_EQ(k.auth_errors[i], i == static_cast<std::size_t>(auth::Reason::unsupported_type)) << i;
+}
+
+// A connectionless PDU's auth_level is in its sec_trailer_cl, not in a sec_trailer: sealed
+// (packet privacy) calls are said to be so, and their other PDUs are not.
+TEST(StubSealed, ConnectionlessPdusBySecTrailerCl) {
+  dcerpc::PduEvent e;
+  e.header.ptype = dcerpc::PacketType::request;
+  e.cl = dcerpc::ClFacts{};
+  EXPECT_FALSE(analysis::stub_sealed(e));
+  e.cl->auth_level = dcerpc::auth_level::pkt_privacy;
+  EXPECT_TRUE(analysis::stub_sealed(e));
+  e.header.ptype = dcerpc::PacketType::response;
+  EXPECT_TRUE(analysis::stub_sealed(e));
+  e.header.ptype = dcerpc::PacketType::ping;
+  EXPECT_FALSE(analysis::stub_sealed(e));
+  e.header.ptype = dcerpc::PacketType::request;
+  e.cl->auth_level = dcerpc::auth_level::pkt_integrity;
+  EXPECT_FALSE(analysis::stub_sealed(e));
 }
 
 }  // namespace

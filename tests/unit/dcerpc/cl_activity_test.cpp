@@ -675,6 +675,8 @@ TEST(ClAuth, ASealedResponseHasNoStatusTailAndItsStubsAreNotDecoded) {
              2);
   ASSERT_EQ(h.rec.pdus.size(), 2u);
   EXPECT_EQ(h.pdu(1).cl->auth_verifier_length, 20u);
+  EXPECT_EQ(h.pdu(0).cl->auth_level, ts::kAuthLevelPktPrivacy);  // the analysis says "sealed"
+  EXPECT_EQ(h.pdu(1).cl->auth_level, ts::kAuthLevelPktPrivacy);
   EXPECT_TRUE(h.pdu(0).call_complete);
   EXPECT_FALSE(h.rec.pdus[0].call_stub.has_value());
   EXPECT_TRUE(h.pdu(1).call_complete);
@@ -692,6 +694,7 @@ TEST(ClAuth, ASealedResponseHasNoStatusTailAndItsStubsAreNotDecoded) {
   h.feed_raw(0, with_verifier(request(kAct2, 1, 3, pattern(16)), ts::kAuthLevelPktIntegrity), 3);
   h.feed_raw(1, with_verifier(response(kAct2, 1, 3, resp), ts::kAuthLevelPktIntegrity), 4);
   ASSERT_EQ(h.rec.pdus.size(), 4u);
+  EXPECT_EQ(h.pdu(3).cl->auth_level, ts::kAuthLevelPktIntegrity);
   EXPECT_EQ(h.pdu(3).stub_tail, last4(resp));
   EXPECT_EQ(h.rec.pdus[3].call_stub, resp);
   ASSERT_EQ(h.rec.calls.size(), 2u);
