@@ -20,6 +20,8 @@ import calendar
 import collections
 import time
 
+from pairing import pair_pdus
+
 CL_PROTSEQ = "ncadg_ip_udp"
 FAULT, NOCALL, REJECT, CL_CANCEL, FACK, CANCEL_ACK = 3, 5, 6, 8, 9, 10
 ANSWERS = {2, FAULT, REJECT}   # the PDUs rpctrace links to their request (request_frame)
@@ -130,33 +132,11 @@ def match_cl(tpdus, rpdus):
     """Pair CL PDUs: in the same frame on (ptype, seqnum), preferring the same fragnum, then
     across frames on (ptype, activity, seqnum, fragnum, serial, ports). Return (same-frame
     pairs, tshark-only, rpctrace-only, cross-frame pairs)."""
-    by_frame = collections.defaultdict(list)
-    for r in rpdus:
-        by_frame[r["frame"]].append(r)
-    used, pairs, t_left = set(), [], []
-    for t in tpdus:
-        cands = [r for r in by_frame.get(t["frame"], [])
-                 if id(r) not in used and (r["ptype"], r["seqnum"]) == (t["ptype"], t["seqnum"])]
-        same = [r for r in cands if r["fragnum"] == t["fragnum"]]
-        best = (same or cands or [None])[0]
-        if best is None:
-            t_left.append(t)
-        else:
-            used.add(id(best))
-            pairs.append((t, best))
-    r_left = [r for r in rpdus if id(r) not in used]
-    key = lambda p: (p["ptype"], p["act_id"], p["seqnum"], p["fragnum"], p["serial"],
-                     frozenset((p["src_port"], p["dst_port"])))
-    moved, t_only = [], []
-    for t in t_left:
-        cands = [r for r in r_left if key(r) == key(t)]
-        if cands:
-            r = min(cands, key=lambda r: abs(r["frame"] - t["frame"]))
-            r_left.remove(r)
-            moved.append((t, r))
-        else:
-            t_only.append(t)
-    return pairs, t_only, r_left, moved
+    return pair_pdus(
+        tpdus, rpdus, lambda p: (p["ptype"], p["seqnum"]),
+        lambda t, r: r["fragnum"] == t["fragnum"],
+        lambda p: (p["ptype"], p["act_id"], p["seqnum"], p["fragnum"], p["serial"],
+                   frozenset((p["src_port"], p["dst_port"]))))
 
 
 def first_request_frames(tpdus):

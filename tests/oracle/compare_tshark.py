@@ -38,6 +38,7 @@ import xml.etree.ElementTree as ET
 from cl_oracle import (CL_PROTSEQ, compare_cl, describe_cl, first_request_frames, match_cl,
                        rpctrace_cl, tshark_cl)
 from epm_oracle import compare_epm, rpctrace_epm, tshark_epm
+from pairing import pair_pdus
 from retcode_oracle import (RETURN_PROTOS, Tally, compare_return_code, load_returns,
                             rpctrace_return_code, tshark_return_code)
 from rts_oracle import compare_rts, rpctrace_rts, tshark_rts
@@ -398,35 +399,14 @@ def compare_pair(t, r, t_requests, tally, rts_count):
 
 
 def match(tpdus, rpdus):
-    """Pair PDUs; return (same-frame pairs, tshark-only, rpctrace-only, cross-frame pairs)."""
-    by_frame = collections.defaultdict(list)
-    for r in rpdus:
-        by_frame[r["frame"]].append(r)
-    used, pairs, t_left = set(), [], []
-    for t in tpdus:
-        cands = [r for r in by_frame.get(t["frame"], [])
-                 if id(r) not in used and (r["ptype"], r["call_id"]) == (t["ptype"], t["call_id"])]
-        same_length = [r for r in cands if r["frag_length"] == t["frag_length"]]
-        best = (same_length or cands or [None])[0]
-        if best is None:
-            t_left.append(t)
-        else:
-            used.add(id(best))
-            pairs.append((t, best))
-    r_left = [r for r in rpdus if id(r) not in used]
-    # Second chance: the same PDU reported at another frame of the same connection.
-    key = lambda p: (p["ptype"], p["call_id"], p["frag_length"],
-                     frozenset((p["src_port"], p["dst_port"])))
-    moved, t_only = [], []
-    for t in t_left:
-        cands = [r for r in r_left if key(r) == key(t)]
-        if cands:
-            r = min(cands, key=lambda r: abs(r["frame"] - t["frame"]))
-            r_left.remove(r)
-            moved.append((t, r))
-        else:
-            t_only.append(t)
-    return pairs, t_only, r_left, moved
+    """Pair PDUs on (ptype, call_id), preferring the same frag_length; across frames also on
+    frag_length and the connection's ports. Return (same-frame pairs, tshark-only,
+    rpctrace-only, cross-frame pairs)."""
+    return pair_pdus(
+        tpdus, rpdus, lambda p: (p["ptype"], p["call_id"]),
+        lambda t, r: r["frag_length"] == t["frag_length"],
+        lambda p: (p["ptype"], p["call_id"], p["frag_length"],
+                   frozenset((p["src_port"], p["dst_port"]))))
 
 
 def describe(p):
