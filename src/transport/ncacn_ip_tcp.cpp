@@ -66,6 +66,11 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
   // Joins the virtual connection its RTS PDU named, at the end of the frame that carried it
   // (so that frame stays whole in its own conversation): its own conversation ends there.
   void join() {
+    // Its holder ended since (within the same frame): it stays a conversation of its own.
+    if (!joining->conversation) {
+      joining.reset();
+      return;
+    }
     tracker.closing(*own);
     tracker.close(std::move(own), analysis::EndReason::joined, totals);
     vc = std::move(joining);
