@@ -316,10 +316,7 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   v.shown = shown(s);
   links_.tried(v.client, v.server, is_datagram(v.protseq));
   unopened_.erase(v.id);
-  stamp(s, current_.record);
-  write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty() ||
-                      !current_.record.events.empty());
-  trailer_open_ = false;
+  write_trailer(s);
   if (v.dcerpc) ++counters_.conversations_dcerpc;
   if (v.shown) ++counters_.conversations_shown;
   sink_.conversation_end(v);
@@ -327,10 +324,15 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
 
 void Tracker::channel_ended(ConversationState& s) {
   if (in_frame_ || !trailer_open_ || current_.record.conversation != s.conv.id) return;
+  write_trailer(s);
+}
+
+// The record of what came after the conversation's last frame: a frame line only when it holds
+// something, its calls either way; the next facts start a record of their own.
+void Tracker::write_trailer(ConversationState& s) {
   stamp(s, current_.record);
   write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty() ||
                       !current_.record.events.empty());
-  current_.calls.clear();
   trailer_open_ = false;
 }
 

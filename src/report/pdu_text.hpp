@@ -23,9 +23,9 @@ std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
 std::string frag_label(std::uint8_t pfc_flags);
 // The summary and header details of a connectionless PDU (pdu_text_cl.cpp).
 void cl_pdu_text(const dcerpc::PduEvent& e, PduText& t);
-// An RTS PDU's summary and details (pdu_text_rts.cpp); "CONN/C1 or CONN/C2".
+// An RTS PDU's summary ("MSRPC: c/o RPC RTS CONN/C1 or CONN/C2: ...") and details
+// (pdu_text_rts.cpp).
 void rts_pdu_text(const analysis::ReportedPdu& p, PduText& t);
-std::string rts_names_text(const std::vector<dcerpc::RtsPduName>& names);
 // A carrier's step ("SMB2 TREE_CONNECT response: 0x0 (success), \\dc\IPC$") and the name
 // a pipe is shown by (carrier_text.cpp).
 PduText format_event(const analysis::CarrierEvent& e);

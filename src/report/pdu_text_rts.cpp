@@ -49,8 +49,7 @@ std::string command_text(const dcerpc::RtsCommand& c) {
       c);
 }
 
-}  // namespace
-
+// "CONN/A1"; "IN_R1/A1 or IN_R2/A1"; "" for none.
 std::string rts_names_text(const std::vector<dcerpc::RtsPduName>& names) {
   std::string out;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -59,6 +58,8 @@ std::string rts_names_text(const std::vector<dcerpc::RtsPduName>& names) {
   }
   return out;
 }
+
+}  // namespace
 
 void rts_pdu_text(const analysis::ReportedPdu& p, PduText& t) {
   const auto* r = std::get_if<dcerpc::Rts>(&p.event.body);

@@ -168,6 +168,7 @@ class Tracker {
   [[nodiscard]] bool shown(const ConversationState& s) const;
   void flush_held(ConversationState& s);
   void write(PendingFrame& p, bool frame = true);
+  void write_trailer(ConversationState& s);
 
   // Channels listed in a conversation's summary; later ones are counted, not listed.
   static constexpr std::size_t kMaxListedChannels = 1024;
