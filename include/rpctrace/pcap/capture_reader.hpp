@@ -27,6 +27,7 @@ struct Frame {
   std::uint32_t len = 0;     // bytes on the wire
   common::Bytes data;        // valid until the next call to next()
   bool ts_clamped = false;   // the file's timestamp was out of range (kMaxTimestampSeconds)
+  int link_type = 0;         // its interface's (pcapng and NetMon frames each have their own)
 };
 
 // Timestamps are kept within ±2^42 s (about 139,000 years) of the epoch, so that microsecond

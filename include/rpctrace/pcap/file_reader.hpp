@@ -1,0 +1,44 @@
+// Readers of capture files of the project's own (libpcap reads only pcap and pcapng with one
+// link type; admins also hand over NetMon files, pcapng with several interfaces, compressed and
+// split files). Each reads records off a ByteSource, streaming, with explicit bounds, and hands
+// out frames that carry their own link type.
+//
+// Damage found while reading (a record cut short, a length that lies) ends the frames with
+// Status::error and error() naming the file offset; every frame before it was handed out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "rpctrace/pcap/byte_source.hpp"
+#include "rpctrace/pcap/capture_reader.hpp"
+
+namespace rpctrace::pcap {
+
+// The largest captured frame a reader takes (libpcap's MAXIMUM_SNAPLEN): a record claiming
+// more is damage, not a frame to allocate for.
+inline constexpr std::uint32_t kMaxFrameLength = 262144;
+
+class FileReader {
+ public:
+  enum class Status { frame, end, error };
+  virtual ~FileReader() = default;
+  // The next frame; its data stays valid until the next call.
+  virtual Status next(Frame& frame) = 0;
+  [[nodiscard]] const std::string& error() const { return error_; }
+  // "pcap", "pcap (nanosecond)", "pcapng", "NetMon 2.3" ...
+  [[nodiscard]] virtual std::string format() const = 0;
+  // The link type of the first interface (statistics name it); frames carry their own.
+  [[nodiscard]] virtual int link_type() const = 0;
+  [[nodiscard]] virtual std::uint32_t snaplen() const = 0;  // 0: not known
+
+ protected:
+  std::string error_;
+};
+
+// Classic pcap (draft-ietf-opsawg-pcap): either byte order, micro- or nanosecond timestamps.
+// Returns null when the octets do not begin with a pcap magic.
+std::unique_ptr<FileReader> open_pcap(ByteReaderBuffer& in);
+
+}  // namespace rpctrace::pcap

@@ -1,0 +1,282 @@
+// ByteSource: files and standard input through read(2) in large blocks; gzip through zlib
+// (inflate with automatic header detection) and Zstandard through libzstd's streaming API.
+#include "rpctrace/pcap/byte_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "rpctrace/pcap/capture_reader.hpp"  // CaptureError
+
+namespace rpctrace::pcap {
+
+std::string_view to_string(Compression c) {
+  switch (c) {
+    case Compression::none:
+      return "none";
+    case Compression::gzip:
+      return "gzip";
+    case Compression::zstd:
+      return "zstd";
+  }
+  return "none";
+}
+
+bool ByteSource::seek(std::uint64_t) {
+  error_ = "this input cannot seek (standard input or a compressed file)";
+  return false;
+}
+
+namespace {
+
+// A file descriptor's octets, with the first few octets (read to find the format) served
+// again first.
+class FileSource : public ByteSource {
+ public:
+  FileSource(int fd, bool owned, bool regular) : fd_(fd), owned_(owned), regular_(regular) {}
+  ~FileSource() override {
+    if (owned_) ::close(fd_);
+  }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  std::size_t read(std::byte* dst, std::size_t n) override {
+    std::size_t done = 0;
+    if (prefix_used_ < prefix_.size()) {
+      done = std::min(n, prefix_.size() - prefix_used_);
+      std::memcpy(dst, prefix_.data() + prefix_used_, done);
+      prefix_used_ += done;
+    }
+    while (done < n) {
+      const ssize_t r = ::read(fd_, dst + done, n - done);
+      if (r == 0) break;
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        error_ = std::strerror(errno);
+        break;
+      }
+      done += static_cast<std::size_t>(r);
+    }
+    return done;
+  }
+  [[nodiscard]] bool seekable() const override { return regular_; }
+  bool seek(std::uint64_t offset) override {
+    if (!regular_) return ByteSource::seek(offset);
+    prefix_.clear();
+    prefix_used_ = 0;
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      error_ = std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+  // The first octets, read once to tell the format; served again by read().
+  std::size_t peek(std::byte* dst, std::size_t n) {
+    prefix_.resize(n);
+    const std::size_t got = read(prefix_.data(), n);
+    prefix_.resize(got);
+    prefix_used_ = 0;
+    std::memcpy(dst, prefix_.data(), got);
+    return got;
+  }
+
+ private:
+  int fd_;
+  bool owned_;
+  bool regular_;
+  std::vector<std::byte> prefix_;
+  std::size_t prefix_used_ = 0;
+};
+
+constexpr std::size_t kInputBlock = std::size_t{1} << 18;
+
+// gzip (RFC 1952) members, one after another, through zlib.
+class GzipSource : public ByteSource {
+ public:
+  explicit GzipSource(std::unique_ptr<FileSource> in) : in_(std::move(in)), buffer_(kInputBlock) {
+    compression_ = Compression::gzip;
+    // 15 + 16: a gzip wrapper (RFC 1952), the largest window.
+    ok_ = inflateInit2(&z_, 15 + 16) == Z_OK;
+    if (!ok_) error_ = "zlib could not start";
+  }
+  ~GzipSource() override {
+    if (ok_) inflateEnd(&z_);
+  }
+  GzipSource(const GzipSource&) = delete;
+  GzipSource& operator=(const GzipSource&) = delete;
+
+  std::size_t read(std::byte* dst, std::size_t n) override {
+    if (!ok_ || done_) return 0;
+    z_.next_out = reinterpret_cast<Bytef*>(dst);
+    z_.avail_out = static_cast<uInt>(n);
+    while (z_.avail_out > 0) {
+      if (z_.avail_in == 0) {
+        const std::size_t got = in_->read(buffer_.data(), buffer_.size());
+        if (got == 0) {
+          // The input ended: between members is its end; inside one it was cut short.
+          if (in_member_)
+            fail(in_->error().empty() ? "gzip stream cut short" : in_->error());
+          done_ = true;
+          break;
+        }
+        z_.next_in = reinterpret_cast<Bytef*>(buffer_.data());
+        z_.avail_in = static_cast<uInt>(got);
+      }
+      in_member_ = true;
+      const int rc = inflate(&z_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;
+        inflateReset(&z_);  // another member may follow
+        continue;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        fail(std::string("gzip stream corrupt: ") + (z_.msg != nullptr ? z_.msg : "zlib error"));
+        break;
+      }
+    }
+    return n - z_.avail_out;
+  }
+
+ private:
+  void fail(std::string why) {
+    error_ = std::move(why);
+    done_ = true;
+  }
+  std::unique_ptr<FileSource> in_;
+  std::vector<std::byte> buffer_;
+  z_stream z_{};
+  bool ok_ = false, done_ = false, in_member_ = false;
+};
+
+// Zstandard (RFC 8878) frames through libzstd's streaming decompression.
+class ZstdSource : public ByteSource {
+ public:
+  explicit ZstdSource(std::unique_ptr<FileSource> in)
+      : in_(std::move(in)), buffer_(ZSTD_DStreamInSize()), z_(ZSTD_createDStream()) {
+    compression_ = Compression::zstd;
+    if (z_ == nullptr) error_ = "libzstd could not start";
+  }
+  ~ZstdSource() override { ZSTD_freeDStream(z_); }
+  ZstdSource(const ZstdSource&) = delete;
+  ZstdSource& operator=(const ZstdSource&) = delete;
+
+  std::size_t read(std::byte* dst, std::size_t n) override {
+    if (z_ == nullptr || done_) return 0;
+    ZSTD_outBuffer out{dst, n, 0};
+    while (out.pos < out.size) {
+      if (in_pos_ == in_size_) {
+        in_size_ = in_->read(buffer_.data(), buffer_.size());
+        in_pos_ = 0;
+        if (in_size_ == 0) {
+          if (in_frame_) fail(in_->error().empty() ? "zstd stream cut short" : in_->error());
+          done_ = true;
+          break;
+        }
+      }
+      ZSTD_inBuffer in{buffer_.data(), in_size_, in_pos_};
+      const std::size_t rc = ZSTD_decompressStream(z_, &out, &in);
+      in_pos_ = in.pos;
+      if (ZSTD_isError(rc)) {
+        fail(std::string("zstd stream corrupt: ") + ZSTD_getErrorName(rc));
+        break;
+      }
+      in_frame_ = rc != 0;  // 0: a frame ended exactly here
+    }
+    return out.pos;
+  }
+
+ private:
+  void fail(std::string why) {
+    error_ = std::move(why);
+    done_ = true;
+  }
+  std::unique_ptr<FileSource> in_;
+  std::vector<std::byte> buffer_;
+  std::size_t in_size_ = 0, in_pos_ = 0;
+  ZSTD_DStream* z_;
+  bool done_ = false, in_frame_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> open_source(const std::string& path) {
+  int fd = STDIN_FILENO;
+  bool owned = false, regular = false;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw CaptureError(path + ": " + std::strerror(errno));
+    owned = true;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      if (owned) ::close(fd);
+      throw CaptureError(path + ": Is a directory");
+    }
+    regular = S_ISREG(st.st_mode);
+  }
+  auto file = std::make_unique<FileSource>(fd, owned, regular);
+  std::byte magic[4] = {};
+  const std::size_t got = file->peek(magic, sizeof magic);
+  if (got >= 2 && magic[0] == std::byte{0x1f} && magic[1] == std::byte{0x8b})
+    return std::make_unique<GzipSource>(std::move(file));
+  if (got == 4 && magic[0] == std::byte{0x28} && magic[1] == std::byte{0xb5} &&
+      magic[2] == std::byte{0x2f} && magic[3] == std::byte{0xfd})
+    return std::make_unique<ZstdSource>(std::move(file));
+  return file;
+}
+
+bool ByteReaderBuffer::ensure(std::size_t n) {
+  if (end_ - start_ >= n) return true;
+  if (eof_) return false;
+  if (n > capacity_ - start_) {
+    // Move what is left to the front, growing the buffer when a record needs more.
+    const std::size_t left = end_ - start_;
+    const std::size_t want = std::max(n, kBlock);
+    if (want > capacity_) {
+      auto bigger = std::make_unique<std::byte[]>(want);
+      if (left > 0) std::memcpy(bigger.get(), buffer_.get() + start_, left);
+      buffer_ = std::move(bigger);
+      capacity_ = want;
+    } else if (left > 0) {
+      std::memmove(buffer_.get(), buffer_.get() + start_, left);
+    }
+    start_ = 0;
+    end_ = left;
+  }
+  while (end_ - start_ < n) {
+    const std::size_t got = source_.read(buffer_.get() + end_, capacity_ - end_);
+    if (got == 0) {
+      eof_ = true;
+      return false;
+    }
+    end_ += got;
+  }
+  return true;
+}
+
+bool ByteReaderBuffer::skip(std::uint64_t n) {
+  while (n > 0) {
+    if (available() == 0 && !ensure(1)) return false;
+    const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(n, available()));
+    consume(step);
+    n -= step;
+  }
+  return true;
+}
+
+bool ByteReaderBuffer::seek(std::uint64_t offset) {
+  if (!source_.seek(offset)) return false;
+  start_ = end_ = 0;
+  offset_ = offset;
+  eof_ = false;
+  return true;
+}
+
+}  // namespace rpctrace::pcap
