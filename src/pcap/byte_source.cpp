@@ -120,8 +120,7 @@ class GzipSource : public ByteSource {
         const std::size_t got = in_->read(buffer_.data(), buffer_.size());
         if (got == 0) {
           // The input ended: between members is its end; inside one it was cut short.
-          if (in_member_)
-            fail(in_->error().empty() ? "gzip stream cut short" : in_->error());
+          if (in_member_) fail(in_->error().empty() ? "gzip stream cut short" : in_->error());
           done_ = true;
           break;
         }

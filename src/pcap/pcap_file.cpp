@@ -59,9 +59,7 @@ class PcapFile : public FileReader {
     in_.consume(kRecordHeaderSize + caplen);
     return Status::frame;
   }
-  [[nodiscard]] std::string format() const override {
-    return nano_ ? "pcap (nanosecond)" : "pcap";
-  }
+  [[nodiscard]] std::string format() const override { return nano_ ? "pcap (nanosecond)" : "pcap"; }
   [[nodiscard]] int link_type() const override { return link_type_; }
   [[nodiscard]] std::uint32_t snaplen() const override { return snaplen_; }
 

@@ -40,5 +40,9 @@ class FileReader {
 // Classic pcap (draft-ietf-opsawg-pcap): either byte order, micro- or nanosecond timestamps.
 // Returns null when the octets do not begin with a pcap magic.
 std::unique_ptr<FileReader> open_pcap(ByteReaderBuffer& in);
+// pcapng (draft-ietf-opsawg-pcapng): any number of sections and interfaces, each interface with
+// its own link type, snap length and timestamp resolution and offset; EPB, SPB and the
+// obsolete Packet Block; other blocks skipped. Null when the octets do not begin with an SHB.
+std::unique_ptr<FileReader> open_pcapng(ByteReaderBuffer& in);
 
 }  // namespace rpctrace::pcap

@@ -3,6 +3,8 @@
 // libpcap reads them; the same file gzip- and zstd-compressed gives the same frames; damage
 // (a record cut short, a compressed stream cut short or corrupt, a length that lies) ends the
 // frames with an error naming it, after every good frame.
+#include "rpctrace/pcap/file_reader.hpp"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -13,7 +15,6 @@
 #include "frames.hpp"
 #include "rpctrace/pcap/byte_source.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
-#include "rpctrace/pcap/file_reader.hpp"
 #include "support/pcap_writer.hpp"
 #include "unit/support/temp_file.hpp"
 
@@ -23,10 +24,12 @@ namespace {
 using namespace testframes;
 using ts::TempFile;
 
+template <typename W = ts::PcapWriter>
 Buffer pcap_file(ts::PcapFileOptions o = {}) {
-  ts::PcapWriter w(ts::LinkType::ethernet, o);
+  W w(ts::LinkType::ethernet, o);
   std::uint32_t i = 0;
-  for (const std::string& p : {std::string("abcde"), std::string("abcdef"), std::string("abcdefg"), std::string(3000, 'x')}) {
+  for (const std::string& p : {std::string("abcde"), std::string("abcdef"), std::string("abcdefg"),
+                               std::string(3000, 'x')}) {
     w.add(ts::Timestamp{1000000000u + i, 250u * i + 7u},
           ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment(p)));
     ++i;
@@ -45,7 +48,8 @@ Read read_own(const std::string& path) {
   Read out;
   auto source = open_source(path);
   ByteReaderBuffer in(*source);
-  auto reader = open_pcap(in);
+  std::unique_ptr<FileReader> reader = open_pcap(in);
+  if (!reader) reader = open_pcapng(in);
   if (!reader) {
     out.last = FileReader::Status::error;
     out.error = "not pcap";
@@ -112,6 +116,18 @@ TEST(OwnPcapReader, ReadsWhatLibpcapReadsInEveryByteOrderAndResolution) {
       o.nanosecond = nano;
       const Buffer file = pcap_file(o);
       expect_same_as_libpcap(file, file);
+    }
+}
+
+TEST(OwnPcapngReader, ReadsWhatLibpcapReadsInEveryByteOrderAndResolution) {
+  for (auto order : {ts::Endian::little, ts::Endian::big})
+    for (bool nano : {false, true}) {
+      ts::PcapFileOptions o;
+      o.byte_order = order;
+      o.nanosecond = nano;
+      const Buffer file = pcap_file<ts::PcapngWriter>(o);
+      expect_same_as_libpcap(file, file);
+      expect_same_as_libpcap(file, zstd(file));
     }
 }
 
