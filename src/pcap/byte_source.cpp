@@ -78,11 +78,13 @@ class FileSource : public ByteSource {
   }
   // The first octets, read once to tell the format; served again by read().
   std::size_t peek(std::byte* dst, std::size_t n) {
-    prefix_.resize(n);
-    const std::size_t got = read(prefix_.data(), n);
-    prefix_.resize(got);
+    prefix_.clear();
     prefix_used_ = 0;
-    std::memcpy(dst, prefix_.data(), got);
+    std::vector<std::byte> first(n);
+    const std::size_t got = read(first.data(), n);
+    first.resize(got);
+    std::memcpy(dst, first.data(), got);
+    prefix_ = std::move(first);
     return got;
   }
 

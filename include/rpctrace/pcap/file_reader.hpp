@@ -44,5 +44,8 @@ std::unique_ptr<FileReader> open_pcap(ByteReaderBuffer& in);
 // its own link type, snap length and timestamp resolution and offset; EPB, SPB and the
 // obsolete Packet Block; other blocks skipped. Null when the octets do not begin with an SHB.
 std::unique_ptr<FileReader> open_pcapng(ByteReaderBuffer& in);
+// Network Monitor 2.x (.cap, 'GMBU'): per-frame media types (2.1+), UTC timestamps (2.3).
+// Null when the octets are no NetMon file; `error` set when they are one that cannot be read.
+std::unique_ptr<FileReader> open_netmon(ByteReaderBuffer& in, std::string& error);
 
 }  // namespace rpctrace::pcap
