@@ -79,7 +79,6 @@ RunResult run(const std::string& path, const RunOptions& options,
   analysis::Tracker tracker(options.analysis, out, dcerpc_counters);
   transport::Dispatcher dispatcher(tracker, dcerpc_counters, options.transport);
   const analysis::Selection& selection = options.analysis.selection;
-  const int link_type = reader.link_type();
   pcap::Counters cc;
   RunResult result;
   pcap::Frame frame;
@@ -98,7 +97,8 @@ RunResult run(const std::string& path, const RunOptions& options,
     }
     cc.bytes_read += frame.caplen;
     if (frame.ts_clamped) ++cc.timestamps_clamped;
-    pcap::DecodeOutcome out_frame = pcap::decode_frame(link_type, frame.data);
+    // Frames carry their interface's link type (pcapng, NetMon); a pcap file has one.
+    pcap::DecodeOutcome out_frame = pcap::decode_frame(frame.link_type, frame.data);
     if (out_frame.carrier == pcap::Carrier::none) {
       cc.skip(out_frame.reason);
       continue;

@@ -1,37 +1,41 @@
-// CaptureReader over libpcap's offline API (pcap and pcapng; "-" is standard input).
+// CaptureReader: the project's own readers (pcap, pcapng, NetMon 2.x) over a byte source that
+// also streams gzip and zstd; "-" is standard input. libpcap names the link types.
 #include "rpctrace/pcap/capture_reader.hpp"
 
 #include <pcap/pcap.h>
 
-#include <algorithm>
-#include <cstdio>
+#include "rpctrace/pcap/byte_source.hpp"
+#include "rpctrace/pcap/file_reader.hpp"
 
 namespace rpctrace::pcap {
 
 struct CaptureReader::Handle {
-  pcap_t* p = nullptr;
-  ~Handle() {
-    if (p != nullptr) pcap_close(p);
-  }
+  std::unique_ptr<ByteSource> source;
+  std::unique_ptr<ByteReaderBuffer> in;
+  std::unique_ptr<FileReader> reader;
 };
 
 CaptureReader::CaptureReader(const std::string& path) : handle_(std::make_unique<Handle>()) {
-  char errbuf[PCAP_ERRBUF_SIZE] = {};
-  if (path == "-") {
-    handle_->p = pcap_fopen_offline(stdin, errbuf);
-  } else {
-    handle_->p = pcap_open_offline(path.c_str(), errbuf);
-  }
-  if (handle_->p == nullptr) {
-    std::string name = path == "-" ? std::string("standard input") : path;
-    std::string why = errbuf;
-    // libpcap names the file itself in some messages ("FILE: No such file or directory").
-    if (why.rfind(path + ": ", 0) == 0) why = why.substr(path.size() + 2);
+  const std::string name = path == "-" ? std::string("standard input") : path;
+  handle_->source = open_source(path);
+  handle_->in = std::make_unique<ByteReaderBuffer>(*handle_->source);
+  ByteReaderBuffer& in = *handle_->in;
+  std::string why;
+  handle_->reader = open_netmon(in, why);
+  if (!handle_->reader && why.empty()) handle_->reader = open_pcapng(in);
+  if (!handle_->reader && why.empty()) handle_->reader = open_pcap(in);
+  if (!handle_->reader) {
+    if (why.empty() && !handle_->source->error().empty()) why = handle_->source->error();
+    if (why.empty())
+      why = in.available() == 0 ? "empty file: no capture file header"
+            : in.available() < 24
+                ? "truncated dump file; tried to read 24 file header bytes, only got " +
+                      std::to_string(in.available())
+                : "unknown file format";
     throw CaptureError(name + ": " + why);
   }
-  link_type_ = pcap_datalink(handle_->p);
-  int snap = pcap_snapshot(handle_->p);
-  snaplen_ = snap > 0 ? static_cast<std::uint32_t>(snap) : 0;
+  link_type_ = handle_->reader->link_type();
+  snaplen_ = handle_->reader->snaplen();
 }
 
 CaptureReader::~CaptureReader() = default;
@@ -41,25 +45,18 @@ std::string CaptureReader::link_type_name() const {
   return name != nullptr ? name : std::to_string(link_type_);
 }
 
+std::string CaptureReader::format() const { return handle_->reader->format(); }
+
 CaptureReader::Status CaptureReader::next(Frame& frame) {
-  pcap_pkthdr* header = nullptr;
-  const u_char* data = nullptr;
-  int rc = pcap_next_ex(handle_->p, &header, &data);
-  if (rc == 1) {
-    frame.number = ++count_;
-    std::int64_t sec = header->ts.tv_sec;
-    std::int64_t usec = header->ts.tv_usec;
-    frame.ts_clamped =
-        sec > kMaxTimestampSeconds || sec < -kMaxTimestampSeconds || usec < 0 || usec > 999999;
-    frame.ts.sec = std::clamp(sec, -kMaxTimestampSeconds, kMaxTimestampSeconds);
-    frame.ts.usec = static_cast<std::int32_t>(std::clamp<std::int64_t>(usec, 0, 999999));
-    frame.caplen = header->caplen;
-    frame.len = header->len;
-    frame.data = common::Bytes(reinterpret_cast<const std::byte*>(data), header->caplen);
-    return Status::frame;
+  switch (handle_->reader->next(frame)) {
+    case FileReader::Status::frame:
+      return Status::frame;
+    case FileReader::Status::end:
+      return Status::end;
+    case FileReader::Status::error:
+      break;
   }
-  if (rc == PCAP_ERROR_BREAK) return Status::end;
-  error_ = pcap_geterr(handle_->p);
+  error_ = handle_->reader->error();
   return Status::error;
 }
 

@@ -1,4 +1,5 @@
-// CaptureReader: libpcap offline reading of pcap and pcapng files, or of standard input.
+// CaptureReader: a capture file or standard input, read by the project's own readers
+// (file_reader.hpp: pcap, pcapng, NetMon 2.x), gzip and zstd decompressed as they stream.
 //
 // Errors of the environment (missing file, not a capture) throw CaptureError when opening;
 // damage found while reading (a record cut short at the end of the file, a corrupt block) ends
@@ -50,6 +51,8 @@ class CaptureReader {
   [[nodiscard]] std::string link_type_name() const;
   [[nodiscard]] const std::string& error() const { return error_; }
   [[nodiscard]] std::uint32_t snaplen() const { return snaplen_; }
+  // "pcap", "pcapng", "NetMon 2.3" ...
+  [[nodiscard]] std::string format() const;
 
  private:
   struct Handle;
