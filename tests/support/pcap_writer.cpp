@@ -97,6 +97,51 @@ void PcapngWriter::add(Timestamp ts, std::span<const std::byte> frame,
   ++records_;
 }
 
+std::uint32_t PcapngWriter::add_interface(LinkType link_type, std::uint32_t snaplen,
+                                          std::uint8_t tsresol, std::int64_t tsoffset) {
+  ByteWriter idb(options_.byte_order);
+  idb.u16(static_cast<std::uint16_t>(link_type)).u16(0).u32(snaplen);
+  idb.u16(kOptIfTsresol).u16(1).u8(tsresol).zeros(3);
+  if (tsoffset != 0) idb.u16(14).u16(8).u64(static_cast<std::uint64_t>(tsoffset));  // if_tsoffset
+  idb.u16(kOptEndOfOpt).u16(0);
+  block(kPcapngInterfaceDescription, idb.view());
+  interfaces_.push_back({tsresol, tsoffset});
+  return static_cast<std::uint32_t>(interfaces_.size());  // interface 0 is the constructor's
+}
+
+void PcapngWriter::add_on(std::uint32_t interface, Timestamp ts, std::span<const std::byte> frame) {
+  const Interface i = interface == 0 || interface > interfaces_.size()
+                          ? Interface{static_cast<std::uint8_t>(options_.nanosecond ? 9 : 6), 0}
+                          : interfaces_[interface - 1];
+  const auto sec = static_cast<std::uint64_t>(static_cast<std::int64_t>(ts.sec) - i.tsoffset);
+  std::uint64_t units = 0;
+  if (i.tsresol & 0x80) {
+    const unsigned n = i.tsresol & 0x7f;
+    units = (sec << n) + ((std::uint64_t{ts.usec} << n) / 1000000);
+  } else {
+    std::uint64_t unit = 1;
+    for (unsigned k = 0; k < i.tsresol; ++k) unit *= 10;
+    units =
+        sec * unit + (unit >= 1000000 ? ts.usec * (unit / 1000000) : ts.usec / (1000000 / unit));
+  }
+  ByteWriter epb(options_.byte_order);
+  epb.u32(interface)
+      .u32(static_cast<std::uint32_t>(units >> 32))
+      .u32(static_cast<std::uint32_t>(units & 0xffffffffU))
+      .u32(static_cast<std::uint32_t>(frame.size()))
+      .u32(static_cast<std::uint32_t>(frame.size()))
+      .bytes(frame);
+  block(kPcapngEnhancedPacket, epb.view());
+  ++records_;
+}
+
+void PcapngWriter::add_simple(std::span<const std::byte> frame) {
+  ByteWriter spb(options_.byte_order);
+  spb.u32(static_cast<std::uint32_t>(frame.size())).bytes(frame);
+  block(0x00000003, spb.view());  // Simple Packet Block
+  ++records_;
+}
+
 void PcapngWriter::write_file(const std::filesystem::path& path) const {
   testsupport::write_file(path, bytes());
 }

@@ -75,6 +75,17 @@ class PcapngWriter {
   // Appends one Enhanced Packet Block on interface 0; same caplen rule as PcapWriter::add.
   void add(Timestamp ts, std::span<const std::byte> frame,
            std::optional<std::uint32_t> snap_length = std::nullopt);
+  // Another Interface Description Block (pktmon, Wireshark with several interfaces): its link
+  // type, snaplen (0: none), if_tsresol octet (6: microseconds, the default; 0x80 | n: 2^-n)
+  // and if_tsoffset seconds. Returns its interface id.
+  std::uint32_t add_interface(LinkType link_type, std::uint32_t snaplen = 262144,
+                              std::uint8_t tsresol = 6, std::int64_t tsoffset = 0);
+  // An Enhanced Packet Block on `interface`, the timestamp in its resolution, less its offset.
+  void add_on(std::uint32_t interface, Timestamp ts, std::span<const std::byte> frame);
+  // A Simple Packet Block (interface 0, no timestamp).
+  void add_simple(std::span<const std::byte> frame);
+  // Any block, as given (an unknown type, a damaged length).
+  void add_block(std::uint32_t type, std::span<const std::byte> body) { block(type, body); }
   [[nodiscard]] std::size_t record_count() const { return records_; }
   [[nodiscard]] const Bytes& bytes() const { return out_.view(); }
   void write_file(const std::filesystem::path& path) const;
@@ -85,6 +96,11 @@ class PcapngWriter {
   PcapFileOptions options_;
   ByteWriter out_;
   std::size_t records_ = 0;
+  struct Interface {
+    std::uint8_t tsresol = 6;
+    std::int64_t tsoffset = 0;
+  };
+  std::vector<Interface> interfaces_;  // those add_interface() added, from id 1
 };
 
 // Stores `data` at `path`; throws std::runtime_error on failure.

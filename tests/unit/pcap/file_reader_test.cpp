@@ -131,6 +131,37 @@ TEST(OwnPcapngReader, ReadsWhatLibpcapReadsInEveryByteOrderAndResolution) {
     }
 }
 
+// What libpcap refuses: interfaces with other link types, resolutions and offsets in one file
+// (pktmon, Wireshark capturing on several interfaces), Simple Packet Blocks, unknown blocks,
+// and a packet naming an interface the section never described (counted, read on).
+TEST(OwnPcapngReader, InterfacesOfTheirOwnEachWithItsLinkTypeAndClock) {
+  ts::PcapngWriter w(ts::LinkType::ethernet);
+  const std::uint32_t raw = w.add_interface(ts::LinkType::raw, 0, 9, 3600);  // ns, +1 h
+  const std::uint32_t binary = w.add_interface(ts::LinkType::ethernet, 65535, 0x80 | 20);
+  const Buffer eth =
+      ts::build_tcp_frame(ts::LinkType::ethernet, {}, client4(), server4(), segment("abc"));
+  const Buffer ip = ts::build_tcp_frame(ts::LinkType::raw, {}, client4(), server4(), segment("de"));
+  w.add(ts::Timestamp{1700000000u, 1u}, eth);
+  w.add_on(raw, ts::Timestamp{1700000001u, 250000u}, ip);
+  const std::byte unknown[8] = {};
+  w.add_block(0x00000BAD, unknown);  // a custom block: skipped
+  w.add_on(binary, ts::Timestamp{1700000002u, 500000u}, eth);
+  w.add_on(9, ts::Timestamp{1700000003u, 0u}, eth);  // no interface 9: counted, skipped
+  w.add_simple(eth);
+  TempFile f("own_reader_interfaces", w.bytes());
+  Read r = read_own(f.path().string());
+  EXPECT_EQ(r.last, FileReader::Status::end) << r.error;
+  ASSERT_EQ(r.frames.size(), 4u);
+  EXPECT_EQ(r.frames[0].link_type, 1);
+  EXPECT_EQ(r.frames[1].link_type, 101);
+  EXPECT_EQ(r.frames[1].ts, (common::Timestamp{1700000001, 250000}));
+  EXPECT_EQ(r.bytes[1], ip);
+  EXPECT_EQ(r.frames[2].link_type, 1);
+  EXPECT_EQ(r.frames[2].ts, (common::Timestamp{1700000002, 500000}));
+  EXPECT_EQ(r.frames[3].ts, r.frames[2].ts);  // an SPB has no timestamp: the one before
+  EXPECT_EQ(r.frames[3].number, 4u);
+}
+
 TEST(OwnPcapReader, GzipAndZstdStreamTheSameFrames) {
   const Buffer file = pcap_file();
   expect_same_as_libpcap(file, gzip(file));
