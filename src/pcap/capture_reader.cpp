@@ -41,6 +41,16 @@ CaptureReader::CaptureReader(const std::string& path) : handle_(std::make_unique
 CaptureReader::~CaptureReader() = default;
 
 std::string CaptureReader::link_type_name() const {
+  // Files hold LINKTYPE_ values (tcpdump.org's list); libpcap names DLT_ values, which differ
+  // for a few: those are named here as libpcap names their DLT_.
+  switch (link_type_) {
+    case 101:
+      return "RAW";
+    case 108:
+      return "LOOP";
+    default:
+      break;
+  }
   const char* name = pcap_datalink_val_to_name(link_type_);
   return name != nullptr ? name : std::to_string(link_type_);
 }

@@ -71,6 +71,27 @@ class PcapngFile : public FileReader {
  public:
   explicit PcapngFile(ByteReaderBuffer& in) : in_(in) {}
 
+  // Reads the section header and the interface descriptions before the first other block, so
+  // the file's link type is known before its first frame. False on damage (error() says it).
+  bool read_descriptions() {
+    for (;;) {
+      if (!in_.ensure(8)) return true;  // next() tells an empty section from a cut one
+      common::ByteReader h(common::Bytes(in_.data(), 8), order_);
+      const std::uint32_t type = h.u32();
+      if (type == block::section_header) {
+        if (!section_header(in_.offset())) return false;
+        continue;
+      }
+      if (type != block::interface_description || !in_section_) return true;
+      const std::uint32_t length = h.u32();
+      if (length < kBlockOverhead || length % 4 != 0 || length > kMaxReadBlock ||
+          !in_.ensure(length))
+        return true;  // next() reports it where it is
+      interface(common::Bytes(in_.data() + 8, length - kBlockOverhead));
+      in_.consume(length);
+    }
+  }
+
   Status next(Frame& frame) override {
     for (;;) {
       if (!in_.ensure(8)) {
@@ -259,7 +280,9 @@ std::unique_ptr<FileReader> open_pcapng(ByteReaderBuffer& in) {
   if (!in.ensure(4)) return nullptr;
   common::ByteReader m(common::Bytes(in.data(), 4), common::ByteOrder::little);
   if (m.u32() != block::section_header) return nullptr;
-  return std::make_unique<PcapngFile>(in);
+  auto reader = std::make_unique<PcapngFile>(in);
+  reader->read_descriptions();  // damage is reported by the first next()
+  return reader;
 }
 
 }  // namespace rpctrace::pcap

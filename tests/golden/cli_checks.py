@@ -612,7 +612,7 @@ def main():
         lines = [l for l in err.splitlines() if l.startswith("rpctrace:")]
         check("corrupt pcapng block exit 0", rc == 0, f"rc={rc}")
         check("corrupt pcapng block message", len(lines) == 1 and corrupt in lines[0]
-              and "capture damaged" in lines[0] and "block size" in lines[0], err)
+              and "capture damaged" in lines[0] and "at offset" in lines[0], err)
         check("corrupt pcapng frames before", recs and recs[-1].get("frames_read") == 3
               and "capture_error" in recs[-1], recs[-1] if recs else out)
         # Its block type corrupted instead: libpcap skips it as an unknown block (pcapng

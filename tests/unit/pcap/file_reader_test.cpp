@@ -50,9 +50,9 @@ Read read_own(const std::string& path) {
   ByteReaderBuffer in(*source);
   std::unique_ptr<FileReader> reader = open_pcap(in);
   if (!reader) reader = open_pcapng(in);
-  if (!reader) {
+  if (!reader) {  // no file header: the source's own error, if any, says why
     out.last = FileReader::Status::error;
-    out.error = "not pcap";
+    out.error = source->error().empty() ? "not pcap" : source->error();
     return out;
   }
   Frame f;
