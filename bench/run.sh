@@ -4,6 +4,9 @@
 # Generates the capture with bench/gen_capture.py when it is missing, then runs, interleaved
 # and repeated (the order rotates each round):
 #   loop           pcap_loop FILE                        (bench/pcap_loop.cpp)
+#   reader         reader_loop FILE: the same loop over the own readers (bench/reader_loop.cpp)
+#   reader-gz      reader_loop FILE.gz (gzip -1 of the capture; its MB/s counts the capture's
+#                  uncompressed bytes, so it compares with loop and reader)
 #   rpctrace-jsonl rpctrace FILE --format jsonl > /dev/null
 #   rpctrace-summary rpctrace FILE --summary --format jsonl > /dev/null (decoding, no per-PDU output)
 #   rpctrace-text  rpctrace FILE > /dev/null
@@ -30,6 +33,7 @@ memory_mb=auto
 rpctrace=$repo/build/rpctrace
 baseline=
 loop=
+reader=
 
 usage() {
   cat <<EOF
@@ -47,6 +51,8 @@ usage: bench/run.sh [options]
   --baseline PATH      another rpctrace binary (an earlier commit's) run in the same rounds
                        on the same capture: rows baseline-*, and the ratios rpctrace/baseline
   --loop PATH          pcap_loop binary (default build/bench/pcap_loop, else built into DIR)
+  --reader PATH        reader_loop binary (default build/bench/reader_loop; skipped when
+                       missing: it needs the rpctrace_pcap library, -DRPCTRACE_BUILD_BENCH=ON)
 EOF
 }
 
@@ -63,6 +69,7 @@ while (($#)); do
     --rpctrace) rpctrace=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
     --loop) loop=$2; shift 2 ;;
+    --reader) reader=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -107,6 +114,7 @@ names=()        # tool names, in the order of the table
 declare -A cmd  # name -> command line, its words separated by \x1f
 declare -A input  # name -> input file
 declare -A tool_rounds
+declare -A size_file  # name -> the file whose size its MB/s counts, when not its input
 
 add_tool() {  # name rounds input word...
   local name=$1 n=$2 file=$3
@@ -119,6 +127,21 @@ add_tool() {  # name rounds input word...
 }
 
 add_tool loop "$rounds" "$capture" "$loop" "$capture"
+
+reader=${reader:-$repo/build/bench/reader_loop}
+if [[ -x $reader ]]; then
+  add_tool reader "$rounds" "$capture" "$reader" "$capture"
+  if command -v gzip > /dev/null; then
+    if [[ ! -s $capture.gz || $capture -nt $capture.gz ]]; then
+      note "compressing $capture (gzip -1)"
+      gzip -1 -c "$capture" > "$capture.gz"
+    fi
+    add_tool reader-gz "$rounds" "$capture.gz" "$reader" "$capture.gz"
+    size_file[reader-gz]=$capture
+  fi
+else
+  note "no reader_loop binary at $reader (pass --reader); skipping the own-reader rows"
+fi
 
 prefix_of() {  # MB: print the path of the capture's first MB megabytes, cutting it if needed
   local path
@@ -212,7 +235,7 @@ run_one() {  # name
   echo "$name $(((end - start) / 1000)) $rss $status" >> "$samples"
 }
 
-cat "$capture" "$tshark_input" > /dev/null  # start every tool from a warm page cache
+cat "$capture" "$tshark_input" ${size_file[reader-gz]:+"$capture.gz"} > /dev/null  # warm page cache
 : > "$samples"
 max_rounds=$rounds
 for name in "${names[@]}"; do
@@ -253,6 +276,9 @@ report=$dir/results.txt
     echo "baseline: $baseline (built $(date -u -r "$baseline" +%Y-%m-%dT%H:%M:%SZ))"
   fi
   echo "loop:     $loop"
+  if [[ -x $reader ]]; then
+    echo "reader:   $reader"
+  fi
   memory=$(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)
   echo "machine:  $cpu, nproc $(nproc), $(uname -sr), $memory"
   echo "versions: libpcap $(pkg-config --modversion libpcap 2> /dev/null || echo '?');" \
@@ -273,7 +299,7 @@ report=$dir/results.txt
   printf '%-22s %12s %6s %10s %10s %10s %10s %12s\n' tool "input MB" runs "median s" "min s" \
     "max s" "MB/s" "peak RSS MB"
   for name in "${names[@]}"; do
-    bytes=$(stat -c %s "${input[$name]}")
+    bytes=$(stat -c %s "${size_file[$name]:-${input[$name]}}")
     awk -v name="$name" -v bytes="$bytes" '
       $1 == name && $4 == 0 { t[++n] = $2 / 1e6; if ($3 > rss) rss = $3 }
       $1 == name && $4 != 0 { failed++ }
@@ -330,6 +356,10 @@ done < <(awk 'NF >= 8 && $2 ~ /^[0-9.]+$/ && $7 ~ /^[0-9.]+$/ { print $1, $7, $8
     ratio "speed rpctrace-$format / baseline-$format (MB/s)" "${mbps[rpctrace-$format]:-}" \
       "${mbps[baseline-$format]:-}" "1 = unchanged; below 1 slower than the baseline"
   done
+  ratio "speed reader / loop (MB/s)" "${mbps[reader]:-}" "${mbps[loop]:-}" \
+    "own readers against libpcap; goal >= 1"
+  ratio "speed reader-gz / loop (MB/s)" "${mbps[reader-gz]:-}" "${mbps[loop]:-}" \
+    "gzip -1 capture through the own readers, uncompressed MB"
   ratio "slowdown loop / tshark (MB/s)" "${mbps[loop]:-}" "${mbps[tshark]:-}" "for reference"
   if [[ -z ${mbps[rpctrace-text]:-} ]]; then
     echo "(no rpctrace figures: the binary was missing or every run failed)"

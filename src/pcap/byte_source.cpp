@@ -8,8 +8,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "rpctrace/pcap/capture_reader.hpp"  // CaptureError
@@ -98,10 +100,23 @@ class FileSource : public ByteSource {
 
 constexpr std::size_t kInputBlock = std::size_t{1} << 18;
 
+// A decompressor's input block, not zeroed (only what read() wrote is ever read).
+class InputBuffer {
+ public:
+  explicit InputBuffer(std::size_t size)
+      : data_(std::make_unique_for_overwrite<std::byte[]>(size)), size_(size) {}
+  [[nodiscard]] std::byte* data() { return data_.get(); }
+  [[nodiscard]] std::size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<std::byte[]> data_;
+  std::size_t size_;
+};
+
 // gzip (RFC 1952) members, one after another, through zlib.
 class GzipSource : public ByteSource {
  public:
-  explicit GzipSource(std::unique_ptr<FileSource> in) : in_(std::move(in)), buffer_(kInputBlock) {
+  explicit GzipSource(std::unique_ptr<ByteSource> in) : in_(std::move(in)), buffer_(kInputBlock) {
     compression_ = Compression::gzip;
     // 15 + 16: a gzip wrapper (RFC 1952), the largest window.
     ok_ = inflateInit2(&z_, 15 + 16) == Z_OK;
@@ -122,12 +137,14 @@ class GzipSource : public ByteSource {
         const std::size_t got = in_->read(buffer_.data(), buffer_.size());
         if (got == 0) {
           // The input ended: between members is its end; inside one it was cut short.
-          if (in_member_) fail(in_->error().empty() ? "gzip stream cut short" : in_->error());
+          if (in_member_)
+            fail(in_->error().empty() ? where("gzip stream cut short") : in_->error());
           done_ = true;
           break;
         }
         z_.next_in = reinterpret_cast<Bytef*>(buffer_.data());
         z_.avail_in = static_cast<uInt>(got);
+        read_in_ += got;
       }
       in_member_ = true;
       const int rc = inflate(&z_, Z_NO_FLUSH);
@@ -137,28 +154,36 @@ class GzipSource : public ByteSource {
         continue;
       }
       if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        fail(std::string("gzip stream corrupt: ") + (z_.msg != nullptr ? z_.msg : "zlib error"));
+        fail(where(std::string("gzip stream corrupt: ") +
+                   (z_.msg != nullptr ? z_.msg : "zlib error")));
         break;
       }
     }
+    out_ += n - z_.avail_out;
     return n - z_.avail_out;
   }
 
  private:
+  // The compressed file's offset, and the decompressed capture's, where it went wrong.
+  [[nodiscard]] std::string where(const std::string& what) const {
+    return what + " at compressed offset " + std::to_string(read_in_ - z_.avail_in) +
+           " (decompressed offset " + std::to_string(out_) + ")";
+  }
   void fail(std::string why) {
     error_ = std::move(why);
     done_ = true;
   }
-  std::unique_ptr<FileSource> in_;
-  std::vector<std::byte> buffer_;
+  std::unique_ptr<ByteSource> in_;
+  InputBuffer buffer_;
   z_stream z_{};
   bool ok_ = false, done_ = false, in_member_ = false;
+  std::uint64_t read_in_ = 0, out_ = 0;  // compressed octets read; decompressed handed out
 };
 
 // Zstandard (RFC 8878) frames through libzstd's streaming decompression.
 class ZstdSource : public ByteSource {
  public:
-  explicit ZstdSource(std::unique_ptr<FileSource> in)
+  explicit ZstdSource(std::unique_ptr<ByteSource> in)
       : in_(std::move(in)), buffer_(ZSTD_DStreamInSize()), z_(ZSTD_createDStream()) {
     compression_ = Compression::zstd;
     if (z_ == nullptr) error_ = "libzstd could not start";
@@ -174,8 +199,10 @@ class ZstdSource : public ByteSource {
       if (in_pos_ == in_size_) {
         in_size_ = in_->read(buffer_.data(), buffer_.size());
         in_pos_ = 0;
+        read_in_ += in_size_;
         if (in_size_ == 0) {
-          if (in_frame_) fail(in_->error().empty() ? "zstd stream cut short" : in_->error());
+          if (in_frame_)
+            fail(in_->error().empty() ? where("zstd stream cut short", out.pos) : in_->error());
           done_ = true;
           break;
         }
@@ -184,27 +211,72 @@ class ZstdSource : public ByteSource {
       const std::size_t rc = ZSTD_decompressStream(z_, &out, &in);
       in_pos_ = in.pos;
       if (ZSTD_isError(rc)) {
-        fail(std::string("zstd stream corrupt: ") + ZSTD_getErrorName(rc));
+        fail(where(std::string("zstd stream corrupt: ") + ZSTD_getErrorName(rc), out.pos));
         break;
       }
       in_frame_ = rc != 0;  // 0: a frame ended exactly here
     }
+    out_ += out.pos;
     return out.pos;
   }
 
  private:
+  // The compressed file's offset, and the decompressed capture's, where it went wrong.
+  [[nodiscard]] std::string where(const std::string& what, std::size_t pending) const {
+    return what + " at compressed offset " + std::to_string(read_in_ - (in_size_ - in_pos_)) +
+           " (decompressed offset " + std::to_string(out_ + pending) + ")";
+  }
   void fail(std::string why) {
     error_ = std::move(why);
     done_ = true;
   }
-  std::unique_ptr<FileSource> in_;
-  std::vector<std::byte> buffer_;
+  std::unique_ptr<ByteSource> in_;
+  InputBuffer buffer_;
   std::size_t in_size_ = 0, in_pos_ = 0;
+  std::uint64_t read_in_ = 0, out_ = 0;  // compressed octets read; decompressed handed out
   ZSTD_DStream* z_;
   bool done_ = false, in_frame_ = false;
 };
 
+// Octets held in memory (open_memory): seekable when they are a file's own.
+class MemorySource : public ByteSource {
+ public:
+  MemorySource(std::span<const std::byte> data, bool seekable) : data_(data), seekable_(seekable) {}
+  std::size_t read(std::byte* dst, std::size_t n) override {
+    const std::size_t done = pos_ < data_.size() ? std::min(n, data_.size() - pos_) : 0;
+    if (done > 0) std::memcpy(dst, data_.data() + pos_, done);
+    pos_ += done;
+    return done;
+  }
+  [[nodiscard]] bool seekable() const override { return seekable_; }
+  bool seek(std::uint64_t offset) override {
+    if (!seekable_) return ByteSource::seek(offset);
+    pos_ = static_cast<std::size_t>(std::min<std::uint64_t>(offset, data_.size()));
+    return true;
+  }
+
+ private:
+  std::span<const std::byte> data_;
+  bool seekable_;
+  std::size_t pos_ = 0;
+};
+
+// `in` decompressed when its first octets (`magic`, `got` of them) say so.
+std::unique_ptr<ByteSource> decompressing(std::unique_ptr<ByteSource> in, const std::byte* magic,
+                                          std::size_t got) {
+  if (got >= 2 && magic[0] == std::byte{0x1f} && magic[1] == std::byte{0x8b})
+    return std::make_unique<GzipSource>(std::move(in));
+  if (got >= 4 && magic[0] == std::byte{0x28} && magic[1] == std::byte{0xb5} &&
+      magic[2] == std::byte{0x2f} && magic[3] == std::byte{0xfd})
+    return std::make_unique<ZstdSource>(std::move(in));
+  return in;
+}
+
 }  // namespace
+
+std::unique_ptr<ByteSource> open_memory(std::span<const std::byte> data, bool seekable) {
+  return decompressing(std::make_unique<MemorySource>(data, seekable), data.data(), data.size());
+}
 
 std::unique_ptr<ByteSource> open_source(const std::string& path) {
   int fd = STDIN_FILENO;
@@ -225,12 +297,7 @@ std::unique_ptr<ByteSource> open_source(const std::string& path) {
   auto file = std::make_unique<FileSource>(fd, owned, regular);
   std::byte magic[4] = {};
   const std::size_t got = file->peek(magic, sizeof magic);
-  if (got >= 2 && magic[0] == std::byte{0x1f} && magic[1] == std::byte{0x8b})
-    return std::make_unique<GzipSource>(std::move(file));
-  if (got == 4 && magic[0] == std::byte{0x28} && magic[1] == std::byte{0xb5} &&
-      magic[2] == std::byte{0x2f} && magic[3] == std::byte{0xfd})
-    return std::make_unique<ZstdSource>(std::move(file));
-  return file;
+  return decompressing(std::move(file), magic, got);
 }
 
 bool ByteReaderBuffer::ensure(std::size_t n) {
@@ -238,10 +305,13 @@ bool ByteReaderBuffer::ensure(std::size_t n) {
   if (eof_) return false;
   if (n > capacity_ - start_) {
     // Move what is left to the front, growing the buffer when a record needs more.
+    // The buffer starts at kFirstBlock and doubles up to kBlock, so a small file costs no
+    // megabyte; it is not zeroed (only what read() wrote is ever read).
     const std::size_t left = end_ - start_;
-    const std::size_t want = std::max(n, kBlock);
+    const std::size_t want =
+        std::max(n, capacity_ == 0 ? kFirstBlock : std::min(kBlock, 2 * capacity_));
     if (want > capacity_) {
-      auto bigger = std::make_unique<std::byte[]>(want);
+      auto bigger = std::make_unique_for_overwrite<std::byte[]>(want);
       if (left > 0) std::memcpy(bigger.get(), buffer_.get() + start_, left);
       buffer_ = std::move(bigger);
       capacity_ = want;

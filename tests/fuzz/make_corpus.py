@@ -15,16 +15,25 @@ own licences, and the corpus is rebuilt from them):
   fuzz_tcp       each TCP connection's first 64 segments in fuzz_tcp's record format
   fuzz_smb       each connection on TCP 445 or 139: its payloads in order, in fuzz_smb's format
                  (up to 256 segments, no holes)
+  fuzz_pcap_file, fuzz_pcapng_file, fuzz_netmon_file
+                 each capture file of that format (its first 64 KiB); each classic pcap of up
+                 to 16 KiB also rewritten as pcapng (two interfaces, an SPB, an unknown block,
+                 both byte orders) and as NetMon 2.0-2.3 (pcap_records, to_pcapng, to_netmon)
+  fuzz_compressed
+                 the gzip and zstd compressions of every file above of up to 16 KiB, two gzip
+                 members and two zstd frames one after the other
 TCP fields are read with tshark (`-T fields`) and frames through editcap, so every link type
 and pcapng work.
 """
 import collections
+import gzip
 import hashlib
 import os
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -140,6 +149,119 @@ def smb_records(segments, port):
     return bytes(out)
 
 
+def pcap_records(data):
+    """(dlt, [(sec, usec, wire length, frame)]) of a classic pcap file's octets, or None."""
+    if len(data) < 24 or data[:4] not in MAGICS - {b"\x0a\x0d\x0d\x0a"}:
+        return None
+    order = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    nano = data[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    dlt = struct.unpack(order + "I", data[20:24])[0] & 0x0fffffff
+    records, pos = [], 24
+    while pos + 16 <= len(data):
+        sec, frac, incl, orig = struct.unpack(order + "4I", data[pos:pos + 16])
+        pos += 16
+        if incl > len(data) - pos:
+            break
+        records.append((sec, frac // 1000 if nano else frac, orig, data[pos:pos + incl]))
+        pos += incl
+    return dlt, records
+
+
+def to_pcapng(dlt, records, order):
+    """pcapng in `order` ("<" or ">"): interface 0 in microseconds, interface 1 in nanoseconds
+    with an if_tsoffset of 3600 s; packets on both in turn, the last as an SPB, an unknown block
+    in between."""
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack(order + "II", btype, n) + body + struct.pack(order + "I", n)
+    out = block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack(order + "HHI", dlt, 0, 262144))
+    out += block(1, struct.pack(order + "HHI", dlt, 0, 0) + struct.pack(order + "HHB3x", 9, 1, 9)
+                 + struct.pack(order + "HHq", 14, 8, 3600) + struct.pack(order + "HH", 0, 0))
+    for i, (sec, usec, orig, frame) in enumerate(records):
+        if i == len(records) - 1 and i > 0:
+            out += block(3, struct.pack(order + "I", orig) + frame)
+            break
+        iface = i % 2
+        units = (sec * 1000000 + usec) if iface == 0 else ((sec - 3600) * 10**9 + usec * 1000)
+        out += block(6, struct.pack(order + "IIIII", iface, units >> 32, units & 0xffffffff,
+                                    len(frame), orig) + frame)
+        if i == 0:
+            out += block(0x0BAD, b"\x01\x02\x03\x04")
+    return out
+
+
+def to_netmon(dlt, records, minor):
+    """NetMon 2.<minor> (docs/capture_formats.md section 1): header, records with the minor
+    version's trailer, frame table."""
+    media = {1: 1, 101: 9}.get(dlt, 0xE000 + dlt)
+    start = records[0][0] if records else 0
+    t = time.gmtime(start)
+    body, table = b"", []
+    for sec, usec, orig, frame in records:
+        table.append(72 + len(body))
+        body += struct.pack("<QII", (sec - start) * 1000000 + usec, orig, len(frame)) + frame
+        if minor >= 1:
+            body += struct.pack("<H", media)
+        if minor >= 2:
+            body += struct.pack("<I", 0xFFFFFFFF)
+        if minor >= 3:
+            body += struct.pack("<QB", 116444736000000000 + (sec * 1000000 + usec) * 10, 0xFF)
+    table_offset = 72 + len(body)
+    header = b"GMBU" + bytes([minor, 2]) + struct.pack(
+        "<H8H", media, t.tm_year, t.tm_mon, (t.tm_wday + 1) % 7, t.tm_mday, t.tm_hour,
+        t.tm_min, t.tm_sec, 0)
+    header += struct.pack("<II", table_offset, 4 * len(table)) + b"\0" * 24
+    header += struct.pack("<II", table_offset + 4 * len(table) if minor >= 3 else 0, 0)
+    header += b"\0" * 8
+    return header + body + struct.pack("<%dI" % len(table), *table)
+
+
+def compressions(data):
+    """gzip and zstd (when the zstd tool is there) of `data`."""
+    yield gzip.compress(data)
+    half = len(data) // 2
+    yield gzip.compress(data[:half]) + gzip.compress(data[half:])
+    try:
+        one = subprocess.run(["zstd", "-q", "-c"], input=data, stdout=subprocess.PIPE,
+                             check=True).stdout
+        two = subprocess.run(["zstd", "-q", "-c"], input=data[half:], stdout=subprocess.PIPE,
+                             check=True).stdout
+        yield one
+        yield subprocess.run(["zstd", "-q", "-c"], input=data[:half], stdout=subprocess.PIPE,
+                             check=True).stdout + two
+    except (OSError, subprocess.CalledProcessError):
+        pass
+
+
+def reader_seeds(data, out, seen):
+    """Seeds of the capture-file reader targets from one file's octets."""
+    small = []
+    if data[:4] == b"GMBU":
+        save(out, "fuzz_netmon_file", data[:65536], seen)
+        small.append(data)
+    elif data[:4] == b"\x0a\x0d\x0d\x0a":
+        save(out, "fuzz_pcapng_file", data[:65536], seen)
+        small.append(data)
+    else:
+        save(out, "fuzz_pcap_file", data[:65536], seen)
+        small.append(data)
+        parsed = pcap_records(data)
+        if parsed and len(data) <= 16384:
+            dlt, records = parsed
+            for order in "<>":
+                small.append(to_pcapng(dlt, records, order))
+                save(out, "fuzz_pcapng_file", small[-1], seen)
+            for minor in range(4):
+                small.append(to_netmon(dlt, records, minor))
+                save(out, "fuzz_netmon_file", small[-1], seen)
+    for d in small:
+        if len(d) <= 16384:
+            for packed in compressions(d):
+                save(out, "fuzz_compressed", packed, seen)
+
+
 def from_capture(capture, out, seen):
     if os.path.getsize(capture) <= 256 * 1024:
         with open(capture, "rb") as f:
@@ -191,8 +313,11 @@ def main():
             for name in sorted(files):
                 path = os.path.join(base, name)
                 with open(path, "rb") as f:
-                    if f.read(4) not in MAGICS:
-                        continue
+                    data = f.read()
+                if data[:4] in MAGICS or data[:4] == b"GMBU":
+                    reader_seeds(data, out, seen)
+                if data[:4] not in MAGICS:
+                    continue
                 from_capture(path, out, seen)
     counts = collections.Counter(t for t, _ in seen)
     for target in sorted(counts):

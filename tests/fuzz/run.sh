@@ -29,6 +29,9 @@ case "${1:-}" in
     [ "$target" = fuzz_pipeline ] && max_len=65536
     [ "$target" = fuzz_tcp ] && max_len=32768
     [ "$target" = fuzz_smb ] && max_len=65536
+    case $target in fuzz_pcap_file|fuzz_pcapng_file|fuzz_netmon_file|fuzz_compressed)
+      max_len=65536 ;;  # whole capture files
+    esac
     mkdir -p "$out/artifacts" "$out/logs" "$out/corpus/$target"
     log="$out/logs/$target.log"
     "$out/tests/fuzz/$target" "$out/corpus/$target" -dict="$here/dcerpc.dict" \

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace rpctrace::pcap {
@@ -39,6 +40,10 @@ class ByteSource {
 
 // `path` "-" is standard input. `name` is how messages name the input.
 std::unique_ptr<ByteSource> open_source(const std::string& path);
+// `data` (which must outlive the source), decompressed as open_source() decompresses a file:
+// fuzz targets and tests read captures held in memory through it. Seekable when not
+// compressed and `seekable` (false: read as standard input is).
+std::unique_ptr<ByteSource> open_memory(std::span<const std::byte> data, bool seekable = true);
 
 // Reads records off a ByteSource: ensure(n) makes the next n octets available at data(),
 // consume(n) moves past them. The buffer grows to the largest record asked for, which the
@@ -63,8 +68,10 @@ class ByteReaderBuffer {
   [[nodiscard]] ByteSource& source() { return source_; }
 
  private:
-  // Reads are at least this large: one read() system call per megabyte, not per record.
+  // Reads are this large once the buffer has grown (from kFirstBlock, doubling as the input
+  // goes on): one read() system call per megabyte, not per record.
   static constexpr std::size_t kBlock = std::size_t{1} << 20;
+  static constexpr std::size_t kFirstBlock = std::size_t{1} << 16;
   ByteSource& source_;
   std::unique_ptr<std::byte[]> buffer_;
   std::size_t capacity_ = 0, start_ = 0, end_ = 0;
