@@ -31,9 +31,9 @@ class PcapFile : public FileReader {
     if (!in_.ensure(kRecordHeaderSize)) {
       if (in_.available() == 0 && in_.source().error().empty()) return Status::end;
       return fail(in_.source().error().empty()
-                      ? fmt::format("truncated dump file; tried to read {} header bytes, only "
-                                    "got {}",
-                                    kRecordHeaderSize, in_.available())
+                      ? fmt::format("truncated dump file; the record header at offset {}: "
+                                    "tried to read {} bytes, only got {}",
+                                    in_.offset(), kRecordHeaderSize, in_.available())
                       : in_.source().error());
     }
     common::ByteReader r(common::Bytes(in_.data(), kRecordHeaderSize), order_);
@@ -43,9 +43,9 @@ class PcapFile : public FileReader {
                               in_.offset(), caplen, kMaxFrameLength));
     if (!in_.ensure(kRecordHeaderSize + caplen))
       return fail(in_.source().error().empty()
-                      ? fmt::format("truncated dump file; tried to read {} captured bytes, "
-                                    "only got {}",
-                                    caplen, in_.available() - kRecordHeaderSize)
+                      ? fmt::format("truncated dump file; the record at offset {}: tried to "
+                                    "read {} captured bytes, only got {}",
+                                    in_.offset(), caplen, in_.available() - kRecordHeaderSize)
                       : in_.source().error());
     frame.number = ++count_;
     frame.link_type = link_type_;

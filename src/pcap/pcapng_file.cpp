@@ -59,10 +59,11 @@ common::Timestamp to_timestamp(const Interface& i, std::uint64_t units, bool& cl
     usec = e <= 6 ? frac * (1000000 / unit) : frac / (unit / 1000000);
   }
   common::Timestamp ts;
-  const auto max = static_cast<std::uint64_t>(kMaxTimestampSeconds);
-  clamped = sec > max;
-  ts.sec = static_cast<std::int64_t>(std::min(sec, max)) + i.offset_sec;
-  ts.sec = std::clamp(ts.sec, -kMaxTimestampSeconds, kMaxTimestampSeconds);
+  // if_tsoffset may be any 64-bit value: the sum is taken in 128 bits, then bounded.
+  const __int128 exact = static_cast<__int128>(sec) + i.offset_sec;
+  ts.sec = static_cast<std::int64_t>(
+      std::clamp<__int128>(exact, -kMaxTimestampSeconds, kMaxTimestampSeconds));
+  clamped = exact != ts.sec;
   ts.usec = static_cast<std::int32_t>(usec);
   return ts;
 }
@@ -146,7 +147,10 @@ class PcapngFile : public FileReader {
     std::uint64_t packets_bad_interface = 0;  // naming an interface the section did not describe
     std::uint64_t interfaces_over_limit = 0;  // IDBs past kMaxInterfaces
   };
-  [[nodiscard]] const Counters& counters() const { return counters_; }
+  [[nodiscard]] ReaderCounters counters() const override {
+    // Packets of interfaces past kMaxInterfaces are among those of no described interface.
+    return {counters_.blocks_skipped, counters_.packets_bad_interface, bad_interface_note_};
+  }
 
  private:
   Status fail(std::uint64_t at, std::string why) {
@@ -244,7 +248,11 @@ class PcapngFile : public FileReader {
       return fail(at, fmt::format("packet block with {} captured octets in a body of {}", caplen,
                                   body.size()));
     if (id >= interfaces_.size()) {
-      ++counters_.packets_bad_interface;
+      if (counters_.packets_bad_interface++ == 0)
+        bad_interface_note_ = fmt::format(
+            "the packet block at offset {} names interface {}, which its section does not "
+            "describe ({} described); such packets are counted and skipped",
+            at, id, interfaces_.size());
       return std::nullopt;
     }
     const Interface& i = interfaces_[id];
@@ -272,6 +280,7 @@ class PcapngFile : public FileReader {
   std::uint64_t count_ = 0;
   common::Timestamp last_ts_;  // an SPB has none: the previous packet's
   Counters counters_;
+  std::string bad_interface_note_;  // the first such packet's offset
 };
 
 }  // namespace

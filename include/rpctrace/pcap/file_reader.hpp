@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "rpctrace/common/address.hpp"
 #include "rpctrace/pcap/byte_source.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
 
@@ -32,6 +34,13 @@ class FileReader {
   // The link type of the first interface (statistics name it); frames carry their own.
   [[nodiscard]] virtual int link_type() const = 0;
   [[nodiscard]] virtual std::uint32_t snaplen() const = 0;  // 0: not known
+  [[nodiscard]] virtual ReaderCounters counters() const { return {}; }
+  // The processes frames may name (NetMon 2.2+ on a seekable input, read at open); empty for
+  // other formats, and for a NetMon stream, whose table lies past the frames.
+  [[nodiscard]] virtual const std::vector<ProcessInfo>& processes() const {
+    static const std::vector<ProcessInfo> none;
+    return none;
+  }
 
  protected:
   std::string error_;
@@ -44,8 +53,10 @@ std::unique_ptr<FileReader> open_pcap(ByteReaderBuffer& in);
 // its own link type, snap length and timestamp resolution and offset; EPB, SPB and the
 // obsolete Packet Block; other blocks skipped. Null when the octets do not begin with an SHB.
 std::unique_ptr<FileReader> open_pcapng(ByteReaderBuffer& in);
-// Network Monitor 2.x (.cap, 'GMBU'): per-frame media types (2.1+), UTC timestamps (2.3).
-// Null when the octets are no NetMon file; `error` set when they are one that cannot be read.
+// Network Monitor 2.x (.cap, 'GMBU'): per-frame media types (2.1+), UTC timestamps (2.3), the
+// process table and each frame's process (2.2+). Null when the octets are no NetMon file;
+// `error` set when they are one that cannot be read. A damaged process table costs no frame:
+// next() hands out every frame, then ends with Status::error naming the damage.
 std::unique_ptr<FileReader> open_netmon(ByteReaderBuffer& in, std::string& error);
 
 }  // namespace rpctrace::pcap
