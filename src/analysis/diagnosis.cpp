@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "diagnosis_text.hpp"
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 
 namespace rpctrace::analysis {
@@ -96,6 +97,7 @@ void Diagnosis::add(Finding f) {
     return;
   }
   result_.findings.push_back(std::move(f));
+  if (on_finding_) on_finding_(result_.findings.back());
 }
 
 void Diagnosis::add_grouped(std::string key, Finding f) {
@@ -161,8 +163,9 @@ void Diagnosis::carrier_facts(Conv& c, const FrameRecord& f) {
       x.message =
           fmt::format("{} reset the connection after the client's auth3: authentication failed",
                       c.server.to_string());
-      x.evidence = fmt::format("auth3 in frame {}, RST in frame {}{}", c.auth3_frame, f.frame,
-                               c.account.empty() ? "" : ", " + c.account);
+      x.evidence =
+          fmt::format("auth3 in frame {}, RST in frame {}{}", common::FrameNo{c.auth3_frame},
+                      common::FrameNo{f.frame}, c.account.empty() ? "" : ", " + c.account);
       x.next_step =
           "check the account, its password and the server's security log; check clock skew for "
           "Kerberos";
@@ -206,7 +209,7 @@ void Diagnosis::pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p) {
             fmt::format("{} refused the client's Kerberos authentication: error {}{}{}{}",
                         c.server.address.to_string(), *token->error_code, name.empty() ? "" : " (",
                         name, name.empty() ? "" : ")"),
-            fmt::format("KRB-ERROR in the verifier of frame {}{}", e.at.frame,
+            fmt::format("KRB-ERROR in the verifier of frame {}{}", common::FrameNo{e.at.frame},
                         c.account.empty() ? "" : ", " + c.account),
             "KRB_AP_ERR_SKEW: fix the clocks; KRB_AP_ERR_MODIFIED: the service principal's key "
             "(duplicate SPN, stale machine account); otherwise see RFC 4120 7.5.9");
@@ -245,7 +248,7 @@ void Diagnosis::pdu(Conv& c, const FrameRecord& f, const ReportedPdu& p) {
                       reason.empty() ? fmt::format("reason {}", n->provider_reject_reason)
                                      : std::string(reason),
                       kerberos ? ", after the client's Kerberos authentication" : ""),
-          fmt::format("bind_nak in frame {}{}", e.at.frame,
+          fmt::format("bind_nak in frame {}{}", common::FrameNo{e.at.frame},
                       c.account.empty() ? "" : ", the bind carried a " + c.account),
           std::move(next),
           fmt::format("nak|{}|{}|{}|{}|{}", c.client.address.to_string(),
@@ -314,8 +317,9 @@ void Diagnosis::bind_ack(Conv& c, const dcerpc::PduEvent& e) {
       "{} {} {}: {}", c.server.address.to_string(),
       alter ? "refused the alter_context for" : "refused the bind to", interface_text(iface),
       reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason));
-  x.evidence = fmt::format("{} in frame {}, call_id 0x{:X}",
-                           alter ? "alter_context_resp" : "bind_ack", e.at.frame, e.header.call_id);
+  x.evidence =
+      fmt::format("{} in frame {}, call_id 0x{:X}", alter ? "alter_context_resp" : "bind_ack",
+                  common::FrameNo{e.at.frame}, e.header.call_id);
   x.next_step = meaning.empty() ? "check the interface and version the client asks for"
                                 : std::string(meaning);
   add(std::move(x));
@@ -376,7 +380,8 @@ void Diagnosis::answered(Conv& c, const CallRecord& r) {
                     op.empty() ? "" : " " + op, common::format_seconds(*latency_us),
                     common::format_seconds(options_.slow_us));
     x.evidence = fmt::format("request in frame {}, response in frame {}",
-                             call.request_seen ? call.request_first.frame : 0, call.end.frame);
+                             common::FrameNo{call.request_seen ? call.request_first.frame : 0},
+                             common::FrameNo{call.end.frame});
     x.next_step =
         "RPC is sensitive to latency: look at the server's load and the network path (WAN, "
         "proxies)";
@@ -446,11 +451,13 @@ void Diagnosis::fault(Conv& c, const CallRecord& r, const std::optional<dcerpc::
                           auth ? fmt::format("the first authenticated call ({})", op) : op, answer,
                           dcerpc::format_status(status), why);
   x.evidence =
-      fmt::format("{} in frame {}{}", answer, call.end.frame,
-                  call.request_seen
-                      ? fmt::format(" for the request in frame {}", call.request_first.frame)
-                      : "") +
-      (auth ? fmt::format(", the first call after auth3 in frame {}", c.auth3_frame) : "") +
+      fmt::format("{} in frame {}{}", answer, common::FrameNo{call.end.frame},
+                  call.request_seen ? fmt::format(" for the request in frame {}",
+                                                  common::FrameNo{call.request_first.frame})
+                                    : "") +
+      (auth
+           ? fmt::format(", the first call after auth3 in frame {}", common::FrameNo{c.auth3_frame})
+           : "") +
       (c.account.empty() ? "" : ", " + c.account);
   x.next_step = std::move(next);
   add_grouped(
@@ -472,7 +479,7 @@ void Diagnosis::epm_answer(Conv& c, const CallRecord& r, const epm::EptMapRespon
     x.message = fmt::format("the endpoint mapper on {} has no endpoint for {}: {}",
                             c.server.address.to_string(), interface_text(want),
                             dcerpc::format_status(m.status));
-    x.evidence = fmt::format("ept_map answer in frame {}", r.call.end.frame);
+    x.evidence = fmt::format("ept_map answer in frame {}", common::FrameNo{r.call.end.frame});
     x.next_step = meaning.empty()
                       ? "start the service on the server, or check the interface asked for"
                       : std::string(meaning);

@@ -14,6 +14,7 @@
 
 #include "diagnosis_text.hpp"
 #include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/common/text.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 
@@ -81,9 +82,10 @@ std::string pipe_next_step(std::uint32_t status) {
 }
 
 std::string answered_in(const CarrierEvent& e, const FrameRecord& f) {
-  return e.request_frame
-             ? fmt::format("request in frame {}, answered in frame {}", *e.request_frame, f.frame)
-             : fmt::format("answer in frame {} (its request was not captured)", f.frame);
+  return e.request_frame ? fmt::format("request in frame {}, answered in frame {}",
+                                       common::FrameNo{*e.request_frame}, common::FrameNo{f.frame})
+                         : fmt::format("answer in frame {} (its request was not captured)",
+                                       common::FrameNo{f.frame});
 }
 
 // The same step refused the same way between the same hosts: one finding, counted.
@@ -115,7 +117,7 @@ void Diagnosis::carrier_event(Conv& c, const FrameRecord& f, const CarrierEvent&
         "SMB3 encryption hides the traffic between {} and {}: named pipes and the RPC calls "
         "inside them cannot be seen",
         c.client.address.to_string(), server);
-    x.evidence = fmt::format("{} in frame {}", e.command, f.frame);
+    x.evidence = fmt::format("{} in frame {}", e.command, common::FrameNo{f.frame});
     x.next_step =
         "capture where the traffic is clear (turn SMB encryption off for the test, or decrypt "
         "with the session keys); nothing here says whether the RPC calls worked";

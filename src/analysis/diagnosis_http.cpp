@@ -17,6 +17,7 @@
 
 #include "diagnosis_text.hpp"
 #include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 
 namespace rpctrace::analysis {
@@ -91,10 +92,12 @@ void Diagnosis::http_event(Conv& c, const FrameRecord& f, const CarrierEvent& e)
                           : request.method == "RPC_OUT_DATA" ? "OUT"
                                                              : "RPC over HTTP",
                           request.proxy_target.empty() ? "" : " to " + request.proxy_target, why);
-  x.evidence = e.request_frame
-                   ? fmt::format("{} {} in frame {}, answered in frame {}", request.method,
-                                 request.target, *e.request_frame, f.frame)
-                   : fmt::format("{} in frame {} (its request was not captured)", why, f.frame);
+  x.evidence =
+      e.request_frame
+          ? fmt::format("{} {} in frame {}, answered in frame {}", request.method, request.target,
+                        common::FrameNo{*e.request_frame}, common::FrameNo{f.frame})
+          : fmt::format("{} in frame {} (its request was not captured)", why,
+                        common::FrameNo{f.frame});
   x.next_step = refused_next_step(e.status, request.proxy_target);
   add_grouped(fmt::format("{}|{}|{}|{}|{}", to_string(x.kind), c.client.address.to_string(),
                           c.server.to_string(), e.status, request.proxy_target),
@@ -132,14 +135,14 @@ void Diagnosis::virtual_connection_end(Conv& c, const Conversation& conv) {
   for (auto fr : {h.conn_a1, h.out_answer, h.conn_b1, h.conn_a3})
     if (fr) x.frames.push_back(fr);
   std::string steps = fmt::format("CONN/A1 in frame {}, HTTP 200 on the OUT channel in frame {}",
-                                  h.conn_a1, h.out_answer);
-  if (h.conn_b1) steps += fmt::format(", CONN/B1 in frame {}", h.conn_b1);
+                                  common::FrameNo{h.conn_a1}, common::FrameNo{h.out_answer});
+  if (h.conn_b1) steps += fmt::format(", CONN/B1 in frame {}", common::FrameNo{h.conn_b1});
   if (!h.conn_a3) {
     x.message = fmt::format(
         "the RPC proxy {} accepted the OUT channel but never sent CONN/A3: it did not reach {}",
         c.server.to_string(), target);
-    x.evidence = steps + fmt::format("; no CONN/A3 up to the end in frame {} ({})", conv.last_frame,
-                                     to_string(conv.end_reason));
+    x.evidence = steps + fmt::format("; no CONN/A3 up to the end in frame {} ({})",
+                                     common::FrameNo{conv.last_frame}, to_string(conv.end_reason));
     x.next_step = fmt::format(
         "from the proxy, check that {} resolves and that its port is open and listed in the "
         "proxy's ValidPorts; the proxy's own connection to the server is not in this capture",
@@ -149,8 +152,8 @@ void Diagnosis::virtual_connection_end(Conv& c, const Conversation& conv) {
         "the virtual connection to {} through {} never completed: CONN/A3 came, CONN/C2 did not "
         "(the server never confirmed both channels)",
         target, c.server.to_string());
-    x.evidence = steps + fmt::format(", CONN/A3 in frame {}; no CONN/C2 up to frame {}", h.conn_a3,
-                                     conv.last_frame);
+    x.evidence = steps + fmt::format(", CONN/A3 in frame {}; no CONN/C2 up to frame {}",
+                                     common::FrameNo{h.conn_a3}, common::FrameNo{conv.last_frame});
     x.next_step = h.conn_b1 ? "the IN channel reached the proxy: check the inbound proxy's "
                               "connection to the server (a load balancer sending the two "
                               "channels to different proxies breaks this)"
@@ -171,8 +174,8 @@ void Diagnosis::tls_hello(Conv& c, const FrameRecord& f, const CarrierEvent& e) 
       "TLS to {} ({}): if this is RPC over HTTPS (Outlook Anywhere), its calls are encrypted "
       "and cannot be decoded",
       e.text.empty() ? "a server that sent no name" : e.text, c.server.to_string());
-  x.evidence =
-      fmt::format("ClientHello in frame {}{}", f.frame, e.alpn.empty() ? "" : ", ALPN " + e.alpn);
+  x.evidence = fmt::format("ClientHello in frame {}{}", common::FrameNo{f.frame},
+                           e.alpn.empty() ? "" : ", ALPN " + e.alpn);
   x.next_step =
       "capture between the RPC proxy and the RPC server (plain TCP on 6001-6004 or the "
       "dynamic ports), or on the proxy with the TLS keys";

@@ -10,6 +10,7 @@
 #include "diagnosis_text.hpp"
 #include "rpctrace/analysis/diagnosis.hpp"
 #include "rpctrace/auth/auth_value.hpp"
+#include "rpctrace/common/frame_names.hpp"
 
 namespace rpctrace::analysis {
 
@@ -131,20 +132,21 @@ void Diagnosis::kdc_errors() {
                             e.kdc.address.to_string(), e.client.address.to_string(),
                             e.message.empty() ? std::string_view("request") : e.message, principal,
                             name, name.empty() ? "" : " ", *e.error_code);
-    x.evidence = fmt::format("KRB-ERROR in frame {} ({} 88)", e.frame, e.over_tcp ? "TCP" : "UDP");
+    x.evidence = fmt::format("KRB-ERROR in frame {} ({} 88)", common::FrameNo{e.frame},
+                             e.over_tcp ? "TCP" : "UDP");
     if (harmless)
       x.evidence += fmt::format(
           "; the client's RPC connection, conversation {} to {} (from frame {}), bound anyway",
-          tied->conversation, tied->server.to_string(), tied->first_frame);
+          tied->conversation, tied->server.to_string(), common::FrameNo{tied->first_frame});
     else if (tied)
-      x.evidence +=
-          fmt::format("; the RPC connection it broke: conversation {} to {} (from frame {}){}{}",
-                      tied->conversation, tied->server.to_string(), tied->first_frame,
-                      tied == used    ? ", which used "
-                      : tied == open  ? ", open when the error came"
-                      : tied == after ? ", which followed it"
-                                      : "",
-                      tied == used ? tied->account : "");
+      x.evidence += fmt::format(
+          "; the RPC connection it broke: conversation {} to {} (from frame {}){}{}",
+          tied->conversation, tied->server.to_string(), common::FrameNo{tied->first_frame},
+          tied == used    ? ", which used "
+          : tied == open  ? ", open when the error came"
+          : tied == after ? ", which followed it"
+                          : "",
+          tied == used ? tied->account : "");
     else
       x.evidence += "; no RPC connection of that client is in the capture";
     x.next_step = std::string(next_step_for(*e.error_code));

@@ -10,6 +10,7 @@
 
 #include "diagnosis_text.hpp"
 #include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 
 namespace rpctrace::analysis {
@@ -75,9 +76,10 @@ void Diagnosis::error_returned(Conv& c, const CallRecord& r) {
   x.message = fmt::format("{} answered {} with {}", c.server.address.to_string(), op,
                           dcerpc::format_return_code(rc.value, rc.type));
   x.evidence = fmt::format(
-      "response in frame {}{}{}", call.end.frame,
-      call.request_seen ? fmt::format(" for the request in frame {}", call.request_first.frame)
-                        : "",
+      "response in frame {}{}{}", common::FrameNo{call.end.frame},
+      call.request_seen
+          ? fmt::format(" for the request in frame {}", common::FrameNo{call.request_first.frame})
+          : "",
       account.empty() ? "" : ", " + account);
   const std::string meaning =
       text.meaning.empty()

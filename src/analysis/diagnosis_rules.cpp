@@ -12,6 +12,7 @@
 
 #include "diagnosis_text.hpp"
 #include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 
 namespace rpctrace::analysis {
@@ -131,7 +132,7 @@ std::string frames_text(const std::vector<std::uint64_t>& frames, std::uint64_t 
   total = std::max<std::uint64_t>(total, frames.size());
   std::string out;
   for (std::size_t i = 0; i < frames.size() && i < 8; ++i)
-    out += fmt::format("{}{}", i ? ", " : "", frames[i]);
+    out += fmt::format("{}{}", i ? ", " : "", common::FrameNo{frames[i]});
   if (total > 8) out += fmt::format(" and {} more", total - 8);
   return out;
 }
@@ -190,7 +191,7 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
           : fmt::format("SYN in frame {}", frames_text(c.syn_frames, c.syns));
   std::string given =
       c.link ? fmt::format("; {} in conversation {}, frame {} gave this port{}", c.link->source,
-                           c.link->conversation, c.link->frame,
+                           c.link->conversation, common::FrameNo{c.link->frame},
                            c.link->interface ? " for " + interface_text(c.link->interface)
                            : c.link->source == "ept_map" ? std::string()
                                                          : " (the object exporter's: DCOM/WMI)")
@@ -210,8 +211,8 @@ void Diagnosis::connection_refused(Conv& c, const Conversation& conv) {
                              "or a firewall rejects the port with resets",
                              server.to_string(), port);
     std::string next;
-    x.evidence =
-        syns + fmt::format(", RST in frame {}", c.rst_frame) + reset_origin(c, next) + given;
+    x.evidence = syns + fmt::format(", RST in frame {}", common::FrameNo{c.rst_frame}) +
+                 reset_origin(c, next) + given;
     x.next_step =
         (mapper ? std::string("check that the RPC service (RpcSs) runs on the server, and the "
                               "firewalls' rules for TCP 135")
@@ -267,8 +268,8 @@ std::string Diagnosis::reset_origin(const Conv& c, std::string& next_step) const
     return out;
   }
   const Path& p = it->second;
-  out += fmt::format("; the server's SYN/ACK on port {} (frame {}) had TTL {}", p.port, p.frame,
-                     p.ttl);
+  out += fmt::format("; the server's SYN/ACK on port {} (frame {}) had TTL {}", p.port,
+                     common::FrameNo{p.frame}, p.ttl);
   if (p.rtt_us >= 0) out += fmt::format(", {} s after its SYN", common::format_seconds(p.rtt_us));
   if (p.ttl != c.rst_ttl) {
     next_step = fmt::format(
@@ -329,9 +330,9 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
     x.frames = {r.call.request_last.frame};
     x.message = fmt::format("the endpoint mapper on {} never answered the lookup for {}",
                             server.to_string(), interface_text(want));
-    x.evidence =
-        fmt::format("ept_map request in frame {}; the {} with no answer", r.call.request_last.frame,
-                    capture_end ? "capture ended" : "connection ended");
+    x.evidence = fmt::format("ept_map request in frame {}; the {} with no answer",
+                             common::FrameNo{r.call.request_last.frame},
+                             capture_end ? "capture ended" : "connection ended");
     x.next_step = capture_end ? "capture longer to see whether an answer comes"
                               : "the RPC service on the server is hung or overloaded: check RpcSs "
                                 "and the server's load";
@@ -355,8 +356,8 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
           call.interface ? std::string(dcerpc::operation_name(call.interface->uuid, call.opnum))
                          : "";
       list += fmt::format("{}frame {} ({} opnum {}{}{})", list.empty() ? "" : ", ",
-                          call.request_last.frame, interface_text(call.interface), call.opnum,
-                          op.empty() ? "" : " " + op, datagram_exchange(call));
+                          common::FrameNo{call.request_last.frame}, interface_text(call.interface),
+                          call.opnum, op.empty() ? "" : " " + op, datagram_exchange(call));
       working += call.working;
       nocalls += call.nocalls;
     }
@@ -398,7 +399,7 @@ void Diagnosis::unanswered_calls(Conv& c, const Conversation& conv) {
     x.frames = {c.rst_mid_call};
     x.message =
         fmt::format("{} reset the connection while a call was outstanding", server.to_string());
-    x.evidence = fmt::format("RST in frame {}", c.rst_mid_call);
+    x.evidence = fmt::format("RST in frame {}", common::FrameNo{c.rst_mid_call});
     x.next_step =
         "the service closed the connection (crash, timeout or policy): see the server's event log";
     add(std::move(x));
@@ -423,10 +424,11 @@ void Diagnosis::tcp_trouble(Conv& c, const Conversation& conv) {
         c.zero_windows, c.zero_windows == 1 ? "" : "s");
     std::string evidence;
     if (c.first_retransmission)
-      evidence = fmt::format("first retransmission in frame {}", c.first_retransmission);
+      evidence =
+          fmt::format("first retransmission in frame {}", common::FrameNo{c.first_retransmission});
     if (c.first_zero_window)
       evidence += fmt::format("{}first zero window in frame {}", evidence.empty() ? "" : ", ",
-                              c.first_zero_window);
+                              common::FrameNo{c.first_zero_window});
     x.evidence = evidence;
     x.next_step = "look for loss or a slow receiver on the path; RPC calls wait for every byte";
     if (serious) {
@@ -450,7 +452,7 @@ void Diagnosis::tcp_trouble(Conv& c, const Conversation& conv) {
     x.message = fmt::format(
         "{}:{} is a static RPC-over-HTTP port: no endpoint mapper lookup is expected for it",
         c.server.address.to_string(), port);
-    x.evidence = fmt::format("DCE/RPC from frame {}", conv.first_frame);
+    x.evidence = fmt::format("DCE/RPC from frame {}", common::FrameNo{conv.first_frame});
     x.next_step = "none needed; if it fails, check the RPC proxy's ValidPorts and this port";
     add(std::move(x));
   }
@@ -474,7 +476,7 @@ void Diagnosis::ports_never_tried(const EpmLinks& links) {
       x.message = fmt::format("{} never tried {}:{}, the port the endpoint mapper gave for {}",
                               x.client.to_string(), x.server.to_string(), x.port,
                               interface_text(x.interface));
-      x.evidence = fmt::format("ept_map answer in frame {}", a.frame);
+      x.evidence = fmt::format("ept_map answer in frame {}", common::FrameNo{a.frame});
       x.next_step =
           "the client gave up before connecting, or the capture missed it: capture on the client";
       add(std::move(x));
@@ -495,8 +497,9 @@ void Diagnosis::mta_binds() {
       x.frames.push_back(m.back_frame);
       x.message = fmt::format("the MTA two-way bind between {} and {} is complete", m.a.to_string(),
                               m.b.to_string());
-      x.evidence = fmt::format("MtaBind in frame {}, MtaBindBack from {} in frame {}", m.frame,
-                               m.b.to_string(), m.back_frame);
+      x.evidence =
+          fmt::format("MtaBind in frame {}, MtaBindBack from {} in frame {}",
+                      common::FrameNo{m.frame}, m.b.to_string(), common::FrameNo{m.back_frame});
       x.next_step = "none needed";
     } else {
       x.severity = Severity::error;
@@ -504,7 +507,7 @@ void Diagnosis::mta_binds() {
       x.message =
           fmt::format("{} sent MtaBind to {}, but no MtaBindBack connection came back from {}",
                       m.a.to_string(), m.b.to_string(), m.b.to_string());
-      x.evidence = fmt::format("MtaBind in frame {}", m.frame);
+      x.evidence = fmt::format("MtaBind in frame {}", common::FrameNo{m.frame});
       x.next_step = fmt::format(
           "{} must reach {}'s endpoint mapper and MTA port too: check the firewall in that "
           "direction (KB159298)",

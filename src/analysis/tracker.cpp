@@ -51,6 +51,7 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
     if (l->interface) s->assoc.set_inferred_interface(*l->interface);
     s->conv.epm_link = std::move(l);
   }
+  if (process_lookup_) s->conv.process = process_lookup_(o.endpoint[0], o.endpoint[1]);
   // A datagram names its interface in every header: nothing to infer.
   if (!udp && unopened_.size() < kMaxUnopened) unopened_[o.id] = s.get();
   return s;
@@ -231,6 +232,7 @@ void Tracker::stamp(ConversationState& s, FrameRecord& r) {
   r.server = s.conv.server;
   r.roles_from_syn = s.conv.roles_from_syn;
   r.epm_link = s.conv.epm_link;
+  r.process = s.conv.process ? &*s.conv.process : nullptr;
   r.group = s.conv.group;
 }
 

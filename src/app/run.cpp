@@ -2,10 +2,13 @@
 #include "rpctrace/app/run.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <vector>
 
-#include "rpctrace/pcap/capture_reader.hpp"
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/pcap/counters.hpp"
+#include "rpctrace/pcap/input.hpp"
 
 namespace rpctrace::app {
 
@@ -35,14 +38,40 @@ class FanOut : public analysis::Sink {
   std::span<analysis::Sink* const> sinks_;
 };
 
-analysis::Statistics statistics(const pcap::CaptureReader& reader, const std::string& path,
-                                const pcap::Counters& capture,
+// A conversation's program from the capture's process tables: the entry with its two
+// endpoints, else one whose local endpoint is one of them (a listening or unconnected entry).
+analysis::Tracker::ProcessLookup process_lookup(std::vector<pcap::ProcessInfo> table) {
+  return [table = std::move(table)](
+             const common::Endpoint& a,
+             const common::Endpoint& b) -> std::optional<analysis::OwningProcess> {
+    const pcap::ProcessInfo* partial = nullptr;
+    for (const auto& p : table) {
+      const common::Endpoint local{p.local, p.local_port}, remote{p.remote, p.remote_port};
+      if ((local == a && remote == b) || (local == b && remote == a))
+        return analysis::OwningProcess{p.name, p.path, p.pid};
+      if (partial == nullptr && (local == a || local == b)) partial = &p;
+    }
+    if (partial == nullptr) return std::nullopt;
+    return analysis::OwningProcess{partial->name, partial->path, partial->pid};
+  };
+}
+
+analysis::Statistics statistics(const std::vector<pcap::InputFile>& files,
+                                const pcap::InputCounters& input, const pcap::Counters& capture,
                                 const transport::Dispatcher& dispatcher,
                                 const dcerpc::Counters& dcerpc,
                                 const analysis::Counters& analysis) {
   analysis::Statistics s;
-  s.file = path == "-" ? "standard input" : path;
-  s.link_type = reader.link_type_name();
+  for (const auto& f : files) {
+    s.file += (s.file.empty() ? "" : ", ") + f.name;
+    if (!f.damage.empty())
+      s.capture_error += (s.capture_error.empty() ? "" : "; ") +
+                         (files.size() > 1 ? f.name + ": " : std::string()) + f.damage;
+  }
+  s.link_type = files.empty() ? std::string() : files.front().link_type;
+  if (files.size() > 1 || (!files.empty() && files.front().format == "live"))
+    for (const auto& f : files)
+      s.files.push_back({f.name, f.format, f.link_type, f.frames, f.damage});
   s.frames_read = capture.frames_read;
   s.bytes_read = capture.bytes_read;
   s.tcp_segments = capture.tcp_segments;
@@ -63,6 +92,7 @@ analysis::Statistics statistics(const pcap::CaptureReader& reader, const std::st
                    [](const auto& a, const auto& b) { return a.count > b.count; });
   s.return_codes_other = analysis.return_codes_other;
   pcap::append_counter_rows(capture, s.not_decoded);
+  pcap::append_counter_rows(input, s.not_decoded);
   dispatcher.append_counter_rows(s.not_decoded);
   dcerpc::append_counter_rows(dcerpc, s.not_decoded);
   analysis::append_counter_rows(analysis, s.not_decoded);
@@ -71,25 +101,45 @@ analysis::Statistics statistics(const pcap::CaptureReader& reader, const std::st
 
 }  // namespace
 
-RunResult run(const std::string& path, const RunOptions& options,
+RunResult run(const pcap::InputOptions& input_options, const RunOptions& options,
               std::span<analysis::Sink* const> sinks) {
-  pcap::CaptureReader reader(path);
+  std::unique_ptr<pcap::Input> input = pcap::open_input(input_options);
+  common::FrameNames& names = common::frame_names();
+  names.clear();
+  std::vector<std::string> file_names;
+  for (const auto& f : input->files()) file_names.push_back(f.name);
+  names.set_files(std::move(file_names));
   FanOut out(sinks);
   dcerpc::Counters dcerpc_counters;
   analysis::Tracker tracker(options.analysis, out, dcerpc_counters);
   transport::Dispatcher dispatcher(tracker, dcerpc_counters, options.transport);
+  if (auto processes = input->processes(); !processes.empty())
+    tracker.set_process_lookup(process_lookup(std::move(processes)));
   const analysis::Selection& selection = options.analysis.selection;
   pcap::Counters cc;
   RunResult result;
   pcap::Frame frame;
   for (;;) {
-    auto status = reader.next(frame);
-    if (status == pcap::CaptureReader::Status::end) break;
-    if (status == pcap::CaptureReader::Status::error) {
-      result.read_error = true;
-      result.message = reader.error();
+    if (options.interrupted && options.interrupted()) {
+      result.interrupted = true;
       break;
     }
+    if (options.max_frames != 0 && cc.frames_read >= options.max_frames) break;
+    const auto status = input->next(frame);
+    if (status == pcap::Input::Status::end) break;
+    if (status == pcap::Input::Status::idle) {
+      if (options.stop && options.stop()) {
+        result.stopped = true;
+        return result;
+      }
+      // A live capture's frames are stamped by this clock: quiet time ends connections
+      // closed or idle, so their conversations are reported now, not at the next frame.
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+      dispatcher.expire({us / 1000000, static_cast<std::int32_t>(us % 1000000)});
+      continue;
+    }
+    names.add(frame.number, frame.file, frame.number_in_file);
     ++cc.frames_read;
     if (options.stop && cc.frames_read % kStopCheckFrames == 0 && options.stop()) {
       result.stopped = true;
@@ -129,8 +179,16 @@ RunResult run(const std::string& path, const RunOptions& options,
     result.stopped = true;
     return result;
   }
-  result.stats = statistics(reader, path, cc, dispatcher, dcerpc_counters, tracker.counters());
-  result.stats.capture_error = result.message;
+  result.files = input->files();
+  const pcap::InputCounters input_counters = input->counters();
+  result.notes = input_counters.notes;
+  for (const auto& f : result.files)
+    if (!f.damage.empty() && !result.read_error) {
+      result.read_error = true;
+      result.message = f.damage;
+    }
+  result.stats =
+      statistics(result.files, input_counters, cc, dispatcher, dcerpc_counters, tracker.counters());
   out.finish(result.stats, tracker.epm_links());
   return result;
 }

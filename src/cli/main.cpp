@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -26,11 +27,13 @@ using namespace rpctrace;
 // and the run stops there. Large writes: the reports are written in 1 MiB blocks.
 class Output {
  public:
-  Output() {
+  // `by_line`: each line is written as it is complete (live capture: JSON Lines flushed per
+  // record, conversations as they end).
+  explicit Output(bool by_line) {
     cookie_io_functions_t io{};
     io.write = &Output::write;
     file_ = fopencookie(this, "w", io);
-    if (file_ != nullptr) std::setvbuf(file_, nullptr, _IOFBF, 1u << 20);
+    if (file_ != nullptr) std::setvbuf(file_, nullptr, by_line ? _IOLBF : _IOFBF, 1u << 20);
   }
   ~Output() {
     if (file_ != nullptr) std::fclose(file_);
@@ -69,24 +72,45 @@ class Output {
   int error_ = 0;
 };
 
-std::string display_name(const std::string& file) { return file == "-" ? "standard input" : file; }
+// Ctrl-C and SIGTERM end the run as the end of the input would; a second one kills.
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_interrupt(int sig) {
+  g_interrupted = 1;
+  std::signal(sig, SIG_DFL);
+}
+
+bool live(const cli::Invocation& inv) { return !inv.input.interface.empty(); }
+
+// Several files: their frames are named FILE:NUMBER; the text says which file is which.
+void file_legend(const cli::Invocation& inv, std::FILE* out) {
+  if (inv.input.files.size() < 2) return;
+  std::string legend = "Files (frames are named FILE:NUMBER):";
+  for (std::size_t i = 0; i < inv.input.files.size(); ++i)
+    legend += fmt::format(" {} {}{}", i + 1,
+                          inv.input.files[i] == "-" ? "standard input" : inv.input.files[i],
+                          i + 1 < inv.input.files.size() ? ";" : "");
+  legend += "\n\n";
+  std::fwrite(legend.data(), 1, legend.size(), out);
+}
 
 // Runs the pipeline into `sinks`. nullopt when the file is not a capture (its message printed).
 std::optional<app::RunResult> run(const cli::Invocation& inv,
                                   std::span<analysis::Sink* const> sinks) {
   try {
-    return app::run(inv.file, inv.run, sinks);
+    return app::run(inv.input, inv.run, sinks);
   } catch (const pcap::CaptureError& e) {
     fmt::print(stderr, "rpctrace: {}\n", e.what());
     return std::nullopt;
   }
 }
 
-// After the output: damage at the end of the file is said last.
-void report_damage(const cli::Invocation& inv, const app::RunResult& r) {
-  if (r.read_error)
-    fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
-               display_name(inv.file), r.message);
+// After the output: what the readers noted, and damage at the end of a file, is said last.
+void report_damage(const app::RunResult& r) {
+  for (const auto& note : r.notes) fmt::print(stderr, "rpctrace: note: {}\n", note);
+  for (const auto& f : r.files)
+    if (!f.damage.empty())
+      fmt::print(stderr, "rpctrace: {}: capture damaged: {}; every frame before it was decoded\n",
+                 f.name, f.damage);
 }
 
 int timeline(const cli::Invocation& inv, std::FILE* out) {
@@ -94,23 +118,27 @@ int timeline(const cli::Invocation& inv, std::FILE* out) {
   if (inv.jsonl)
     writer = std::make_unique<report::JsonlWriter>(out, inv.summary);
   else
-    writer = std::make_unique<report::TextWriter>(out, stderr, inv.summary);
+    writer = std::make_unique<report::TextWriter>(
+        out, stderr, inv.summary,
+        live(inv) ? 0 : report::TextWriter::kMaxEndedWaiting);  // live: as they end
+  if (!inv.jsonl) file_legend(inv, out);
   analysis::Sink* sinks[] = {writer.get()};
   auto r = run(inv, sinks);
   if (!r) return 2;
   writer.reset();  // the text writer's last lines
-  if (!r->stopped) report_damage(inv, *r);
+  if (!r->stopped) report_damage(*r);
   return 0;
 }
 
 int endpoints(const cli::Invocation& inv, std::FILE* out) {
   analysis::EndpointListing listing(inv.interfaces);
   analysis::Sink* sinks[] = {&listing};
+  if (!inv.jsonl) file_legend(inv, out);
   auto r = run(inv, sinks);
   if (!r) return 2;
   if (r->stopped) return 0;
   report::write_endpoints(out, stderr, inv.jsonl, listing.result(), r->stats);
-  report_damage(inv, *r);
+  report_damage(*r);
   return 0;
 }
 
@@ -118,13 +146,21 @@ int diagnose(const cli::Invocation& inv, std::FILE* out) {
   analysis::DiagnoseOptions options = inv.diagnose;
   options.interfaces = inv.interfaces;
   analysis::Diagnosis diagnosis(options);
+  if (live(inv))  // each finding as soon as it is known
+    diagnosis.on_finding([out, jsonl = inv.jsonl](const analysis::Finding& f) {
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+      report::write_finding_as_found(out, jsonl, f,
+                                     {us / 1000000, static_cast<std::int32_t>(us % 1000000)});
+    });
   analysis::Sink* sinks[] = {&diagnosis};
+  if (!inv.jsonl) file_legend(inv, out);
   auto r = run(inv, sinks);
   if (!r) return 2;
   if (r->stopped) return 0;
   report::write_diagnosis(out, stderr, inv.jsonl, diagnosis.result(), r->stats,
                           inv.diagnose.all_services);
-  report_damage(inv, *r);
+  report_damage(*r);
   return diagnosis.result().has_error() ? 1 : 0;
 }
 
@@ -136,8 +172,11 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_DFL);
   cli::Invocation inv;
   if (int rc = cli::parse_command_line(argc, argv, inv); rc >= 0) return rc;
-  Output out;
+  Output out(live(inv));
   inv.run.stop = [&out] { return out.failed(); };
+  inv.run.interrupted = [] { return g_interrupted != 0; };
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   int rc = 0;
   switch (inv.command) {
     case cli::Command::timeline:

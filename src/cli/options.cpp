@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <vector>
 
@@ -18,8 +19,15 @@ namespace {
 constexpr const char* kDescription =
     "rpctrace: MSRPC (DCE/RPC) and Endpoint Mapper timelines from packet captures.\n"
     "\n"
-    "Usage: rpctrace [COMMAND] [OPTIONS] FILE\n"
-    "       rpctrace [COMMAND] [OPTIONS] -r FILE     (FILE or -r -: standard input)\n"
+    "Usage: rpctrace [COMMAND] [OPTIONS] FILE... [FILTER]\n"
+    "       rpctrace [COMMAND] [OPTIONS] -r FILE [FILTER]   (FILE or -r -: standard input)\n"
+    "       rpctrace [COMMAND] [OPTIONS] -i IFACE [FILTER]  (live capture; any: every interface)\n"
+    "\n"
+    "FILE: pcap, pcapng (any number of interfaces and link types) or Network Monitor .cap, each\n"
+    "plain, gzip or zstd. Several files are merged by time into one analysis (a ring buffer's\n"
+    "files, captures from both ends); their frames are then named FILE:NUMBER, FILE the file's\n"
+    "place on the command line. FILTER: a BPF expression (pcap-filter(7), as tcpdump takes\n"
+    "it), for files and live capture alike: the words after the files.\n"
     "\n"
     "Commands:\n"
     "  (none)     per conversation, the frame walkthrough of Microsoft KB159298: handshake, bind\n"
@@ -32,7 +40,10 @@ constexpr const char* kDescription =
     "             server (Established, Connecting, Failed), then findings with their evidence\n"
     "             and a next step\n"
     "Options may stand before or after the command and the file. A capture file named like a\n"
-    "command is given as ./NAME or with -r.";
+    "command is given as ./NAME or with -r; a file after the first that does not exist begins\n"
+    "the filter unless its name looks like a capture's (.pcap, .pcapng, .cap, .gz ...).\n"
+    "Ctrl-C or SIGTERM ends the run as the end of the input would: the conversations still\n"
+    "open, the findings and the statistics are printed.";
 
 constexpr const char* kFooter =
     "Exit status: 0 the capture was read (broken traffic or a damaged end of file is reported,\n"
@@ -93,8 +104,11 @@ namespace {
 
 // What CLI11 fills in, before it is checked against the command.
 struct Parsed {
-  std::vector<std::string> words;  // [command] file
-  std::string read_file, format = "text";
+  std::vector<std::string> words;  // [command] files [filter]
+  std::vector<std::string> read_files;
+  std::string live, format = "text";
+  std::uint64_t count = 0;
+  bool no_promiscuous = false;
   std::vector<std::uint16_t> ports;
   std::vector<std::string> hosts, interfaces;
   std::uint16_t opnum = 0;
@@ -104,13 +118,22 @@ struct Parsed {
 };
 
 void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
-  app.add_option("command_and_file", p.words,
-                 "[endpoints|diagnose] then the capture file (pcap or pcapng); - reads standard "
-                 "input")
-      ->expected(0, 2);
+  app.add_option("command_files_filter", p.words,
+                 "[endpoints|diagnose], the capture files (pcap, pcapng, NetMon .cap; plain, "
+                 "gzip or zstd; - reads standard input), then a BPF filter expression");
   auto* io = app.add_option_group("Input and output");
-  io->add_option("-r,--read", p.read_file,
-                 "Capture file, as tcpdump and tshark take it; - for standard input");
+  io->add_option("-r,--read", p.read_files,
+                 "Capture file, as tcpdump and tshark take it; - for standard input "
+                 "(repeatable)")
+      ->allow_extra_args(false);
+  io->add_option("-i,--live", p.live,
+                 "Capture live on this network interface through libpcap (any: every "
+                 "interface); needs root or CAP_NET_RAW. Conversations are printed as they "
+                 "end, JSON Lines flushed per record, diagnose findings as they are found");
+  io->add_option("-c,--count", p.count, "Stop after this many frames (after the filter)")
+      ->check(whole_number(1, std::uint64_t{1} << 62));
+  io->add_flag("-p,--no-promiscuous-mode", p.no_promiscuous,
+               "Live: do not put the interface into promiscuous mode");
   io->add_option("--format", p.format,
                  "text (default) or jsonl: one JSON object per line (docs/jsonl.md); "
                  "endpoints and diagnose write one record per endpoint, service and finding")
@@ -188,25 +211,60 @@ void add_limits(CLI::App& app, Parsed& p, Invocation& out) {
       ->capture_default_str();
 }
 
-// The command, then the file: a first word that names a command is the command. -1 to go on.
+// Whether a word that names no existing file still reads as a capture file's name (then it
+// is a missing file, not the start of a filter expression).
+bool looks_like_capture(const std::string& word) {
+  static constexpr std::array kEndings{".pcap", ".pcapng",  ".cap",  ".gz",  ".zst",
+                                       ".etl",  ".pcap.gz", ".ntar", ".dmp", ".trc"};
+  if (word.find('/') != std::string::npos) return true;
+  for (std::string_view e : kEndings)
+    if (word.size() > e.size() && word.compare(word.size() - e.size(), e.size(), e) == 0)
+      return true;
+  return false;
+}
+
+bool exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+// The command, the files and the filter expression: a first word that names a command is the
+// command; then files (the first always, when neither -r nor -i gives the input; later ones
+// while they exist or look like captures); the rest is the filter. -1 to go on.
 int choose_command(Parsed& p, Invocation& out) {
   std::vector<std::string>& words = p.words;
+  const bool input_given = !p.read_files.empty() || !p.live.empty();
+  std::size_t at = 0;
   if (!words.empty()) {
-    if (auto c = command_named(words[0]); c && (words.size() == 2 || !p.read_file.empty())) {
+    if (auto c = command_named(words[0]); c && (words.size() >= 2 || input_given)) {
       out.command = *c;
-      words.erase(words.begin());
+      at = 1;
     } else if (c && words.size() == 1) {
       return usage_error(fmt::format("{}: no capture file given (try --help)", words[0]));
     }
   }
-  if (words.size() > 1)
-    return usage_error(
-        fmt::format("{}: not a command (endpoints, diagnose); give one capture file", words[0]));
-  const std::string file = words.empty() ? std::string() : words[0];
-  if (!file.empty() && !p.read_file.empty())
-    return usage_error("give the capture either as FILE or with -r, not both");
-  out.file = file.empty() ? p.read_file : file;
-  if (out.file.empty()) return usage_error("no capture file given (try --help)");
+  std::vector<std::string>& files = out.input.files;
+  files = p.read_files;
+  if (p.live.empty()) {
+    if (p.read_files.empty() && at < words.size()) files.push_back(words[at++]);
+    while (at < words.size() &&
+           (words[at] == "-" || exists(words[at]) || looks_like_capture(words[at])))
+      files.push_back(words[at++]);
+  }
+  std::string filter;
+  for (; at < words.size(); ++at) filter += (filter.empty() ? "" : " ") + words[at];
+  out.input.filter = filter;
+  out.input.interface = p.live;
+  out.input.promiscuous = !p.no_promiscuous;
+  if (!p.live.empty() && !p.read_files.empty())
+    return usage_error("give either capture files or -i for a live capture, not both");
+  if (p.live.empty() && files.empty()) return usage_error("no capture file given (try --help)");
+  for (std::size_t i = 0; i < files.size(); ++i)
+    for (std::size_t j = i + 1; j < files.size(); ++j)
+      if (files[i] == files[j])
+        return usage_error(files[i] == "-" ? "standard input (-) can be read once"
+                                           : fmt::format("{}: given twice", files[i]));
+  out.run.max_frames = p.count;
   return -1;
 }
 

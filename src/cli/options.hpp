@@ -8,6 +8,7 @@
 
 #include "rpctrace/analysis/diagnosis.hpp"
 #include "rpctrace/app/run.hpp"
+#include "rpctrace/pcap/input.hpp"
 
 namespace rpctrace::cli {
 
@@ -15,7 +16,7 @@ enum class Command { timeline, endpoints, diagnose };
 
 struct Invocation {
   Command command = Command::timeline;
-  std::string file;  // "-": standard input
+  pcap::InputOptions input;  // the files ("-": standard input) or the live interface, the filter
   bool jsonl = false;
   bool summary = false;  // timeline: one summary per conversation
   app::RunOptions run;

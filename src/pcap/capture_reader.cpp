@@ -4,8 +4,11 @@
 
 #include <pcap/pcap.h>
 
+#include <algorithm>
+
 #include "rpctrace/pcap/byte_source.hpp"
 #include "rpctrace/pcap/file_reader.hpp"
+#include "rpctrace/pcap/format_guess.hpp"
 
 namespace rpctrace::pcap {
 
@@ -26,12 +29,10 @@ CaptureReader::CaptureReader(const std::string& path) : handle_(std::make_unique
   if (!handle_->reader && why.empty()) handle_->reader = open_pcap(in);
   if (!handle_->reader) {
     if (why.empty() && !handle_->source->error().empty()) why = handle_->source->error();
-    if (why.empty())
-      why = in.available() == 0 ? "empty file: no capture file header"
-            : in.available() < 24
-                ? "truncated dump file; tried to read 24 file header bytes, only got " +
-                      std::to_string(in.available())
-                : "unknown file format";
+    if (why.empty()) {  // what the file is, by its first octets, and how to convert it
+      (void)in.ensure(kGuessOctets);
+      why = describe_unreadable(common::Bytes(in.data(), std::min(in.available(), kGuessOctets)));
+    }
     throw CaptureError(name + ": " + why);
   }
   link_type_ = handle_->reader->link_type();
@@ -40,10 +41,10 @@ CaptureReader::CaptureReader(const std::string& path) : handle_(std::make_unique
 
 CaptureReader::~CaptureReader() = default;
 
-std::string CaptureReader::link_type_name() const {
+std::string link_type_name(int link_type) {
   // Files hold LINKTYPE_ values (tcpdump.org's list); libpcap names DLT_ values, which differ
   // for a few: those are named here as libpcap names their DLT_.
-  switch (link_type_) {
+  switch (link_type) {
     case 101:
       return "RAW";
     case 108:
@@ -51,8 +52,24 @@ std::string CaptureReader::link_type_name() const {
     default:
       break;
   }
-  const char* name = pcap_datalink_val_to_name(link_type_);
-  return name != nullptr ? name : std::to_string(link_type_);
+  const char* name = pcap_datalink_val_to_name(link_type);
+  return name != nullptr ? name : std::to_string(link_type);
+}
+
+int dlt_of_link_type(int link_type) {
+  if (link_type == 101 || link_type == 108) {
+    const int dlt = pcap_datalink_name_to_val(link_type_name(link_type).c_str());
+    if (dlt >= 0) return dlt;
+  }
+  return link_type;
+}
+
+std::string CaptureReader::link_type_name() const { return pcap::link_type_name(link_type_); }
+
+ReaderCounters CaptureReader::counters() const { return handle_->reader->counters(); }
+
+const std::vector<ProcessInfo>& CaptureReader::processes() const {
+  return handle_->reader->processes();
 }
 
 std::string CaptureReader::format() const { return handle_->reader->format(); }
@@ -60,6 +77,7 @@ std::string CaptureReader::format() const { return handle_->reader->format(); }
 CaptureReader::Status CaptureReader::next(Frame& frame) {
   switch (handle_->reader->next(frame)) {
     case FileReader::Status::frame:
+      frame.number_in_file = frame.number;
       return Status::frame;
     case FileReader::Status::end:
       return Status::end;

@@ -4,6 +4,7 @@
 
 #include "pdu_text.hpp"
 #include "rpctrace/common/address.hpp"
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 
 namespace rpctrace::report {
@@ -35,7 +36,8 @@ PduText format_event(const analysis::CarrierEvent& e) {
   if (e.kind == analysis::CarrierEventKind::http_response) {
     t.summary = fmt::format("{} {} {}", e.command, e.status, e.text);
     if (e.request_frame)
-      t.details.push_back(fmt::format("answers request in frame {}", *e.request_frame));
+      t.details.push_back(
+          fmt::format("answers request in frame {}", common::FrameNo{*e.request_frame}));
     return t;
   }
   if (!e.response) {
@@ -49,7 +51,8 @@ PduText format_event(const analysis::CarrierEvent& e) {
   if (e.kind == analysis::CarrierEventKind::open && e.channel)
     t.summary += fmt::format(", pipe {} (handle {})", e.channel->id, e.channel->handle);
   if (e.request_frame) {
-    std::string line = fmt::format("answers request in frame {}", *e.request_frame);
+    std::string line =
+        fmt::format("answers request in frame {}", common::FrameNo{*e.request_frame});
     if (e.latency_us) line += ", " + common::format_seconds(*e.latency_us) + " s later";
     t.details.push_back(std::move(line));
   }

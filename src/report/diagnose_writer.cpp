@@ -43,6 +43,28 @@ bool healthy(const ServiceStatus& s) {
          s.refused == 0 && s.unanswered == 0;
 }
 
+// One "finding" record; `as_found`: printed when first known, before the final report.
+void finding_json(JsonLine& j, const Finding& f, bool as_found) {
+  j.begin_object()
+      .str("type", "finding")
+      .str("kind", analysis::to_string(f.kind))
+      .str("severity", analysis::to_string(f.severity));
+  if (as_found) j.boolean("as_found", true);
+  j.ip("client", f.client).ip("server", f.server);
+  if (f.interface) syntax_object(j, "interface", *f.interface);
+  j.num("port", f.port).num("count", f.count).begin_array("frames");
+  for (auto fr : f.frames) j.element(static_cast<std::uint64_t>(fr));
+  j.end_array().str("message", f.message).str("evidence", f.evidence).str("next_step", f.next_step);
+  j.end_object();
+}
+
+void finding_lines(const Finding& f, std::string& text) {
+  auto at = std::back_inserter(text);
+  fmt::format_to(at, "  [{}] {}\n", analysis::to_string(f.severity), f.message);
+  fmt::format_to(at, "    evidence: {}\n", f.evidence);
+  fmt::format_to(at, "    next step: {}\n", f.next_step);
+}
+
 void findings_text(const analysis::DiagnosisResult& d, std::string& text) {
   auto at = std::back_inserter(text);
   std::vector<const Finding*> order;
@@ -66,11 +88,7 @@ void findings_text(const analysis::DiagnosisResult& d, std::string& text) {
     }
     fmt::format_to(at, "Findings: {}\n", counts);
   }
-  for (const Finding* f : order) {
-    fmt::format_to(at, "  [{}] {}\n", analysis::to_string(f->severity), f->message);
-    fmt::format_to(at, "    evidence: {}\n", f->evidence);
-    fmt::format_to(at, "    next step: {}\n", f->next_step);
-  }
+  for (const Finding* f : order) finding_lines(*f, text);
   if (d.findings_dropped)
     fmt::format_to(at, "  ({} more findings not listed)\n", d.findings_dropped);
   if (d.answers_dropped)
@@ -154,19 +172,7 @@ void write_jsonl(std::FILE* out, const analysis::DiagnosisResult& d,
   }
   for (const auto& f : d.findings) {
     j.clear();
-    j.begin_object()
-        .str("type", "finding")
-        .str("kind", analysis::to_string(f.kind))
-        .str("severity", analysis::to_string(f.severity));
-    j.ip("client", f.client).ip("server", f.server);
-    if (f.interface) syntax_object(j, "interface", *f.interface);
-    j.num("port", f.port).num("count", f.count).begin_array("frames");
-    for (auto fr : f.frames) j.element(static_cast<std::uint64_t>(fr));
-    j.end_array()
-        .str("message", f.message)
-        .str("evidence", f.evidence)
-        .str("next_step", f.next_step);
-    j.end_object();
+    finding_json(j, f, false);
     emit();
   }
   j.clear();
@@ -175,6 +181,22 @@ void write_jsonl(std::FILE* out, const analysis::DiagnosisResult& d,
 }
 
 }  // namespace
+
+void write_finding_as_found(std::FILE* out, bool jsonl, const analysis::Finding& f,
+                            common::Timestamp now) {
+  std::string text;
+  if (jsonl) {
+    JsonLine j;
+    finding_json(j, f, true);
+    text = j.text();
+  } else {
+    text = fmt::format("Found at {}:\n", now.to_iso8601());
+    finding_lines(f, text);
+  }
+  text += '\n';
+  std::fwrite(text.data(), 1, text.size(), out);
+  std::fflush(out);
+}
 
 void write_diagnosis(std::FILE* out, std::FILE* stats_out, bool jsonl,
                      const analysis::DiagnosisResult& d, const analysis::Statistics& s,

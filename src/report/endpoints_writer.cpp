@@ -1,6 +1,7 @@
 // `rpctrace endpoints` output: what the endpoint mappers disclosed, as text or JSON Lines.
 #include <fmt/format.h>
 
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/report/json_objects.hpp"
 #include "rpctrace/report/result_writers.hpp"
@@ -30,7 +31,8 @@ void append_header(std::string& out, const common::IpAddress& address, const Map
                        : fmt::format(" ({} entries, repeats shown once)", m.entries));
   for (const auto& l : m.lookups)
     fmt::format_to(at, "; ept_lookup in conversation {}: {} call{} answered in frames {}-{}, {}",
-                   l.conversation, l.calls, l.calls == 1 ? "" : "s", l.first_frame, l.last_frame,
+                   l.conversation, l.calls, l.calls == 1 ? "" : "s", common::FrameNo{l.first_frame},
+                   common::FrameNo{l.last_frame},
                    l.complete ? "listing complete"
                               : "listing not complete (no final response in the capture)");
   out += '\n';
@@ -70,15 +72,15 @@ void append_answers(std::string& out, const common::IpAddress& address, const Ma
   fmt::format_to(at, "\n  ept_map and DCOM activation answers from {}:\n", address.to_string());
   for (const auto& a : m.answers) {
     for (const auto& t : a.response.towers)
-      fmt::format_to(at, "    frame {} (conversation {}), to {}: {} -> {}\n", a.frame,
-                     a.conversation, a.client.address.to_string(),
+      fmt::format_to(at, "    frame {} (conversation {}), to {}: {} -> {}\n",
+                     common::FrameNo{a.frame}, a.conversation, a.client.address.to_string(),
                      t.interface             ? dcerpc::format_syntax(*t.interface)
                      : a.source == "ept_map" ? std::string("?")
                                              : a.source + " (an object exporter)",
                      t.string_binding());
     if (a.response.towers.empty() || a.response.status != 0)
-      fmt::format_to(at, "    frame {} (conversation {}), to {}: no tower, status {}\n", a.frame,
-                     a.conversation, a.client.address.to_string(),
+      fmt::format_to(at, "    frame {} (conversation {}), to {}: no tower, status {}\n",
+                     common::FrameNo{a.frame}, a.conversation, a.client.address.to_string(),
                      dcerpc::format_status(a.response.status));
   }
 }

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/report/json_objects.hpp"
 
@@ -338,6 +339,13 @@ void cl_object(JsonLine& j, const dcerpc::ClFacts& c) {
 
 }  // namespace
 
+void file_and_frame(JsonLine& j, std::uint64_t frame) {
+  const common::FrameNames& names = common::frame_names();
+  if (!names.multiple() || names.unnamed(frame)) return;
+  const auto n = names.name(frame);
+  j.str("file", names.file_name(n.file)).num("file_frame", n.local);
+}
+
 void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysis::ReportedPdu& p,
                       common::TimestampFormatter& timestamps) {
   const auto& e = p.event;
@@ -349,6 +357,7 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
   const common::Endpoint& src = same_dir ? f.src : f.dst;
   const common::Endpoint& dst = same_dir ? f.dst : f.src;
   j.num("frame", e.at.frame);
+  file_and_frame(j, e.at.frame);
   j.raw_str("ts", [&](std::string& out) { timestamps.append(out, e.at.ts); });
   j.num("conversation", f.conversation);
   j.ip("src", src.address).num("src_port", src.port);

@@ -10,6 +10,7 @@ namespace rpctrace::report {
 
 void JsonlWriter::endpoints(JsonLine& j, const FrameRecord& f) {
   j.num("frame", f.frame);
+  file_and_frame(j, f.frame);
   j.raw_str("ts", [&](std::string& out) { timestamps_.append(out, f.ts); });
   j.num("conversation", f.conversation);
   j.ip("src", f.src.address).num("src_port", f.src.port);
@@ -152,6 +153,12 @@ void JsonlWriter::conversation_end(const Conversation& c) {
   j.str("client", c.client.address.to_string()).num("client_port", c.client.port);
   j.str("server", c.server.address.to_string()).num("server_port", c.server.port);
   j.boolean("roles_from_syn", c.roles_from_syn).boolean("dcerpc", c.dcerpc);
+  if (c.process)
+    j.begin_object("process")
+        .str("name", c.process->name)
+        .num("pid", c.process->pid)
+        .str("path", c.process->path)
+        .end_object();
   j.num("first_frame", c.first_frame).num("last_frame", c.last_frame).num("frames", c.frames);
   j.str("start", c.start.to_iso8601()).str("end", c.end.to_iso8601());
   j.inum("duration_us", c.end.micros() - c.start.micros());

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 
 namespace rpctrace::report {
@@ -319,7 +320,8 @@ void common_details(const analysis::ReportedPdu& p, PduText& t) {
     d.push_back("big-endian data representation");
   // Said once per call: on its first response fragment (the one with the latency) or its fault.
   if (e.request_frame && (e.latency_us || h.ptype == PacketType::fault)) {
-    std::string line = fmt::format(FMT_COMPILE("answers request in frame {}"), *e.request_frame);
+    std::string line =
+        fmt::format(FMT_COMPILE("answers request in frame {}"), common::FrameNo{*e.request_frame});
     if (e.latency_us) {
       line += ", ";
       line += common::format_seconds(*e.latency_us);

@@ -38,17 +38,27 @@ void return_code_lines(const Statistics& s, std::string& out) {
 }  // namespace
 
 std::string format_statistics(const Statistics& s) {
-  std::string out = fmt::format("Statistics for {} ({}):\n", s.file, s.link_type);
-  fmt::format_to(std::back_inserter(out), "  frames read: {} ({} bytes), TCP segments: {}{}\n",
-                 s.frames_read, s.bytes_read, s.tcp_segments,
-                 s.udp_datagrams > 0 ? fmt::format(", UDP datagrams: {}", s.udp_datagrams)
-                                     : std::string());
-  fmt::format_to(std::back_inserter(out), "  TCP conversations: {}{}, DCE/RPC conversations: {}, shown: {}\n",
-                 s.conversations_tcp,
-                 s.conversations_udp > 0
-                     ? fmt::format(", UDP conversations: {}", s.conversations_udp)
-                     : std::string(),
-                 s.conversations_dcerpc, s.conversations_shown);
+  std::string out = s.files.size() > 1
+                        ? fmt::format("Statistics for {} files merged by time:\n", s.files.size())
+                        : fmt::format("Statistics for {} ({}):\n", s.file, s.link_type);
+  // Several files (frames named FILE:NUMBER by their place here), or a live interface.
+  for (std::size_t i = 0; i < s.files.size(); ++i) {
+    const auto& f = s.files[i];
+    fmt::format_to(std::back_inserter(out), "  {}{} ({}, {}): {} frames{}\n",
+                   s.files.size() > 1 ? fmt::format("file {}: ", i + 1) : "interface ", f.name,
+                   f.format, f.link_type, f.frames,
+                   f.damage.empty() ? "" : "; damaged: " + f.damage);
+  }
+  fmt::format_to(
+      std::back_inserter(out), "  frames read: {} ({} bytes), TCP segments: {}{}\n", s.frames_read,
+      s.bytes_read, s.tcp_segments,
+      s.udp_datagrams > 0 ? fmt::format(", UDP datagrams: {}", s.udp_datagrams) : std::string());
+  fmt::format_to(
+      std::back_inserter(out), "  TCP conversations: {}{}, DCE/RPC conversations: {}, shown: {}\n",
+      s.conversations_tcp,
+      s.conversations_udp > 0 ? fmt::format(", UDP conversations: {}", s.conversations_udp)
+                              : std::string(),
+      s.conversations_dcerpc, s.conversations_shown);
   std::string by_type;
   for (std::size_t i = 0; i < s.pdus_by_ptype.size(); ++i)
     if (s.pdus_by_ptype[i] > 0)
@@ -77,6 +87,16 @@ void write_statistics_json(const Statistics& s, JsonLine& j, std::uint64_t recor
   j.num("frames_read", s.frames_read).num("bytes_read", s.bytes_read);
   j.num("tcp_segments", s.tcp_segments).num("udp_datagrams", s.udp_datagrams);
   j.num("frames_skipped", s.frames_skipped);
+  if (!s.files.empty()) {
+    j.begin_array("files");
+    for (const auto& f : s.files) {
+      j.begin_object().str("name", f.name).str("format", f.format).str("link_type", f.link_type);
+      j.num("frames", f.frames);
+      if (!f.damage.empty()) j.str("damage", f.damage);
+      j.end_object();
+    }
+    j.end_array();
+  }
   j.num("tcp_conversations", s.conversations_tcp).num("udp_conversations", s.conversations_udp);
   j.num("dcerpc_conversations", s.conversations_dcerpc);
   j.num("conversations_shown", s.conversations_shown);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "pdu_text.hpp"
+#include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/report/writers.hpp"
 
@@ -53,7 +54,7 @@ std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
   std::string other =
       l.same_client ? std::string() : fmt::format(" (to another client, {})", l.client.to_string());
   return fmt::format("  port {} was given by {}{} in conversation {}, frame {}, {} s earlier{}\n",
-                     port, l.source, iface, l.conversation, l.frame,
+                     port, l.source, iface, l.conversation, common::FrameNo{l.frame},
                      common::format_seconds(l.delay_us), other);
 }
 
@@ -70,19 +71,19 @@ std::string virtual_connection_lines(std::uint64_t id, const analysis::VirtualCo
     return fmt::format(
         "  {} of RPC over HTTP virtual connection {}: named in frame {}; its later frames are in "
         "the timeline of conversation {}, which holds the virtual connection\n",
-        channel(ch), vc.cookie.to_string(), ch.frame, vc.conversation);
+        channel(ch), vc.cookie.to_string(), common::FrameNo{ch.frame}, vc.conversation);
   }
   std::string out = fmt::format(
       "  RPC over HTTP virtual connection {}: requests and responses of its channels "
       "in one timeline\n",
       vc.cookie.to_string());
   for (const auto& ch : vc.channels) {
-    out += fmt::format("    {}, named in frame {}", channel(ch), ch.frame);
+    out += fmt::format("    {}, named in frame {}", channel(ch), common::FrameNo{ch.frame});
     out += ch.conversation == id ? " (this conversation's own connection)\n"
                                  : fmt::format(
                                        " (its opening is conversation {}; frames after "
                                        "frame {} are here)\n",
-                                       ch.conversation, ch.frame);
+                                       ch.conversation, common::FrameNo{ch.frame});
   }
   if (vc.channels.size() == 1) out += "    no other channel named it in this capture\n";
   if (vc.channels_not_listed)
@@ -104,8 +105,8 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
       c.end_reason == analysis::EndReason::joined && c.virtual_connection
           ? fmt::format("joined conversation {}", c.virtual_connection->conversation)
           : std::string(analysis::to_string(c.end_reason)),
-      c.start.to_iso8601(), c.end.to_iso8601(), c.first_frame, c.last_frame, c.frames, c.pdus,
-      c.calls);
+      c.start.to_iso8601(), c.end.to_iso8601(), common::FrameNo{c.first_frame},
+      common::FrameNo{c.last_frame}, c.frames, c.pdus, c.calls);
   if (c.faults) out += fmt::format(", {} faults", c.faults);
   if (c.notes) out += fmt::format(", {} anomalies", c.notes);
   out += '\n';
@@ -127,7 +128,7 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
     out += fmt::format(
         "  interface inferred: the ept_map answer in conversation {}, frame {} gave port {} for "
         "{}; this connection began before the capture and its bind was not captured\n",
-        l.conversation, l.frame, c.server.port,
+        l.conversation, common::FrameNo{l.frame}, c.server.port,
         !l.interface ? std::string("an interface")
         : n.empty()  ? dcerpc::format_syntax(*l.interface)
                      : fmt::format("{} v{}.{}", n, l.interface->major, l.interface->minor));
@@ -153,7 +154,7 @@ TextWriter::~TextWriter() {
 }
 
 void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
-  std::string number = fmt::format(FMT_COMPILE("{:>6}."), f.frame);
+  std::string number = fmt::format(FMT_COMPILE("{:>6}."), common::FrameNo{f.frame});
   std::string delta;
   if (f.delta_us < 0) {
     delta.assign(10, ' ');
@@ -176,8 +177,8 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
       if (f.http_channel)                                                   // "MSRPC IN channel:"
         t.summary.insert(5, fmt::format(" {} channel", dcerpc::to_string(*f.http_channel)));
       if (p.event.at.frame != f.frame)  // a cut PDU, found at this frame's gap
-        fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(cut)",
-                       t.summary);
+        fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n",
+                       common::FrameNo{p.event.at.frame}, "(cut)", t.summary);
       else
         fmt::format_to(std::back_inserter(out), FMT_COMPILE("{} {}  {}\n"), number, delta,
                        t.summary);
@@ -205,8 +206,8 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
       if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));
-      fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n", p.event.at.frame, "(end)",
-                     t.summary);
+      fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n",
+                     common::FrameNo{p.event.at.frame}, "(end)", t.summary);
       for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
     }
   }
@@ -223,6 +224,7 @@ void TextWriter::frame(const FrameRecord& f) {
   b.roles_from_syn = f.roles_from_syn;
   b.protseq = f.protseq;
   b.epm_link = f.epm_link;
+  if (f.process && !b.process) b.process = *f.process;
   if (summary_) return;  // the block only keeps the conversations in order of first frame
   if (!f.shown && b.lines >= kMaxHiddenFrames) {
     ++b.omitted;
@@ -273,6 +275,9 @@ void TextWriter::print_header(std::uint64_t id, Block& b) {
                                                        : " (roles inferred: no SYN in the capture)";
   std::string header = fmt::format("Conversation {}: {} -> {}{}\n", id, b.client.to_string(),
                                    b.server.to_string(), roles);
+  if (b.process)  // NetMon's process table: no other capture says which program it was
+    header += fmt::format("  process: {} (PID {}), from the capture's process table\n",
+                          b.process->name, b.process->pid);
   if (b.epm_link) header += epm_link_line(*b.epm_link, b.server.port);
   std::fwrite(header.data(), 1, header.size(), out_);
   b.header_printed = true;
@@ -326,10 +331,14 @@ void TextWriter::print_ended_early() {
     }
     if (b.shown) {
       print_header(it->first.second, b);
-      std::string note = fmt::format(
-          "  (printed ahead of conversation {}, still open: more than {} ended conversations "
-          "were waiting behind it)\n",
-          head_id, max_ended_waiting_);
+      std::string note =
+          max_ended_waiting_ == 0
+              ? fmt::format("  (printed as it ended; conversation {}, begun earlier, is open)\n",
+                            head_id)
+              : fmt::format(
+                    "  (printed ahead of conversation {}, still open: more than {} ended "
+                    "conversations were waiting behind it)\n",
+                    head_id, max_ended_waiting_);
       std::fwrite(note.data(), 1, note.size(), out_);
       print_buffered(b);
     }

@@ -447,10 +447,19 @@ def check_input_forms(rp, td):
             check(f"{cname(cmd)} stdin jsonl {form}", rc == ref[0] and recs
                   and recs[-1]["type"] == "stats" and recs[-1]["file"] == "standard input",
                   out[-300:])
-        for args in (c + [f, "-r", f], ["-r", f] + c + [f], c + ["-r", f, "-"]):
+        # One file given twice is a mistake (a glob and a name); several files are merged.
+        for args in (c + [f, "-r", f], ["-r", f] + c + [f]):
             rc, out, err = run(rp, args, stdin=data)
             check(f"{cname(cmd)} FILE and -r {args}", rc == 2 and out == "" and one_line(err)
-                  and "not both" in err, f"rc={rc} {err!r}")
+                  and "given twice" in err, f"rc={rc} {err!r}")
+        args = c + ["-r", f, "-", "--format", "jsonl"]
+        rc, out, err = run(rp, args, stdin=data)
+        stats = jsonl(out)[-1] if rc in (0, 1) and out else {}
+        files = stats.get("files", [])
+        check(f"{cname(cmd)} -r FILE and standard input merged {args}",
+              len(files) == 2 and files[1]["name"] == "standard input" and
+              files[0]["frames"] == files[1]["frames"] and
+              stats["frames_read"] == 2 * files[0]["frames"], f"rc={rc} {err!r} {files}")
         if cmd:
             for args in ([cmd], [cmd, "--format", "jsonl"], ["--port", "135", cmd]):
                 rc, out, err = run(rp, args)
@@ -557,6 +566,54 @@ def check_every_command(rp, td):
         check_sigpipe(rp, big)
 
 
+def etl_start():
+    """The first octets of an ETL file (docs/capture_formats.md 2.3): a WMI_BUFFER_HEADER with a
+    BufferSize of 64 KiB, then at 0x48 the log-file header record's SYSTEM_TRACE_HEADER (marker
+    version 2, 64-bit system header type 2, flags 0xC0; size 0x138; HookId 0)."""
+    return (struct.pack("<I", 0x10000) + bytes(0x44) + struct.pack("<HBBHH", 2, 2, 0xC0, 0x138, 0)
+            + bytes(0x110))
+
+
+def check_refused_formats(rp):
+    """Every refused format says what it is and how to convert it, in one line naming the file
+    (exit 2); each file is built here from its magic (format_guess.cpp lists the sources)."""
+    editcap = "`editcap -F pcapng in out.pcapng`"
+    tar = bytearray(512)
+    tar[0:5] = b"k.pcap"[:5]
+    tar[257:262] = b"ustar"
+    cases = [
+        ("etl", etl_start(), ["Windows event trace (ETL", "`etl2pcapng in.etl out.pcapng`",
+                              "github.com/microsoft/etl2pcapng",
+                              "`pktmon etl2pcap in.etl --out out.pcapng` (Windows 10 2004+)"]),
+        ("netmon1", b"RTSS\x01\x01\x01\x00" + bytes(56), ["Network Monitor 1.x", editcap]),
+        ("snoop", b"snoop\0\0\0\0\0\0\x02\0\0\0\x04" + bytes(48), ["snoop capture", editcap]),
+        ("dos sniffer", b"TRSNIFF data    \x1a" + bytes(47), ["Sniffer (DOS)", editcap]),
+        ("windows sniffer", b"XCP\x00002.001\x00" + bytes(52), ["Windows Sniffer", editcap]),
+        ("bzip2", b"BZh91AY&SY" + bytes(54), ["compressed with bzip2", "`bzip2 -d",
+                                              "reads gzip and zstd itself"]),
+        ("xz", bytes.fromhex("fd377a585a000004") + bytes(56), ["compressed with xz", "`xz -d"]),
+        ("lz4", bytes.fromhex("04224d186440a7") + bytes(57), ["compressed with lz4", "`lz4 -d"]),
+        ("zip", b"PK\x03\x04\x14\x00" + bytes(58), ["zip archive", "`unzip"]),
+        ("tar", bytes(tar), ["tar archive", "`tar xf"]),
+        ("text", b"12:00:01.000000 IP 10.0.0.1.40000 > 10.0.0.2.135: Flags [P.], length 72\n",
+         ["this is text, not a capture", "write captures with -w"]),
+        ("utf-16 text", "\ufeff1 0.000 10.0.0.1".encode("utf-16-le"), ["UTF-16 text"]),
+        ("unknown", b"\xaa\xaa\xaa\xaa\x20\0\0\0" + bytes(56),
+         ["unknown file format (first octets aa aa aa aa 20 00 00 00)", editcap]),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data, parts in cases:
+            path = os.path.join(tmp, name.replace(" ", "_") + ".cap")
+            open(path, "wb").write(data)
+            rc, out, err = run(rp, [path])
+            check(f"refused format {name}", rc == 2 and out == "" and one_line(err) and path in err
+                  and all(p in err for p in parts), f"rc={rc} err={err!r}")
+        # Through standard input too, where the octets are all there is.
+        rc, _, err = run(rp, ["-"], stdin=etl_start())
+        check("refused format etl on stdin", rc == 2 and one_line(err) and "standard input" in err
+              and "etl2pcapng" in err, err)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rpctrace", required=True)
@@ -572,6 +629,7 @@ def main():
         rc, out, err = run(rp, [path])
         check(f"exit2 {name}", rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and path in err,
               f"rc={rc} err={err!r}")
+    check_refused_formats(rp)
     rc, _, err = run(rp, ["--format", "xml", kb])
     check("exit2 bad option", rc == 2, f"rc={rc}")
     rc, _, err = run(rp, [])

@@ -17,11 +17,36 @@ mkdir -p "$log_dir"
 
 is_capture() {
   case "$(od -An -tx1 -N4 "$1" 2>/dev/null | tr -d ' \n')" in
-    # pcap (us and ns, both byte orders), pcapng, NetMon 2.x ("GMBU")
-    a1b2c3d4|d4c3b2a1|a1b23c4d|4d3cb2a1|0a0d0d0a|474d4255) return 0 ;;
+    # pcap (us and ns, both byte orders), pcapng, NetMon 2.x ("GMBU"), gzip
+    a1b2c3d4|d4c3b2a1|a1b23c4d|4d3cb2a1|0a0d0d0a|474d4255|1f8b*) return 0 ;;
     *) return 1 ;;
   esac
 }
+
+# Every format rpctrace reads, as tshark reads it too: the KB walkthroughs and the diagnose
+# captures of testdata/ converted to NetMon 2.x (editcap -F netmon2), to one pcapng with an
+# Ethernet and a raw-IP interface (mergecap), and gzip-compressed, added to the directories.
+if [ "${ORACLE_FORMATS:-1}" = 1 ] && command -v editcap >/dev/null && command -v mergecap >/dev/null; then
+  formats="$log_dir/formats"
+  rm -rf "$formats" && mkdir -p "$formats"
+  for f in "$root"/testdata/kb159298_*.pcap "$root"/testdata/diag_*.pcap; do
+    [ -f "$f" ] || continue
+    b=$(basename "$f" .pcap)
+    editcap -F netmon2 "$f" "$formats/$b.netmon2.cap" 2>/dev/null
+    gzip -c "$f" > "$formats/$b.pcap.gz"
+    n=$(capinfos -c -M "$f" 2>/dev/null | awk '/Number of packets/ {print $NF}')
+    if [ -n "$n" ] && [ "$n" -ge 2 ]; then
+      half=$(( (n + 1) / 2 ))
+      editcap -r "$f" "$formats/$b.h1.pcap" "1-$half" 2>/dev/null
+      editcap -r "$f" "$formats/$b.h2eth.pcap" "$((half + 1))-$n" 2>/dev/null
+      editcap -C 14 -T rawip "$formats/$b.h2eth.pcap" "$formats/$b.h2raw.pcap" 2>/dev/null
+      mergecap -F pcapng -w "$formats/$b.two_linktypes.pcapng" "$formats/$b.h1.pcap" \
+        "$formats/$b.h2raw.pcap" 2>/dev/null
+      rm -f "$formats/$b.h1.pcap" "$formats/$b.h2eth.pcap" "$formats/$b.h2raw.pcap"
+    fi
+  done
+  set -- "$@" "$formats"
+fi
 
 python3 "$here/retcode_oracle.py" >/dev/null || { echo "retcode_oracle.py self-test failed" >&2; exit 1; }
 python3 "$here/cl_oracle.py" >/dev/null || { echo "cl_oracle.py self-test failed" >&2; exit 1; }

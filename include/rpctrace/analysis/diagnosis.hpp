@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -118,6 +119,9 @@ class Diagnosis : public Sink {
   void finish(const Statistics& s, const EpmLinks& links) override;
   // After finish().
   [[nodiscard]] const DiagnosisResult& result() const { return result_; }
+  // Called with each finding when it is first known (live capture: `diagnose -i` prints it
+  // then); repeats folded into it later only raise its count in the result.
+  void on_finding(std::function<void(const Finding&)> f) { on_finding_ = std::move(f); }
 
   static constexpr std::size_t kMaxLatencies = 100000;  // per service, for median and worst
   static constexpr std::size_t kMaxFindings = 10000;    // past it, findings are counted only
@@ -196,6 +200,7 @@ class Diagnosis : public Sink {
   [[nodiscard]] bool selected(const std::optional<dcerpc::SyntaxId>& interface) const;
 
   DiagnoseOptions options_;
+  std::function<void(const Finding&)> on_finding_;
   Selection interface_filter_;  // --interface
   std::map<std::uint64_t, Conv> convs_;
   DiagnosisResult result_;

@@ -238,6 +238,14 @@ struct EpmLink {
   bool same_client = false;  // ... is this conversation's client: they form one group
 };
 
+// The program that owned a conversation, where the capture says (Network Monitor 2.2+ keeps
+// a table of processes with the addresses and ports of their connections).
+struct OwningProcess {
+  std::string name;  // the image's file name: OUTLOOK.EXE
+  std::string path;  // as the capture gives it
+  std::uint32_t pid = 0;
+};
+
 struct FrameRecord {
   std::uint64_t conversation = 0;
   Protseq protseq = Protseq::ncacn_ip_tcp;  // the conversation's
@@ -251,7 +259,8 @@ struct FrameRecord {
   common::Endpoint client, server;  // the conversation's roles, as far as known at this frame
   bool roles_from_syn = false;
   std::optional<EpmLink> epm_link;
-  std::uint64_t group = 0;  // as Conversation::group
+  const OwningProcess* process = nullptr;  // the conversation's, when the capture names it
+  std::uint64_t group = 0;                 // as Conversation::group
   // RPC over HTTP v2: the channel whose connection carried the frame, once known
   std::optional<dcerpc::RtsChannel> http_channel;
   std::vector<ReportedPdu> pdus;
@@ -308,7 +317,8 @@ struct Conversation {
   std::uint64_t pdus = 0, calls = 0, faults = 0, notes = 0;
   std::vector<InterfaceUse> interfaces;
   EndReason end_reason = EndReason::capture_end;
-  std::optional<EpmLink> epm_link;  // the EPM answer that gave the server's port
+  std::optional<EpmLink> epm_link;       // the EPM answer that gave the server's port
+  std::optional<OwningProcess> process;  // the program that owned it (NetMon's process table)
   // An EPM answer seen after this connection began (it began before the capture, its bind not
   // captured) that named its server's port: its interface labels the PDUs after it, inferred.
   std::optional<EpmLink> inferred_from;
@@ -344,8 +354,16 @@ struct Counters {
 void append_counter_rows(const Counters& c, common::CounterRows& rows);
 
 struct Statistics {
-  std::string file;
-  std::string link_type;
+  std::string file;       // the files, or the interface, by name
+  std::string link_type;  // of the first file
+  // Every file of a run that read several (or the interface of a live one): each with its
+  // format, link type, frames read and damage.
+  struct InputFile {
+    std::string name, format, link_type;
+    std::uint64_t frames = 0;
+    std::string damage;
+  };
+  std::vector<InputFile> files;
   std::uint64_t frames_read = 0, bytes_read = 0, tcp_segments = 0, frames_skipped = 0;
   std::uint64_t udp_datagrams = 0;  // taken by an adapter (Kerberos on 88, ncadg_ip_udp)
   std::uint64_t conversations_tcp = 0, conversations_dcerpc = 0, conversations_shown = 0;

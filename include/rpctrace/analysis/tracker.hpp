@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -85,6 +86,11 @@ class Tracker {
   Tracker& operator=(const Tracker&) = delete;
 
   ConversationHandle open(const ConversationOpen& o);
+  // Where the capture names the program that owned a connection (NetMon's process table):
+  // asked with each conversation's two endpoints when it opens.
+  using ProcessLookup =
+      std::function<std::optional<OwningProcess>(const common::Endpoint&, const common::Endpoint&)>;
+  void set_process_lookup(ProcessLookup lookup) { process_lookup_ = std::move(lookup); }
   // The adapter found the conversation carries another protocol sequence than its port said
   // (DCE/RPC straight on TCP 445): before any PDU of it was reported.
   void reclassify(ConversationState& s, Protseq protseq);
@@ -179,6 +185,7 @@ class Tracker {
   static constexpr std::size_t kMaxUnopened = 65536;
 
   const TrackerOptions& options_;
+  ProcessLookup process_lookup_;
   Sink& sink_;
   dcerpc::Counters& dcerpc_counters_;
   Counters counters_;

@@ -10,6 +10,7 @@
 
 #include "rpctrace/analysis/sink.hpp"
 #include "rpctrace/analysis/tracker.hpp"
+#include "rpctrace/pcap/input.hpp"
 #include "rpctrace/transport/dispatcher.hpp"
 
 namespace rpctrace::app {
@@ -20,20 +21,35 @@ struct RunOptions {
   // Asked every kStopCheckFrames frames: true stops the run (an output that cannot be
   // written); the sinks are then not finished.
   std::function<bool()> stop;
+  // Asked after every frame and whenever a live capture is idle: true ends the run as the end
+  // of the input would (Ctrl-C, SIGTERM), the sinks finished and the statistics given.
+  std::function<bool()> interrupted;
+  std::uint64_t max_frames = 0;  // -c: end after this many frames (0: no bound)
 };
 inline constexpr std::uint64_t kStopCheckFrames = 4096;
 
 struct RunResult {
-  bool read_error = false;  // the file was damaged; everything before was reported
-  std::string message;
-  bool stopped = false;        // RunOptions::stop said so
-  analysis::Statistics stats;  // as the sinks' finish() got them
+  bool read_error = false;             // a file was damaged; everything before was reported
+  std::string message;                 // the first damage
+  std::vector<pcap::InputFile> files;  // each file read (or the interface), damage named
+  std::vector<std::string> notes;      // what the readers and the filter noted (offsets named)
+  bool interrupted = false;            // RunOptions::interrupted said so
+  bool stopped = false;                // RunOptions::stop said so
+  analysis::Statistics stats;          // as the sinks' finish() got them
 };
 
-// Runs the whole pipeline over `path` ("-" for standard input) into every sink. Throws
-// pcap::CaptureError when the file cannot be opened as a capture.
-RunResult run(const std::string& path, const RunOptions& options,
+// Runs the whole pipeline over the input (files merged by time, or a live interface) into
+// every sink. Throws pcap::CaptureError when a file cannot be opened as a capture, the
+// interface cannot be opened or the filter does not compile.
+RunResult run(const pcap::InputOptions& input, const RunOptions& options,
               std::span<analysis::Sink* const> sinks);
+// One file ("-" for standard input).
+inline RunResult run(const std::string& path, const RunOptions& options,
+                     std::span<analysis::Sink* const> sinks) {
+  pcap::InputOptions input;
+  input.files = {path};
+  return run(input, options, sinks);
+}
 inline RunResult run(const std::string& path, const RunOptions& options, analysis::Sink& sink) {
   analysis::Sink* one[] = {&sink};
   return run(path, options, one);

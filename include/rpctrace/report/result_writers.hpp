@@ -20,6 +20,12 @@ void write_diagnosis(std::FILE* out, std::FILE* stats_out, bool jsonl,
                      const analysis::DiagnosisResult& d, const analysis::Statistics& s,
                      bool all_services = false);
 
+// Live capture (`diagnose -i`): one finding when it is first known, flushed. Text: "Found at
+// TIME:" and its lines; JSON Lines: its "finding" record marked "as_found" (the final report
+// gives it again, with the count of repeats folded into it).
+void write_finding_as_found(std::FILE* out, bool jsonl, const analysis::Finding& f,
+                            common::Timestamp now);
+
 // Text: per endpoint mapper, its listings grouped by interface with each string binding
 // (rpcdump's shape), then its ept_map answers. JSON Lines: one "endpoint" record per listed
 // entry and per tower an answer gave.

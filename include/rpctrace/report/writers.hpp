@@ -27,7 +27,8 @@ using analysis::Statistics;
 
 class TextWriter : public analysis::Sink {
  public:
-  // `summary`: conversation headers only, no frame lines.
+  // `summary`: conversation headers only, no frame lines. `max_ended_waiting` 0: every
+  // conversation is printed as it ends (live capture), not in the order of first frames.
   TextWriter(std::FILE* out, std::FILE* stats_out, bool summary = false,
              std::size_t max_ended_waiting = kMaxEndedWaiting)
       : out_(out),
@@ -62,6 +63,7 @@ class TextWriter : public analysis::Sink {
     bool roles_from_syn = false;
     analysis::Protseq protseq = analysis::Protseq::ncacn_ip_tcp;
     std::optional<EpmLink> epm_link;
+    std::optional<analysis::OwningProcess> process;
     Conversation conv;  // set when it ends
   };
   void format_frame(const FrameRecord& f, std::string& out);

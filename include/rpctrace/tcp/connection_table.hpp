@@ -39,6 +39,9 @@ class ConnectionTable {
 
   [[nodiscard]] const Counters& counters() const { return counters_; }
   [[nodiscard]] std::size_t size() const { return table_.size(); }
+  // Ends the connections closed or idle longer than their limits at `now` (add() does so
+  // with each segment's time; a quiet live capture with the clock).
+  void expire(common::Timestamp now);
 
  private:
   struct Entry;
@@ -46,7 +49,6 @@ class ConnectionTable {
   Entry* create(const FlowKey& key, const pcap::TcpSegmentView& seg, std::uint64_t frame,
                 common::Timestamp ts);
   void end(Entry* e, EndReason reason);
-  void expire(common::Timestamp now);
 
   StreamSink& sink_;
   ReassemblyLimits limits_;

@@ -93,6 +93,12 @@ class Dispatcher {
 
   // A frame the capture layer decoded into a carrier unit; false when no adapter takes it.
   bool add(const pcap::DecodeOutcome& frame, std::uint64_t number, common::Timestamp ts);
+  // Time passes with no frame (a quiet live capture): connections closed or idle longer than
+  // their limits end now, as a later frame's timestamp would end them.
+  void expire(common::Timestamp now) {
+    tcp_table_.expire(now);
+    udp_adapter_.expire(now);
+  }
   // The end of the capture: every conversation still open ends.
   void finish() {
     tcp_table_.finish();

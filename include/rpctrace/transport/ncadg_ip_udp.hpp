@@ -37,10 +37,10 @@ struct UdpLimits {
 };
 
 struct UdpCounters {
-  std::uint64_t flows = 0;           // connectionless conversations opened
-  std::uint64_t evicted_idle = 0;    // ... ended by idle_timeout_us
-  std::uint64_t evicted_limit = 0;   // ... ended because the table was full (max_flows)
-  std::uint64_t truncated = 0;       // datagrams the capture cut (snap length)
+  std::uint64_t flows = 0;             // connectionless conversations opened
+  std::uint64_t evicted_idle = 0;      // ... ended by idle_timeout_us
+  std::uint64_t evicted_limit = 0;     // ... ended because the table was full (max_flows)
+  std::uint64_t truncated = 0;         // datagrams the capture cut (snap length)
   std::uint64_t answers_rerouted = 0;  // answers from another server port joined their flow
 };
 void append_counter_rows(const UdpCounters& c, common::CounterRows& rows);
@@ -57,6 +57,8 @@ class UdpAdapter {
   // A datagram: true when it belongs to a connectionless DCE/RPC flow (a flow already known,
   // or a new one whose first datagram carries a connectionless header).
   bool datagram(const pcap::UdpDatagramView& d, std::uint64_t frame, common::Timestamp ts);
+  // Ends the flows idle longer than their limit at `now`.
+  void expire(common::Timestamp now);
   // The end of the capture: every flow ends.
   void finish();
   [[nodiscard]] const UdpCounters& counters() const { return counters_; }
@@ -80,11 +82,9 @@ class UdpAdapter {
   static constexpr std::size_t kMaxFlowActivities = 64;
   static constexpr std::size_t kMaxActivities = 1u << 16;
   // The flow an answer from another server port belongs to; flows_.end() when none.
-  std::map<Key, Flow>::iterator home_of(const pcap::UdpDatagramView& d,
-                                        const dcerpc::ClHeader& h);
+  std::map<Key, Flow>::iterator home_of(const pcap::UdpDatagramView& d, const dcerpc::ClHeader& h);
   void remember_activity(std::map<Key, Flow>::iterator it, const dcerpc::ClHeader& h,
                          const common::Endpoint& src);
-  void expire(common::Timestamp now);
   void end(std::map<Key, Flow>::iterator it, analysis::EndReason reason);
 
   analysis::Tracker& tracker_;

@@ -15,6 +15,7 @@
 #include "rpctrace/analysis/model.hpp"
 #include "rpctrace/dcerpc/counters.hpp"
 #include "rpctrace/pcap/counters.hpp"
+#include "rpctrace/pcap/input.hpp"
 #include "rpctrace/report/json.hpp"
 #include "rpctrace/report/writers.hpp"
 #include "rpctrace/tcp/counters.hpp"
@@ -539,6 +540,7 @@ TEST(CounterRows, EveryUdpCounterInOneRow) {
 TEST(CounterRows, RunListsCaptureTcpSmbDcerpcAnalysisInThatOrder) {
   common::CounterRows capture, tcp, smb, kerberos, udp, dcerpc, analysis;
   pcap::append_counter_rows(pcap::Counters{}, capture);
+  pcap::append_counter_rows(pcap::InputCounters{}, capture);  // a file's: no live rows
   tcp::append_counter_rows(tcp::Counters{}, tcp);
   transport::append_counter_rows(transport::NpCounters{}, smb);
   transport::append_counter_rows(transport::KdcCounters{}, kerberos);

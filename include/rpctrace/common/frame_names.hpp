@@ -1,0 +1,95 @@
+// Frame names when a run reads several files: frames are numbered in the merged order (as
+// mergecap numbers them, so every layer compares and pairs plain numbers), and each number
+// is named for people as FILE:NUMBER, the file's place on the command line and the frame's
+// number within that file, as tshark would show it reading that file alone.
+//
+// The table holds one run per stretch of consecutive frames from one file: a ring buffer of
+// files read one after another costs one run per file; captures taken side by side and
+// interleaved frame by frame cost at most one run per frame, up to kMaxRuns: past it, later
+// frames are named by their merged number alone, written "#N" so it is not taken for a frame
+// of file 1 (docs/limits.md).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rpctrace::common {
+
+class FrameNames {
+ public:
+  static constexpr std::size_t kMaxRuns = 1u << 20;  // 24 MiB
+  // Frame `merged` is frame `local` of file `file` (0-based). Frames are added in order.
+  void add(std::uint64_t merged, std::uint32_t file, std::uint64_t local);
+  void clear() {
+    runs_.clear();
+    multiple_ = false;
+    full_ = false;
+    files_.clear();
+  }
+  // The files' names, in command-line order: several, and every frame is named FILE:NUMBER
+  // from the first on.
+  void set_files(std::vector<std::string> files) {
+    files_ = std::move(files);
+    multiple_ = files_.size() > 1;
+  }
+  [[nodiscard]] const std::string& file_name(std::uint32_t file) const;
+  // True when the run reads several files: names are then FILE:NUMBER.
+  [[nodiscard]] bool multiple() const { return multiple_; }
+  struct Name {
+    std::uint32_t file = 0;  // 0-based
+    std::uint64_t local = 0;
+  };
+  // The file and number of merged frame `merged`; {0, merged} when only one file was read.
+  [[nodiscard]] Name name(std::uint64_t merged) const;
+  // Whether merged frame `merged` came after the table was full (then it has no file name).
+  [[nodiscard]] bool unnamed(std::uint64_t merged) const { return full_ && merged >= full_from_; }
+  // "2:31" (file 2 on the command line, its frame 31), or "31" with one file.
+  [[nodiscard]] std::string text(std::uint64_t merged) const;
+
+ private:
+  struct Run {
+    std::uint64_t merged_first = 0;
+    std::uint64_t local_first = 0;
+    std::uint32_t file = 0;
+  };
+  std::vector<Run> runs_;
+  bool multiple_ = false;
+  bool full_ = false;
+  std::uint64_t full_from_ = 0;
+  std::vector<std::string> files_;
+};
+
+// The names of the run in progress. One run at a time per process: the writers print frame
+// numbers in many places, and a run's file set is a fact of the whole run, not of one record.
+FrameNames& frame_names();
+
+// A frame number as people read it: `fmt::format("{}", FrameNo{n})` gives "31", or "2:31"
+// when the run reads several files. Width and alignment apply as to a string.
+struct FrameNo {
+  std::uint64_t merged = 0;
+};
+
+}  // namespace rpctrace::common
+
+template <>
+struct fmt::formatter<rpctrace::common::FrameNo> : fmt::formatter<fmt::string_view> {
+  template <typename Context>
+  auto format(rpctrace::common::FrameNo f, Context& ctx) const {
+    char buf[48];
+    const auto& names = rpctrace::common::frame_names();
+    char* end = buf;
+    if (names.unnamed(f.merged)) {
+      end = fmt::format_to(buf, "#{}", f.merged);
+    } else if (names.multiple()) {
+      auto n = names.name(f.merged);
+      end = fmt::format_to(buf, "{}:{}", n.file + 1, n.local);
+    } else {
+      end = fmt::format_to(buf, "{}", f.merged);
+    }
+    return fmt::formatter<fmt::string_view>::format(
+        fmt::string_view(buf, static_cast<std::size_t>(end - buf)), ctx);
+  }
+};
