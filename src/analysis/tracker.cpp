@@ -220,7 +220,9 @@ void Tracker::resolve_roles(ConversationState& s) {
 bool Tracker::shown(const ConversationState& s) const {
   const Selection& sel = options_.selection;
   if (!sel.interfaces.empty() && !s.interface_matched) return false;
-  if (sel.opnum && !s.opnum_matched) return false;
+  if (sel.by_opnum() && !s.opnum_matched) return false;
+  if (!sel.matches_conversation(s.conv.id)) return false;
+  if (!sel.matches_time(s.conv.start, s.conv.end)) return false;
   return s.conv.dcerpc || sel.show_all || s.conv.epm_link || s.conv.well_known_port ||
          s.conv.pipe_activity;
 }
@@ -276,10 +278,9 @@ void Tracker::write(PendingFrame& p, bool frame) {
   FrameRecord& r = p.record;
   const Selection& sel = options_.selection;
   auto selected = [&](std::uint16_t op, const std::optional<dcerpc::SyntaxId>& interface) {
-    return op == sel.opnum &&
-           (sel.interfaces.empty() || (interface && sel.matches_interface(*interface)));
+    return sel.matches_call(op, interface);
   };
-  if (sel.opnum) {
+  if (sel.by_opnum()) {
     std::erase_if(r.pdus, [&](const ReportedPdu& x) {
       auto op = opnum_of(x.event);
       return !op || !selected(*op, x.event.interface);
@@ -290,7 +291,7 @@ void Tracker::write(PendingFrame& p, bool frame) {
   }
   if (frame) sink_.frame(r);
   for (auto& c : p.calls) {
-    if (sel.opnum && !selected(c.call.opnum, c.call.interface)) continue;
+    if (sel.by_opnum() && !selected(c.call.opnum, c.call.interface)) continue;
     c.client = r.client;
     c.server = r.server;
     sink_.call(c);

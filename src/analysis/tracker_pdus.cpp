@@ -83,9 +83,8 @@ void Tracker::count_pdu(ConversationState& s, const dcerpc::PduEvent& e) {
       for (const auto& ctx : bind->contexts)
         if (sel.matches_interface(ctx.abstract_syntax)) s.interface_matched = true;
   }
-  if (sel.opnum && !s.opnum_matched && e.header.ptype == PacketType::request &&
-      opnum_of(e) == sel.opnum &&
-      (sel.interfaces.empty() || (e.interface && sel.matches_interface(*e.interface))))
+  if (sel.by_opnum() && !s.opnum_matched && e.header.ptype == PacketType::request && opnum_of(e) &&
+      sel.matches_call(*opnum_of(e), e.interface))
     s.opnum_matched = true;
   if (int role = sender_role(e.header.ptype); role != 0 && s.client_dir < 0)
     s.client_dir = role > 0 ? e.dir : e.dir ^ 1;
@@ -96,6 +95,19 @@ void Tracker::count_pdu(ConversationState& s, const dcerpc::PduEvent& e) {
   }
   if (bind != nullptr)
     for (const auto& ctx : bind->contexts) use_interface(v, ctx.abstract_syntax, 0);
+}
+
+// --interface keeps the endpoint mapper lookup that led to a selected conversation: an
+// ept_map or ept_lookup request asking for a selected interface selects its conversation.
+void Tracker::select_by_lookup(ConversationState& s, const EpmDecode& d) {
+  const Selection& sel = options_.selection;
+  if (sel.interfaces.empty() || s.interface_matched || !d.value) return;
+  std::optional<dcerpc::SyntaxId> asked;
+  if (const auto* m = std::get_if<epm::EptMapRequest>(&*d.value); m && m->map_tower)
+    asked = m->map_tower->interface;
+  else if (const auto* l = std::get_if<epm::EptLookupRequest>(&*d.value))
+    asked = l->interface_id;
+  if (asked && sel.matches_interface(*asked)) s.interface_matched = true;
 }
 
 // The link to an ept_map answer is by address and port; the bind says whether this
@@ -165,6 +177,7 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
       infer_from_answer(*answer, s, e.at, s.endpoint[e.dir].address);
     }
     if (e.header.ptype == PacketType::request) {
+      select_by_lookup(s, *r.epm);
       if (s.epm_requests.size() >= ConversationState::kMaxEpmRequests) s.epm_requests.clear();
       s.epm_requests[epm_request_key(s, e.header.call_id)] = r.epm;
     } else {

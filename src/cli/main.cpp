@@ -14,8 +14,10 @@
 
 #include "options.hpp"
 #include "rpctrace/analysis/endpoint_listing.hpp"
+#include "rpctrace/analysis/summary.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
 #include "rpctrace/report/result_writers.hpp"
+#include "rpctrace/report/summary_writers.hpp"
 #include "rpctrace/report/writers.hpp"
 
 namespace {
@@ -113,7 +115,34 @@ void report_damage(const app::RunResult& r) {
                  f.name, f.damage);
 }
 
+// -q: only the statistics, on standard output (as tshark -q prints its tables).
+class StatisticsOnly : public analysis::Sink {
+ public:
+  void frame(const analysis::FrameRecord& /*f*/) override {}
+  void conversation_end(const analysis::Conversation& /*c*/) override {}
+  void finish(const analysis::Statistics& /*s*/, const analysis::EpmLinks& /*l*/) override {}
+};
+
+int quiet(const cli::Invocation& inv, std::FILE* out) {
+  StatisticsOnly sink;
+  analysis::Sink* sinks[] = {&sink};
+  auto r = run(inv, sinks);
+  if (!r) return 2;
+  if (r->stopped) return 0;
+  if (inv.jsonl) {
+    report::JsonLine j;
+    report::write_statistics_json(r->stats, j);
+    fmt::print(out, "{}\n", j.text());
+  } else {
+    file_legend(inv, out);
+    std::fputs(report::format_statistics(r->stats).c_str(), out);
+  }
+  report_damage(*r);
+  return 0;
+}
+
 int timeline(const cli::Invocation& inv, std::FILE* out) {
+  if (inv.quiet) return quiet(inv, out);
   std::unique_ptr<analysis::Sink> writer;
   if (inv.jsonl)
     writer = std::make_unique<report::JsonlWriter>(out, inv.summary);
@@ -164,6 +193,37 @@ int diagnose(const cli::Invocation& inv, std::FILE* out) {
   return diagnosis.result().has_error() ? 1 : 0;
 }
 
+int summary(const cli::Invocation& inv, std::FILE* out) {
+  if (inv.quiet) return quiet(inv, out);
+  report::SummaryWriter writer(out, stderr, inv.jsonl);
+  analysis::Summarizer summarizer(
+      [&writer](const analysis::ConversationSummary& s) { writer.add(s); });
+  analysis::Sink* sinks[] = {&summarizer};
+  if (!inv.jsonl) file_legend(inv, out);
+  auto r = run(inv, sinks);
+  if (!r) return 2;
+  if (r->stopped) return 0;
+  writer.finish(r->stats);
+  report_damage(*r);
+  return 0;
+}
+
+int stats(const cli::Invocation& inv, std::FILE* out) {
+  analysis::Summarizer summarizer(nullptr);
+  analysis::Sink* sinks[] = {&summarizer};
+  auto r = run(inv, sinks);
+  if (!r) return 2;
+  if (r->stopped) return 0;
+  // --interface and --opnum keep their operations' rows (an EPM lookup they kept is not one).
+  const analysis::Selection& sel = inv.run.analysis.selection;
+  analysis::OpTable rows;
+  for (const auto& [key, tally] : summarizer.operations())
+    if (sel.matches_call(key.opnum, key.interface)) rows.emplace(key, tally);
+  report::write_op_stats(out, stderr, inv.jsonl, rows, summarizer.calls_not_listed(), r->stats);
+  report_damage(*r);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,6 +247,12 @@ int main(int argc, char** argv) {
       break;
     case cli::Command::diagnose:
       rc = diagnose(inv, out.file());
+      break;
+    case cli::Command::summary:
+      rc = summary(inv, out.file());
+      break;
+    case cli::Command::stats:
+      rc = stats(inv, out.file());
       break;
   }
   return out.close(rc);

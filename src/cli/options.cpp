@@ -12,6 +12,9 @@
 #include <optional>
 #include <vector>
 
+#include "rpctrace/dcerpc/names.hpp"
+#include "time_arg.hpp"
+
 namespace rpctrace::cli {
 
 namespace {
@@ -39,6 +42,12 @@ constexpr const char* kDescription =
     "  diagnose   why a client fails to reach its RPC services: a status table per client and\n"
     "             server (Established, Connecting, Failed), then findings with their evidence\n"
     "             and a next step\n"
+    "  summary    one record per conversation: addresses, protocol sequence, start, duration,\n"
+    "             how it began and ended, interfaces bound and their results, auth, calls per\n"
+    "             operation, faults and error returns, bytes, latency (handshake, bind, calls)\n"
+    "             and a verdict: ok, refused, unanswered, faulted, failed or incomplete\n"
+    "  stats      per interface and operation: calls, faults, error returns, response time\n"
+    "             (min, median, p95, max, mean) and stub bytes, for every interface\n"
     "Options may stand before or after the command and the file. A capture file named like a\n"
     "command is given as ./NAME or with -r; a file after the first that does not exist begins\n"
     "the filter unless its name looks like a capture's (.pcap, .pcapng, .cap, .gz ...).\n"
@@ -53,8 +62,9 @@ constexpr const char* kFooter =
     "Text goes to standard output and the statistics to standard error; --format jsonl puts\n"
     "everything, statistics last, on standard output (schema: docs/jsonl.md).";
 
-constexpr std::array kCommands{std::pair{"endpoints", Command::endpoints},
-                               std::pair{"diagnose", Command::diagnose}};
+constexpr std::array kCommands{
+    std::pair{"endpoints", Command::endpoints}, std::pair{"diagnose", Command::diagnose},
+    std::pair{"summary", Command::summary}, std::pair{"stats", Command::stats}};
 
 std::optional<Command> command_named(const std::string& word) {
   for (const auto& [name, command] : kCommands)
@@ -110,17 +120,20 @@ struct Parsed {
   std::uint64_t count = 0;
   bool no_promiscuous = false;
   std::vector<std::uint16_t> ports;
-  std::vector<std::string> hosts, interfaces;
-  std::uint16_t opnum = 0;
+  std::vector<std::string> hosts, interfaces, opnums;
+  std::vector<std::uint64_t> conversations;
+  std::string since, until;
   std::int64_t slow_ms = 0, idle_seconds = 0;
   // The options some commands cannot use.
-  CLI::Option *summary = nullptr, *opnum_option = nullptr, *all = nullptr, *slow = nullptr;
+  CLI::Option *summary = nullptr, *opnum_option = nullptr, *all = nullptr, *slow = nullptr,
+              *conversation = nullptr, *quiet = nullptr;
 };
 
 void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
-  app.add_option("command_files_filter", p.words,
-                 "[endpoints|diagnose], the capture files (pcap, pcapng, NetMon .cap; plain, "
-                 "gzip or zstd; - reads standard input), then a BPF filter expression");
+  app.add_option(
+      "command_files_filter", p.words,
+      "[endpoints|diagnose|summary|stats], the capture files (pcap, pcapng, NetMon .cap; plain, "
+      "gzip or zstd; - reads standard input), then a BPF filter expression");
   auto* io = app.add_option_group("Input and output");
   io->add_option("-r,--read", p.read_files,
                  "Capture file, as tcpdump and tshark take it; - for standard input "
@@ -138,6 +151,9 @@ void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
                  "text (default) or jsonl: one JSON object per line (docs/jsonl.md); "
                  "endpoints and diagnose write one record per endpoint, service and finding")
       ->check(CLI::IsMember({"text", "jsonl"}));
+  p.quiet = io->add_flag("-q,--quiet", out.quiet,
+                         "Timeline, summary: no conversations, only the statistics, on standard "
+                         "output (jsonl: the stats record)");
   p.summary = io->add_flag("--summary", out.summary,
                            "Timeline only: one summary per conversation (text: its header and "
                            "footer; jsonl: conversation records) and the statistics");
@@ -154,20 +170,37 @@ void add_selection(CLI::App& app, Parsed& p, Invocation& out) {
       ->allow_extra_args(false);
   select
       ->add_option("--host", p.hosts,
-                   "Only conversations with this IPv4/IPv6 address on either side (repeatable)")
+                   "Only conversations with this IPv4/IPv6 address, or an address in this "
+                   "network (10.1.0.0/16, 2001:db8::/32), on either side (repeatable)")
       ->allow_extra_args(false);
   select
       ->add_option("--interface", p.interfaces,
-                   "An interface: a UUID or a short name such as SAMR (repeatable). Timeline: "
-                   "whole conversations that bind or call it; endpoints: the entries and "
-                   "answers for it; diagnose: its services and findings")
+                   "An interface: a UUID or a short name such as SAMR (repeatable). Timeline, "
+                   "summary, stats: whole conversations that bind or call it, and the "
+                   "endpoint mapper lookups that asked for it (stats: its operations only); "
+                   "endpoints: the entries and answers for it; diagnose: its services and "
+                   "findings")
       ->allow_extra_args(false);
-  p.opnum_option =
-      select
-          ->add_option(
-              "--opnum", p.opnum,
-              "Timeline only: the calls with this opnum (their requests, responses and faults)")
-          ->check(whole_number(0, 65535));
+  p.opnum_option = select
+                       ->add_option("--opnum", p.opnums,
+                                    "Only the calls of these operations: opnums or operation "
+                                    "names, comma-separated (5,7 or SamrConnect5); their "
+                                    "requests, responses and faults (repeatable)")
+                       ->delimiter(',')
+                       ->allow_extra_args(false);
+  p.conversation = select
+                       ->add_option("--conversation", p.conversations,
+                                    "Only this conversation, by the number the timeline gives "
+                                    "it (repeatable; comma-separated)")
+                       ->delimiter(',')
+                       ->check(whole_number(1, std::uint64_t{1} << 62))
+                       ->allow_extra_args(false);
+  select->add_option("--since", p.since,
+                     "Only conversations with a frame at or after this time, whole: seconds "
+                     "since the epoch or ISO 8601 (2026-12-04T10:05:00Z; without Z or an "
+                     "offset, local time, as editcap -A reads it)");
+  select->add_option("--until", p.until,
+                     "Only conversations begun at or before this time, whole (as --since)");
   p.all = select->add_flag("--all", out.run.analysis.selection.show_all,
                            "Timeline: also show TCP conversations that carry no DCE/RPC; "
                            "diagnose: list every service, the healthy ones too");
@@ -272,8 +305,10 @@ int choose_command(Parsed& p, Invocation& out) {
 int check_scope(const Parsed& p, Command command) {
   const std::vector<Scope> scopes{
       {p.summary, {Command::timeline}},
-      {p.opnum_option, {Command::timeline}},
-      {p.all, {Command::timeline, Command::diagnose}},
+      {p.quiet, {Command::timeline, Command::summary}},
+      {p.opnum_option, {Command::timeline, Command::summary, Command::stats}},
+      {p.conversation, {Command::timeline, Command::summary, Command::stats}},
+      {p.all, {Command::timeline, Command::diagnose, Command::summary}},
       {p.slow, {Command::diagnose}},
   };
   for (const auto& s : scopes)
@@ -290,17 +325,48 @@ int apply(const Parsed& p, Invocation& out) {
   out.jsonl = p.format == "jsonl";
   sel.ports = p.ports;
   for (const auto& h : p.hosts) {
-    auto a = common::IpAddress::parse(h);
-    if (!a) return usage_error(fmt::format("--host {}: not an IPv4 or IPv6 address", h));
+    auto a = analysis::HostPrefix::parse(h);
+    if (!a)
+      return usage_error(
+          fmt::format("--host {}: not an IPv4 or IPv6 address or network (ADDRESS/BITS)", h));
     sel.hosts.push_back(*a);
   }
-  // --interface selects conversations in the timeline; endpoints and diagnose filter what they
-  // conclude (an interface's EPM lookup is another interface's conversation).
-  if (out.command == Command::timeline)
-    sel.interfaces = p.interfaces;
-  else
+  for (const auto& i : p.interfaces)
+    if (!common::Uuid::parse(i) && dcerpc::interfaces_by_name(i).empty())
+      return usage_error(
+          fmt::format("--interface {}: no interface of that name (docs/names.md lists them; a UUID "
+                      "selects any other)",
+                      i));
+  // --interface selects conversations in the timeline, summary and stats; endpoints and
+  // diagnose filter what they conclude (an interface's EPM lookup is another interface's
+  // conversation).
+  if (out.command == Command::endpoints || out.command == Command::diagnose)
     out.interfaces = p.interfaces;
-  if (p.opnum_option->count() > 0) sel.opnum = p.opnum;
+  else
+    sel.interfaces = p.interfaces;
+  for (const auto& o : p.opnums) {
+    if (!o.empty() &&
+        std::all_of(o.begin(), o.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      if (o.size() > 5 || std::stoul(o) > 65535)
+        return usage_error(fmt::format("--opnum {}: not an opnum (0 to 65535)", o));
+      sel.opnums.push_back({std::nullopt, static_cast<std::uint16_t>(std::stoul(o))});
+      continue;
+    }
+    auto found = dcerpc::operations_by_name(o);
+    if (found.empty())
+      return usage_error(fmt::format(
+          "--opnum {}: neither an opnum nor an operation name the names table knows", o));
+    for (const auto& [uuid, opnum] : found) sel.opnums.push_back({uuid, opnum});
+  }
+  sel.conversations = p.conversations;
+  if (!p.since.empty() && !(sel.since = parse_time(p.since)))
+    return usage_error(fmt::format(
+        "--since {}: not a time (seconds since the epoch, or 2026-12-04T10:05:00Z)", p.since));
+  if (!p.until.empty() && !(sel.until = parse_time(p.until)))
+    return usage_error(fmt::format(
+        "--until {}: not a time (seconds since the epoch, or 2026-12-04T10:05:00Z)", p.until));
+  if (sel.since && sel.until && *sel.until < *sel.since)
+    return usage_error("--until is before --since");
   out.run.transport.tcp.idle_timeout_us = p.idle_seconds * 1000000;
   out.diagnose.slow_us = p.slow_ms * 1000;
   // diagnose --all lists every service; the conversations it looks at stay the DCE/RPC ones.

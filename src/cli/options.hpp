@@ -12,13 +12,14 @@
 
 namespace rpctrace::cli {
 
-enum class Command { timeline, endpoints, diagnose };
+enum class Command { timeline, endpoints, diagnose, summary, stats };
 
 struct Invocation {
   Command command = Command::timeline;
   pcap::InputOptions input;  // the files ("-": standard input) or the live interface, the filter
   bool jsonl = false;
   bool summary = false;  // timeline: one summary per conversation
+  bool quiet = false;    // -q: the statistics only, on standard output
   app::RunOptions run;
   analysis::DiagnoseOptions diagnose;
   // endpoints and diagnose: only the entries, services and findings of these interfaces.

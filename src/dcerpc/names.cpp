@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <optional>
 #include <span>
 #include <utility>
@@ -245,6 +246,29 @@ std::optional<Uuid> interface_by_name(std::string_view name) {
   for (const auto& row : nd::interfaces())
     if (row.name == name) return Uuid{row.uuid};
   return std::nullopt;
+}
+
+namespace {
+bool same_nocase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+}  // namespace
+
+std::vector<std::pair<Uuid, std::uint16_t>> operations_by_name(std::string_view name) {
+  std::vector<std::pair<Uuid, std::uint16_t>> out;
+  for (const auto& row : nd::operations())
+    if (same_nocase(row.name, name)) out.emplace_back(Uuid{row.uuid}, row.opnum);
+  return out;
+}
+
+std::vector<Uuid> interfaces_by_name(std::string_view name) {
+  std::vector<Uuid> out;
+  for (const auto& row : nd::interfaces())
+    if (same_nocase(row.name, name)) out.push_back(Uuid{row.uuid});
+  return out;
 }
 
 std::string_view interface_name(const Uuid& u) {

@@ -116,6 +116,11 @@ JsonLine& JsonLine::inum(std::string_view k, std::int64_t v) {
   out_.append(f.data(), f.size());
   return *this;
 }
+JsonLine& JsonLine::seconds(std::string_view k, std::int64_t us) {
+  key(k);
+  out_ += common::format_seconds(us);
+  return *this;
+}
 JsonLine& JsonLine::boolean(std::string_view k, bool v) {
   key(k);
   out_ += v ? "true" : "false";

@@ -236,8 +236,9 @@ def timeline_cases(td, defaults):
         (["--host", "10.5.0.11"], mail, J,
          lambda rc, out, base: (len(convs(out)) == 2 and all(c["server"] == "10.5.0.11"
                                                              for c in convs(out)), convs(out))),
+        # The endpoint mapper lookup that asked for MTA is kept with the MTA conversations.
         (["--interface", "mta"], story, J,
-         lambda rc, out, base: (sorted(c["server_port"] for c in convs(out)) == [1733, 4764],
+         lambda rc, out, base: (sorted(c["server_port"] for c in convs(out)) == [135, 1733, 4764],
                                 convs(out))),
         (["--interface", "E1AF8308-5D1F-11C9-91A4-08002B14A0FA"], story, J,
          lambda rc, out, base: ([c["server_port"] for c in convs(out)] == [135], convs(out))),
@@ -709,7 +710,8 @@ def main():
     # --interface keeps whole conversations; --opnum keeps single calls.
     story = os.path.join(td, "kb159298_story.pcap")
     rc, conv = conversations(["--interface", "mta", story])
-    check("interface by name", rc == 0 and sorted(c["server_port"] for c in conv) == [1733, 4764], conv)
+    check("interface by name, with the EPM lookup that asked for it",
+          rc == 0 and sorted(c["server_port"] for c in conv) == [135, 1733, 4764], conv)
     rc, conv = conversations(["--interface", "E1AF8308-5D1F-11C9-91A4-08002B14A0FA", story])
     check("interface by uuid", rc == 0 and [c["server_port"] for c in conv] == [135], conv)
     rc, out, _ = run(rp, ["--opnum", "1", "--format", "jsonl", story])

@@ -169,6 +169,7 @@ class Tracker {
   void count_pdu(ConversationState& s, const dcerpc::PduEvent& e);
   void count_return(const ReturnCode& r);
   void check_epm_interface(ConversationState& s, const dcerpc::PduEvent& e);
+  void select_by_lookup(ConversationState& s, const EpmDecode& d);
   void stamp(ConversationState& s, FrameRecord& r);
   void resolve_roles(ConversationState& s);
   [[nodiscard]] bool shown(const ConversationState& s) const;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rpctrace/dcerpc/types.hpp"
 
@@ -109,5 +110,10 @@ const Uuid& epm_uuid();
 // table has none. For the few interfaces the analysis treats specially, so their UUIDs are
 // written once, in the table.
 std::optional<Uuid> interface_by_name(std::string_view name);
+// Every (interface, opnum) of the operations table with this name, compared without regard to
+// case ("SamrConnect5", "ept_map"); empty when none has it.
+std::vector<std::pair<Uuid, std::uint16_t>> operations_by_name(std::string_view name);
+// Every interface of the table whose short name is this one, compared without regard to case.
+std::vector<Uuid> interfaces_by_name(std::string_view name);
 
 }  // namespace rpctrace::dcerpc

@@ -22,6 +22,8 @@ class JsonLine {
   JsonLine& inum(std::string_view key, std::int64_t value);
   JsonLine& boolean(std::string_view key, bool value);
   JsonLine& null(std::string_view key);
+  // Microseconds as a number of seconds with six decimals (0.001234): times and durations.
+  JsonLine& seconds(std::string_view key, std::int64_t us);
   // A string value appended by `fill` (which writes the characters, no escaping needed).
   template <typename Fill>
   JsonLine& raw_str(std::string_view k, Fill&& fill) {

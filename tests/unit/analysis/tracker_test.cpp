@@ -373,7 +373,7 @@ TEST(TrackerSelection, InterfaceKeepsWholeConversations) {
 
 TEST(TrackerSelection, OpnumKeepsSingleCallsAndTheirPdus) {
   TrackerHarness h;
-  h.options.selection.opnum = 3;
+  h.options.selection.opnums = {{std::nullopt, 3}};
   auto c = h.open(1, kClient, kServer, 1, 0);
   h.handshake(*c, 1, 0);
   const auto in = opening_seen();
@@ -408,7 +408,7 @@ TEST(TrackerSelection, OpnumKeepsSingleCallsAndTheirPdus) {
 
 TEST(TrackerSelection, OpnumOnTheInterfaceGiven) {
   TrackerHarness h;
-  h.options.selection.opnum = 3;
+  h.options.selection.opnums = {{std::nullopt, 3}};
   h.options.selection.interfaces = {"SAMR"};
   auto c = h.open(1, kClient, kServer, 1, 0);
   h.frame(*c, 1, 0, 0, {bind_pdu(1, {ts::kEpmInterface, kSamrTs})});
@@ -425,7 +425,7 @@ TEST(TrackerSelection, OpnumOnTheInterfaceGiven) {
 
 TEST(TrackerSelection, OpnumNotShownWithoutItsRequest) {
   TrackerHarness h;
-  h.options.selection.opnum = 3;
+  h.options.selection.opnums = {{std::nullopt, 3}};
   h.options.selection.interfaces = {"SAMR"};
   auto c = h.open(1, kClient, kServer, 1, 0);
   // Opnum 3 on EPM, SAMR bound: the interface matches, the opnum only on another interface.
