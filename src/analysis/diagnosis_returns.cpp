@@ -47,17 +47,6 @@ Cause cause_of(std::string_view name) {
 
 }  // namespace
 
-bool ordinary_error(const ReturnCode& rc) {
-  static constexpr std::array<std::string_view, 7> kSteps = {
-      "ERROR_MORE_DATA",         "ERROR_INSUFFICIENT_BUFFER", "ERROR_NO_MORE_ITEMS",
-      "STATUS_BUFFER_TOO_SMALL", "STATUS_MORE_ENTRIES",       "E_NOINTERFACE",
-      "STATUS_NO_MORE_ENTRIES"};
-  std::string name = dcerpc::return_code_text(rc.value, rc.type).name;
-  // HRESULT_FROM_WIN32(ERROR_MORE_DATA) is the same step.
-  if (name.starts_with("HRESULT_FROM_WIN32(")) name = name.substr(19, name.size() - 20);
-  return std::find(kSteps.begin(), kSteps.end(), name) != kSteps.end();
-}
-
 void Diagnosis::error_returned(Conv& c, const CallRecord& r) {
   const ReturnCode& rc = *r.return_code;
   const dcerpc::CallEnd& call = r.call;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "rpctrace/analysis/diagnosis.hpp"
+#include "rpctrace/analysis/op_stats.hpp"
 
 namespace rpctrace::analysis {
 
@@ -19,10 +20,6 @@ std::string frames_text(const std::vector<std::uint64_t>& frames, std::uint64_t 
 // name); "a call to SAMR" when the request was not seen; "SAMR opnum 2" for an unknown one.
 std::string operation_text(const std::optional<dcerpc::SyntaxId>& s, std::uint16_t opnum,
                            bool request_seen = true);
-// An error status that is a step of a working exchange, not a failure: a buffer too small
-// for the answer (the client asks again with the size it was told), the end of an
-// enumeration, an interface a COM client probes for and does without.
-bool ordinary_error(const ReturnCode& rc);
 // The interface an ept_map call looked up (its request's map_tower), when known.
 std::optional<dcerpc::SyntaxId> looked_up(const CallRecord& r);
 

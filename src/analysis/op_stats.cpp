@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 #include "rpctrace/dcerpc/names.hpp"
 #include "rpctrace/epm/decode.hpp"
@@ -73,9 +75,21 @@ std::string operation_label(const OpKey& k) {
   return fmt::format("opnum {}", k.opnum);
 }
 
+bool ordinary_error(const ReturnCode& rc) {
+  static constexpr std::array<std::string_view, 7> kSteps = {
+      "ERROR_MORE_DATA",         "ERROR_INSUFFICIENT_BUFFER", "ERROR_NO_MORE_ITEMS",
+      "STATUS_BUFFER_TOO_SMALL", "STATUS_MORE_ENTRIES",       "E_NOINTERFACE",
+      "STATUS_NO_MORE_ENTRIES"};
+  std::string name = dcerpc::return_code_text(rc.value, rc.type).name;
+  // HRESULT_FROM_WIN32(ERROR_MORE_DATA) is the same step.
+  if (name.starts_with("HRESULT_FROM_WIN32(")) name = name.substr(19, name.size() - 20);
+  return std::find(kSteps.begin(), kSteps.end(), name) != kSteps.end();
+}
+
 bool is_error_return(const CallRecord& c) {
   if (c.call.outcome != dcerpc::CallOutcome::response || !c.return_code ||
-      !dcerpc::is_failure(c.return_code->value, c.return_code->type))
+      !dcerpc::is_failure(c.return_code->value, c.return_code->type) ||
+      ordinary_error(*c.return_code))
     return false;
   // ept_lookup ends its enumeration with ept_s_not_registered (C706 appendix O): the last
   // call of every complete listing says it, and it is no error.

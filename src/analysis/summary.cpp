@@ -189,6 +189,12 @@ void Summarizer::event(Open& o, const CarrierEvent& e) {
 void Summarizer::call(const CallRecord& c) {
   Open& o = open_[c.conversation];
   ConversationSummary& s = o.s;
+  // An answer whose request the capture lacks names no operation (its opnum travels in the
+  // request only): counted apart, not filed under opnum 0.
+  if (!c.call.request_seen) {
+    ++s.answers_without_request;
+    return;
+  }
   const OpKey key{c.call.interface, c.call.opnum};
   auto it = s.ops.find(key);
   if (it == s.ops.end() && s.ops.size() < ConversationSummary::kMaxOperations) {
@@ -286,6 +292,7 @@ void Summarizer::conversation_end(const Conversation& c) {
   decide(o);
   for (const auto& [key, tally] : s.ops) table_[key].merge(tally);
   calls_not_listed_ += s.calls_not_listed;
+  answers_without_request_ += s.answers_without_request;
   if (on_summary_) on_summary_(s);
 }
 

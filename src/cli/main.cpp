@@ -219,7 +219,8 @@ int stats(const cli::Invocation& inv, std::FILE* out) {
   analysis::OpTable rows;
   for (const auto& [key, tally] : summarizer.operations())
     if (sel.matches_call(key.opnum, key.interface)) rows.emplace(key, tally);
-  report::write_op_stats(out, stderr, inv.jsonl, rows, summarizer.calls_not_listed(), r->stats);
+  report::write_op_stats(out, stderr, inv.jsonl, rows, summarizer.calls_not_listed(),
+                         summarizer.answers_without_request(), r->stats);
   report_damage(*r);
   return 0;
 }

@@ -101,6 +101,9 @@ std::string details(const ConversationSummary& s) {
     if (t.unanswered > 0) calls += fmt::format(" {} unanswered", t.unanswered);
   }
   if (s.calls_not_listed > 0) calls += fmt::format("; {} more calls", s.calls_not_listed);
+  if (s.answers_without_request > 0)
+    calls += fmt::format("{}{} answers whose request was not captured", calls.empty() ? "" : "; ",
+                         s.answers_without_request);
   line("calls:", calls);
   std::string errors;
   for (const auto& e : s.errors)
@@ -206,6 +209,7 @@ void write_json(std::FILE* out, const ConversationSummary& s) {
   }
   j.end_array();
   if (s.calls_not_listed > 0) j.num("calls_not_listed", s.calls_not_listed);
+  if (s.answers_without_request > 0) j.num("answers_without_request", s.answers_without_request);
   j.begin_array("errors");
   for (const auto& e : s.errors) {
     j.begin_object().str("kind", e.fault ? "fault" : "return");
@@ -329,7 +333,7 @@ void SummaryWriter::finish(const analysis::Statistics& s) {
 
 void write_op_stats(std::FILE* out, std::FILE* stats_out, bool jsonl,
                     const analysis::OpTable& table, std::uint64_t not_listed,
-                    const analysis::Statistics& s) {
+                    std::uint64_t without_request, const analysis::Statistics& s) {
   if (jsonl) {
     JsonLine j;
     for (const auto& [key, t] : table) {
@@ -375,6 +379,11 @@ void write_op_stats(std::FILE* out, std::FILE* stats_out, bool jsonl,
   if (not_listed > 0)
     fmt::print(out, "{} calls of operations past a conversation's bound are in no row.\n",
                not_listed);
+  if (without_request > 0)
+    fmt::print(out,
+               "{} answers whose request was not captured are in no row (their opnum travels "
+               "in the request).\n",
+               without_request);
   std::fflush(out);
   std::fputs(("\n" + format_statistics(s)).c_str(), stats_out);
 }

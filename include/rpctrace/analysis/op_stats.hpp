@@ -65,7 +65,13 @@ using OpTable = std::map<OpKey, OpTally>;
 // The operation's name from the names table ("SamrConnect5"), else "opnum N".
 std::string operation_label(const OpKey& k);
 
-// Whether a call's return code reports a failure (dcerpc::is_failure on a status it returned).
+// Failure codes that are an ordinary step of a protocol, not an error: a buffer too small
+// (ERROR_MORE_DATA, ERROR_INSUFFICIENT_BUFFER, STATUS_BUFFER_TOO_SMALL: the client asks
+// again), the end of an enumeration (ERROR_NO_MORE_ITEMS, STATUS_MORE_ENTRIES,
+// STATUS_NO_MORE_ENTRIES), an interface a COM object lacks (E_NOINTERFACE).
+bool ordinary_error(const ReturnCode& rc);
+// Whether a call's return code reports a failure (dcerpc::is_failure), other than an ordinary
+// step (ordinary_error) and the ept_s_not_registered that ends an ept_lookup listing.
 bool is_error_return(const CallRecord& c);
 
 }  // namespace rpctrace::analysis

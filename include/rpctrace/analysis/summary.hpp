@@ -67,10 +67,11 @@ struct ConversationSummary {
   std::string account;  // DOMAIN\user from NTLMSSP or Netlogon, or the SMB session's account
   std::vector<OpKey> operations;  // in order of first call; their tallies in `ops`
   std::map<OpKey, OpTally> ops;
-  OpTally all;                         // every call of the conversation
-  std::uint64_t calls_not_listed = 0;  // calls of operations past kMaxOperations
-  std::vector<ErrorCount> errors;      // most frequent first
-  std::uint64_t gaps = 0;              // bytes-missing notes
+  OpTally all;                                // every call of the conversation
+  std::uint64_t calls_not_listed = 0;         // calls of operations past kMaxOperations
+  std::uint64_t answers_without_request = 0;  // responses and faults whose request was not captured
+  std::vector<ErrorCount> errors;             // most frequent first
+  std::uint64_t gaps = 0;                     // bytes-missing notes
   Verdict verdict = Verdict::ok;
   std::string why;  // one line: what decided the verdict (empty for ok)
   static constexpr std::size_t kMaxBound = 64;
@@ -92,6 +93,8 @@ class Summarizer : public Sink {
   [[nodiscard]] const OpTable& operations() const { return table_; }
   // Calls of operations past a conversation's kMaxOperations: in no row of the table.
   [[nodiscard]] std::uint64_t calls_not_listed() const { return calls_not_listed_; }
+  // Answers whose request the capture lacks (no opnum to file them under).
+  [[nodiscard]] std::uint64_t answers_without_request() const { return answers_without_request_; }
   [[nodiscard]] const Statistics& statistics() const { return stats_; }
 
  private:
@@ -111,7 +114,7 @@ class Summarizer : public Sink {
   Handler on_summary_;
   std::unordered_map<std::uint64_t, Open> open_;
   OpTable table_;
-  std::uint64_t calls_not_listed_ = 0;
+  std::uint64_t calls_not_listed_ = 0, answers_without_request_ = 0;
   Statistics stats_;
 };
 

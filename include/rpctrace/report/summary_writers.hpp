@@ -35,9 +35,10 @@ class SummaryWriter {
 };
 
 // `rpctrace stats`: every operation of the table, by interface then opnum. `not_listed`: calls
-// of operations past a conversation's bound (in no row).
+// of operations past a conversation's bound (in no row); `without_request`: answers whose
+// request was not captured (no opnum: in no row).
 void write_op_stats(std::FILE* out, std::FILE* stats_out, bool jsonl,
                     const analysis::OpTable& table, std::uint64_t not_listed,
-                    const analysis::Statistics& s);
+                    std::uint64_t without_request, const analysis::Statistics& s);
 
 }  // namespace rpctrace::report

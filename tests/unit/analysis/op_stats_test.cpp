@@ -101,6 +101,14 @@ TEST(OpTally, TheEndOfAnEptLookupListingIsNoError) {
   EXPECT_TRUE(is_error_return(c));
 }
 
+TEST(OpTally, AnOrdinaryProtocolStepIsNoError) {
+  // ERROR_MORE_DATA: the buffer was too small, the client asks again (as diagnose reads it).
+  EXPECT_FALSE(is_error_return(
+      call(dcerpc::CallOutcome::response, 10, ReturnCode{0xEA, dcerpc::ReturnType::werror})));
+  EXPECT_TRUE(is_error_return(
+      call(dcerpc::CallOutcome::response, 10, ReturnCode{0x5, dcerpc::ReturnType::werror})));
+}
+
 TEST(OpTally, LabelsByNameOrOpnum) {
   EXPECT_EQ(operation_label({dcerpc::SyntaxId{dcerpc::epm_uuid(), 3, 0}, 3}), "ept_map");
   EXPECT_EQ(operation_label({std::nullopt, 7}), "opnum 7");
