@@ -107,8 +107,10 @@ class FileSet final : public Input {
   struct Due {
     common::Timestamp ts;
     std::size_t file;
-    // std::priority_queue puts the greatest first: the earliest frame, then the earlier file.
-    bool operator<(const Due& o) const { return ts != o.ts ? o.ts < ts : o.file < file; }
+    // std::priority_queue puts the greatest first: the earliest frame, and on equal times the
+    // later file's, as mergecap picks (its comparison takes a later file's equal time as
+    // earlier; checked with Wireshark 4.0's mergecap).
+    bool operator<(const Due& o) const { return ts != o.ts ? o.ts < ts : file < o.file; }
   };
 
   static void add(InputCounters& c, const ReaderCounters& r, const std::string& name) {

@@ -1,8 +1,8 @@
 // The frames a run reads: one or several capture files merged by timestamp, or a live
 // interface through libpcap, with an optional BPF filter expression on either.
 //
-// Several files are merged as mergecap merges them: by timestamp, a frame of an earlier file
-// first when two are equal, numbered 1.. in the merged order; each frame also keeps its file
+// Several files are merged as mergecap merges them: by timestamp, a frame of a later file
+// first when two are equal (as mergecap picks), numbered 1.. in the merged order; each frame also keeps its file
 // and its number there (common::frame_names() names it "FILE:NUMBER"). A file is opened when
 // the merge reaches its first frame, so a ring buffer of a thousand files holds one or two
 // open at a time.

@@ -1,4 +1,4 @@
-// open_input(): several files merged by timestamp as mergecap merges them (the earlier file
+// open_input(): several files merged by timestamp as mergecap merges them (the later file
 // first on equal times), numbered in the merged order with each frame's file and number in it
 // kept; a damaged file ends alone; a BPF filter applied after numbering, once per link type;
 // filter expressions that do not compile refused at the start.
@@ -62,8 +62,8 @@ TEST(Input, SeveralFilesMergeByTimeAndKeepTheirOwnNumbers) {
   auto got = read_all(*in);
   ASSERT_EQ(got.size(), 6u);
   const std::vector<std::int64_t> secs{10, 11, 12, 12, 14, 20};
-  // Equal times: the earlier file's frame first, as mergecap does.
-  const std::vector<std::uint64_t> files{0, 1, 0, 1, 0, 1}, in_file{1, 1, 2, 2, 3, 3};
+  // Equal times: the later file's frame first, as mergecap does.
+  const std::vector<std::uint64_t> files{0, 1, 1, 0, 0, 1}, in_file{1, 1, 2, 2, 3, 3};
   for (std::size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].number, i + 1);
     EXPECT_EQ(got[i].sec, secs[i]);
