@@ -294,6 +294,7 @@ void Tracker::write(PendingFrame& p, bool frame) {
     if (sel.by_opnum() && !selected(c.call.opnum, c.call.interface)) continue;
     c.client = r.client;
     c.server = r.server;
+    c.shown = r.shown;
     sink_.call(c);
   }
 }

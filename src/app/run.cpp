@@ -140,6 +140,7 @@ RunResult run(const pcap::InputOptions& input_options, const RunOptions& options
       continue;
     }
     names.add(frame.number, frame.file, frame.number_in_file);
+    if (options.on_frame) options.on_frame(frame);
     ++cc.frames_read;
     if (options.stop && cc.frames_read % kStopCheckFrames == 0 && options.stop()) {
       result.stopped = true;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -15,7 +16,10 @@
 #include "options.hpp"
 #include "rpctrace/analysis/endpoint_listing.hpp"
 #include "rpctrace/analysis/summary.hpp"
+#include "rpctrace/app/export.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
+#include "rpctrace/report/call_writers.hpp"
+#include "rpctrace/report/color.hpp"
 #include "rpctrace/report/result_writers.hpp"
 #include "rpctrace/report/summary_writers.hpp"
 #include "rpctrace/report/writers.hpp"
@@ -95,11 +99,53 @@ void file_legend(const cli::Invocation& inv, std::FILE* out) {
   std::fwrite(legend.data(), 1, legend.size(), out);
 }
 
-// Runs the pipeline into `sinks`. nullopt when the file is not a capture (its message printed).
+// -w: the shown conversations' frames, read again (or from the spool) and written out.
+// False when the file could not be written (the message printed).
+bool write_slice(const cli::Invocation& inv, const app::ConversationSlice& slice,
+                 const app::FrameSpool* spool) {
+  const app::SliceResult w = app::write_slice(inv.input, inv.run, slice, inv.write, spool);
+  const std::string name = inv.write == "-" ? "standard output" : inv.write;
+  if (!w.error.empty()) {
+    fmt::print(stderr, "rpctrace: -w {}: {}\n", name, w.error);
+    return false;
+  }
+  fmt::print(stderr, "rpctrace: wrote {} frame{} of {} conversation{} to {} ({}{})\n", w.frames,
+             w.frames == 1 ? "" : "s", slice.conversations(), slice.conversations() == 1 ? "" : "s",
+             name, w.format == pcap::CaptureFormat::pcapng ? "pcapng" : "pcap",
+             w.link_types.empty() ? "" : ", link types " + w.link_types);
+  return true;
+}
+
+// Runs the pipeline into `sinks` (and, with -w, the slice's). nullopt when the file is not a
+// capture or the -w file cannot be written (the message printed).
 std::optional<app::RunResult> run(const cli::Invocation& inv,
                                   std::span<analysis::Sink* const> sinks) {
   try {
-    return app::run(inv.input, inv.run, sinks);
+    if (inv.write.empty()) return app::run(inv.input, inv.run, sinks);
+    app::ConversationSlice slice;
+    std::vector<analysis::Sink*> all(sinks.begin(), sinks.end());
+    all.push_back(&slice);
+    app::RunOptions options = inv.run;
+    // Standard input and a live capture cannot be read again: their frames are kept.
+    std::unique_ptr<app::FrameSpool> spool;
+    const bool once = live(inv) || std::find(inv.input.files.begin(), inv.input.files.end(), "-") !=
+                                       inv.input.files.end();
+    if (once) {
+      std::string error;
+      if (!(spool = app::FrameSpool::create(error))) {
+        fmt::print(stderr, "rpctrace: -w: {}\n", error);
+        return std::nullopt;
+      }
+      options.on_frame = [s = spool.get()](const pcap::Frame& f) { s->add(f); };
+    }
+    app::RunResult r = app::run(inv.input, options, all);
+    if (r.stopped) return r;
+    if (spool && !spool->seal()) {
+      fmt::print(stderr, "rpctrace: -w: {}\n", spool->error());
+      return std::nullopt;
+    }
+    if (!write_slice(inv, slice, spool.get())) return std::nullopt;
+    return r;
   } catch (const pcap::CaptureError& e) {
     fmt::print(stderr, "rpctrace: {}\n", e.what());
     return std::nullopt;
@@ -144,13 +190,20 @@ int quiet(const cli::Invocation& inv, std::FILE* out) {
 int timeline(const cli::Invocation& inv, std::FILE* out) {
   if (inv.quiet) return quiet(inv, out);
   std::unique_ptr<analysis::Sink> writer;
-  if (inv.jsonl)
+  if (inv.zeek)
+    writer = std::make_unique<report::ZeekWriter>(out, stderr);
+  else if (inv.calls)
+    writer = std::make_unique<report::CallLineWriter>(out, stderr);
+  else if (inv.jsonl)
     writer = std::make_unique<report::JsonlWriter>(out, inv.summary);
-  else
-    writer = std::make_unique<report::TextWriter>(
+  else {
+    auto text = std::make_unique<report::TextWriter>(
         out, stderr, inv.summary,
         live(inv) ? 0 : report::TextWriter::kMaxEndedWaiting);  // live: as they end
-  if (!inv.jsonl) file_legend(inv, out);
+    text->set_time_format(inv.time_format);
+    writer = std::move(text);
+  }
+  if (!inv.jsonl && !inv.zeek) file_legend(inv, out);
   analysis::Sink* sinks[] = {writer.get()};
   auto r = run(inv, sinks);
   if (!r) return 2;
@@ -234,26 +287,43 @@ int main(int argc, char** argv) {
   cli::Invocation inv;
   if (int rc = cli::parse_command_line(argc, argv, inv); rc >= 0) return rc;
   Output out(live(inv));
+  report::set_color(inv.color);
   inv.run.stop = [&out] { return out.failed(); };
   inv.run.interrupted = [] { return g_interrupted != 0; };
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
+  // -w -: the capture is standard output; the report goes nowhere.
+  std::FILE* report = out.file();
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> discard(nullptr, &std::fclose);
+  if (inv.write == "-") {
+    discard.reset(std::fopen("/dev/null", "w"));
+    if (discard) report = discard.get();
+  }
+  // -w: a file that cannot be written is said before the run, not after it.
+  if (!inv.write.empty() && inv.write != "-") {
+    std::FILE* probe = std::fopen(inv.write.c_str(), "wb");
+    if (probe == nullptr) {
+      fmt::print(stderr, "rpctrace: -w {}: {}\n", inv.write, std::strerror(errno));
+      return 2;
+    }
+    std::fclose(probe);
+  }
   int rc = 0;
   switch (inv.command) {
     case cli::Command::timeline:
-      rc = timeline(inv, out.file());
+      rc = timeline(inv, report);
       break;
     case cli::Command::endpoints:
-      rc = endpoints(inv, out.file());
+      rc = endpoints(inv, report);
       break;
     case cli::Command::diagnose:
-      rc = diagnose(inv, out.file());
+      rc = diagnose(inv, report);
       break;
     case cli::Command::summary:
-      rc = summary(inv, out.file());
+      rc = summary(inv, report);
       break;
     case cli::Command::stats:
-      rc = stats(inv, out.file());
+      rc = stats(inv, report);
       break;
   }
   return out.close(rc);

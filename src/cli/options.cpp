@@ -2,6 +2,7 @@
 #include "options.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -116,7 +117,7 @@ namespace {
 struct Parsed {
   std::vector<std::string> words;  // [command] files [filter]
   std::vector<std::string> read_files;
-  std::string live, format = "text";
+  std::string live, format = "text", time_format, color = "auto";
   std::uint64_t count = 0;
   bool no_promiscuous = false;
   std::vector<std::uint16_t> ports;
@@ -125,8 +126,8 @@ struct Parsed {
   std::string since, until;
   std::int64_t slow_ms = 0, idle_seconds = 0;
   // The options some commands cannot use.
-  CLI::Option *summary = nullptr, *opnum_option = nullptr, *all = nullptr, *slow = nullptr,
-              *conversation = nullptr, *quiet = nullptr;
+  CLI::Option *summary = nullptr, *calls = nullptr, *time = nullptr, *opnum_option = nullptr,
+              *all = nullptr, *slow = nullptr, *conversation = nullptr, *quiet = nullptr;
 };
 
 void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
@@ -145,15 +146,39 @@ void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
                  "end, JSON Lines flushed per record, diagnose findings as they are found");
   io->add_option("-c,--count", p.count, "Stop after this many frames (after the filter)")
       ->check(whole_number(1, std::uint64_t{1} << 62));
+  io->add_option("-w,--write", out.write,
+                 "Write every frame of the conversations shown (handshake and teardown too) to "
+                 "this capture file, for Wireshark: pcap, or pcapng when the name ends in "
+                 ".pcapng or the frames have several link types; - writes it to standard "
+                 "output (the report is then not printed)")
+      ->allow_extra_args(false);
   io->add_flag("-p,--no-promiscuous-mode", p.no_promiscuous,
                "Live: do not put the interface into promiscuous mode");
   io->add_option("--format", p.format,
                  "text (default) or jsonl: one JSON object per line (docs/jsonl.md); "
-                 "endpoints and diagnose write one record per endpoint, service and finding")
-      ->check(CLI::IsMember({"text", "jsonl"}));
+                 "endpoints and diagnose write one record per endpoint, service and finding; "
+                 "zeek (timeline only): a record per answered call shaped like Zeek's "
+                 "dce_rpc.log in its JSON form (docs/zeek.md)")
+      ->check(CLI::IsMember({"text", "jsonl", "zeek"}));
   p.quiet = io->add_flag("-q,--quiet", out.quiet,
                          "Timeline, summary: no conversations, only the statistics, on standard "
                          "output (jsonl: the stats record)");
+  p.calls = io->add_flag("--calls", out.calls,
+                         "Timeline only, text: one line per call, in the order calls end "
+                         "(conversation, request and answer frames, time, latency, client and "
+                         "server, pipe, operation, result, stub bytes), for long or sealed "
+                         "conversations");
+  io->add_option("--color", p.color,
+                 "auto (default: on a terminal, unless NO_COLOR is set or TERM is dumb), always "
+                 "or never: faults, refusals and anomalies in red or yellow, diagnose's "
+                 "severities, summary's verdicts (ok green)")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  p.time = io->add_option("-t,--time-format", p.time_format,
+                          "Timeline, text: the time column, as tshark -t names them: d since "
+                          "the conversation's previous frame (default), r since its first "
+                          "frame, u time of day UTC, ud date and time UTC, a and ad the same "
+                          "in local time, e seconds since the epoch")
+               ->check(CLI::IsMember({"d", "r", "u", "ud", "a", "ad", "e"}));
   p.summary = io->add_flag("--summary", out.summary,
                            "Timeline only: one summary per conversation (text: its header and "
                            "footer; jsonl: conversation records) and the statistics");
@@ -305,6 +330,8 @@ int choose_command(Parsed& p, Invocation& out) {
 int check_scope(const Parsed& p, Command command) {
   const std::vector<Scope> scopes{
       {p.summary, {Command::timeline}},
+      {p.calls, {Command::timeline}},
+      {p.time, {Command::timeline}},
       {p.quiet, {Command::timeline, Command::summary}},
       {p.opnum_option, {Command::timeline, Command::summary, Command::stats}},
       {p.conversation, {Command::timeline, Command::summary, Command::stats}},
@@ -323,6 +350,33 @@ int check_scope(const Parsed& p, Command command) {
 int apply(const Parsed& p, Invocation& out) {
   analysis::Selection& sel = out.run.analysis.selection;
   out.jsonl = p.format == "jsonl";
+  out.zeek = p.format == "zeek";
+  if (out.zeek && (out.command != Command::timeline || out.summary || out.calls || out.quiet ||
+                   !p.time_format.empty()))
+    return usage_error(
+        "--format zeek writes the timeline's calls as Zeek's dce_rpc.log: not with a command, "
+        "--summary, --calls, -q or -t");
+  if (p.color == "auto") {
+    const char* term = std::getenv("TERM");
+    out.color = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr &&
+                !(term != nullptr && std::string_view(term) == "dumb");
+  } else {
+    out.color = p.color == "always";
+  }
+  if (out.jsonl || out.zeek || out.write == "-") out.color = false;
+  static constexpr std::array kTimeFormats{
+      std::pair{"d", report::TimeFormat::delta}, std::pair{"r", report::TimeFormat::relative},
+      std::pair{"u", report::TimeFormat::utc},   std::pair{"ud", report::TimeFormat::utc_date},
+      std::pair{"a", report::TimeFormat::local}, std::pair{"ad", report::TimeFormat::local_date},
+      std::pair{"e", report::TimeFormat::epoch}};
+  for (const auto& [letter, format] : kTimeFormats)
+    if (p.time_format == letter) out.time_format = format;
+  if (!p.time_format.empty() && (out.jsonl || out.calls))
+    return usage_error(
+        "-t sets the text timeline's time column: not with --format jsonl or --calls");
+  if (out.calls && (out.jsonl || out.summary || out.quiet))
+    return usage_error(
+        "--calls is a text form of the timeline: not with --format jsonl, --summary or -q");
   sel.ports = p.ports;
   for (const auto& h : p.hosts) {
     auto a = analysis::HostPrefix::parse(h);

@@ -9,6 +9,7 @@
 #include "rpctrace/analysis/diagnosis.hpp"
 #include "rpctrace/app/run.hpp"
 #include "rpctrace/pcap/input.hpp"
+#include "rpctrace/report/writers.hpp"
 
 namespace rpctrace::cli {
 
@@ -18,8 +19,13 @@ struct Invocation {
   Command command = Command::timeline;
   pcap::InputOptions input;  // the files ("-": standard input) or the live interface, the filter
   bool jsonl = false;
+  bool zeek = false;     // --format zeek: Zeek's dce_rpc.log records (timeline only)
   bool summary = false;  // timeline: one summary per conversation
-  bool quiet = false;    // -q: the statistics only, on standard output
+  bool calls = false;    // timeline: one line per call (--calls)
+  bool color = false;    // --color, resolved (auto: standard output is a terminal)
+  report::TimeFormat time_format = report::TimeFormat::delta;  // -t
+  bool quiet = false;  // -q: the statistics only, on standard output
+  std::string write;   // -w: the shown conversations' frames to this capture file ("-": stdout)
   app::RunOptions run;
   analysis::DiagnoseOptions diagnose;
   // endpoints and diagnose: only the entries, services and findings of these interfaces.

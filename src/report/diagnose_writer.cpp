@@ -5,6 +5,7 @@
 #include <array>
 
 #include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/report/color.hpp"
 #include "rpctrace/report/json_objects.hpp"
 #include "rpctrace/report/result_writers.hpp"
 #include "rpctrace/report/writers.hpp"
@@ -60,7 +61,11 @@ void finding_json(JsonLine& j, const Finding& f, bool as_found) {
 
 void finding_lines(const Finding& f, std::string& text) {
   auto at = std::back_inserter(text);
-  fmt::format_to(at, "  [{}] {}\n", analysis::to_string(f.severity), f.message);
+  const Color c = f.severity == analysis::Severity::error     ? Color::red
+                  : f.severity == analysis::Severity::warning ? Color::yellow
+                                                              : Color::none;
+  fmt::format_to(at, "  {} {}\n", paint(c, fmt::format("[{}]", analysis::to_string(f.severity))),
+                 f.message);
   fmt::format_to(at, "    evidence: {}\n", f.evidence);
   fmt::format_to(at, "    next step: {}\n", f.next_step);
 }

@@ -121,6 +121,11 @@ JsonLine& JsonLine::seconds(std::string_view k, std::int64_t us) {
   out_ += common::format_seconds(us);
   return *this;
 }
+JsonLine& JsonLine::number_text(std::string_view k, std::string_view text) {
+  key(k);
+  out_ += text;
+  return *this;
+}
 JsonLine& JsonLine::boolean(std::string_view k, bool v) {
   key(k);
   out_ += v ? "true" : "false";

@@ -5,6 +5,7 @@
 
 #include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/report/color.hpp"
 #include "rpctrace/report/json_objects.hpp"
 #include "rpctrace/report/summary_writers.hpp"
 #include "rpctrace/report/writers.hpp"
@@ -79,6 +80,19 @@ std::string origin_label(const analysis::EpmLink& l) {
                                 l.conversation, common::FrameNo{l.frame});
   if (l.interface) out += fmt::format(" (for {})", interface_label(*l.interface));
   return out;
+}
+
+// ok green, the failures red, the partial ones yellow (--color).
+Color verdict_color(analysis::Verdict v) {
+  switch (v) {
+    case analysis::Verdict::ok:
+      return Color::green;
+    case analysis::Verdict::faulted:
+    case analysis::Verdict::incomplete:
+      return Color::yellow;
+    default:
+      return Color::red;
+  }
 }
 
 // The details of a row, each on an indented line.
@@ -299,7 +313,7 @@ void SummaryWriter::add(const ConversationSummary& s) {
                    ms(opt(l.count() > 0, l.percentile(95))),
                    ms(opt(l.count() > 0, l.max())),
                    s.ended,
-                   std::string(analysis::to_string(s.verdict))});
+                   paint(verdict_color(s.verdict), analysis::to_string(s.verdict))});
   details_.push_back(details(s));
   ids_.push_back(c.id);
 }

@@ -2,9 +2,12 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "pdu_text.hpp"
 #include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/dcerpc/names.hpp"
+#include "rpctrace/report/color.hpp"
 #include "rpctrace/report/writers.hpp"
 
 namespace rpctrace::report {
@@ -41,6 +44,31 @@ void append_udp_line(std::string& out, const FrameRecord& f) {
 }
 
 constexpr std::string_view kIndent = "                    ";
+
+// Refusals and faults in red (--color).
+Color pdu_color(const dcerpc::PduEvent& e) {
+  using dcerpc::PacketType;
+  switch (e.header.ptype) {
+    case PacketType::fault:
+    case PacketType::bind_nak:
+    case PacketType::reject:
+    case PacketType::nocall:
+      return Color::red;
+    default:
+      return Color::none;
+  }
+}
+
+// The Wireshark display filter that shows the conversation's carrier connection (the form of
+// Wireshark's own conversation filter: both addresses, both ports).
+std::string wireshark_filter(analysis::Protseq protseq, const common::Endpoint& a,
+                             const common::Endpoint& b) {
+  const std::string_view ip = a.address.family == common::IpAddress::Family::v6 ? "ipv6" : "ip";
+  const std::string_view carrier = analysis::is_datagram(protseq) ? "udp" : "tcp";
+  return fmt::format(
+      "  Wireshark: {0}.addr=={1} && {2}.port=={3} && {0}.addr=={4} && {2}.port=={5}\n", ip,
+      a.address.to_string(), carrier, a.port, b.address.to_string(), b.port);
+}
 
 // KB159298's story: the endpoint mapper's answer is what sent the client to this port.
 std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
@@ -86,6 +114,16 @@ std::string virtual_connection_lines(std::uint64_t id, const analysis::VirtualCo
                                        ch.conversation, common::FrameNo{ch.frame});
   }
   if (vc.channels.size() == 1) out += "    no other channel named it in this capture\n";
+  if (vc.channels.size() > 1) {  // the display filter of the whole virtual connection (-w)
+    std::string filter;
+    for (const auto& ch : vc.channels) {
+      std::string one = wireshark_filter(analysis::Protseq::ncacn_http, ch.client, ch.server);
+      one = one.substr(one.find(": ") + 2);
+      one.pop_back();  // its newline
+      filter += (filter.empty() ? "" : " || ") + ("(" + one + ")");
+    }
+    out += "    Wireshark, every channel: " + filter + "\n";
+  }
   if (vc.channels_not_listed)
     out += fmt::format("    and {} more channels\n", vc.channels_not_listed);
   return out;
@@ -153,16 +191,49 @@ TextWriter::~TextWriter() {
   if (spill_file_ != nullptr) std::fclose(spill_file_);
 }
 
-void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
-  std::string number = fmt::format(FMT_COMPILE("{:>6}."), common::FrameNo{f.frame});
-  std::string delta;
-  if (f.delta_us < 0) {
-    delta.assign(10, ' ');
-  } else {
-    auto us = static_cast<std::uint64_t>(f.delta_us);
-    delta = fmt::format(FMT_COMPILE("+{}.{:06}"), us / 1000000, us % 1000000);
-    if (delta.size() < 10) delta.insert(0, 10 - delta.size(), ' ');
+// The time column of a frame line; spaces of its width on a record that is no frame.
+std::string TextWriter::time_column(const FrameRecord& f, const Block& b) const {
+  auto seconds = [](std::int64_t us) {
+    const auto u = static_cast<std::uint64_t>(us < 0 ? 0 : us);
+    return fmt::format(FMT_COMPILE("+{}.{:06}"), u / 1000000, u % 1000000);
+  };
+  auto clock = [](common::Timestamp ts, bool local, bool date) {
+    const auto t = static_cast<std::time_t>(ts.sec);
+    std::tm tm{};
+    if (local ? localtime_r(&t, &tm) == nullptr : gmtime_r(&t, &tm) == nullptr)
+      return std::string("?");
+    char text[32];
+    std::strftime(text, sizeof text, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
+    return fmt::format("{}.{:06}", text, ts.usec);
+  };
+  std::string t;
+  switch (time_format_) {
+    case TimeFormat::delta:
+      t = seconds(f.delta_us);
+      break;
+    case TimeFormat::relative:
+      t = seconds(b.first ? f.ts.micros() - b.first->micros() : 0);
+      break;
+    case TimeFormat::utc:
+    case TimeFormat::utc_date:
+    case TimeFormat::local:
+    case TimeFormat::local_date:
+      t = clock(f.ts, time_format_ == TimeFormat::local || time_format_ == TimeFormat::local_date,
+                time_format_ == TimeFormat::utc_date || time_format_ == TimeFormat::local_date);
+      break;
+    case TimeFormat::epoch:
+      t = fmt::format("{}.{:06}", f.ts.sec, f.ts.usec);
+      break;
   }
+  if (t.size() < 10) t.insert(0, 10 - t.size(), ' ');
+  if (f.delta_us < 0) t.assign(t.size(), ' ');
+  return t;
+}
+
+void TextWriter::format_frame(const FrameRecord& f, const Block& b, std::string& out) {
+  std::string number = fmt::format(FMT_COMPILE("{:>6}."), common::FrameNo{f.frame});
+  const std::string delta = time_column(f, b);
+  const std::size_t width = delta.size();
   if (f.delta_us >= 0) {
     bool control = f.segment.flags &
                    (analysis::control::syn | analysis::control::fin | analysis::control::rst);
@@ -177,11 +248,11 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
       if (f.http_channel)                                                   // "MSRPC IN channel:"
         t.summary.insert(5, fmt::format(" {} channel", dcerpc::to_string(*f.http_channel)));
       if (p.event.at.frame != f.frame)  // a cut PDU, found at this frame's gap
-        fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n",
-                       common::FrameNo{p.event.at.frame}, "(cut)", t.summary);
+        fmt::format_to(std::back_inserter(out), "{:>6}. {:>{}}  {}\n",
+                       common::FrameNo{p.event.at.frame}, "(cut)", width, t.summary);
       else
         fmt::format_to(std::back_inserter(out), FMT_COMPILE("{} {}  {}\n"), number, delta,
-                       t.summary);
+                       color_enabled() ? paint(pdu_color(p.event), t.summary) : t.summary);
       for (const auto& d : t.details) {
         out += kIndent;
         out += d;
@@ -206,14 +277,16 @@ void TextWriter::format_frame(const FrameRecord& f, std::string& out) {
     for (const auto& p : f.pdus) {
       PduText t = format_pdu(p);
       if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));
-      fmt::format_to(std::back_inserter(out), "{:>6}. {:>10}  {}\n",
-                     common::FrameNo{p.event.at.frame}, "(end)", t.summary);
+      fmt::format_to(std::back_inserter(out), "{:>6}. {:>{}}  {}\n",
+                     common::FrameNo{p.event.at.frame}, "(end)", width, t.summary);
       for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
     }
   }
-  for (const auto& n : f.notes)
-    fmt::format_to(std::back_inserter(out), "{}! {} {}: {}\n", kIndent, analysis::layer_of(n.kind),
-                   analysis::to_string(n.kind), n.detail);
+  for (const auto& n : f.notes) {
+    const std::string note = fmt::format("! {} {}: {}", analysis::layer_of(n.kind),
+                                         analysis::to_string(n.kind), n.detail);
+    fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, paint(Color::yellow, note));
+  }
 }
 
 void TextWriter::frame(const FrameRecord& f) {
@@ -225,6 +298,7 @@ void TextWriter::frame(const FrameRecord& f) {
   b.protseq = f.protseq;
   b.epm_link = f.epm_link;
   if (f.process && !b.process) b.process = *f.process;
+  if (!b.first && f.delta_us >= 0) b.first = f.ts;
   if (summary_) return;  // the block only keeps the conversations in order of first frame
   if (!f.shown && b.lines >= kMaxHiddenFrames) {
     ++b.omitted;
@@ -238,12 +312,12 @@ void TextWriter::frame(const FrameRecord& f) {
                              b.client.to_string(), b.server.to_string());
       head_interrupted_ = false;
     }
-    format_frame(f, scratch_);
+    format_frame(f, b, scratch_);
     std::fwrite(scratch_.data(), 1, scratch_.size(), out_);
     return;
   }
   std::size_t before = b.text.size();
-  format_frame(f, b.text);
+  format_frame(f, b, b.text);
   buffered_ += b.text.size() - before;
   if (buffered_ > kMaxBufferedText) {
     for (auto& [id, other] : blocks_)
@@ -278,6 +352,7 @@ void TextWriter::print_header(std::uint64_t id, Block& b) {
   if (b.process)  // NetMon's process table: no other capture says which program it was
     header += fmt::format("  process: {} (PID {}), from the capture's process table\n",
                           b.process->name, b.process->pid);
+  header += wireshark_filter(b.protseq, b.client, b.server);
   if (b.epm_link) header += epm_link_line(*b.epm_link, b.server.port);
   std::fwrite(header.data(), 1, header.size(), out_);
   b.header_printed = true;

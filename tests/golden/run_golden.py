@@ -9,6 +9,8 @@ For a capture testdata/NAME.pcap(ng) the expected files are:
   tests/golden/NAME.diagnose.txt   `rpctrace diagnose` output (stdout) and its exit status
   tests/golden/NAME.summary.txt, NAME.summary.jsonl  `rpctrace summary` (text, stdout only; jsonl)
   tests/golden/NAME.stats.txt, NAME.stats.jsonl      `rpctrace stats`
+  tests/golden/NAME.calls.txt   `rpctrace --calls` (one line per call; stdout only)
+  tests/golden/NAME.zeek.jsonl  `rpctrace --format zeek` (Zeek's dce_rpc.log records)
   tests/golden/NAME.rc     optional: the expected exit status (default 0)
   tests/golden/filters/CASE.txt  the selection options of FILTER_CASES below, each on one
                                  capture (stdout, then its exit status)
@@ -49,6 +51,24 @@ FILTER_CASES = [
     ("quiet_timeline", ["-q", "diag_faults.pcap"]),
     ("quiet_summary_jsonl", ["summary", "--quiet", "--format", "jsonl", "diag_faults.pcap"]),
     ("quiet_not_for_stats", ["stats", "-q", "diag_faults.pcap"]),
+    # Habits: the time column, colour, the one-line-per-call and Zeek forms and their limits.
+    ("time_relative", ["-t", "r", "--conversation", "2", "kb159298_story.pcap"]),
+    ("time_epoch", ["-t", "e", "--conversation", "1", "kb159298_story.pcap"]),
+    ("time_utc_date", ["-t", "ud", "--conversation", "3", "diag_faults.pcap"]),
+    ("time_not_with_jsonl", ["-t", "r", "--format", "jsonl", "diag_faults.pcap"]),
+    ("time_bad_letter", ["-t", "x", "diag_faults.pcap"]),
+    ("color_always_timeline", ["--color", "always", "--conversation", "3", "diag_faults.pcap"]),
+    ("color_always_summary", ["summary", "--color", "always", "rp_ret_denied.pcap"]),
+    ("color_always_diagnose", ["diagnose", "--color", "always", "diag_dynamic_port_rst.pcap"]),
+    ("color_always_calls", ["--calls", "--color", "always", "diag_faults.pcap"]),
+    ("color_never", ["summary", "--color", "never", "rp_ret_denied.pcap"]),
+    ("color_auto_not_a_terminal", ["summary", "rp_ret_denied.pcap"]),
+    ("calls_with_filters", ["--calls", "--interface", "samr", "--opnum", "SamrConnect5,1",
+                            "rp_np_samr.pcap"]),
+    ("calls_not_with_jsonl", ["--calls", "--format", "jsonl", "diag_faults.pcap"]),
+    ("zeek_interface", ["--format", "zeek", "--interface", "lsarpc", "rp_np_samr.pcap"]),
+    ("zeek_not_for_summary", ["summary", "--format", "zeek", "diag_faults.pcap"]),
+    ("write_needs_a_file", ["-w", "/nonexistent-dir/out.pcap", "diag_faults.pcap"]),
 ]
 
 
@@ -82,6 +102,8 @@ def main():
             kinds.append(("summary", ".summary.jsonl", ["summary", "--format", "jsonl", rel]))
             kinds.append(("stats", ".stats.txt", ["stats", rel]))
             kinds.append(("stats", ".stats.jsonl", ["stats", "--format", "jsonl", rel]))
+            kinds.append(("calls", ".calls.txt", ["--calls", rel]))
+            kinds.append(("zeek", ".zeek.jsonl", ["--format", "zeek", rel]))
         for kind, suffix, argv in kinds:
             p = subprocess.run([str(pathlib.Path(args.rpctrace).resolve())] + argv,
                                capture_output=True, timeout=120, cwd=testdata)

@@ -273,7 +273,10 @@ struct CallRecord {
   std::uint64_t conversation = 0;
   Protseq protseq = Protseq::ncacn_ip_tcp;
   common::Endpoint client, server;  // the roles as known when it ended
-  ChannelPtr channel;               // the pipe it was made on (ncacn_np)
+  // The conversation is shown, as far as known when the call ended (a time window may show it
+  // only later: Conversation::shown, at its end, is final).
+  bool shown = false;
+  ChannelPtr channel;  // the pipe it was made on (ncacn_np)
   dcerpc::CallEnd call;
   std::optional<ReturnCode> return_code;
   EpmDecodePtr epm_request, epm_response;  // endpoint mapper calls

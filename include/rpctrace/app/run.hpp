@@ -25,6 +25,8 @@ struct RunOptions {
   // of the input would (Ctrl-C, SIGTERM), the sinks finished and the statistics given.
   std::function<bool()> interrupted;
   std::uint64_t max_frames = 0;  // -c: end after this many frames (0: no bound)
+  // Given every frame read, numbered (-w keeps standard input's and a live capture's).
+  std::function<void(const pcap::Frame&)> on_frame;
 };
 inline constexpr std::uint64_t kStopCheckFrames = 4096;
 

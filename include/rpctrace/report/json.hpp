@@ -24,6 +24,8 @@ class JsonLine {
   JsonLine& null(std::string_view key);
   // Microseconds as a number of seconds with six decimals (0.001234): times and durations.
   JsonLine& seconds(std::string_view key, std::int64_t us);
+  // A number already written as JSON number text (the caller's format).
+  JsonLine& number_text(std::string_view key, std::string_view text);
   // A string value appended by `fill` (which writes the characters, no escaping needed).
   template <typename Fill>
   JsonLine& raw_str(std::string_view k, Fill&& fill) {

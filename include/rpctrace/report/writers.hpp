@@ -25,6 +25,11 @@ using analysis::EpmLink;
 using analysis::FrameRecord;
 using analysis::Statistics;
 
+// The timeline's time column (-t, tshark's letters): delta since the conversation's previous
+// frame (d, the default), since its first frame (r), time of day UTC (u) or local (a), date and
+// time UTC (ud) or local (ad), seconds since the epoch (e).
+enum class TimeFormat : std::uint8_t { delta, relative, utc, utc_date, local, local_date, epoch };
+
 class TextWriter : public analysis::Sink {
  public:
   // `summary`: conversation headers only, no frame lines. `max_ended_waiting` 0: every
@@ -36,6 +41,7 @@ class TextWriter : public analysis::Sink {
         summary_(summary),
         max_ended_waiting_(max_ended_waiting) {}
   ~TextWriter() override;
+  void set_time_format(TimeFormat t) { time_format_ = t; }
   void frame(const FrameRecord& f) override;
   void conversation_end(const Conversation& c) override;
   void finish(const Statistics& s, const analysis::EpmLinks& links) override;
@@ -64,9 +70,11 @@ class TextWriter : public analysis::Sink {
     analysis::Protseq protseq = analysis::Protseq::ncacn_ip_tcp;
     std::optional<EpmLink> epm_link;
     std::optional<analysis::OwningProcess> process;
-    Conversation conv;  // set when it ends
+    std::optional<common::Timestamp> first;  // its first frame's time (-t r)
+    Conversation conv;                       // set when it ends
   };
-  void format_frame(const FrameRecord& f, std::string& out);
+  void format_frame(const FrameRecord& f, const Block& b, std::string& out);
+  [[nodiscard]] std::string time_column(const FrameRecord& f, const Block& b) const;
   void print_header(std::uint64_t id, Block& b);
   void print_buffered(Block& b);
   void spill(Block& b);
@@ -76,6 +84,7 @@ class TextWriter : public analysis::Sink {
   std::FILE* out_;
   std::FILE* stats_out_;
   bool summary_ = false;
+  TimeFormat time_format_ = TimeFormat::delta;
   std::FILE* spill_file_ = nullptr;
   std::size_t buffered_ = 0;
   // By (group, conversation id): an EPM lookup's conversation, then the same client's

@@ -60,12 +60,19 @@ _rpctrace()
         fi
     fi
 
-    local opts="-h --help --version -r --read -i --live -c --count -p --no-promiscuous-mode --format --summary -q --quiet --port --host --interface --opnum --conversation --since --until --all --slow --max-connections --max-out-of-order-bytes --idle-timeout --max-calls --max-contexts --max-stub-bytes"
-    local argopts="-r --read -i --live -c --count --format --port --host --interface --opnum --conversation --since --until --slow --max-connections --max-out-of-order-bytes --idle-timeout --max-calls --max-contexts --max-stub-bytes"
+    local opts="-h --help --version -r --read -i --live -c --count -p --no-promiscuous-mode --format -w --write --calls -t --time-format --color --summary -q --quiet --port --host --interface --opnum --conversation --since --until --all --slow --max-connections --max-out-of-order-bytes --idle-timeout --max-calls --max-contexts --max-stub-bytes"
+    local argopts="-r --read -i --live -c --count --format -w --write -t --time-format --color --port --host --interface --opnum --conversation --since --until --slow --max-connections --max-out-of-order-bytes --idle-timeout --max-calls --max-contexts --max-stub-bytes"
     local commands="endpoints diagnose summary stats"
 
     case $prev in
-        --format) COMPREPLY=($(compgen -W "text jsonl" -- "$cur")) ; return ;;
+        --format) COMPREPLY=($(compgen -W "text jsonl zeek" -- "$cur")) ; return ;;
+        -t | --time-format) COMPREPLY=($(compgen -W "d r u ud a ad e" -- "$cur")) ; return ;;
+        --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")) ; return ;;
+        -w | --write)
+            _rpctrace_captures "$cur"
+            [[ -z $cur || $cur == - ]] && COMPREPLY+=(-)
+            return
+            ;;
         -i | --live)
             _rpctrace_ifaces "$cur"
             return
