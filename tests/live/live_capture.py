@@ -10,6 +10,7 @@ Checked:
      response (EPM decoded), the conversation closed, the statistics record (live interface,
      no frame of the other port), each record flushed as written (read before the SIGINT);
   2. timeline text with -c N: rpctrace ends by itself after N frames, statistics on stderr;
+     -w writes the conversation's N frames (kept in the spool while the capture ran);
   3. diagnose -i: the bind_nak of diag_bind_refused.pcap is printed as a finding marked
      "as_found" before rpctrace is stopped, then again in the final report.
 Needs root (a network namespace, and libpcap on an interface), like the real-peer test; exits
@@ -24,6 +25,8 @@ import signal
 import socket
 import struct
 import subprocess
+import shutil
+import tempfile
 import sys
 import time
 
@@ -218,8 +221,9 @@ def main():
         check("live_dropped_by_kernel" in s.get("not_decoded", {}),
               "jsonl: the kernel's drops are counted", failures)
 
-    # 2. Text, -c N: ends by itself.
-    proc = start([rpctrace, "-i", "lo", "-c", "4", "tcp", "port", str(port)])
+    # 2. Text, -c N: ends by itself; -w keeps the conversation's frames (from the spool).
+    written = os.path.join(tempfile.mkdtemp(prefix="rpctrace_live_"), "slice.pcap")
+    proc = start([rpctrace, "-i", "lo", "-c", "4", "-w", written, "tcp", "port", str(port)])
     play(port, chunks)
     try:
         out, err = proc.communicate(timeout=10)
@@ -232,6 +236,16 @@ def main():
         check(proc.returncode == 0 and "frames read: 4 " in err.decode(),
               f"text -c 4: ended by itself, 4 frames read ({err.decode()[:200]!r})", failures)
         check("MSRPC: c/o RPC Bind:" in text, "text -c 4: the bind is in the timeline", failures)
+        data = open(written, "rb").read() if os.path.exists(written) else b""
+        records, off = 0, 24
+        while off + 16 <= len(data):
+            records += 1
+            off += 16 + struct.unpack("<I", data[off + 8:off + 12])[0]
+        check(data[:4] == b"\xd4\xc3\xb2\xa1" and records == 4 and
+              "wrote 4 frames of 1 conversation" in err.decode(),
+              f"-w: the live conversation's 4 frames written as pcap ({records} records)",
+              failures)
+        shutil.rmtree(os.path.dirname(written), ignore_errors=True)
 
     # 3. diagnose -i: the finding as soon as it is known.
     port, chunks = tcp_payloads(os.path.join(args.testdata, "diag_bind_refused.pcap"))
