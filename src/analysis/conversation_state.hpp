@@ -50,6 +50,9 @@ class ConversationState : public dcerpc::AssociationObserver {
 
   Tracker& tracker;
   common::Endpoint endpoint[2];
+  // --port, --host or --conversation leave it out whatever it carries: analysed (its EPM answers
+  // link the conversations they name, its frames keep the clock), never written to a sink.
+  bool excluded = false;
   Conversation conv;
   dcerpc::Association assoc;
   // A connectionless conversation's calls (ncadg_ip_udp); null on a connection.

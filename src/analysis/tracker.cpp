@@ -52,6 +52,9 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
     s->conv.epm_link = std::move(l);
   }
   if (process_lookup_) s->conv.process = process_lookup_(o.endpoint[0], o.endpoint[1]);
+  const Selection& sel = options_.selection;
+  s->excluded = (sel.by_endpoints() && !sel.matches_endpoints(o.endpoint[0], o.endpoint[1])) ||
+                !sel.matches_conversation(o.id);
   // A datagram names its interface in every header: nothing to infer.
   if (!udp && unopened_.size() < kMaxUnopened) unopened_[o.id] = s.get();
   return s;
@@ -219,6 +222,7 @@ void Tracker::resolve_roles(ConversationState& s) {
 
 bool Tracker::shown(const ConversationState& s) const {
   const Selection& sel = options_.selection;
+  if (s.excluded) return false;
   if (!sel.interfaces.empty() && !s.interface_matched) return false;
   if (sel.by_opnum() && !s.opnum_matched) return false;
   if (!sel.matches_conversation(s.conv.id)) return false;
@@ -254,6 +258,7 @@ void Tracker::end_frame(ConversationState& s, const FrameEnd& e) {
   resolve_roles(s);
   stamp(s, r);
   in_frame_ = false;
+  if (s.excluded) return;  // nothing of it is written
   // While the carrier holds bytes out of order, this conversation's records wait, so the PDUs
   // those bytes complete can join the frame that carried them.
   if (e.holding || !s.held.empty()) {
@@ -334,6 +339,10 @@ void Tracker::channel_ended(ConversationState& s) {
 // The record of what came after the conversation's last frame: a frame line only when it holds
 // something, its calls either way; the next facts start a record of their own.
 void Tracker::write_trailer(ConversationState& s) {
+  if (s.excluded) {
+    trailer_open_ = false;
+    return;
+  }
   stamp(s, current_.record);
   write(current_, !current_.record.notes.empty() || !current_.record.pdus.empty() ||
                       !current_.record.events.empty());

@@ -18,9 +18,25 @@ ConversationSlice::Flow ConversationSlice::flow_of(bool udp, const common::Endpo
 
 void ConversationSlice::add(const Flow& f, Span s) { flows_[f].push_back(s); }
 
+void ConversationSlice::frame(const analysis::FrameRecord& f) {
+  if (!analysis::is_datagram(f.protseq) || f.delta_us < 0) return;
+  const Flow flow = flow_of(true, f.src, f.dst);
+  if (flow == flow_of(true, f.client, f.server)) return;
+  auto& others = other_flows_[f.conversation];
+  if (others.size() < kMaxOtherFlows &&
+      std::find(others.begin(), others.end(), flow) == others.end())
+    others.push_back(flow);
+}
+
 void ConversationSlice::conversation_end(const analysis::Conversation& c) {
   const Flow flow = flow_of(analysis::is_datagram(c.protseq), c.client, c.server);
   const Span span{c.first_frame, c.last_frame};
+  auto others = other_flows_.find(c.id);
+  if (others != other_flows_.end()) {
+    if (c.shown)
+      for (const Flow& f : others->second) add(f, span);
+    other_flows_.erase(others);
+  }
   if (c.virtual_connection) channel_spans_[c.id] = {flow, span};
   if (!c.shown) return;
   ++conversations_;

@@ -115,7 +115,6 @@ RunResult run(const pcap::InputOptions& input_options, const RunOptions& options
   transport::Dispatcher dispatcher(tracker, dcerpc_counters, options.transport);
   if (auto processes = input->processes(); !processes.empty())
     tracker.set_process_lookup(process_lookup(std::move(processes)));
-  const analysis::Selection& selection = options.analysis.selection;
   pcap::Counters cc;
   RunResult result;
   pcap::Frame frame;
@@ -155,22 +154,13 @@ RunResult run(const pcap::InputOptions& input_options, const RunOptions& options
       continue;
     }
     if (out_frame.carrier == pcap::Carrier::udp) {
-      const pcap::UdpDatagramView& d = out_frame.datagram;
-      if (selection.by_endpoints() &&
-          !selection.matches_endpoints({d.src, d.src_port}, {d.dst, d.dst_port}))
-        cc.skip(pcap::SkipReason::filtered);
-      else if (dispatcher.add(out_frame, frame.number, frame.ts))
+      if (dispatcher.add(out_frame, frame.number, frame.ts))
         ++cc.udp_datagrams;
       else
         cc.skip(pcap::SkipReason::udp);
       continue;
     }
     const pcap::TcpSegmentView& seg = out_frame.segment;
-    if (selection.by_endpoints() &&
-        !selection.matches_endpoints({seg.src, seg.src_port}, {seg.dst, seg.dst_port})) {
-      cc.skip(pcap::SkipReason::filtered);
-      continue;
-    }
     ++cc.tcp_segments;
     if (seg.payload_truncated()) ++cc.payload_truncated;
     dispatcher.add(out_frame, frame.number, frame.ts);

@@ -351,8 +351,6 @@ std::string_view to_string(SkipReason r) {
       return "truncated_tcp";
     case SkipReason::bad_tcp_header:
       return "bad_tcp_header";
-    case SkipReason::filtered:
-      return "filtered";
     case SkipReason::count_:
       break;
   }
@@ -381,8 +379,6 @@ std::string_view describe(SkipReason r) {
       return "cut by the snap length in the TCP header";
     case SkipReason::bad_tcp_header:
       return "bad TCP header";
-    case SkipReason::filtered:
-      return "excluded by --port/--host";
     case SkipReason::count_:
       break;
   }

@@ -2,6 +2,7 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "pdu_text.hpp"
@@ -299,6 +300,16 @@ void TextWriter::frame(const FrameRecord& f) {
   b.epm_link = f.epm_link;
   if (f.process && !b.process) b.process = *f.process;
   if (!b.first && f.delta_us >= 0) b.first = f.ts;
+  if (analysis::is_datagram(f.protseq) && f.delta_us >= 0 && b.other_flows.size() < 16) {
+    auto same = [](const common::Endpoint& a, const common::Endpoint& b2, const common::Endpoint& c,
+                   const common::Endpoint& d) {
+      return (a == c && b2 == d) || (a == d && b2 == c);
+    };
+    if (!same(f.src, f.dst, f.client, f.server) &&
+        std::none_of(b.other_flows.begin(), b.other_flows.end(),
+                     [&](const auto& p) { return same(f.src, f.dst, p.first, p.second); }))
+      b.other_flows.emplace_back(f.src, f.dst);
+  }
   if (summary_) return;  // the block only keeps the conversations in order of first frame
   if (!f.shown && b.lines >= kMaxHiddenFrames) {
     ++b.omitted;
@@ -427,6 +438,18 @@ void TextWriter::print_ended_early() {
 void TextWriter::retire(std::uint64_t id, Block& b) {
   if (b.shown) {
     std::string footer = conversation_footer(b.conv, b.omitted, kMaxHiddenFrames);
+    if (!b.other_flows.empty()) {  // answers from another port: the filter of every flow
+      std::string filter = wireshark_filter(b.protseq, b.client, b.server);
+      filter = "(" + filter.substr(filter.find(": ") + 2);
+      filter.back() = ')';
+      for (const auto& [src, dst] : b.other_flows) {
+        std::string one = wireshark_filter(b.protseq, src, dst);
+        one = one.substr(one.find(": ") + 2);
+        one.pop_back();
+        filter += " || (" + one + ")";
+      }
+      footer += "  Wireshark, every flow: " + filter + "\n";
+    }
     std::fwrite(footer.data(), 1, footer.size(), out_);
   } else {
     buffered_ -= b.text.size();

@@ -68,6 +68,10 @@ FILTER_CASES = [
     ("calls_not_with_jsonl", ["--calls", "--format", "jsonl", "diag_faults.pcap"]),
     ("zeek_interface", ["--format", "zeek", "--interface", "lsarpc", "rp_np_samr.pcap"]),
     ("zeek_not_for_summary", ["summary", "--format", "zeek", "diag_faults.pcap"]),
+    # --port and --host select conversations, not frames: the endpoint mapper's answer on 135
+    # still links the refused connection to the port it gave.
+    ("port_keeps_epm_link_diagnose", ["diagnose", "--port", "1090", "diag_dynamic_port_rst.pcap"]),
+    ("port_keeps_epm_link_summary", ["summary", "--port", "1090", "diag_dynamic_port_rst.pcap"]),
     ("write_needs_a_file", ["-w", "/nonexistent-dir/out.pcap", "diag_faults.pcap"]),
 ]
 

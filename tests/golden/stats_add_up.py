@@ -12,8 +12,7 @@ import subprocess
 import sys
 
 SKIP_REASONS = ("unknown_link_type", "truncated_link", "non_ip", "truncated_ip", "bad_ip_header",
-                "ip_fragment", "udp", "other_transport", "truncated_tcp", "bad_tcp_header",
-                "filtered")
+                "ip_fragment", "udp", "other_transport", "truncated_tcp", "bad_tcp_header")
 MAGICS = {b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1",
           b"\x0a\x0d\x0d\x0a"}
 

@@ -32,6 +32,10 @@ CASES = [
     ("pcapng_name", ["kb159298_mta.pcap"], [], []),
     ("stdin", ["-"], [], []),
     ("two_link_types", ["linktype_raw.pcap", "linktype_sll2.pcap"], [], []),
+    # From ../shared/captures/public when it is there: a server answering connectionless calls
+    # from another port (the conversation's every flow), and a port selection keeping them.
+    ("udp_answers_other_port", ["public:dcerpc.pcap"], [], []),
+    ("udp_port_keeps_answers", ["public:dcerpc.pcap"], ["--port", "34964"], []),
 ]
 
 # The BPF expressions above, as display filters (tshark -r applies no capture filter).
@@ -90,6 +94,7 @@ def main():
     ap.add_argument("--rpctrace", required=True)
     ap.add_argument("--testdata", required=True)
     ap.add_argument("--tshark", default=shutil.which("tshark") or "")
+    ap.add_argument("--public", default="", help="../shared/captures/public, for its cases")
     args = ap.parse_args()
     if not args.tshark or not os.path.exists(args.tshark):
         print("tshark not found: skipped")
@@ -98,7 +103,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="rpctrace_slice_")
     try:
         for name, files, options, words in CASES:
-            paths = [f if f == "-" else os.path.join(args.testdata, f) for f in files]
+            paths = [f if f == "-" else
+                     os.path.join(args.public, f[7:]) if f.startswith("public:") else
+                     os.path.join(args.testdata, f) for f in files]
+            if any(p != "-" and not os.path.exists(p) for p in paths):
+                print(f"{name}: skipped ({' '.join(paths)} not here)")
+                continue
             source = os.path.join(args.testdata, "kb159298_story.pcap") if files == ["-"] else None
             ext = ".pcapng" if name == "pcapng_name" else ".pcap"
             out = os.path.join(tmp, name + ext)
@@ -123,6 +133,8 @@ def main():
                                 f"{m.group(2)} conversations written")
             # RPC over HTTP v2: the holder of a virtual connection names all its channels.
             filters += re.findall(r"^    Wireshark, every channel: (.*)$", t.stdout, re.M)
+            # ... and a connectionless conversation the flows its answers came on.
+            filters += re.findall(r"^  Wireshark, every flow: (.*)$", t.stdout, re.M)
             if source:
                 original = source
             elif len(paths) > 1:

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,10 @@ class EndpointListing : public Sink {
     filter_.interfaces = std::move(interfaces);
   }
   void frame(const FrameRecord& f) override;
-  void conversation_end(const Conversation&) override {}
+  // Answers are listed from the conversations shown (--port, --host ... select them).
+  void conversation_end(const Conversation& c) override {
+    if (c.shown) shown_.insert(c.id);
+  }
   void finish(const Statistics& s, const EpmLinks& links) override;
   // After finish().
   [[nodiscard]] const EndpointListingResult& result() const { return result_; }
@@ -58,6 +62,7 @@ class EndpointListing : public Sink {
   [[nodiscard]] bool selected(const std::optional<dcerpc::SyntaxId>& interface) const;
 
   Selection filter_;
+  std::set<std::uint64_t> shown_;
   EndpointListingResult result_;
   // Listings still open, by mapper and conversation: where the listing is, and the
   // entry_handle its last response returned (the next call of the listing returns it again).

@@ -4,7 +4,8 @@
 // first and last frame; a second pass over the input writes every frame of those flows within
 // those frames: handshake, retransmissions and teardown included, in the input's order. RPC
 // over HTTP v2: a shown virtual connection brings every channel connection it named, up to
-// its own last frame. Standard
+// its own last frame; a connectionless conversation brings the flows its answers came on
+// from another server port. Standard
 // input and live capture cannot be read twice: their frames are kept in a temporary pcapng
 // file (a FrameSpool) while the run reads them.
 #pragma once
@@ -27,7 +28,7 @@ namespace rpctrace::app {
 // The flows and frame spans of the shown conversations.
 class ConversationSlice : public analysis::Sink {
  public:
-  void frame(const analysis::FrameRecord& /*f*/) override {}
+  void frame(const analysis::FrameRecord& f) override;
   void conversation_end(const analysis::Conversation& c) override;
   void finish(const analysis::Statistics& /*s*/, const analysis::EpmLinks& /*l*/) override;
 
@@ -48,6 +49,10 @@ class ConversationSlice : public analysis::Sink {
   void add(const Flow& f, Span s);
 
   std::map<Flow, std::vector<Span>> flows_;
+  // ncadg_ip_udp: flows a conversation's datagrams came on besides client <-> server (answers
+  // from another server port), by conversation, until it ends.
+  std::map<std::uint64_t, std::vector<Flow>> other_flows_;
+  static constexpr std::size_t kMaxOtherFlows = 16;
   // RPC over HTTP v2: every channel connection's span, and those a shown conversation named.
   std::map<std::uint64_t, std::pair<Flow, Span>> channel_spans_;
   struct Wanted {

@@ -30,7 +30,6 @@ enum class SkipReason : std::uint8_t {
   other_transport,    // ICMP and every other IP protocol
   truncated_tcp,      // snap length cut the frame inside the TCP header
   bad_tcp_header,     // TCP data offset < 5 or past the end of the IP payload
-  filtered,           // did not match --port/--host
   count_
 };
 inline constexpr std::size_t kSkipReasonCount = static_cast<std::size_t>(SkipReason::count_);

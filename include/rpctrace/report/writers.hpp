@@ -71,7 +71,10 @@ class TextWriter : public analysis::Sink {
     std::optional<EpmLink> epm_link;
     std::optional<analysis::OwningProcess> process;
     std::optional<common::Timestamp> first;  // its first frame's time (-t r)
-    Conversation conv;                       // set when it ends
+    // ncadg_ip_udp: the flows its datagrams came on besides client <-> server (a server that
+    // answers from another port), for the Wireshark filter of the whole conversation.
+    std::vector<std::pair<common::Endpoint, common::Endpoint>> other_flows;
+    Conversation conv;  // set when it ends
   };
   void format_frame(const FrameRecord& f, const Block& b, std::string& out);
   [[nodiscard]] std::string time_column(const FrameRecord& f, const Block& b) const;

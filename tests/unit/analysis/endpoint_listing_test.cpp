@@ -246,6 +246,16 @@ TEST(EndpointListing, OnlyEptLookupResponsesAreListed) {
 
 // --- ept_map answers, from EpmLinks ---
 
+// The conversations 1..n ended shown, as the tracker tells the listing before finish().
+void shown(EndpointListing& l, std::uint64_t n) {
+  for (std::uint64_t id = 1; id <= n; ++id) {
+    analysis::Conversation c;
+    c.id = id;
+    c.shown = true;
+    l.conversation_end(c);
+  }
+}
+
 TEST(EndpointListing, EptMapAnswersAreTakenAtFinishByServer) {
   analysis::EpmLinks links;
   links.remember(ept_map_answer({epm_tower(49700, "10.0.0.2")}), 1, ref(7, 100), kClient,
@@ -255,6 +265,7 @@ TEST(EndpointListing, EptMapAnswersAreTakenAtFinishByServer) {
   links.remember(ept_map_answer({}, kEptSNotRegistered), 3, ref(27, 300), kClient, ip("10.0.0.2"));
   EndpointListing l;
   l.frame(lookup_frame(1, 5, listing({entry(samr_syntax(), 49700)}, 0)));
+  shown(l, 3);
   l.finish(analysis::Statistics{}, links);
   ASSERT_EQ(l.result().mappers.size(), 2u);
   const auto& m = mapper(l, "10.0.0.2");
@@ -277,6 +288,7 @@ TEST(EndpointListing, AnswersDroppedByEpmLinksAreReported) {
     links.remember(ept_map_answer({epm_tower(49700, "10.0.0.2")}), n, ref(n, 0), kClient,
                    ip("10.0.0.2"));
   EndpointListing l;
+  shown(l, analysis::EpmLinks::kMaxAnswers + 3);
   l.finish(analysis::Statistics{}, links);
   EXPECT_EQ(l.result().answers_dropped, 3u);
   const auto& m = mapper(l, "10.0.0.2");
@@ -300,6 +312,7 @@ TEST(EndpointListing, TheInterfaceFilterKeepsItsEntriesAndAnswers) {
                                 epm::EptEntry{}, entry(samr_syntax(), 49700)},
                                0)));
   l.frame(lookup_frame(2, 20, listing({entry(lsarpc_syntax(), 49701)}, 0), ep("10.0.0.5", 135)));
+  shown(l, 3);
   l.finish(analysis::Statistics{}, links);
   const auto& m = mapper(l, "10.0.0.2");
   ASSERT_EQ(m.endpoints.size(), 1u);
@@ -313,6 +326,23 @@ TEST(EndpointListing, TheInterfaceFilterKeepsItsEntriesAndAnswers) {
   EXPECT_EQ(m.answers[0].response.towers.size(), 2u);
   EXPECT_TRUE(mapper(l, "10.0.0.5").endpoints.empty());
   EXPECT_EQ(mapper(l, "10.0.0.5").entries, 0u);
+}
+
+// --port, --host: an answer carried by a conversation not shown is not listed.
+TEST(EndpointListing, AnswersOfConversationsNotShownAreLeftOut) {
+  analysis::EpmLinks links;
+  links.remember(ept_map_answer({epm_tower(49700, "10.0.0.2")}), 1, ref(7, 100), kClient,
+                 ip("10.0.0.2"));
+  links.remember(ept_map_answer({epm_tower(49800, "10.0.0.5")}), 2, ref(17, 200), kClient,
+                 ip("10.0.0.5"));
+  EndpointListing l;
+  shown(l, 1);
+  analysis::Conversation hidden;
+  hidden.id = 2;
+  l.conversation_end(hidden);
+  l.finish(analysis::Statistics{}, links);
+  ASSERT_EQ(l.result().mappers.size(), 1u);
+  EXPECT_EQ(mapper(l, "10.0.0.2").answers.size(), 1u);
 }
 
 }  // namespace

@@ -81,11 +81,13 @@ struct Analysis {
   RecordingWriter writer;
   std::string path;
 };
-inline Analysis analyze_capture(const ts::Capture& cap, const RunOptions& options = {}) {
+inline Analysis analyze_capture(const ts::Capture& cap, const RunOptions& options = {},
+                                std::vector<analysis::Sink*> more_sinks = {}) {
   ts::TempFile file("report", cap.to_pcap());
   Analysis run;
   run.path = file.path().string();
-  run.result = app::run(run.path, options, run.writer);
+  more_sinks.insert(more_sinks.begin(), &run.writer);
+  run.result = app::run(run.path, options, more_sinks);
   return run;
 }
 

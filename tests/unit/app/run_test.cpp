@@ -192,25 +192,25 @@ TEST(Analyze, StatisticsAddUp) {
   EXPECT_EQ(s.link_type, "EN10MB");
   EXPECT_EQ(s.frames_read, cap.frames().size());
   EXPECT_EQ(s.frames_read, s.tcp_segments + s.udp_datagrams + s.frames_skipped);
-  EXPECT_EQ(s.tcp_segments, 12u);
+  // --port selects conversations: the other port's frames are analysed, not shown.
+  EXPECT_EQ(s.tcp_segments, 12u + http_frames);
   auto skipped = [&](pcap::SkipReason why) { return s.counter(pcap::to_string(why)); };
-  EXPECT_EQ(skipped(pcap::SkipReason::filtered), http_frames);
   EXPECT_EQ(skipped(pcap::SkipReason::udp), 1u);
   EXPECT_EQ(skipped(pcap::SkipReason::non_ip), 1u);
   EXPECT_EQ(skipped(pcap::SkipReason::ip_fragment), 1u);
   EXPECT_EQ(skipped(pcap::SkipReason::truncated_tcp), 1u);
-  EXPECT_EQ(s.frames_skipped, http_frames + 4);
+  EXPECT_EQ(s.frames_skipped, 4u);
   EXPECT_EQ(s.counter("tcp_payload_truncated"), 1u);
   std::uint64_t captured = 0;
   for (const auto& f : cap.frames())
     captured += std::min<std::size_t>(f.data.size(), f.snap_length.value_or(1u << 30));
   EXPECT_EQ(s.bytes_read, captured);
-  EXPECT_EQ(s.conversations_tcp, 2u);  // the EPM lookup, and port 3100 -> 135
-  EXPECT_EQ(s.conversations_tcp, r.writer.conversations.size());
+  EXPECT_EQ(s.conversations_tcp, 3u);  // the EPM lookup, port 3100 -> 135, and the HTTP one
+  EXPECT_EQ(s.conversations_shown, 2u);
   EXPECT_EQ(s.capture_error, "");
 }
 
-// --- Filter: only matching frames reach the TCP layer (filter_test.cpp has the rule). ---
+// --- --host selects conversations: the others are analysed, never written. ---
 TEST(Analyze, HostFilterKeepsOnlyThatHostsConversations) {
   ts::Capture cap;
   epm_lookup(cap);                                   // 10.1.1.1 <-> 10.1.1.2
@@ -218,9 +218,13 @@ TEST(Analyze, HostFilterKeepsOnlyThatHostsConversations) {
   RunOptions o;
   o.analysis.selection.hosts = {*common::IpAddress::parse("10.1.1.3")};
   Analysis r = analyze_capture(cap, o);
-  ASSERT_EQ(r.writer.conversations.size(), 1u);
-  EXPECT_EQ(endpoint(r.writer.conversations[0].server), "10.1.1.3:135");
-  EXPECT_EQ(r.writer.stats.counter("filtered"), 11u);
+  std::vector<Conversation> shown;
+  for (const auto& c : r.writer.conversations)
+    if (c.shown) shown.push_back(c);
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(endpoint(shown[0].server), "10.1.1.3:135");
+  EXPECT_EQ(r.writer.stats.conversations_tcp, 2u);
+  EXPECT_EQ(r.writer.stats.conversations_shown, 1u);
 }
 
 // --- Roles without a SYN (docs/design.md "tcp"): bind/request sender is the client, even

@@ -4,6 +4,7 @@
 // server port joining its request's flow, and the statistics adding up.
 #include <gtest/gtest.h>
 
+#include "rpctrace/app/export.hpp"
 #include "support/cl_builder.hpp"
 #include "support/packet_builder.hpp"
 #include "unit/app/run_harness.hpp"
@@ -58,8 +59,7 @@ TEST(UdpAdapter, UdpThatIsNotDceRpcStartsNoConversation) {
   ASSERT_EQ(run.writer.calls.size(), 1u);
   EXPECT_EQ(run.writer.calls[0].call.outcome, CallOutcome::response);
   ASSERT_TRUE(run.writer.calls[0].call.activity);
-  EXPECT_EQ(run.writer.calls[0].call.activity->to_string(),
-            "3e8d7c10-9a2b-4c5d-8e6f-0a05000a0001");
+  EXPECT_EQ(run.writer.calls[0].call.activity->to_string(), "3e8d7c10-9a2b-4c5d-8e6f-0a05000a0001");
 }
 
 TEST(UdpAdapter, AQuietFlowEndsAfterTheIdleTimeout) {
@@ -117,6 +117,33 @@ TEST(UdpAdapter, AnAnswerFromAnotherServerPortJoinsItsRequestsFlow) {
       EXPECT_EQ(f.conversation, run.writer.conversations[0].id);
     }
   EXPECT_TRUE(seen);
+}
+
+}  // namespace
+}  // namespace rpctrace::report::harness
+
+namespace rpctrace::report::harness {
+namespace {
+
+// --port selects conversations, not frames: the answer from the device's other port still
+// joins the call of a conversation on the selected port (it was dropped when --port filtered
+// frames), and -w takes the flow it came on (app::ConversationSlice).
+TEST(UdpAdapter, APortSelectionKeepsTheAnswerFromAnotherPort) {
+  ts::Capture cap;
+  datagram(cap, "192.168.1.11", 49155, "192.168.1.20", 34964, pdu(ts::Ptype::request, 0));
+  datagram(cap, "192.168.1.20", 49161, "192.168.1.11", 49155, pdu(ts::Ptype::response, 0));
+  RunOptions o;
+  o.analysis.selection.ports = {34964};
+  app::ConversationSlice slice;
+  Analysis run = analyze_capture(cap, o, {&slice});
+  ASSERT_EQ(run.writer.calls.size(), 1u);
+  EXPECT_EQ(run.writer.calls[0].call.outcome, CallOutcome::response);
+  EXPECT_EQ(slice.conversations(), 1u);
+  for (std::uint64_t n = 1; n <= 2; ++n) {
+    const auto& bytes = cap.frames()[n - 1].data;
+    EXPECT_TRUE(slice.contains(pcap::decode_frame(1, common::Bytes(bytes.data(), bytes.size())), n))
+        << "frame " << n;
+  }
 }
 
 }  // namespace

@@ -198,7 +198,7 @@ TEST(DecodeFrameSkip, EveryReasonHasADistinctNameAndDescription) {
   }
   EXPECT_EQ(names.size(), kSkipReasonCount);
   EXPECT_EQ(descriptions.size(), kSkipReasonCount);
-  EXPECT_EQ(to_string(SkipReason::filtered), "filtered");
+  EXPECT_EQ(to_string(SkipReason::bad_tcp_header), "bad_tcp_header");
   EXPECT_EQ(to_string(SkipReason::truncated_tcp), "truncated_tcp");
 }
 
