@@ -103,6 +103,7 @@ FrameSpool::FrameSpool(std::FILE* file, std::string path)
     : file_(file), path_(std::move(path)), writer_(pcap::pcapng_writer_on(file)) {}
 
 FrameSpool::~FrameSpool() {
+  writer_.reset();  // it writes to file_: gone before file_ is closed
   if (file_ != nullptr) std::fclose(file_);
   ::unlink(path_.c_str());
 }
