@@ -395,7 +395,7 @@ class Network:
 class Session:
     """One client's ept_map lookup and its use of the endpoint; frames() yields its packets."""
 
-    def __init__(self, rng, net, stats, carrier="tcp"):
+    def __init__(self, rng, net, stats, carrier="tcp", max_calls=40, max_stub=100000):
         self.rng = rng
         self.net = net
         self.stats = stats
@@ -407,16 +407,16 @@ class Session:
         # The calls on the dynamic connection, as batches of (opnum, request size, response size).
         self.batches = []
         estimate = 4000
-        for _ in range(rng.randint(1, 40) if self.registered else 0):
+        for _ in range(rng.randint(1, max_calls) if self.registered else 0):
             if rng.random() < 0.15:
                 batch = [(rng.randrange(self.n_opnums), log_uniform(rng, 16, 600),
                           log_uniform(rng, 16, 600)) for _ in range(rng.randint(2, 4))]
             else:
                 shape = rng.random()
                 if shape < 0.7:  # a query: small request, answer up to ~100 KB
-                    sizes = (log_uniform(rng, 16, 2000), log_uniform(rng, 16, 100000))
+                    sizes = (log_uniform(rng, 16, min(2000, max_stub)), log_uniform(rng, 16, max_stub))
                 elif shape < 0.9:  # an upload: large request, short status
-                    sizes = (log_uniform(rng, 16, 100000), log_uniform(rng, 8, 256))
+                    sizes = (log_uniform(rng, 16, max_stub), log_uniform(rng, 8, 256))
                 else:
                     sizes = (log_uniform(rng, 16, 256), log_uniform(rng, 8, 256))
                 batch = [(rng.randrange(self.n_opnums),) + sizes]
@@ -535,10 +535,10 @@ class Session:
             yield from conn.flight(rng, 1, [response])
 
 
-def generate(out, size_bytes, seed, concurrency, carrier="tcp"):
+def generate(out, size_bytes, seed, concurrency, carrier="tcp", max_calls=40, max_stub=100000):
     rng = random.Random(seed)
     net = Network(rng)
-    stats = {"packets": 0, "sessions": 0, "connections": 0, "calls": 0, "not_registered": 0}
+    stats = {"peak": 0, "packets": 0, "sessions": 0, "connections": 0, "calls": 0, "not_registered": 0}
     out.write(PCAP_GLOBAL_HEADER)
     produced = len(PCAP_GLOBAL_HEADER)  # bytes of the file so far, written or in `chunk`
     chunk, chunk_len = [], 0
@@ -546,22 +546,33 @@ def generate(out, size_bytes, seed, concurrency, carrier="tcp"):
     active = []  # (Session, its frame iterator)
     record = struct.Struct("<IIII").pack
 
+    # What the running sessions are expected still to write, kept up to date frame by frame
+    # (summing it over thousands of sessions at every start would be quadratic).
+    pending = 0
+
+    def remaining(session):
+        return max(0, session.estimate - session.bytes_out())
+
     def start_sessions():
         # Start sessions while the file, plus what the running sessions are expected still to
         # write, stays under the size asked for; so every session in the file is complete.
-        pending = sum(max(0, s.estimate - s.bytes_out()) for s, _ in active)
+        nonlocal pending
         while len(active) < concurrency and produced + pending < size_bytes:
-            session = Session(rng, net, stats, carrier)
+            session = Session(rng, net, stats, carrier, max_calls, max_stub)
             stats["sessions"] += 1
             active.append((session, session.frames()))
             pending += session.estimate
+        stats["peak"] = max(stats["peak"], len(active))
 
     start_sessions()
     while active:
         index = rng.randrange(len(active))
         session, frames = active[index]
+        before = remaining(session)
         frame = next(frames, None)
+        pending += remaining(session) - before
         if frame is None:
+            pending -= remaining(session)
             active[index] = active[-1]
             active.pop()
             start_sessions()
@@ -592,20 +603,27 @@ def main():
     parser.add_argument("--carrier", choices=("tcp", "np"), default="tcp",
                         help="the calls on a dynamic TCP port (tcp, default) or in a named "
                              "pipe over SMB2 on 445 (np)")
+    parser.add_argument("--max-calls", type=int, default=40,
+                        help="calls per dynamic connection are 1 to N; default 40 (smaller "
+                             "sessions let thousands run at once in a short file)")
+    parser.add_argument("--max-stub", type=int, default=100000,
+                        help="largest stub in bytes; default 100000")
     args = parser.parse_args()
-    if args.size_mb <= 0 or args.concurrency < 1:
-        parser.error("--size-mb must be positive and --concurrency at least 1")
+    if args.size_mb <= 0 or args.concurrency < 1 or args.max_calls < 1 or args.max_stub < 256:
+        parser.error("--size-mb must be positive, --concurrency and --max-calls at least 1, "
+                     "--max-stub at least 256")
 
     started = time.monotonic()
     temporary = args.output + ".partial"
     with open(temporary, "wb", buffering=0) as out:
         stats = generate(out, int(args.size_mb * 1_000_000), args.seed, args.concurrency,
-                         args.carrier)
+                         args.carrier, args.max_calls, args.max_stub)
     os.replace(temporary, args.output)
     elapsed = time.monotonic() - started
     print(f"{args.output}: {stats['bytes']} bytes, {stats['packets']} packets, "
           f"{stats['sessions']} sessions, {stats['connections']} connections, "
-          f"{stats['calls']} calls, {stats['not_registered']} ept_map not registered; "
+          f"{stats['calls']} calls, {stats['not_registered']} ept_map not registered, "
+          f"{stats['peak']} sessions at once at most; "
           f"seed {args.seed}, concurrency {args.concurrency}, {elapsed:.1f} s",
           file=sys.stderr)
 

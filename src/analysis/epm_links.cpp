@@ -26,6 +26,11 @@ void EpmLinks::forget_oldest() {
     if (it == targets_.end()) continue;
     std::erase(it->second.answers, first_serial_);
     if (it->second.answers.empty()) targets_.erase(it);
+    auto c = by_client_.find(
+        {tower_destination(t, a.server), *t.port, tower_over_udp(t), a.client.address});
+    if (c == by_client_.end()) continue;
+    std::erase(c->second, first_serial_);
+    if (c->second.empty()) by_client_.erase(c);
   }
   answers_.pop_front();
   ++first_serial_;
@@ -50,6 +55,9 @@ void EpmLinks::remember(const epm::EptMapResponse& answer, std::uint64_t convers
     if (!t.port || *t.port == 0) continue;
     auto& serials = targets_[{tower_destination(t, server), *t.port, tower_over_udp(t)}].answers;
     if (serials.empty() || serials.back() != serial) serials.push_back(serial);
+    auto& mine =
+        by_client_[{tower_destination(t, server), *t.port, tower_over_udp(t), client.address}];
+    if (mine.empty() || mine.back() != serial) mine.push_back(serial);
   }
   answers_.push_back(std::move(a));
 }
@@ -59,10 +67,14 @@ std::optional<EpmLink> EpmLinks::link(const common::Endpoint (&endpoint)[2],
   for (int i : {1, 0}) {
     auto it = targets_.find({endpoint[i].address, endpoint[i].port, udp});
     if (it == targets_.end()) continue;
+    // The latest answer (serials are in the order answers were seen) from before the start
+    // with a tower for this port: walked from the newest, so a port many answers gave (one
+    // server, thousands of clients) costs one step, not one per answer.
     const EpmAnswer* latest = nullptr;
     const epm::Tower* latest_tower = nullptr;
-    for (std::uint64_t serial : it->second.answers) {
-      const EpmAnswer* a = answer(serial);
+    const auto& serials = it->second.answers;
+    for (auto s = serials.rbegin(); s != serials.rend() && latest == nullptr; ++s) {
+      const EpmAnswer* a = answer(*s);
       if (a == nullptr || a->ts.micros() > start.micros()) continue;
       for (const auto& t : a->response.towers)
         if (t.port && *t.port == endpoint[i].port && tower_over_udp(t) == udp &&
@@ -87,12 +99,11 @@ std::optional<EpmLink> EpmLinks::link(const common::Endpoint (&endpoint)[2],
 }
 
 void EpmLinks::tried(const common::Endpoint& client, const common::Endpoint& server, bool udp) {
-  auto it = targets_.find({server.address, server.port, udp});
-  if (it == targets_.end()) return;
-  for (std::uint64_t serial : it->second.answers) {
+  auto it = by_client_.find({server.address, server.port, udp, client.address});
+  if (it == by_client_.end()) return;
+  for (std::uint64_t serial : it->second) {
     if (serial < first_serial_) continue;
     EpmAnswer& a = answers_[static_cast<std::size_t>(serial - first_serial_)];
-    if (a.client.address != client.address) continue;
     for (std::size_t k = 0; k < a.response.towers.size(); ++k) {
       const epm::Tower& t = a.response.towers[k];
       if (t.port && *t.port == server.port && tower_over_udp(t) == udp &&

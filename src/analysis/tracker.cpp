@@ -56,8 +56,17 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
   s->excluded = (sel.by_endpoints() && !sel.matches_endpoints(o.endpoint[0], o.endpoint[1])) ||
                 !sel.matches_conversation(o.id);
   // A datagram names its interface in every header: nothing to infer.
-  if (!udp && unopened_.size() < kMaxUnopened) unopened_[o.id] = s.get();
+  if (!udp && unopened_count_ < kMaxUnopened) {
+    ++unopened_count_;
+    for (const common::Endpoint& e : s->endpoint) unopened_[{e, o.id}] = s.get();
+  }
   return s;
+}
+
+void Tracker::forget_unopened(const ConversationState& s) {
+  std::size_t erased = 0;
+  for (const common::Endpoint& e : s.endpoint) erased += unopened_.erase({e, s.conv.id});
+  if (erased > 0) --unopened_count_;
 }
 
 void Tracker::infer_from_answer(const epm::EptMapResponse& answer, const ConversationState& mapper,
@@ -66,10 +75,11 @@ void Tracker::infer_from_answer(const epm::EptMapResponse& answer, const Convers
   for (const auto& t : answer.towers) {
     if (!t.port || !t.interface) continue;
     const common::Endpoint server{tower_destination(t, mapper_address), *t.port};
-    for (auto& [id, s] : unopened_) {
-      ConversationState& c = *s;
+    for (auto it = unopened_.lower_bound({server, 0});
+         it != unopened_.end() && it->first.first == server; ++it) {
+      ConversationState& c = *it->second;
       if (&c == &mapper || c.conv.syn_seen || c.conv.epm_link || c.conv.inferred_from ||
-          c.assoc.context_count() > 0 || (c.endpoint[0] != server && c.endpoint[1] != server))
+          c.assoc.context_count() > 0)
         continue;
       c.assoc.set_inferred_interface(*t.interface);
       EpmLink l;
@@ -251,7 +261,7 @@ void Tracker::end_frame(ConversationState& s, const FrameEnd& e) {
   }
   if ((r.segment.flags & control::syn) && !s.conv.syn_seen) {
     s.conv.syn_seen = true;
-    unopened_.erase(s.conv.id);
+    forget_unopened(s);
   }
   s.opening_seen = e.opening_seen;
   s.conv.shown = shown(s);
@@ -324,7 +334,7 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   v.bytes_to_client = totals.bytes[from_client ^ 1];
   v.shown = shown(s);
   links_.tried(v.client, v.server, is_datagram(v.protseq));
-  unopened_.erase(v.id);
+  forget_unopened(s);
   write_trailer(s);
   if (v.dcerpc) ++counters_.conversations_dcerpc;
   if (v.shown) ++counters_.conversations_shown;

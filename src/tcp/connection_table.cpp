@@ -1,4 +1,11 @@
 // ConnectionTable: 5-tuple lookup, port reuse, LRU and capture-time eviction.
+//
+// The table is on the path of every TCP segment and holds every tracked connection, so it is
+// built for a busy server's capture (tens of thousands of connections at once): an
+// open-addressing index of 8-octet slots over entries in fixed chunks, and the LRU and closed
+// lists threaded through the entries by number. A segment costs a hash, one or two adjacent
+// slots and its entry; a connection costs its entry and about 16 octets of index, with no
+// allocation per connection once the chunks exist.
 #include "rpctrace/tcp/connection_table.hpp"
 
 #include <algorithm>
@@ -11,10 +18,12 @@ namespace rpctrace::tcp {
 
 struct ConnectionTable::Entry {
   FlowKey key;
-  Connection conn;
-  Lru::iterator lru_it;
-  std::list<Entry*>::iterator closed_it;
+  std::uint32_t hash = 0;
   bool in_closed_list = false;
+  Index self = 0;                          // this entry's number
+  Index prev = 0, next = 0;                // LRU list
+  Index closed_prev = 0, closed_next = 0;  // closed list
+  Connection conn;
 };
 
 namespace {
@@ -33,28 +42,131 @@ std::uint64_t hash_endpoint(const common::Endpoint& e) {
   h ^= (load64(o + 8) + e.port) * 0xc2b2ae3d27d4eb4full;
   return h ^ (h >> 29);
 }
+
+constexpr std::size_t kInitialSlots = 1024;
 }  // namespace
 
 std::size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
-  return static_cast<std::size_t>(hash_endpoint(k.lo) * 31 + hash_endpoint(k.hi));
+  std::uint64_t h = hash_endpoint(k.lo) * 31 + hash_endpoint(k.hi);
+  // The index takes the low bits: fold the high ones in.
+  return static_cast<std::size_t>(h ^ (h >> 32));
 }
 
 ConnectionTable::ConnectionTable(StreamSink& sink, ReassemblyLimits limits, std::uint64_t* ids)
-    : sink_(sink), limits_(limits) {
+    : sink_(sink), limits_(limits), slots_(kInitialSlots) {
   if (ids != nullptr) next_id_ = ids;
 }
 
 ConnectionTable::~ConnectionTable() = default;
 
+ConnectionTable::Entry& ConnectionTable::at(Index i) const {
+  const std::size_t n = i - 1;
+  return chunks_[n >> kChunkBits][n & ((std::size_t{1} << kChunkBits) - 1)];
+}
+
+ConnectionTable::Index ConnectionTable::allocate() {
+  if (!free_.empty()) {
+    Index i = free_.back();
+    free_.pop_back();
+    return i;
+  }
+  if ((allocated_ >> kChunkBits) >= chunks_.size())
+    chunks_.push_back(std::make_unique<Entry[]>(std::size_t{1} << kChunkBits));
+  return ++allocated_;
+}
+
+ConnectionTable::Index ConnectionTable::find(const FlowKey& key, std::uint32_t hash) const {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t p = hash & mask;; p = (p + 1) & mask) {
+    const Slot& slot = slots_[p];
+    if (slot.entry == 0) return 0;
+    if (slot.hash == hash && at(slot.entry).key == key) return slot.entry;
+  }
+}
+
+void ConnectionTable::insert(Index i, std::uint32_t hash) {
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t p = hash & mask;
+  while (slots_[p].entry != 0) p = (p + 1) & mask;
+  slots_[p] = {hash, i};
+  ++size_;
+}
+
+void ConnectionTable::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.entry == 0) continue;
+    std::size_t p = s.hash & mask;
+    while (slots_[p].entry != 0) p = (p + 1) & mask;
+    slots_[p] = s;
+  }
+}
+
+void ConnectionTable::erase_slot(Index i, std::uint32_t hash) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t hole = hash & mask;
+  while (slots_[hole].entry != i) hole = (hole + 1) & mask;
+  // Backward-shift deletion: move up every later slot of the run whose home position is not
+  // between the hole and itself, so no tombstones are left for look-ups to walk over.
+  for (std::size_t p = (hole + 1) & mask; slots_[p].entry != 0; p = (p + 1) & mask) {
+    const std::size_t home = slots_[p].hash & mask;
+    const bool stays = hole <= p ? (hole < home && home <= p) : (hole < home || home <= p);
+    if (stays) continue;
+    slots_[hole] = slots_[p];
+    hole = p;
+  }
+  slots_[hole] = Slot{};
+  --size_;
+}
+
+void ConnectionTable::lru_push_front(Index i) {
+  Entry& e = at(i);
+  e.prev = 0;
+  e.next = lru_.head;
+  if (lru_.head != 0) at(lru_.head).prev = i;
+  lru_.head = i;
+  if (lru_.tail == 0) lru_.tail = i;
+}
+
+void ConnectionTable::lru_unlink(Index i) {
+  Entry& e = at(i);
+  (e.prev != 0 ? at(e.prev).next : lru_.head) = e.next;
+  (e.next != 0 ? at(e.next).prev : lru_.tail) = e.prev;
+  e.prev = e.next = 0;
+}
+
+void ConnectionTable::closed_push_back(Index i) {
+  Entry& e = at(i);
+  e.closed_next = 0;
+  e.closed_prev = closed_.tail;
+  if (closed_.tail != 0) at(closed_.tail).closed_next = i;
+  closed_.tail = i;
+  if (closed_.head == 0) closed_.head = i;
+  e.in_closed_list = true;
+}
+
+void ConnectionTable::closed_unlink(Index i) {
+  Entry& e = at(i);
+  (e.closed_prev != 0 ? at(e.closed_prev).closed_next : closed_.head) = e.closed_next;
+  (e.closed_next != 0 ? at(e.closed_next).closed_prev : closed_.tail) = e.closed_prev;
+  e.closed_prev = e.closed_next = 0;
+  e.in_closed_list = false;
+}
+
 ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, const pcap::TcpSegmentView& seg,
                                                 std::uint64_t frame, common::Timestamp ts) {
-  if (table_.size() >= limits_.max_connections && !lru_.empty()) {
+  if (size_ >= limits_.max_connections && lru_.tail != 0) {
     ++counters_.evicted_limit;
-    end(lru_.back(), EndReason::evicted_limit);
+    end(&at(lru_.tail), EndReason::evicted_limit);
   }
-  auto entry = std::make_unique<Entry>();
-  Entry* e = entry.get();
+  const Index i = allocate();
+  Entry* e = &at(i);
   e->key = key;
+  e->hash = static_cast<std::uint32_t>(FlowKeyHash{}(key));
+  e->self = i;
   Connection& c = e->conn;
   c.id = (*next_id_)++;
   common::Endpoint src{seg.src, seg.src_port}, dst{seg.dst, seg.dst_port};
@@ -71,9 +183,8 @@ ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, const pcap::
   }
   c.first_frame = frame;
   c.first_ts = c.last_ts = ts;
-  lru_.push_front(e);
-  e->lru_it = lru_.begin();
-  table_.emplace(key, std::move(entry));
+  lru_push_front(i);
+  insert(i, e->hash);
   ++counters_.connections;
   sink_.on_connection_start(c);
   return e;
@@ -84,18 +195,23 @@ void ConnectionTable::end(Entry* e, EndReason reason) {
   r.flush(e->conn, 0, GapCause::flush);
   r.flush(e->conn, 1, GapCause::flush);
   sink_.on_connection_end(e->conn, reason);
-  lru_.erase(e->lru_it);
-  if (e->in_closed_list) closed_.erase(e->closed_it);
-  table_.erase(e->key);
+  const Index i = e->self;
+  lru_unlink(i);
+  if (e->in_closed_list) closed_unlink(i);
+  erase_slot(i, e->hash);
+  // The slot is reused: drop what the connection held (its buffers and the layer's state).
+  e->conn = Connection{};
+  free_.push_back(i);
 }
 
 void ConnectionTable::expire(common::Timestamp now) {
   std::int64_t t = now.micros();
-  while (!closed_.empty() && closed_.front()->conn.closed_ts.micros() + limits_.closed_grace_us < t)
-    end(closed_.front(), EndReason::closed);
-  while (!lru_.empty() && lru_.back()->conn.last_ts.micros() + limits_.idle_timeout_us < t) {
+  while (closed_.head != 0 &&
+         at(closed_.head).conn.closed_ts.micros() + limits_.closed_grace_us < t)
+    end(&at(closed_.head), EndReason::closed);
+  while (lru_.tail != 0 && at(lru_.tail).conn.last_ts.micros() + limits_.idle_timeout_us < t) {
     ++counters_.evicted_idle;
-    end(lru_.back(), EndReason::evicted_idle);
+    end(&at(lru_.tail), EndReason::evicted_idle);
   }
 }
 
@@ -108,10 +224,11 @@ void ConnectionTable::add(const pcap::TcpSegmentView& seg, std::uint64_t frame,
   }
   common::Endpoint src{seg.src, seg.src_port}, dst{seg.dst, seg.dst_port};
   FlowKey key = src < dst ? FlowKey{src, dst} : FlowKey{dst, src};
-  auto it = table_.find(key);
+  const auto hash = static_cast<std::uint32_t>(FlowKeyHash{}(key));
+  Index found = find(key, hash);
   Entry* e = nullptr;
-  if (it != table_.end()) {
-    e = it->second.get();
+  if (found != 0) {
+    e = &at(found);
     bool syn_only = (seg.flags & pcap::tcp_flag::syn) && !(seg.flags & pcap::tcp_flag::ack);
     if (syn_only) {
       Direction d = e->conn.endpoint[0] == src ? 0 : 1;
@@ -131,10 +248,16 @@ void ConnectionTable::add(const pcap::TcpSegmentView& seg, std::uint64_t frame,
       }
     }
   }
-  if (e == nullptr) e = create(key, seg, frame, ts);
+  if (e == nullptr) {
+    e = create(key, seg, frame, ts);
+    found = lru_.head;
+  }
   Connection& c = e->conn;
   c.last_ts = ts;
-  if (e->lru_it != lru_.begin()) lru_.splice(lru_.begin(), lru_, e->lru_it);
+  if (lru_.head != found) {
+    lru_unlink(found);
+    lru_push_front(found);
+  }
 
   SegmentInfo info;
   info.frame = frame;
@@ -156,17 +279,16 @@ void ConnectionTable::add(const pcap::TcpSegmentView& seg, std::uint64_t frame,
   }
   if (c.closed && !was_closed) {
     c.closed_ts = ts;
-    closed_.push_back(e);
-    e->closed_it = std::prev(closed_.end());
-    e->in_closed_list = true;
+    closed_push_back(found);
   }
   sink_.on_frame_end(c, info);
 }
 
 void ConnectionTable::finish() {
   std::vector<Entry*> all;
-  all.reserve(table_.size());
-  for (auto& [key, entry] : table_) all.push_back(entry.get());
+  all.reserve(size_);
+  for (const Slot& s : slots_)
+    if (s.entry != 0) all.push_back(&at(s.entry));
   std::sort(all.begin(), all.end(), [](Entry* a, Entry* b) { return a->conn.id < b->conn.id; });
   for (Entry* e : all) end(e, e->conn.closed ? EndReason::closed : EndReason::capture_end);
 }

@@ -73,6 +73,9 @@ class EpmLinks {
   std::deque<EpmAnswer> answers_;
   std::uint64_t first_serial_ = 0;  // serial of answers_.front()
   std::map<Key, Target> targets_;   // address and port -> the answers that gave it
+  // The same serials by address, port and the client that asked (tried() marks that client's).
+  using ClientKey = std::tuple<common::IpAddress, std::uint16_t, bool, common::IpAddress>;
+  std::map<ClientKey, std::vector<std::uint64_t>> by_client_;
   std::uint64_t dropped_ = 0;
 };
 

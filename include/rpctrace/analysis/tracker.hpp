@@ -191,9 +191,12 @@ class Tracker {
   dcerpc::Counters& dcerpc_counters_;
   Counters counters_;
   EpmLinks links_;
-  // Conversations whose opening was not captured, by id: an ept_map answer naming their
-  // server's port tells their interface (infer_from_answer).
-  std::map<std::uint64_t, ConversationState*> unopened_;
+  // Conversations whose opening was not captured, by each of their endpoints and id: an
+  // ept_map answer naming their server's port tells their interface (infer_from_answer looks
+  // up that endpoint instead of walking every such conversation on every answer).
+  std::map<std::pair<common::Endpoint, std::uint64_t>, ConversationState*> unopened_;
+  std::size_t unopened_count_ = 0;
+  void forget_unopened(const ConversationState& s);
   void infer_from_answer(const epm::EptMapResponse& answer, const ConversationState& mapper,
                          const dcerpc::FrameRef& at, const common::IpAddress& mapper_address);
   PendingFrame current_;

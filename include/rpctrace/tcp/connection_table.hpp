@@ -3,9 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <unordered_map>
+#include <vector>
 
 #include "rpctrace/pcap/packet.hpp"
 #include "rpctrace/tcp/connection.hpp"
@@ -38,24 +37,54 @@ class ConnectionTable {
   void finish();
 
   [[nodiscard]] const Counters& counters() const { return counters_; }
-  [[nodiscard]] std::size_t size() const { return table_.size(); }
+  [[nodiscard]] std::size_t size() const { return size_; }
   // Ends the connections closed or idle longer than their limits at `now` (add() does so
   // with each segment's time; a quiet live capture with the clock).
   void expire(common::Timestamp now);
 
  private:
   struct Entry;
-  using Lru = std::list<Entry*>;
+  // Entries are numbered from 1 (0 is "none" in the index and the lists).
+  using Index = std::uint32_t;
+  // One slot of the open-addressing index: the key's hash and its entry (0: empty).
+  struct Slot {
+    std::uint32_t hash = 0;
+    Index entry = 0;
+  };
+  // A doubly linked list threaded through the entries by number (no node per connection).
+  struct List {
+    Index head = 0, tail = 0;
+  };
   Entry* create(const FlowKey& key, const pcap::TcpSegmentView& seg, std::uint64_t frame,
                 common::Timestamp ts);
   void end(Entry* e, EndReason reason);
+  Entry& at(Index i) const;
+  Index allocate();
+  Index find(const FlowKey& key, std::uint32_t hash) const;
+  void insert(Index i, std::uint32_t hash);
+  void erase_slot(Index i, std::uint32_t hash);
+  void grow();
+  // The LRU list (next/prev) and the closed list (closed_next/closed_prev).
+  void lru_push_front(Index i);
+  void lru_unlink(Index i);
+  void closed_push_back(Index i);
+  void closed_unlink(Index i);
 
   StreamSink& sink_;
   ReassemblyLimits limits_;
   Counters counters_;
-  std::unordered_map<FlowKey, std::unique_ptr<Entry>, FlowKeyHash> table_;
-  Lru lru_;                   // most recently active first
-  std::list<Entry*> closed_;  // closed connections, in order of closing
+  // Entries live in chunks that never move (the sink keeps references to a Connection while
+  // it is tracked); ended entries are reused from free_.
+  static constexpr std::size_t kChunkBits = 10;
+  std::vector<std::unique_ptr<Entry[]>> chunks_;
+  std::vector<Index> free_;
+  Index allocated_ = 0;
+  // Linear probing with backward-shift deletion, at most half full: a look-up reads one or
+  // two adjacent slots, then the entry.
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+  List lru_;     // most recently active at the head
+  List closed_;  // closed connections, in order of closing
   std::uint64_t own_ids_ = 1;
   std::uint64_t* next_id_ = &own_ids_;
   std::int64_t last_sweep_us_ = 0;

@@ -177,6 +177,49 @@ TEST(ConnectionTable, FullTableEvictsTheLeastRecentlyActive) {
   EXPECT_EQ(h.table.counters().connections, 4u);
 }
 
+// --- The index under load: thousands of connections through growth, deletions from the
+// middle of probe runs (backward shift) and evictions; every segment must find its own
+// connection, checked against a plain model of which client port is tracked under which id.
+TEST(ConnectionTable, ManyConnectionsKeepTheirIdentityThroughGrowthAndEviction) {
+  ReassemblyLimits l = tiny_limits();
+  l.max_connections = 3000;
+  Harness h(l);
+  std::map<std::uint16_t, std::uint64_t> model;  // client port -> connection id
+  std::map<std::uint16_t, std::uint32_t> seq;
+  std::vector<std::uint16_t> recency;  // least recently active first
+  std::uint64_t next_id = 1, evicted = 0;
+  std::uint32_t rng = 12345;
+  for (int i = 0; i < 40000; ++i) {
+    rng = rng * 1103515245u + 12345u;
+    const auto port = static_cast<std::uint16_t>(1024 + (rng >> 8) % 5000);
+    if (!model.count(port)) {
+      if (model.size() >= l.max_connections) {  // the least recently active goes
+        model.erase(recency.front());
+        recency.erase(recency.begin());
+        ++evicted;
+      }
+      model[port] = next_id++;
+    }
+    std::erase(recency, port);
+    recency.push_back(port);
+    h.add(on_port(data('c', 100 + seq[port], "x"), port));
+    ++seq[port];
+  }
+  EXPECT_EQ(h.table.size(), model.size());
+  EXPECT_EQ(h.table.counters().connections, next_id - 1);
+  EXPECT_EQ(h.table.counters().evicted_limit, evicted);
+  EXPECT_GT(evicted, 1000u);
+  // Each tracked connection received exactly its own bytes, in order, since it began.
+  for (const auto& [port, id] : model) {
+    ASSERT_TRUE(h.sink.streams.count(id)) << port;
+    EXPECT_EQ(h.sink.ends.count(id), 0u) << port;
+  }
+  for (const auto& [id, reason] : h.sink.ends) EXPECT_EQ(reason, "evicted_limit");
+  h.table.finish();
+  EXPECT_EQ(h.table.size(), 0u);
+  EXPECT_EQ(h.sink.ends.size(), next_id - 1);
+}
+
 // --- finish(): every connection still tracked ends, in id order, with held bytes flushed. ---
 TEST(ConnectionTable, FinishEndsAllInIdOrder) {
   Harness h;
