@@ -2,6 +2,7 @@
 #include "options.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "rpctrace/dcerpc/names.hpp"
@@ -114,11 +116,21 @@ int usage_error(const std::string& message) {
 namespace {
 
 // What CLI11 fills in, before it is checked against the command.
+// The cores this process may run on (its affinity mask: taskset, a container's cpuset).
+unsigned available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 struct Parsed {
   std::vector<std::string> words;  // [command] files [filter]
   std::vector<std::string> read_files;
   std::string live, format = "text", time_format, color = "auto";
   std::uint64_t count = 0;
+  unsigned threads = 0;  // 0: the cores this process may run on
   bool no_promiscuous = false;
   std::vector<std::uint16_t> ports;
   std::vector<std::string> hosts, interfaces, opnums;
@@ -152,6 +164,12 @@ void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
                  ".pcapng or the frames have several link types; - writes it to standard "
                  "output (the report is then not printed)")
       ->allow_extra_args(false);
+  io->add_option("--threads", p.threads,
+                 "Threads (default: the cores this process may run on). With 2 or more a "
+                 "capture file is read, and decompressed, by a thread of its own while the "
+                 "analysis runs; 1 does everything on one. The output is the same for any "
+                 "number")
+      ->check(whole_number(1, 1024));
   io->add_flag("-p,--no-promiscuous-mode", p.no_promiscuous,
                "Live: do not put the interface into promiscuous mode");
   io->add_option("--format", p.format,
@@ -314,6 +332,8 @@ int choose_command(Parsed& p, Invocation& out) {
   out.input.filter = filter;
   out.input.interface = p.live;
   out.input.promiscuous = !p.no_promiscuous;
+  out.threads = p.threads != 0 ? p.threads : available_cores();
+  out.input.read_ahead = out.threads >= 2;
   if (!p.live.empty() && !p.read_files.empty())
     return usage_error("give either capture files or -i for a live capture, not both");
   if (p.live.empty() && files.empty()) return usage_error("no capture file given (try --help)");

@@ -24,8 +24,9 @@ struct Invocation {
   bool calls = false;    // timeline: one line per call (--calls)
   bool color = false;    // --color, resolved (auto: standard output is a terminal)
   report::TimeFormat time_format = report::TimeFormat::delta;  // -t
-  bool quiet = false;  // -q: the statistics only, on standard output
-  std::string write;   // -w: the shown conversations' frames to this capture file ("-": stdout)
+  bool quiet = false;    // -q: the statistics only, on standard output
+  unsigned threads = 1;  // --threads, resolved (default: the cores available)
+  std::string write;     // -w: the shown conversations' frames to this capture file ("-": stdout)
   app::RunOptions run;
   analysis::DiagnoseOptions diagnose;
   // endpoints and diagnose: only the entries, services and findings of these interfaces.

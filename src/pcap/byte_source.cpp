@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "rpctrace/pcap/capture_reader.hpp"  // CaptureError
+#include "rpctrace/pcap/read_ahead.hpp"
 
 namespace rpctrace::pcap {
 
@@ -278,7 +279,7 @@ std::unique_ptr<ByteSource> open_memory(std::span<const std::byte> data, bool se
   return decompressing(std::make_unique<MemorySource>(data, seekable), data.data(), data.size());
 }
 
-std::unique_ptr<ByteSource> open_source(const std::string& path) {
+std::unique_ptr<ByteSource> open_source(const std::string& path, bool read_ahead_file) {
   int fd = STDIN_FILENO;
   bool owned = false, regular = false;
   if (path != "-") {
@@ -297,11 +298,80 @@ std::unique_ptr<ByteSource> open_source(const std::string& path) {
   auto file = std::make_unique<FileSource>(fd, owned, regular);
   std::byte magic[4] = {};
   const std::size_t got = file->peek(magic, sizeof magic);
-  return decompressing(std::move(file), magic, got);
+  auto source = decompressing(std::move(file), magic, got);
+  if (regular && read_ahead_file) return read_ahead(std::move(source));
+  return source;
+}
+
+// Room for `n` octets from start_ in buffer_, what is left moved to its front.
+void ByteReaderBuffer::grow(std::size_t n) {
+  const std::size_t left = end_ - start_;
+  const std::size_t want =
+      std::max(n, capacity_ == 0 ? kFirstBlock : std::min(kBlock, 2 * capacity_));
+  if (want > capacity_) {
+    auto bigger = std::make_unique_for_overwrite<std::byte[]>(want);
+    if (left > 0) std::memcpy(bigger.get(), base_ + start_, left);
+    buffer_ = std::move(bigger);
+    capacity_ = want;
+  } else if (left > 0) {
+    std::memmove(buffer_.get(), base_ + start_, left);
+  }
+  base_ = buffer_.get();
+  start_ = 0;
+  end_ = left;
+}
+
+void ByteReaderBuffer::leave_stitch() {
+  // The stitched record is read: go on in the block, after what was copied of it.
+  stitched_ = false;
+  base_ = block_.data();
+  start_ = in_block_;
+  end_ = block_.size();
+}
+
+bool ByteReaderBuffer::ensure_lent(std::size_t n) {
+  while (end_ - start_ < n) {
+    if (stitched_ && in_block_ < block_.size()) {  // copy more of the block's head
+      const std::size_t want = n - (end_ - start_);
+      const std::size_t take = std::min(want, block_.size() - in_block_);
+      if (end_ + take > capacity_) grow(end_ - start_ + take);
+      std::memcpy(buffer_.get() + end_, block_.data() + in_block_, take);
+      in_block_ += take;
+      end_ += take;
+      continue;
+    }
+    if (eof_) return false;
+    // The block (or the stitch) is used up but for a record's start: keep that start, take
+    // the next block (the one lent so far goes back to the source).
+    const std::size_t left = end_ - start_;
+    if (left > 0 || stitched_) {
+      if (!stitched_ || start_ > 0) grow(std::max(n, left));
+    } else {
+      start_ = end_ = 0;
+    }
+    block_ = source_.next_block();
+    in_block_ = 0;
+    if (block_.empty()) {
+      eof_ = true;
+      stitched_ = false;
+      if (left == 0) base_ = buffer_.get();
+      return false;
+    }
+    if (left == 0) {  // nothing to stitch: read the block in place
+      stitched_ = false;
+      base_ = block_.data();
+      start_ = 0;
+      end_ = block_.size();
+    } else {
+      stitched_ = true;
+    }
+  }
+  return true;
 }
 
 bool ByteReaderBuffer::ensure(std::size_t n) {
   if (end_ - start_ >= n) return true;
+  if (lent_) return ensure_lent(n);
   if (eof_) return false;
   if (n > capacity_ - start_) {
     // Move what is left to the front, growing the buffer when a record needs more.
@@ -314,6 +384,7 @@ bool ByteReaderBuffer::ensure(std::size_t n) {
       auto bigger = std::make_unique_for_overwrite<std::byte[]>(want);
       if (left > 0) std::memcpy(bigger.get(), buffer_.get() + start_, left);
       buffer_ = std::move(bigger);
+      base_ = buffer_.get();
       capacity_ = want;
     } else if (left > 0) {
       std::memmove(buffer_.get(), buffer_.get() + start_, left);
@@ -344,6 +415,9 @@ bool ByteReaderBuffer::skip(std::uint64_t n) {
 
 bool ByteReaderBuffer::seek(std::uint64_t offset) {
   if (!source_.seek(offset)) return false;
+  block_ = {};
+  stitched_ = false;
+  base_ = buffer_.get();
   start_ = end_ = 0;
   offset_ = offset;
   eof_ = false;

@@ -18,9 +18,10 @@ struct CaptureReader::Handle {
   std::unique_ptr<FileReader> reader;
 };
 
-CaptureReader::CaptureReader(const std::string& path) : handle_(std::make_unique<Handle>()) {
+CaptureReader::CaptureReader(const std::string& path, bool read_ahead)
+    : handle_(std::make_unique<Handle>()) {
   const std::string name = path == "-" ? std::string("standard input") : path;
-  handle_->source = open_source(path);
+  handle_->source = open_source(path, read_ahead);
   handle_->in = std::make_unique<ByteReaderBuffer>(*handle_->source);
   ByteReaderBuffer& in = *handle_->in;
   std::string why;

@@ -15,7 +15,8 @@ std::string display(const std::string& path) { return path == "-" ? "standard in
 
 class FileSet final : public Input {
  public:
-  FileSet(const std::vector<std::string>& paths, const std::string& filter) {
+  FileSet(const std::vector<std::string>& paths, const std::string& filter, bool read_ahead)
+      : read_ahead_(read_ahead) {
     if (!filter.empty()) filter_ = std::make_unique<BpfFilter>(filter);
     files_.resize(paths.size());
     for (std::size_t i = 0; i < paths.size(); ++i) {
@@ -143,7 +144,7 @@ class FileSet final : public Input {
   }
 
   void open(File& f) {
-    f.reader = std::make_unique<CaptureReader>(f.path);
+    f.reader = std::make_unique<CaptureReader>(f.path, read_ahead_);
     f.info.format = f.reader->format();
     f.info.link_type = f.reader->link_type_name();
     if (!f.processes_read) {  // read at open, kept when the file closes
@@ -183,15 +184,16 @@ class FileSet final : public Input {
   std::size_t last_ = kNone;
   std::uint64_t merged_ = 0;
   std::unique_ptr<BpfFilter> filter_;
+  bool read_ahead_ = false;
   InputCounters counters_;
   std::vector<ProcessInfo> processes_;
 };
 
 }  // namespace
 
-std::unique_ptr<Input> open_files(const std::vector<std::string>& paths,
-                                  const std::string& filter) {
-  return std::make_unique<FileSet>(paths, filter);
+std::unique_ptr<Input> open_files(const std::vector<std::string>& paths, const std::string& filter,
+                                  bool read_ahead) {
+  return std::make_unique<FileSet>(paths, filter, read_ahead && paths.size() <= kMaxReadAheadFiles);
 }
 
 }  // namespace rpctrace::pcap

@@ -6,7 +6,7 @@ namespace rpctrace::pcap {
 std::unique_ptr<Input> open_input(const InputOptions& options) {
   if (!options.interface.empty())
     return open_live(options.interface, options.filter, options.promiscuous);
-  return open_files(options.files, options.filter);
+  return open_files(options.files, options.filter, options.read_ahead);
 }
 
 void append_counter_rows(const InputCounters& c, common::CounterRows& rows) {

@@ -5,7 +5,8 @@
 
 namespace rpctrace::pcap {
 
-std::unique_ptr<Input> open_files(const std::vector<std::string>& paths, const std::string& filter);
+std::unique_ptr<Input> open_files(const std::vector<std::string>& paths, const std::string& filter,
+                                  bool read_ahead = false);
 std::unique_ptr<Input> open_live(const std::string& interface, const std::string& filter,
                                  bool promiscuous);
 

@@ -32,14 +32,21 @@ class ByteSource {
   [[nodiscard]] virtual bool seekable() const { return false; }
   // Moves to `offset` of a seekable source; false (and error()) when that fails.
   virtual bool seek(std::uint64_t offset);
+  // A source that reads ahead into blocks of its own (read_ahead.hpp) lends them instead of
+  // copying them: next_block() is the next block of the input (empty at its end), valid until
+  // the next call of next_block() or seek(). read() and next_block() are not mixed.
+  [[nodiscard]] virtual bool lends_blocks() const { return false; }
+  virtual std::span<const std::byte> next_block() { return {}; }
 
  protected:
   std::string error_;
   Compression compression_ = Compression::none;
 };
 
-// `path` "-" is standard input. `name` is how messages name the input.
-std::unique_ptr<ByteSource> open_source(const std::string& path);
+// `path` "-" is standard input. `name` is how messages name the input. `read_ahead`: a
+// regular file is read (and decompressed) by a thread of its own ahead of the reader
+// (read_ahead.hpp); standard input and pipes never are.
+std::unique_ptr<ByteSource> open_source(const std::string& path, bool read_ahead = false);
 // `data` (which must outlive the source), decompressed as open_source() decompresses a file:
 // fuzz targets and tests read captures held in memory through it. Seekable when not
 // compressed and `seekable` (false: read as standard input is).
@@ -50,14 +57,16 @@ std::unique_ptr<ByteSource> open_memory(std::span<const std::byte> data, bool se
 // caller bounds.
 class ByteReaderBuffer {
  public:
-  explicit ByteReaderBuffer(ByteSource& source) : source_(source) {}
-  // Whether `n` octets are available (false at the end of the input or on its error).
+  explicit ByteReaderBuffer(ByteSource& source) : source_(source), lent_(source.lends_blocks()) {}
+  // Whether `n` octets are available (false at the end of the input or on its error). What
+  // data() showed before may move.
   bool ensure(std::size_t n);
-  [[nodiscard]] const std::byte* data() const { return buffer_.get() + start_; }
+  [[nodiscard]] const std::byte* data() const { return base_ + start_; }
   [[nodiscard]] std::size_t available() const { return end_ - start_; }
   void consume(std::size_t n) {
     start_ += n;
     offset_ += n;
+    if (stitched_ && start_ == end_) leave_stitch();
   }
   // Offset of data() in the input (after decompression).
   [[nodiscard]] std::uint64_t offset() const { return offset_; }
@@ -72,7 +81,18 @@ class ByteReaderBuffer {
   // goes on): one read() system call per megabyte, not per record.
   static constexpr std::size_t kBlock = std::size_t{1} << 20;
   static constexpr std::size_t kFirstBlock = std::size_t{1} << 16;
+  // A source that lends its blocks is read in place: records are served from the lent block,
+  // and only one that straddles two blocks is copied ("stitched": the first block's tail and
+  // the next block's head, in buffer_), after which reading goes on in the next block.
+  bool ensure_lent(std::size_t n);
+  void grow(std::size_t n);
+  void leave_stitch();
   ByteSource& source_;
+  const bool lent_;
+  const std::byte* base_ = nullptr;   // buffer_, or the lent block
+  std::span<const std::byte> block_;  // the lent block
+  std::size_t in_block_ = 0;          // stitched: octets of block_ copied into buffer_
+  bool stitched_ = false;
   std::unique_ptr<std::byte[]> buffer_;
   std::size_t capacity_ = 0, start_ = 0, end_ = 0;
   std::uint64_t offset_ = 0;

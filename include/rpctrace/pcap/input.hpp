@@ -2,10 +2,10 @@
 // interface through libpcap, with an optional BPF filter expression on either.
 //
 // Several files are merged as mergecap merges them: by timestamp, a frame of a later file
-// first when two are equal (as mergecap picks), numbered 1.. in the merged order; each frame also keeps its file
-// and its number there (common::frame_names() names it "FILE:NUMBER"). A file is opened when
-// the merge reaches its first frame, so a ring buffer of a thousand files holds one or two
-// open at a time.
+// first when two are equal (as mergecap picks), numbered 1.. in the merged order; each frame also
+// keeps its file and its number there (common::frame_names() names it "FILE:NUMBER"). A file is
+// opened when the merge reaches its first frame, so a ring buffer of a thousand files holds one or
+// two open at a time.
 #pragma once
 
 #include <cstdint>
@@ -57,11 +57,17 @@ class Input {
   virtual void interrupt() {}
 };
 
+// Files merged at most this many to a run are each read ahead by a thread (InputOptions).
+inline constexpr std::size_t kMaxReadAheadFiles = 4;
+
 struct InputOptions {
   std::vector<std::string> files;  // "-": standard input (at most once)
   std::string interface;           // live capture instead of files ("any": every interface)
   std::string filter;              // BPF expression (pcap-filter(7)); empty: every frame
   bool promiscuous = true;         // live: as tcpdump does unless -p
+  // Files read by a thread of their own ahead of the pipeline (--threads 2 and more); only
+  // while at most kMaxReadAheadFiles files are given (each holds a few megabytes of blocks).
+  bool read_ahead = false;
 };
 
 // Opens the files or the interface. Throws CaptureError when a file is no capture, the

@@ -60,8 +60,8 @@ _rpctrace()
         fi
     fi
 
-    local opts="-h --help --version -r --read -i --live -c --count -p --no-promiscuous-mode --format -w --write --calls -t --time-format --color --summary -q --quiet --port --host --interface --opnum --conversation --since --until --all --slow --max-connections --max-out-of-order-bytes --idle-timeout --max-calls --max-contexts --max-stub-bytes"
-    local argopts="-r --read -i --live -c --count --format -w --write -t --time-format --color --port --host --interface --opnum --conversation --since --until --slow --max-connections --max-out-of-order-bytes --idle-timeout --max-calls --max-contexts --max-stub-bytes"
+    local opts="-h --help --version -r --read -i --live -c --count -p --no-promiscuous-mode --threads --format -w --write --calls -t --time-format --color --summary -q --quiet --port --host --interface --opnum --conversation --since --until --all --slow --max-connections --max-out-of-order-bytes --idle-timeout --max-calls --max-contexts --max-stub-bytes"
+    local argopts="-r --read -i --live -c --count --threads --format -w --write -t --time-format --color --port --host --interface --opnum --conversation --since --until --slow --max-connections --max-out-of-order-bytes --idle-timeout --max-calls --max-contexts --max-stub-bytes"
     local commands="endpoints diagnose summary stats"
 
     case $prev in

@@ -18,6 +18,7 @@
 #include "frames.hpp"
 #include "rpctrace/pcap/byte_source.hpp"
 #include "rpctrace/pcap/capture_reader.hpp"
+#include "rpctrace/pcap/read_ahead.hpp"
 #include "support/pcap_writer.hpp"
 #include "unit/support/temp_file.hpp"
 
@@ -58,9 +59,10 @@ void drain(FileReader& reader, Read& out) {
   out.error = reader.error();
 }
 
-Read read_own(const std::string& path) {
+// `block`: read ahead by a thread in blocks of this many octets (0: not).
+Read read_own(const std::string& path, std::size_t block = 0, std::size_t depth = 2) {
   Read out;
-  auto source = open_source(path);
+  auto source = read_ahead(open_source(path), block, depth);
   ByteReaderBuffer in(*source);
   std::unique_ptr<FileReader> reader = open_pcap(in);
   if (!reader) reader = open_pcapng(in);
@@ -473,6 +475,64 @@ TEST(ByteSource, EnvironmentErrorsThrowAndOtherFilesAreNotPcap) {
   EXPECT_EQ(source->compression(), Compression::none);
   ByteReaderBuffer in(*source);
   EXPECT_EQ(open_pcap(in), nullptr);
+}
+
+// Read ahead by a second thread (--threads 2 and more), the blocks lent in place: every block
+// size from one octet up, so that records and their headers straddle block ends at every
+// offset (the stitched copies), gives the frames, octets and errors of the plain reader.
+TEST(ReadAhead, EveryBlockSizeGivesTheFramesAndErrorsOfThePlainReader) {
+  const Buffer file = pcap_file();
+  TempFile whole("read_ahead_whole", file);
+  TempFile cut("read_ahead_cut", Buffer(file.begin(), file.end() - 10));
+  TempFile packed("read_ahead_gz", gzip(file));
+  for (const TempFile* f : {&whole, &cut, &packed}) {
+    const Read plain = read_own(f->path().string());
+    ASSERT_FALSE(plain.frames.empty());
+    for (std::size_t block : {1u, 2u, 3u, 7u, 16u, 23u, 24u, 100u, 1000u, 4096u, 65536u}) {
+      for (std::size_t depth : {1u, 3u}) {
+        const Read r = read_own(f->path().string(), block, depth);
+        EXPECT_EQ(r.last, plain.last) << f->path() << " block " << block;
+        EXPECT_EQ(r.error, plain.error) << f->path() << " block " << block;
+        ASSERT_EQ(r.frames.size(), plain.frames.size()) << f->path() << " block " << block;
+        for (std::size_t i = 0; i < r.frames.size(); ++i) {
+          EXPECT_EQ(r.frames[i].ts, plain.frames[i].ts);
+          EXPECT_EQ(r.frames[i].len, plain.frames[i].len);
+          EXPECT_TRUE(r.bytes[i] == plain.bytes[i]) << "frame " << i << " block " << block;
+        }
+      }
+    }
+  }
+}
+
+// A seek (NetMon's frame table is read first) drops what was read ahead and starts there.
+TEST(ReadAhead, SeekStartsAgainWhereAsked) {
+  Buffer file;
+  for (std::uint32_t i = 0; i < 100000; ++i)
+    file.push_back(static_cast<std::byte>(i * 7 + i / 251));
+  TempFile f("read_ahead_seek", file);
+  auto source = read_ahead(open_source(f.path().string()), 333, 2);
+  ByteReaderBuffer in(*source);
+  ASSERT_TRUE(in.ensure(1000));
+  in.consume(500);
+  for (std::uint64_t at : {90000u, 10u, 99990u, 5000u}) {
+    ASSERT_TRUE(in.seek(at));
+    ASSERT_TRUE(in.ensure(10)) << at;
+    EXPECT_EQ(in.offset(), at);
+    EXPECT_TRUE(
+        std::equal(in.data(), in.data() + 10, file.begin() + static_cast<std::ptrdiff_t>(at)))
+        << at;
+  }
+  // Read through to the end after the last seek, in steps that straddle the blocks.
+  Buffer rest;
+  while (in.ensure(1) || in.available() > 0) {
+    const std::size_t n = std::min<std::size_t>(in.available(), 1000);
+    if (n == 0) break;
+    rest.insert(rest.end(), in.data(), in.data() + n);
+    in.consume(n);
+  }
+  EXPECT_TRUE(rest == Buffer(file.begin() + 5000, file.end()));
+  EXPECT_FALSE(in.ensure(1));
+  EXPECT_EQ(source->error(), "");
 }
 
 }  // namespace
