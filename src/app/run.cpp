@@ -141,9 +141,13 @@ RunResult run(const pcap::InputOptions& input_options, const RunOptions& options
     names.add(frame.number, frame.file, frame.number_in_file);
     if (options.on_frame) options.on_frame(frame);
     ++cc.frames_read;
-    if (options.stop && cc.frames_read % kStopCheckFrames == 0 && options.stop()) {
-      result.stopped = true;
-      return result;
+    if (cc.frames_read % kStopCheckFrames == 0) {
+      if (options.stop && options.stop()) {
+        result.stopped = true;
+        return result;
+      }
+      if (options.progress)
+        options.progress({cc.frames_read, input->progress(), dispatcher.connections_open()});
     }
     cc.bytes_read += frame.caplen;
     if (frame.ts_clamped) ++cc.timestamps_clamped;
@@ -165,6 +169,8 @@ RunResult run(const pcap::InputOptions& input_options, const RunOptions& options
     if (seg.payload_truncated()) ++cc.payload_truncated;
     dispatcher.add(out_frame, frame.number, frame.ts);
   }
+  if (options.progress)
+    options.progress({cc.frames_read, input->progress(), dispatcher.connections_open(), true});
   dispatcher.finish();
   if (options.stop && options.stop()) {
     result.stopped = true;

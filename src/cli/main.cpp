@@ -12,8 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "options.hpp"
+#include "progress.hpp"
 #include "rpctrace/analysis/endpoint_listing.hpp"
 #include "rpctrace/analysis/summary.hpp"
 #include "rpctrace/app/export.hpp"
@@ -290,6 +292,15 @@ int main(int argc, char** argv) {
   report::set_color(inv.color);
   inv.run.stop = [&out] { return out.failed(); };
   inv.run.interrupted = [] { return g_interrupted != 0; };
+  // A long file's progress on standard error, when a person is watching it.
+  const bool reports_at_end = inv.command == cli::Command::diagnose ||
+                              inv.command == cli::Command::endpoints ||
+                              inv.command == cli::Command::stats;
+  std::optional<cli::ProgressLine> progress;
+  if (cli::wants_progress(inv.quiet, live(inv), reports_at_end)) {
+    progress.emplace(cli::stderr_progress_line());
+    inv.run.progress = [&progress](const app::RunProgress& p) { (*progress)(p); };
+  }
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   // -w -: the capture is standard output; the report goes nowhere.

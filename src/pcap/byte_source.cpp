@@ -9,6 +9,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <span>
@@ -65,8 +66,12 @@ class FileSource : public ByteSource {
         break;
       }
       done += static_cast<std::size_t>(r);
+      read_.fetch_add(static_cast<std::uint64_t>(r), std::memory_order_relaxed);
     }
     return done;
+  }
+  [[nodiscard]] std::uint64_t position() const override {
+    return read_.load(std::memory_order_relaxed);
   }
   [[nodiscard]] bool seekable() const override { return regular_; }
   bool seek(std::uint64_t offset) override {
@@ -77,6 +82,7 @@ class FileSource : public ByteSource {
       error_ = std::strerror(errno);
       return false;
     }
+    read_.store(offset, std::memory_order_relaxed);
     return true;
   }
   // The first octets, read once to tell the format; served again by read().
@@ -97,6 +103,7 @@ class FileSource : public ByteSource {
   bool regular_;
   std::vector<std::byte> prefix_;
   std::size_t prefix_used_ = 0;
+  std::atomic<std::uint64_t> read_{0};  // octets read from fd_ (the prefix counted once)
 };
 
 constexpr std::size_t kInputBlock = std::size_t{1} << 18;
@@ -179,6 +186,11 @@ class GzipSource : public ByteSource {
   z_stream z_{};
   bool ok_ = false, done_ = false, in_member_ = false;
   std::uint64_t read_in_ = 0, out_ = 0;  // compressed octets read; decompressed handed out
+
+ public:
+  [[nodiscard]] std::uint64_t position() const override { return in_->position(); }
+
+ private:
 };
 
 // Zstandard (RFC 8878) frames through libzstd's streaming decompression.
@@ -235,6 +247,11 @@ class ZstdSource : public ByteSource {
   InputBuffer buffer_;
   std::size_t in_size_ = 0, in_pos_ = 0;
   std::uint64_t read_in_ = 0, out_ = 0;  // compressed octets read; decompressed handed out
+
+ public:
+  [[nodiscard]] std::uint64_t position() const override { return in_->position(); }
+
+ private:
   ZSTD_DStream* z_;
   bool done_ = false, in_frame_ = false;
 };
@@ -260,6 +277,9 @@ class MemorySource : public ByteSource {
   std::span<const std::byte> data_;
   bool seekable_;
   std::size_t pos_ = 0;
+
+ public:
+  [[nodiscard]] std::uint64_t position() const override { return pos_; }
 };
 
 // `in` decompressed when its first octets (`magic`, `got` of them) say so.

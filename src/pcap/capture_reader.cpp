@@ -42,6 +42,8 @@ CaptureReader::CaptureReader(const std::string& path, bool read_ahead)
 
 CaptureReader::~CaptureReader() = default;
 
+std::uint64_t CaptureReader::position() const { return handle_->source->position(); }
+
 std::string link_type_name(int link_type) {
   // Files hold LINKTYPE_ values (tcpdump.org's list); libpcap names DLT_ values, which differ
   // for a few: those are named here as libpcap names their DLT_.

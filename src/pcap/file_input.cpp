@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <queue>
 
 #include "bpf_filter.hpp"
@@ -23,6 +24,11 @@ class FileSet final : public Input {
       File& f = files_[i];
       f.path = paths[i];
       f.info.name = display(paths[i]);
+      if (std::error_code ec; f.path != "-" && std::filesystem::is_regular_file(f.path, ec)) {
+        f.size = std::filesystem::file_size(f.path, ec);
+        if (ec) f.size = 0;
+      }
+      sized_ = sized_ && f.size != 0;
       // A single file is read as it comes; several are looked at first for their first
       // timestamp (standard input, which cannot be read twice, stays open).
       open(f);
@@ -83,6 +89,16 @@ class FileSet final : public Input {
 
   [[nodiscard]] std::vector<ProcessInfo> processes() const override { return processes_; }
 
+  [[nodiscard]] InputProgress progress() const override {
+    InputProgress p;
+    if (!sized_) return p;  // standard input, a pipe: no end to measure against
+    for (const File& f : files_) {
+      p.total += f.size;
+      p.done += f.finished ? f.size : f.reader ? std::min(f.size, f.reader->position()) : 0;
+    }
+    return p;
+  }
+
   [[nodiscard]] InputCounters counters() const override {
     InputCounters c = counters_;
     for (const File& f : files_) {
@@ -103,6 +119,8 @@ class FileSet final : public Input {
     bool has_pending = false;
     bool has_first = false;  // of the look at the start
     bool processes_read = false;
+    bool finished = false;
+    std::uint64_t size = 0;  // a regular file's, else 0
     common::Timestamp first;
   };
   struct Due {
@@ -139,6 +157,7 @@ class FileSet final : public Input {
 
   // Done with a file: keep its counters, let its buffers go.
   void done(File& f) {
+    f.finished = true;
     add(counters_, f.reader->counters(), f.info.name);
     f.reader.reset();
   }
@@ -185,6 +204,7 @@ class FileSet final : public Input {
   std::uint64_t merged_ = 0;
   std::unique_ptr<BpfFilter> filter_;
   bool read_ahead_ = false;
+  bool sized_ = true;  // every file has a size (none is standard input or a pipe)
   InputCounters counters_;
   std::vector<ProcessInfo> processes_;
 };

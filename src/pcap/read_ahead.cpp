@@ -51,6 +51,7 @@ class ReadAheadSource : public ByteSource {
     return {current_.data.get(), current_.size};
   }
   [[nodiscard]] bool seekable() const override { return in_->seekable(); }
+  [[nodiscard]] std::uint64_t position() const override { return in_->position(); }
   bool seek(std::uint64_t offset) override {
     stop();
     // Every block read ahead is dropped; reading starts again at `offset`.

@@ -15,6 +15,14 @@
 
 namespace rpctrace::app {
 
+// Where a run is, for a progress line (RunOptions::progress).
+struct RunProgress {
+  std::uint64_t frames = 0;
+  pcap::InputProgress input;           // octets of the files read, of their sizes
+  std::uint64_t connections_open = 0;  // TCP connections tracked now
+  bool done = false;                   // the last call: the input has ended
+};
+
 struct RunOptions {
   analysis::TrackerOptions analysis;  // the selection and the association limits
   transport::Limits transport;        // TCP reassembly and framing limits
@@ -27,6 +35,9 @@ struct RunOptions {
   std::uint64_t max_frames = 0;  // -c: end after this many frames (0: no bound)
   // Given every frame read, numbered (-w keeps standard input's and a live capture's).
   std::function<void(const pcap::Frame&)> on_frame;
+  // Told where the run is every kStopCheckFrames frames, and once more when the input ended
+  // (done); the callee decides how often to show it.
+  std::function<void(const RunProgress&)> progress;
 };
 inline constexpr std::uint64_t kStopCheckFrames = 4096;
 

@@ -36,6 +36,9 @@ class ByteSource {
   // copying them: next_block() is the next block of the input (empty at its end), valid until
   // the next call of next_block() or seek(). read() and next_block() are not mixed.
   [[nodiscard]] virtual bool lends_blocks() const { return false; }
+  // Octets of the file itself (compressed, when it is) read so far: the progress line's
+  // measure. Safe to ask while a read-ahead thread reads.
+  [[nodiscard]] virtual std::uint64_t position() const { return 0; }
   virtual std::span<const std::byte> next_block() { return {}; }
 
  protected:

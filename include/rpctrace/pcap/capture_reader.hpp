@@ -82,6 +82,8 @@ class CaptureReader {
   [[nodiscard]] std::uint32_t snaplen() const { return snaplen_; }
   // "pcap", "pcapng", "NetMon 2.3" ...
   [[nodiscard]] std::string format() const;
+  // Octets of the file (compressed, when it is) read so far.
+  [[nodiscard]] std::uint64_t position() const;
   [[nodiscard]] ReaderCounters counters() const;
   // NetMon 2.2+ on a seekable file: the process table frames' `process` indexes; else empty.
   [[nodiscard]] const std::vector<ProcessInfo>& processes() const;

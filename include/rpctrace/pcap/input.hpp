@@ -39,6 +39,13 @@ struct InputCounters {
 };
 void append_counter_rows(const InputCounters& c, common::CounterRows& rows);
 
+// How far the reading is: octets of the files read so far and their sizes (0: unknown, as
+// for standard input and a live capture).
+struct InputProgress {
+  std::uint64_t done = 0;
+  std::uint64_t total = 0;
+};
+
 class Input {
  public:
   enum class Status {
@@ -55,6 +62,7 @@ class Input {
   [[nodiscard]] virtual std::vector<ProcessInfo> processes() const { return {}; }
   // Stops a live capture from a signal handler (async-signal-safe); files ignore it.
   virtual void interrupt() {}
+  [[nodiscard]] virtual InputProgress progress() const { return {}; }
 };
 
 // Files merged at most this many to a run are each read ahead by a thread (InputOptions).

@@ -106,6 +106,7 @@ class Dispatcher {
   }
   // Connectionless conversations opened (each of the others is a TCP connection).
   [[nodiscard]] std::uint64_t udp_flows() const { return udp_adapter_.counters().flows; }
+  [[nodiscard]] std::uint64_t connections_open() const { return tcp_table_.size(); }
   // The carriers' counters, as rows of the closing statistics.
   void append_counter_rows(common::CounterRows& rows) const;
 
