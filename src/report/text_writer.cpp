@@ -386,8 +386,9 @@ void TextWriter::print_buffered(Block& b) {
 
 // A conversation's group is fixed at its first frame (linking happens when it starts).
 TextWriter::Block& TextWriter::block(std::uint64_t id, std::uint64_t group) {
-  auto [it, added] = group_of_.try_emplace(id, group == 0 ? id : group);
-  return blocks_[Key{it->second, id}];
+  auto [it, added] = block_of_.try_emplace(id, nullptr);
+  if (added) it->second = &blocks_[Key{group == 0 ? id : group, id}];
+  return *it->second;
 }
 
 void TextWriter::conversation_end(const Conversation& c) {
@@ -455,7 +456,7 @@ void TextWriter::retire(std::uint64_t id, Block& b) {
     buffered_ -= b.text.size();
   }
   --ended_waiting_;
-  group_of_.erase(id);
+  block_of_.erase(id);
 }
 
 // Prints from the head (oldest conversation): an ended one whole, with its footer; a live one
