@@ -166,9 +166,9 @@ void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
       ->allow_extra_args(false);
   io->add_option("--threads", p.threads,
                  "Threads (default: the cores this process may run on). With 2 or more a "
-                 "capture file is read, and decompressed, by a thread of its own while the "
-                 "analysis runs; 1 does everything on one. The output is the same for any "
-                 "number")
+                 "compressed capture file (gzip, zstd) is decompressed by a thread of its own "
+                 "while the analysis runs; 1 does everything on one. The output is the same "
+                 "for any number")
       ->check(whole_number(1, 1024));
   io->add_flag("-p,--no-promiscuous-mode", p.no_promiscuous,
                "Live: do not put the interface into promiscuous mode");

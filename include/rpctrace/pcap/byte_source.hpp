@@ -47,8 +47,8 @@ class ByteSource {
 };
 
 // `path` "-" is standard input. `name` is how messages name the input. `read_ahead`: a
-// regular file is read (and decompressed) by a thread of its own ahead of the reader
-// (read_ahead.hpp); standard input and pipes never are.
+// compressed regular file is read and decompressed by a thread of its own ahead of the reader
+// (read_ahead.hpp); a plain file, standard input and pipes never are.
 std::unique_ptr<ByteSource> open_source(const std::string& path, bool read_ahead = false);
 // `data` (which must outlive the source), decompressed as open_source() decompresses a file:
 // fuzz targets and tests read captures held in memory through it. Seekable when not

@@ -69,7 +69,8 @@ class CaptureReader {
   enum class Status { frame, end, error };
 
   // path "-" reads standard input.
-  // `read_ahead`: a regular file is read by a second thread ahead of next() (open_source).
+  // `read_ahead`: a compressed regular file is read by a second thread ahead of next()
+  // (open_source).
   explicit CaptureReader(const std::string& path, bool read_ahead = false);
   ~CaptureReader();
   CaptureReader(const CaptureReader&) = delete;

@@ -65,7 +65,7 @@ class Input {
   [[nodiscard]] virtual InputProgress progress() const { return {}; }
 };
 
-// Files merged at most this many to a run are each read ahead by a thread (InputOptions).
+// Compressed files merged at most this many to a run are each read ahead by a thread.
 inline constexpr std::size_t kMaxReadAheadFiles = 4;
 
 struct InputOptions {
@@ -73,8 +73,8 @@ struct InputOptions {
   std::string interface;           // live capture instead of files ("any": every interface)
   std::string filter;              // BPF expression (pcap-filter(7)); empty: every frame
   bool promiscuous = true;         // live: as tcpdump does unless -p
-  // Files read by a thread of their own ahead of the pipeline (--threads 2 and more); only
-  // while at most kMaxReadAheadFiles files are given (each holds a few megabytes of blocks).
+  // Compressed files read by a thread of their own ahead of the pipeline (--threads 2 and
+  // more); only while at most kMaxReadAheadFiles files are given (each holds 4 MiB of blocks).
   bool read_ahead = false;
 };
 
