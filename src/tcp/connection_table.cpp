@@ -20,9 +20,9 @@ struct ConnectionTable::Entry {
   FlowKey key;
   std::uint32_t hash = 0;
   bool in_closed_list = false;
-  Index self = 0;                          // this entry's number
-  Index prev = 0, next = 0;                // LRU list
-  Index closed_prev = 0, closed_next = 0;  // closed list
+  Index self = 0;  // this entry's number
+  Links lru;       // in lru_: least recently active first
+  Links closed;    // in closed_, while in_closed_list
   Connection conn;
 };
 
@@ -122,45 +122,26 @@ void ConnectionTable::erase_slot(Index i, std::uint32_t hash) {
   --size_;
 }
 
-void ConnectionTable::lru_push_front(Index i) {
-  Entry& e = at(i);
-  e.prev = 0;
-  e.next = lru_.head;
-  if (lru_.head != 0) at(lru_.head).prev = i;
-  lru_.head = i;
-  if (lru_.tail == 0) lru_.tail = i;
+void ConnectionTable::push_back(List& list, Links Entry::*links, Index i) {
+  Links& l = at(i).*links;
+  l.next = 0;
+  l.prev = list.tail;
+  (list.tail != 0 ? (at(list.tail).*links).next : list.head) = i;
+  list.tail = i;
 }
 
-void ConnectionTable::lru_unlink(Index i) {
-  Entry& e = at(i);
-  (e.prev != 0 ? at(e.prev).next : lru_.head) = e.next;
-  (e.next != 0 ? at(e.next).prev : lru_.tail) = e.prev;
-  e.prev = e.next = 0;
-}
-
-void ConnectionTable::closed_push_back(Index i) {
-  Entry& e = at(i);
-  e.closed_next = 0;
-  e.closed_prev = closed_.tail;
-  if (closed_.tail != 0) at(closed_.tail).closed_next = i;
-  closed_.tail = i;
-  if (closed_.head == 0) closed_.head = i;
-  e.in_closed_list = true;
-}
-
-void ConnectionTable::closed_unlink(Index i) {
-  Entry& e = at(i);
-  (e.closed_prev != 0 ? at(e.closed_prev).closed_next : closed_.head) = e.closed_next;
-  (e.closed_next != 0 ? at(e.closed_next).closed_prev : closed_.tail) = e.closed_prev;
-  e.closed_prev = e.closed_next = 0;
-  e.in_closed_list = false;
+void ConnectionTable::unlink(List& list, Links Entry::*links, Index i) {
+  Links& l = at(i).*links;
+  (l.prev != 0 ? (at(l.prev).*links).next : list.head) = l.next;
+  (l.next != 0 ? (at(l.next).*links).prev : list.tail) = l.prev;
+  l = Links{};
 }
 
 ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, const pcap::TcpSegmentView& seg,
                                                 std::uint64_t frame, common::Timestamp ts) {
-  if (size_ >= limits_.max_connections && lru_.tail != 0) {
+  if (size_ >= limits_.max_connections && lru_.head != 0) {
     ++counters_.evicted_limit;
-    end(&at(lru_.tail), EndReason::evicted_limit);
+    end(&at(lru_.head), EndReason::evicted_limit);
   }
   const Index i = allocate();
   Entry* e = &at(i);
@@ -183,7 +164,7 @@ ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, const pcap::
   }
   c.first_frame = frame;
   c.first_ts = c.last_ts = ts;
-  lru_push_front(i);
+  push_back(lru_, &Entry::lru, i);
   insert(i, e->hash);
   ++counters_.connections;
   sink_.on_connection_start(c);
@@ -196,8 +177,9 @@ void ConnectionTable::end(Entry* e, EndReason reason) {
   r.flush(e->conn, 1, GapCause::flush);
   sink_.on_connection_end(e->conn, reason);
   const Index i = e->self;
-  lru_unlink(i);
-  if (e->in_closed_list) closed_unlink(i);
+  unlink(lru_, &Entry::lru, i);
+  if (e->in_closed_list) unlink(closed_, &Entry::closed, i);
+  e->in_closed_list = false;
   erase_slot(i, e->hash);
   // The slot is reused: drop what the connection held (its buffers and the layer's state).
   e->conn = Connection{};
@@ -209,9 +191,9 @@ void ConnectionTable::expire(common::Timestamp now) {
   while (closed_.head != 0 &&
          at(closed_.head).conn.closed_ts.micros() + limits_.closed_grace_us < t)
     end(&at(closed_.head), EndReason::closed);
-  while (lru_.tail != 0 && at(lru_.tail).conn.last_ts.micros() + limits_.idle_timeout_us < t) {
+  while (lru_.head != 0 && at(lru_.head).conn.last_ts.micros() + limits_.idle_timeout_us < t) {
     ++counters_.evicted_idle;
-    end(&at(lru_.tail), EndReason::evicted_idle);
+    end(&at(lru_.head), EndReason::evicted_idle);
   }
 }
 
@@ -250,13 +232,13 @@ void ConnectionTable::add(const pcap::TcpSegmentView& seg, std::uint64_t frame,
   }
   if (e == nullptr) {
     e = create(key, seg, frame, ts);
-    found = lru_.head;
+    found = e->self;
   }
   Connection& c = e->conn;
   c.last_ts = ts;
-  if (lru_.head != found) {
-    lru_unlink(found);
-    lru_push_front(found);
+  if (lru_.tail != found) {  // the most recently active goes last
+    unlink(lru_, &Entry::lru, found);
+    push_back(lru_, &Entry::lru, found);
   }
 
   SegmentInfo info;
@@ -279,7 +261,8 @@ void ConnectionTable::add(const pcap::TcpSegmentView& seg, std::uint64_t frame,
   }
   if (c.closed && !was_closed) {
     c.closed_ts = ts;
-    closed_push_back(found);
+    push_back(closed_, &Entry::closed, found);
+    e->in_closed_list = true;
   }
   sink_.on_frame_end(c, info);
 }

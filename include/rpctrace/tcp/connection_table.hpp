@@ -51,7 +51,11 @@ class ConnectionTable {
     std::uint32_t hash = 0;
     Index entry = 0;
   };
-  // A doubly linked list threaded through the entries by number (no node per connection).
+  // Doubly linked lists threaded through the entries by number (no node per connection):
+  // an entry's links in one list, and the list's ends.
+  struct Links {
+    Index prev = 0, next = 0;
+  };
   struct List {
     Index head = 0, tail = 0;
   };
@@ -64,11 +68,9 @@ class ConnectionTable {
   void insert(Index i, std::uint32_t hash);
   void erase_slot(Index i, std::uint32_t hash);
   void grow();
-  // The LRU list (next/prev) and the closed list (closed_next/closed_prev).
-  void lru_push_front(Index i);
-  void lru_unlink(Index i);
-  void closed_push_back(Index i);
-  void closed_unlink(Index i);
+  // Appends entry i to `list` through its `links`; takes it out again.
+  void push_back(List& list, Links Entry::*links, Index i);
+  void unlink(List& list, Links Entry::*links, Index i);
 
   StreamSink& sink_;
   ReassemblyLimits limits_;
@@ -83,7 +85,7 @@ class ConnectionTable {
   // two adjacent slots, then the entry.
   std::vector<Slot> slots_;
   std::size_t size_ = 0;
-  List lru_;     // most recently active at the head
+  List lru_;     // least recently active at the head
   List closed_;  // closed connections, in order of closing
   std::uint64_t own_ids_ = 1;
   std::uint64_t* next_id_ = &own_ids_;
