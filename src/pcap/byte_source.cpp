@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "rpctrace/pcap/capture_reader.hpp"  // CaptureError
-#include "rpctrace/pcap/read_ahead.hpp"
 
 namespace rpctrace::pcap {
 
@@ -299,7 +298,7 @@ std::unique_ptr<ByteSource> open_memory(std::span<const std::byte> data, bool se
   return decompressing(std::make_unique<MemorySource>(data, seekable), data.data(), data.size());
 }
 
-std::unique_ptr<ByteSource> open_source(const std::string& path, bool read_ahead_file) {
+std::unique_ptr<ByteSource> open_source(const std::string& path) {
   int fd = STDIN_FILENO;
   bool owned = false, regular = false;
   if (path != "-") {
@@ -318,13 +317,7 @@ std::unique_ptr<ByteSource> open_source(const std::string& path, bool read_ahead
   auto file = std::make_unique<FileSource>(fd, owned, regular);
   std::byte magic[4] = {};
   const std::size_t got = file->peek(magic, sizeof magic);
-  auto source = decompressing(std::move(file), magic, got);
-  // Only a compressed file: decompressing costs more than the analysis, and overlaps it on a
-  // second core (1.3x on a gzip -1 capture); reading a plain file ahead was measured 0.94x to
-  // 0.99x, since read(2) into a buffer that stays in cache is not where the time goes.
-  if (regular && read_ahead_file && source->compression() != Compression::none)
-    return read_ahead(std::move(source));
-  return source;
+  return decompressing(std::move(file), magic, got);
 }
 
 // Room for `n` octets from start_ in buffer_, what is left moved to its front.

@@ -46,10 +46,8 @@ class ByteSource {
   Compression compression_ = Compression::none;
 };
 
-// `path` "-" is standard input. `name` is how messages name the input. `read_ahead`: a
-// compressed regular file is read and decompressed by a thread of its own ahead of the reader
-// (read_ahead.hpp); a plain file, standard input and pipes never are.
-std::unique_ptr<ByteSource> open_source(const std::string& path, bool read_ahead = false);
+// `path` "-" is standard input. `name` is how messages name the input.
+std::unique_ptr<ByteSource> open_source(const std::string& path);
 // `data` (which must outlive the source), decompressed as open_source() decompresses a file:
 // fuzz targets and tests read captures held in memory through it. Seekable when not
 // compressed and `seekable` (false: read as standard input is).
