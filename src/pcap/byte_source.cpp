@@ -320,7 +320,9 @@ std::unique_ptr<ByteSource> open_source(const std::string& path) {
   return decompressing(std::move(file), magic, got);
 }
 
-// Room for `n` octets from start_ in buffer_, what is left moved to its front.
+// Room for `n` octets from start_ in buffer_, what is left moved to its front. The buffer
+// starts at kFirstBlock and doubles up to kBlock, so a small file costs no megabyte; it is not
+// zeroed (only what was read or copied into it is ever read).
 void ByteReaderBuffer::grow(std::size_t n) {
   const std::size_t left = end_ - start_;
   const std::size_t want =
@@ -390,25 +392,7 @@ bool ByteReaderBuffer::ensure(std::size_t n) {
   if (end_ - start_ >= n) return true;
   if (lent_) return ensure_lent(n);
   if (eof_) return false;
-  if (n > capacity_ - start_) {
-    // Move what is left to the front, growing the buffer when a record needs more.
-    // The buffer starts at kFirstBlock and doubles up to kBlock, so a small file costs no
-    // megabyte; it is not zeroed (only what read() wrote is ever read).
-    const std::size_t left = end_ - start_;
-    const std::size_t want =
-        std::max(n, capacity_ == 0 ? kFirstBlock : std::min(kBlock, 2 * capacity_));
-    if (want > capacity_) {
-      auto bigger = std::make_unique_for_overwrite<std::byte[]>(want);
-      if (left > 0) std::memcpy(bigger.get(), buffer_.get() + start_, left);
-      buffer_ = std::move(bigger);
-      base_ = buffer_.get();
-      capacity_ = want;
-    } else if (left > 0) {
-      std::memmove(buffer_.get(), buffer_.get() + start_, left);
-    }
-    start_ = 0;
-    end_ = left;
-  }
+  if (n > capacity_ - start_) grow(n);
   while (end_ - start_ < n) {
     const std::size_t got = source_.read(buffer_.get() + end_, capacity_ - end_);
     if (got == 0) {

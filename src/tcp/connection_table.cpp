@@ -84,25 +84,25 @@ ConnectionTable::Index ConnectionTable::find(const FlowKey& key, std::uint32_t h
   }
 }
 
+// The first free slot from the hash's home position on.
+void ConnectionTable::place(const Slot& s) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t p = s.hash & mask;
+  while (slots_[p].entry != 0) p = (p + 1) & mask;
+  slots_[p] = s;
+}
+
 void ConnectionTable::insert(Index i, std::uint32_t hash) {
   if ((size_ + 1) * 2 > slots_.size()) grow();
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t p = hash & mask;
-  while (slots_[p].entry != 0) p = (p + 1) & mask;
-  slots_[p] = {hash, i};
+  place({hash, i});
   ++size_;
 }
 
 void ConnectionTable::grow() {
   std::vector<Slot> old(slots_.size() * 2);
   old.swap(slots_);
-  const std::size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
-    if (s.entry == 0) continue;
-    std::size_t p = s.hash & mask;
-    while (slots_[p].entry != 0) p = (p + 1) & mask;
-    slots_[p] = s;
-  }
+  for (const Slot& s : old)
+    if (s.entry != 0) place(s);
 }
 
 void ConnectionTable::erase_slot(Index i, std::uint32_t hash) {
@@ -137,7 +137,8 @@ void ConnectionTable::unlink(List& list, Links Entry::*links, Index i) {
   l = Links{};
 }
 
-ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, const pcap::TcpSegmentView& seg,
+ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, std::uint32_t hash,
+                                                const pcap::TcpSegmentView& seg,
                                                 std::uint64_t frame, common::Timestamp ts) {
   if (size_ >= limits_.max_connections && lru_.head != 0) {
     ++counters_.evicted_limit;
@@ -146,7 +147,7 @@ ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, const pcap::
   const Index i = allocate();
   Entry* e = &at(i);
   e->key = key;
-  e->hash = static_cast<std::uint32_t>(FlowKeyHash{}(key));
+  e->hash = hash;
   e->self = i;
   Connection& c = e->conn;
   c.id = (*next_id_)++;
@@ -231,7 +232,7 @@ void ConnectionTable::add(const pcap::TcpSegmentView& seg, std::uint64_t frame,
     }
   }
   if (e == nullptr) {
-    e = create(key, seg, frame, ts);
+    e = create(key, hash, seg, frame, ts);
     found = e->self;
   }
   Connection& c = e->conn;

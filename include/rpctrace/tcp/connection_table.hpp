@@ -59,12 +59,13 @@ class ConnectionTable {
   struct List {
     Index head = 0, tail = 0;
   };
-  Entry* create(const FlowKey& key, const pcap::TcpSegmentView& seg, std::uint64_t frame,
-                common::Timestamp ts);
+  Entry* create(const FlowKey& key, std::uint32_t hash, const pcap::TcpSegmentView& seg,
+                std::uint64_t frame, common::Timestamp ts);
   void end(Entry* e, EndReason reason);
   Entry& at(Index i) const;
   Index allocate();
   Index find(const FlowKey& key, std::uint32_t hash) const;
+  void place(const Slot& s);
   void insert(Index i, std::uint32_t hash);
   void erase_slot(Index i, std::uint32_t hash);
   void grow();
