@@ -6,6 +6,8 @@
 //   BM_FlowTable/N        tcp::ConnectionTable::add of pure ACKs spread over N connections at
 //                         once (look-up, LRU, the reassembler's header work), sink doing nothing
 //   BM_FlowTableData/N    the same with 1460-octet payloads delivered in order
+// and, in their own files, out-of-order reassembly and the framer (stages_stream.cpp) and
+// the writers (stages_writers.cpp).
 #include <benchmark/benchmark.h>
 
 #include <cstring>

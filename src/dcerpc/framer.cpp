@@ -78,15 +78,24 @@ void StreamFramer::data(Direction dir, common::Bytes data, const FrameRef& at, b
       s.buffer.assign(data.begin() + static_cast<std::ptrdiff_t>(used), data.end());
     return;
   }
-  // A partial PDU (or scan tail) is waiting: join, process, keep the rest.
+  // A partial PDU (or scan tail) is waiting: join, process, keep the rest in the same
+  // buffer. Only what was used is dropped from its front: a PDU that spans many chunks is
+  // appended to, not copied again on every chunk (which made a 64 KiB PDU cost a quadratic
+  // number of octet copies).
   s.buffer.insert(s.buffer.end(), data.begin(), data.end());
   std::vector<std::byte> input;
-  input.swap(s.buffer);
+  input.swap(s.buffer);  // the sink's callbacks may reach this stream again
   // While hunting, bytes are kept only when a chunk started with fewer than 16 octets of a
   // possible header: the joined input still starts a chunk.
-  std::size_t used = process(dir, input, at, s.mode == Mode::hunting);
-  if (used < input.size())
-    s.buffer.assign(input.begin() + static_cast<std::ptrdiff_t>(used), input.end());
+  const std::size_t used = process(dir, input, at, s.mode == Mode::hunting);
+  if (used == input.size()) return;  // the buffer's memory goes: idle streams hold none
+  const auto rest = input.begin() + static_cast<std::ptrdiff_t>(used);
+  if (used > 0 && input.capacity() > 4 * (input.size() - used) + 4096) {
+    s.buffer.assign(rest, input.end());  // a small tail after a big PDU: do not keep its room
+    return;
+  }
+  input.erase(input.begin(), rest);
+  s.buffer = std::move(input);
 }
 
 // Runs the direction's mode machine over `input`; returns the octets consumed (the rest is

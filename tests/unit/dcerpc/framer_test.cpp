@@ -61,6 +61,29 @@ TEST(Framing, PdusSplitByteByByte) {
   EXPECT_TRUE(h.rec.notes.empty());
 }
 
+// The largest PDUs, each spanning many chunks, with smaller ones sharing the chunks at their
+// edges: the buffered part of a PDU is appended to, and what follows it is kept.
+TEST(Framing, LargePdusAcrossManyChunksWithSmallOnesBetween) {
+  const ts::Bytes big = request(2, 65535 - 24);
+  ASSERT_EQ(big.size(), 65535u);
+  const ts::Bytes stream =
+      ts::concat({request(1, 10), big, request(3, 0), request(4, 30000), request(5, 7)});
+  for (const std::size_t chunk : {std::size_t{1460}, std::size_t{997}, std::size_t{40000}}) {
+    AssociationHarness h;
+    h.framer().start(0, true);
+    std::uint64_t frame = 0;
+    for (std::size_t i = 0; i < stream.size(); i += chunk)
+      h.feed(0, ts::slice(stream, i, std::min(chunk, stream.size() - i)), ++frame);
+    ASSERT_EQ(call_ids(h.rec), (std::vector<std::uint32_t>{1, 2, 3, 4, 5})) << chunk;
+    EXPECT_EQ(std::get<Request>(h.rec.pdus[1].event.body).stub_length, 65535u - 24) << chunk;
+    EXPECT_EQ(std::get<Request>(h.rec.pdus[3].event.body).stub_length, 30000u) << chunk;
+    // The frame of each PDU's last octet.
+    EXPECT_EQ(h.rec.pdus[1].event.at.frame, (34 + 65535 - 1) / chunk + 1) << chunk;
+    EXPECT_EQ(h.rec.pdus[4].event.at.frame, frame) << chunk;
+    EXPECT_TRUE(h.rec.notes.empty()) << chunk;
+  }
+}
+
 // A PDU whose header frames but whose body does not parse is skipped by its frag_length:
 // counted by reason, noted with its header, and the next PDU is decoded (STYLE.md §6).
 TEST(Framing, MalformedBodyIsSkippedByFragLength) {
