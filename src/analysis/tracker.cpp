@@ -49,9 +49,11 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
   if (auto l = links_.link(s->endpoint, o.first_ts, udp)) {
     if (l->same_client) s->conv.group = l->conversation;
     if (l->interface) s->assoc.set_inferred_interface(*l->interface);
-    s->conv.epm_link = std::move(l);
+    s->conv.epm_link = std::make_shared<const EpmLink>(std::move(*l));
   }
-  if (process_lookup_) s->conv.process = process_lookup_(o.endpoint[0], o.endpoint[1]);
+  if (process_lookup_)
+    if (auto p = process_lookup_(o.endpoint[0], o.endpoint[1]))
+      s->conv.process = std::make_shared<const OwningProcess>(std::move(*p));
   const Selection& sel = options_.selection;
   s->excluded = (sel.by_endpoints() && !sel.matches_endpoints(o.endpoint[0], o.endpoint[1])) ||
                 !sel.matches_conversation(o.id);
@@ -87,7 +89,7 @@ void Tracker::infer_from_answer(const epm::EptMapResponse& answer, const Convers
       l.frame = at.frame;
       l.ts = at.ts;
       l.interface = t.interface;
-      c.conv.inferred_from = std::move(l);
+      c.conv.inferred_from = std::make_shared<const EpmLink>(std::move(l));
       // Listed among its interfaces even when no PDU came after the answer.
       if (std::none_of(c.conv.interfaces.begin(), c.conv.interfaces.end(),
                        [&](const InterfaceUse& u) { return u.interface == *t.interface; }))
@@ -248,7 +250,7 @@ void Tracker::stamp(ConversationState& s, FrameRecord& r) {
   r.server = s.conv.server;
   r.roles_from_syn = s.conv.roles_from_syn;
   r.epm_link = s.conv.epm_link;
-  r.process = s.conv.process ? &*s.conv.process : nullptr;
+  r.process = s.conv.process;
   r.group = s.conv.group;
 }
 

@@ -298,7 +298,7 @@ void TextWriter::frame(const FrameRecord& f) {
   b.roles_from_syn = f.roles_from_syn;
   b.protseq = f.protseq;
   b.epm_link = f.epm_link;
-  if (f.process && !b.process) b.process = *f.process;
+  if (f.process && !b.process) b.process = f.process;
   if (!b.first && f.delta_us >= 0) b.first = f.ts;
   if (analysis::is_datagram(f.protseq) && f.delta_us >= 0 && b.other_flows.size() < 16) {
     auto same = [](const common::Endpoint& a, const common::Endpoint& b2, const common::Endpoint& c,

@@ -100,8 +100,7 @@ void Reassembler::ack(Connection& c, Direction acked, std::uint32_t ack_number) 
     other.peer_ack_known = true;
     other.peer_max_ack = ack_number;
   }
-  if (!other.out_of_order.empty() && other.started &&
-      seq_diff(other.peer_max_ack, other.next_seq) > 0)
+  if (other.holds() && other.started && seq_diff(other.peer_max_ack, other.next_seq) > 0)
     skip_to_first_held(c, acked, GapCause::lost);
 }
 
@@ -155,7 +154,8 @@ void Reassembler::retransmission(HalfStream& h, const pcap::TcpSegmentView& seg,
   counters_.retransmitted_bytes += seg.payload_length;
   if (seg.payload.size() != seg.payload_length) return;
   for (const auto& r : h.recent)
-    if (r.length == seg.payload_length && r.seq == seg.seq && r.hash != segment_hash(seg.payload)) {
+    if (r.length == seg.payload_length && r.seq == seg.seq &&
+        r.hash != static_cast<std::uint32_t>(segment_hash(seg.payload))) {
       info.note = SegmentNote::overlap_conflict;  // the first copy was delivered
       ++counters_.overlap_conflicts;
       return;
@@ -167,7 +167,8 @@ void Reassembler::deliver(Connection& c, Direction dir, std::uint32_t seq, commo
                           std::uint32_t wire, SegmentInfo& info) {
   HalfStream& h = c.half[dir];
   if (info.note == SegmentNote::none && data.size() == wire) {
-    h.recent[h.recent_next] = HalfStream::Recent{seq, wire, segment_hash(data)};
+    h.recent[h.recent_next] =
+        HalfStream::Recent{seq, wire, static_cast<std::uint32_t>(segment_hash(data))};
     h.recent_next = static_cast<std::uint8_t>((h.recent_next + 1) % h.recent.size());
   }
   sink_.on_data(c, dir, data, DataOrigin{info.frame, info.ts});
@@ -202,22 +203,25 @@ void Reassembler::hold(Connection& c, Direction dir, std::uint64_t offset, commo
   std::vector<std::pair<std::uint64_t, common::Bytes>> pieces;
   bool conflict = false;
   std::uint64_t pos = offset;
-  auto it = h.out_of_order.upper_bound(offset);
-  if (it != h.out_of_order.begin()) --it;
-  for (; it != h.out_of_order.end() && it->first < end && pos < end; ++it) {
-    const std::uint64_t held_start = it->first;
-    const std::uint64_t held_end = held_start + it->second.data.size();
-    if (held_end <= pos) continue;
-    if (held_start > pos) {
-      pieces.emplace_back(pos, data.subspan(static_cast<std::size_t>(pos - offset),
-                                            static_cast<std::size_t>(held_start - pos)));
-      pos = held_start;
+  if (h.holds()) {
+    const HalfStream::HeldMap& held_map = *h.out_of_order;
+    auto it = held_map.upper_bound(offset);
+    if (it != held_map.begin()) --it;
+    for (; it != held_map.end() && it->first < end && pos < end; ++it) {
+      const std::uint64_t held_start = it->first;
+      const std::uint64_t held_end = held_start + it->second.data.size();
+      if (held_end <= pos) continue;
+      if (held_start > pos) {
+        pieces.emplace_back(pos, data.subspan(static_cast<std::size_t>(pos - offset),
+                                              static_cast<std::size_t>(held_start - pos)));
+        pos = held_start;
+      }
+      const std::uint64_t overlap_end = std::min(held_end, end);
+      if (std::memcmp(data.data() + (pos - offset), it->second.data.data() + (pos - held_start),
+                      static_cast<std::size_t>(overlap_end - pos)) != 0)
+        conflict = true;
+      pos = overlap_end;
     }
-    const std::uint64_t overlap_end = std::min(held_end, end);
-    if (std::memcmp(data.data() + (pos - offset), it->second.data.data() + (pos - held_start),
-                    static_cast<std::size_t>(overlap_end - pos)) != 0)
-      conflict = true;
-    pos = overlap_end;
   }
   if (pos < end) pieces.emplace_back(pos, data.subspan(static_cast<std::size_t>(pos - offset)));
   if (conflict) ++counters_.overlap_conflicts;
@@ -241,23 +245,25 @@ void Reassembler::hold(Connection& c, Direction dir, std::uint64_t offset, commo
     held.frame = info.frame;
     held.ts = info.ts;
     h.out_of_order_bytes += held.data.size();
-    h.out_of_order.emplace(start, std::move(held));
+    h.held().emplace(start, std::move(held));
   }
   // Over either limit: give up the oldest hole(s) rather than drop new data.
-  while (!h.out_of_order.empty() && (h.out_of_order_bytes > limits_.max_out_of_order_bytes ||
-                                     h.out_of_order.size() > limits_.max_out_of_order_segments))
+  // (Giving one up may deliver the rest and free the map: asked again each time.)
+  while (h.holds() && (h.out_of_order_bytes > limits_.max_out_of_order_bytes ||
+                       h.out_of_order->size() > limits_.max_out_of_order_segments))
     skip_to_first_held(c, dir, GapCause::buffer_limit);
 }
 
 void Reassembler::deliver_in_order(Connection& c, Direction dir, std::optional<DataOrigin> filler) {
   HalfStream& h = c.half[dir];
-  while (!h.out_of_order.empty()) {
-    auto it = h.out_of_order.begin();
+  while (h.holds()) {
+    auto it = h.out_of_order->begin();
     if (it->first > h.delivered) return;
     HalfStream::Held held = std::move(it->second);
     std::uint64_t offset = it->first;
     h.out_of_order_bytes -= held.data.size();
-    h.out_of_order.erase(it);
+    h.out_of_order->erase(it);
+    if (h.out_of_order->empty()) h.out_of_order.reset();  // its memory goes with the last
     std::uint64_t end = offset + held.wire_length;
     if (end <= h.delivered) continue;  // wholly delivered by an earlier copy
     std::uint64_t skip = h.delivered - offset;
@@ -284,8 +290,8 @@ void Reassembler::deliver_in_order(Connection& c, Direction dir, std::optional<D
 
 void Reassembler::skip_to_first_held(Connection& c, Direction dir, GapCause cause) {
   HalfStream& h = c.half[dir];
-  if (h.out_of_order.empty()) return;
-  std::uint64_t first = h.out_of_order.begin()->first;
+  if (!h.holds()) return;
+  std::uint64_t first = h.out_of_order->begin()->first;
   if (first > h.delivered) {
     std::uint64_t size = first - h.delivered;
     ++counters_.gaps;
@@ -299,7 +305,7 @@ void Reassembler::skip_to_first_held(Connection& c, Direction dir, GapCause caus
 
 void Reassembler::flush(Connection& c, Direction dir, GapCause cause) {
   HalfStream& h = c.half[dir];
-  while (!h.out_of_order.empty()) skip_to_first_held(c, dir, cause);
+  while (h.holds()) skip_to_first_held(c, dir, cause);
   if (!h.started) return;
   // Bytes this side sent (its later sequence numbers say so) or the peer acknowledged, that
   // the capture never had: the trailing hole no held segment marks. A FIN ends the data (it
@@ -351,6 +357,5 @@ const char* to_string(GapCause c) {
   }
   return "";
 }
-
 
 }  // namespace rpctrace::tcp

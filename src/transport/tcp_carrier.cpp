@@ -83,7 +83,7 @@ analysis::FrameEnd frame_end(const tcp::Connection& c, const tcp::SegmentInfo& s
     e.note = std::move(n);
   }
   e.opening_seen = c.half[0].syn_seen || c.half[1].syn_seen;
-  e.holding = !c.half[0].out_of_order.empty() || !c.half[1].out_of_order.empty();
+  e.holding = c.half[0].holds() || c.half[1].holds();
   return e;
 }
 

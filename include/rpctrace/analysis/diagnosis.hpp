@@ -133,7 +133,7 @@ class Diagnosis : public Sink {
   struct Conv {  // what a conversation showed, while it lasts
     common::Endpoint client, server;
     std::string protseq;
-    std::optional<EpmLink> link;
+    EpmLinkPtr link;
     std::vector<std::uint64_t> syn_frames;  // the client's SYNs (the first kMaxSynFrames)
     std::uint64_t syns = 0;                 // ... all of them
     common::Timestamp first_syn, last_syn;

@@ -237,6 +237,9 @@ struct EpmLink {
   common::IpAddress client;  // the address the answer went to
   bool same_client = false;  // ... is this conversation's client: they form one group
 };
+// Shared, not copied: every frame record of a linked conversation carries it, and a
+// conversation's state stays small (docs/limits.md).
+using EpmLinkPtr = std::shared_ptr<const EpmLink>;
 
 // The program that owned a conversation, where the capture says (Network Monitor 2.2+ keeps
 // a table of processes with the addresses and ports of their connections).
@@ -245,6 +248,7 @@ struct OwningProcess {
   std::string path;  // as the capture gives it
   std::uint32_t pid = 0;
 };
+using OwningProcessPtr = std::shared_ptr<const OwningProcess>;
 
 struct FrameRecord {
   std::uint64_t conversation = 0;
@@ -258,9 +262,9 @@ struct FrameRecord {
   bool shown = false;               // the conversation is shown, as far as known at this frame
   common::Endpoint client, server;  // the conversation's roles, as far as known at this frame
   bool roles_from_syn = false;
-  std::optional<EpmLink> epm_link;
-  const OwningProcess* process = nullptr;  // the conversation's, when the capture names it
-  std::uint64_t group = 0;                 // as Conversation::group
+  EpmLinkPtr epm_link;
+  OwningProcessPtr process;  // the conversation's, when the capture names it
+  std::uint64_t group = 0;   // as Conversation::group
   // RPC over HTTP v2: the channel whose connection carried the frame, once known
   std::optional<dcerpc::RtsChannel> http_channel;
   std::vector<ReportedPdu> pdus;
@@ -320,11 +324,11 @@ struct Conversation {
   std::uint64_t pdus = 0, calls = 0, faults = 0, notes = 0;
   std::vector<InterfaceUse> interfaces;
   EndReason end_reason = EndReason::capture_end;
-  std::optional<EpmLink> epm_link;       // the EPM answer that gave the server's port
-  std::optional<OwningProcess> process;  // the program that owned it (NetMon's process table)
+  EpmLinkPtr epm_link;       // the EPM answer that gave the server's port
+  OwningProcessPtr process;  // the program that owned it (NetMon's process table)
   // An EPM answer seen after this connection began (it began before the capture, its bind not
   // captured) that named its server's port: its interface labels the PDUs after it, inferred.
-  std::optional<EpmLink> inferred_from;
+  EpmLinkPtr inferred_from;
   bool well_known_port = false;      // the server port is the endpoint mapper's own (135, 593)
   bool pipe_activity = false;        // an SMB tree connect to IPC$ or a pipe's create was seen
   std::vector<ChannelPtr> channels;  // its pipes, in order of opening

@@ -69,8 +69,8 @@ class TextWriter : public analysis::Sink {
     common::Endpoint client, server;
     bool roles_from_syn = false;
     analysis::Protseq protseq = analysis::Protseq::ncacn_ip_tcp;
-    std::optional<EpmLink> epm_link;
-    std::optional<analysis::OwningProcess> process;
+    analysis::EpmLinkPtr epm_link;
+    analysis::OwningProcessPtr process;
     std::optional<common::Timestamp> first;  // its first frame's time (-t r)
     // ncadg_ip_udp: the flows its datagrams came on besides client <-> server (a server that
     // answers from another port), for the Wireshark filter of the whole conversation.

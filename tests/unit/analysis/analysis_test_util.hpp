@@ -174,8 +174,8 @@ class ConvScript {
              common::Endpoint server)
       : sink_(sink), clock_(clock), id_(id), client_(client), server_(server) {}
 
-  bool shown = true;            // as the tracker decided
-  std::optional<EpmLink> link;  // the ept_map answer that gave the server's port
+  bool shown = true;  // as the tracker decided
+  EpmLinkPtr link;    // the ept_map answer that gave the server's port
   std::optional<VirtualConnection> virtual_connection;  // RPC over HTTP v2
   static constexpr std::uint16_t kWindow = 64240;
 
@@ -419,14 +419,14 @@ inline std::string name_of(const std::optional<dcerpc::SyntaxId>& s) {
 }
 
 // The ept_map answer in conversation 1, frame 7, that gave the server's port for `iface`.
-inline EpmLink link_for(const dcerpc::SyntaxId& iface) {
+inline EpmLinkPtr link_for(const dcerpc::SyntaxId& iface) {
   EpmLink l;
   l.conversation = 1;
   l.frame = 7;
   l.interface = iface;
   l.client = kClient.address;
   l.same_client = true;
-  return l;
+  return std::make_shared<const EpmLink>(l);
 }
 
 class DiagnosisTest : public testing::Test {

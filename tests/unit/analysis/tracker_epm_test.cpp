@@ -180,7 +180,7 @@ TEST(TrackerEpm, AnAnswerLinksTheSameClientsLaterConversation) {
   samr_lookup(h);
   connect(h, 2, kLater, kDynamic);  // refused: no PDU at all
   const auto& v = h.sink.conversation(2);
-  ASSERT_TRUE(v.epm_link.has_value());
+  ASSERT_TRUE(v.epm_link != nullptr);
   EXPECT_EQ(v.epm_link->conversation, 1u);
   EXPECT_EQ(v.epm_link->frame, 7u);
   EXPECT_EQ(v.epm_link->ts, at_us(kAnswerUs));
@@ -195,11 +195,11 @@ TEST(TrackerEpm, AnAnswerLinksTheSameClientsLaterConversation) {
   for (const auto& f : h.sink.frames_of(2)) {
     EXPECT_TRUE(f.shown) << f.frame;
     EXPECT_EQ(f.group, 1u) << f.frame;
-    ASSERT_TRUE(f.epm_link.has_value()) << f.frame;
+    ASSERT_TRUE(f.epm_link != nullptr) << f.frame;
     EXPECT_EQ(f.epm_link->conversation, 1u);
   }
   EXPECT_EQ(h.sink.conversation(1).group, 1u);
-  EXPECT_FALSE(h.sink.conversation(1).epm_link.has_value());
+  EXPECT_FALSE(h.sink.conversation(1).epm_link != nullptr);
   // The conversation went where the answer said.
   EXPECT_EQ(h.tracker.epm_links().answers().at(0).tried, std::vector<bool>{true});
 }
@@ -209,7 +209,7 @@ TEST(TrackerEpm, AnotherClientsConversationIsLinkedButNotGrouped) {
   samr_lookup(h);
   connect(h, 2, ep("10.0.0.9", 50000), kDynamic);
   const auto& v = h.sink.conversation(2);
-  ASSERT_TRUE(v.epm_link.has_value());
+  ASSERT_TRUE(v.epm_link != nullptr);
   EXPECT_FALSE(v.epm_link->same_client);
   EXPECT_EQ(v.epm_link->client, kClient.address);
   EXPECT_EQ(v.group, 2u);
@@ -224,7 +224,7 @@ TEST(TrackerEpm, AConversationThatStartedBeforeTheAnswerIsNotLinked) {
   h.frame(*early, 101, kSecondLaterUs, 1, {}, opening_seen(), rst);
   h.close(std::move(early));
   const auto& v = h.sink.conversation(2);
-  EXPECT_FALSE(v.epm_link.has_value());
+  EXPECT_FALSE(v.epm_link != nullptr);
   EXPECT_EQ(v.group, 2u);
   EXPECT_FALSE(v.shown);  // a dynamic port, no DCE/RPC, no link
   // It still went to the answered port (a client may keep a connection it made earlier).
@@ -248,15 +248,15 @@ TEST(TrackerEpm, ALaterAnswerLabelsAConnectionThatBeganBeforeTheCapture) {
   EXPECT_EQ(after.interface, samr_syntax());
   EXPECT_TRUE(after.interface_inferred);
   const auto& v = h.sink.conversation(2);
-  EXPECT_FALSE(v.epm_link.has_value());
-  ASSERT_TRUE(v.inferred_from.has_value());
+  EXPECT_FALSE(v.epm_link != nullptr);
+  ASSERT_TRUE(v.inferred_from != nullptr);
   EXPECT_EQ(v.inferred_from->conversation, 1u);
   EXPECT_EQ(v.inferred_from->frame, 7u);
   EXPECT_EQ(v.inferred_from->interface, samr_syntax());
   ASSERT_FALSE(v.interfaces.empty());
   EXPECT_EQ(v.interfaces[0].interface, samr_syntax());
   // A connection whose SYN was captured is not relabelled: its bind would have said.
-  EXPECT_FALSE(h.sink.conversation(3).inferred_from.has_value());
+  EXPECT_FALSE(h.sink.conversation(3).inferred_from != nullptr);
 }
 
 TEST(TrackerEpm, TheLookedUpInterfaceNamesCallsWhoseBindWasNotSeen) {

@@ -58,7 +58,7 @@ TEST(TrackerFrames, RecordCarriesTheFramesFactsAndTheConversations) {
   EXPECT_EQ(f.server, kServer);
   EXPECT_TRUE(f.roles_from_syn);
   EXPECT_EQ(f.group, 3u);
-  EXPECT_FALSE(f.epm_link.has_value());
+  EXPECT_FALSE(f.epm_link != nullptr);
   // The first frame of a conversation has no previous one.
   EXPECT_EQ(h.sink.frames[0].delta_us, 0);
   EXPECT_EQ(h.sink.frames[0].src, kClient);

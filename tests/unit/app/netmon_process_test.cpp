@@ -39,10 +39,10 @@ TEST(NetmonProcess, TheProgramThatOwnedAConversationIsNamed) {
   Analysis run = analyze_file_bytes(netmon_capture());
   ASSERT_EQ(run.writer.conversations.size(), 2u);
   const Conversation& first = run.writer.conversation(1);
-  ASSERT_TRUE(first.process.has_value());
+  ASSERT_TRUE(first.process != nullptr);
   EXPECT_EQ(first.process->name, "OUTLOOK.EXE");
   EXPECT_EQ(first.process->pid, 4242u);
-  EXPECT_FALSE(run.writer.conversation(2).process.has_value());
+  EXPECT_FALSE(run.writer.conversation(2).process != nullptr);
 }
 
 TEST(NetmonProcess, TheTextHeaderAndTheJsonRecordSayIt) {

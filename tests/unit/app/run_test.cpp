@@ -318,7 +318,7 @@ TEST(Analyze, ConnectionToAnAnsweredPortIsLinkedAndGrouped) {
   bind_to(cap, 3470, ts::kExchangeMtaInterface);  // 2: binds the MTA there
   Analysis r = analyze_capture(cap);
   const Conversation& c = r.writer.conversation(2);
-  ASSERT_TRUE(c.epm_link.has_value());
+  ASSERT_TRUE(c.epm_link != nullptr);
   EXPECT_EQ(c.epm_link->conversation, 1u);
   EXPECT_EQ(c.epm_link->frame, 7u);
   EXPECT_TRUE(c.epm_link->same_client);
