@@ -115,7 +115,7 @@ if [[ $threads == auto ]]; then
   if (($(nproc) > 1)); then threads=1,$(nproc); fi
 fi
 IFS=, read -r -a thread_counts <<< "$threads"
-capture_bytes=$(stat -c %s "$capture")
+capture_bytes=$(stat -L -c %s "$capture")
 
 # --- The tools -------------------------------------------------------------------------------
 if [[ -z $loop ]]; then
