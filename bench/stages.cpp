@@ -15,6 +15,7 @@
 
 #include "rpctrace/pcap/packet.hpp"
 #include "rpctrace/tcp/connection_table.hpp"
+#include "stages_support.hpp"
 
 namespace {
 
@@ -56,35 +57,16 @@ void BM_DecodeFrame(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeFrame);
 
-class NullSink final : public tcp::StreamSink {
- public:
-  void on_connection_start(tcp::Connection&) override {}
-  void on_segment(tcp::Connection&, const tcp::SegmentInfo&) override {}
-  void on_data(tcp::Connection&, tcp::Direction, common::Bytes data,
-               const tcp::DataOrigin&) override {
-    benchmark::DoNotOptimize(data.data());
-  }
-  void on_gap(tcp::Connection&, tcp::Direction, std::uint64_t, tcp::GapCause) override {}
-  void on_frame_end(tcp::Connection&, const tcp::SegmentInfo&) override {}
-  void on_connection_end(tcp::Connection&, tcp::EndReason) override {}
-};
-
 // Segments of client ports 1024.. to one server port, round-robin over `connections`, after
 // a SYN for each; `payload` octets each, sequence numbers advancing.
 void flow_table(benchmark::State& state, std::size_t payload) {
   const auto connections = static_cast<std::uint32_t>(state.range(0));
-  NullSink sink;
-  tcp::ReassemblyLimits limits;
+  bench::CountingStreamSink sink;
+  tcp::ReassemblyLimits limits = bench::no_expiry_limits();
   limits.max_connections = connections + 1;
-  limits.idle_timeout_us = std::int64_t{1} << 50;
   tcp::ConnectionTable table(sink, limits);
   std::vector<std::byte> data(payload, std::byte{0x5a});
-  pcap::TcpSegmentView seg;
-  seg.src = common::IpAddress::v4(0x0a010001);
-  seg.dst = common::IpAddress::v4(0x0a00000a);
-  seg.dst_port = 49664;
-  seg.header_length = 20;
-  seg.window = 65535;
+  pcap::TcpSegmentView seg = bench::client_segment();
   std::vector<std::uint32_t> next(connections, 1001);
   std::uint64_t frame = 0;
   common::Timestamp ts{1700000000, 0};

@@ -13,40 +13,21 @@
 
 #include "rpctrace/dcerpc/framer.hpp"
 #include "rpctrace/tcp/connection_table.hpp"
+#include "stages_support.hpp"
 
 namespace {
 
 using namespace rpctrace;
 
-class NullStreamSink final : public tcp::StreamSink {
- public:
-  void on_connection_start(tcp::Connection&) override {}
-  void on_segment(tcp::Connection&, const tcp::SegmentInfo&) override {}
-  void on_data(tcp::Connection&, tcp::Direction, common::Bytes data,
-               const tcp::DataOrigin&) override {
-    delivered += data.size();
-  }
-  void on_gap(tcp::Connection&, tcp::Direction, std::uint64_t, tcp::GapCause) override {}
-  void on_frame_end(tcp::Connection&, const tcp::SegmentInfo&) override {}
-  void on_connection_end(tcp::Connection&, tcp::EndReason) override {}
-  std::uint64_t delivered = 0;
-};
-
 void BM_Reassembly(benchmark::State& state) {
   const auto window = static_cast<std::uint32_t>(state.range(0));
   constexpr std::uint32_t kMss = 1460;
-  NullStreamSink sink;
-  tcp::ReassemblyLimits limits;
-  limits.idle_timeout_us = std::int64_t{1} << 50;
+  bench::CountingStreamSink sink;
+  const tcp::ReassemblyLimits limits = bench::no_expiry_limits();
   tcp::ConnectionTable table(sink, limits);
   std::vector<std::byte> data(kMss, std::byte{0x5a});
-  pcap::TcpSegmentView seg;
-  seg.src = common::IpAddress::v4(0x0a010001);
-  seg.dst = common::IpAddress::v4(0x0a00000a);
+  pcap::TcpSegmentView seg = bench::client_segment();
   seg.src_port = 50000;
-  seg.dst_port = 49664;
-  seg.header_length = 20;
-  seg.window = 65535;
   seg.flags = pcap::tcp_flag::syn;
   seg.seq = 1000;
   std::uint64_t frame = 0;
