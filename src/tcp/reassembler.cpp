@@ -34,14 +34,15 @@ std::uint64_t hash_range(std::uint64_t h, common::Bytes data) {
   return h;
 }
 
-// A 64-bit fingerprint of a segment's bytes, to tell a retransmission with different bytes
-// from an identical one. Segments up to kWholeHash octets are hashed whole; larger ones by
-// their first and last 64 octets and 16 8-octet words spread between, so the cost per
-// segment stays constant (hashing every byte cost a quarter of the pipeline's time).
-std::uint64_t segment_hash(common::Bytes data) {
+// A 32-bit fingerprint of a segment's bytes (HalfStream::Recent keeps it), to tell a
+// retransmission with different bytes from an identical one. Segments up to kWholeHash octets are
+// hashed whole; larger ones by their first and last 64 octets and 16 8-octet words spread between,
+// so the cost per segment stays constant (hashing every byte cost a quarter of the pipeline's
+// time).
+std::uint32_t segment_hash(common::Bytes data) {
   constexpr std::size_t kWholeHash = 256, kEdge = 64, kSamples = 16;
   std::uint64_t h = 0x9e3779b97f4a7c15ull ^ data.size();
-  if (data.size() <= kWholeHash) return hash_range(h, data);
+  if (data.size() <= kWholeHash) return static_cast<std::uint32_t>(hash_range(h, data));
   h = hash_range(h, data.first(kEdge));
   h = hash_range(h, data.last(kEdge));
   std::size_t span = data.size() - 2 * kEdge - 8;
@@ -50,7 +51,7 @@ std::uint64_t segment_hash(common::Bytes data) {
     std::memcpy(&w, data.data() + kEdge + span * k / kSamples, 8);
     h = mix(h, w);
   }
-  return h;
+  return static_cast<std::uint32_t>(h);
 }
 }  // namespace
 
@@ -154,8 +155,7 @@ void Reassembler::retransmission(HalfStream& h, const pcap::TcpSegmentView& seg,
   counters_.retransmitted_bytes += seg.payload_length;
   if (seg.payload.size() != seg.payload_length) return;
   for (const auto& r : h.recent)
-    if (r.length == seg.payload_length && r.seq == seg.seq &&
-        r.hash != static_cast<std::uint32_t>(segment_hash(seg.payload))) {
+    if (r.length == seg.payload_length && r.seq == seg.seq && r.hash != segment_hash(seg.payload)) {
       info.note = SegmentNote::overlap_conflict;  // the first copy was delivered
       ++counters_.overlap_conflicts;
       return;
@@ -167,8 +167,7 @@ void Reassembler::deliver(Connection& c, Direction dir, std::uint32_t seq, commo
                           std::uint32_t wire, SegmentInfo& info) {
   HalfStream& h = c.half[dir];
   if (info.note == SegmentNote::none && data.size() == wire) {
-    h.recent[h.recent_next] =
-        HalfStream::Recent{seq, wire, static_cast<std::uint32_t>(segment_hash(data))};
+    h.recent[h.recent_next] = HalfStream::Recent{seq, wire, segment_hash(data)};
     h.recent_next = static_cast<std::uint8_t>((h.recent_next + 1) % h.recent.size());
   }
   sink_.on_data(c, dir, data, DataOrigin{info.frame, info.ts});
