@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -56,7 +57,7 @@ class Output {
     std::fflush(file());
     if (!failed()) return rc;
     fmt::print(stderr, "rpctrace: error writing standard output: {}\n",
-               std::strerror(error_ != 0 ? error_ : EIO));
+               std::strerror(error_ != 0 ? error_.load() : EIO));
     return 2;
   }
 
@@ -68,7 +69,8 @@ class Output {
       ssize_t n = ::write(STDOUT_FILENO, data + done, size - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        if (self->error_ == 0) self->error_ = n < 0 ? errno : EIO;
+        int none = 0;
+        self->error_.compare_exchange_strong(none, n < 0 ? errno : EIO);
         return -1;
       }
       done += static_cast<std::size_t>(n);
@@ -77,7 +79,7 @@ class Output {
   }
 
   std::FILE* file_ = nullptr;
-  int error_ = 0;
+  std::atomic<int> error_{0};  // set by the thread that writes (app::SinkThread)
 };
 
 // Ctrl-C and SIGTERM end the run as the end of the input would; a second one kills.

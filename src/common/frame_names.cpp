@@ -6,20 +6,22 @@
 namespace rpctrace::common {
 
 void FrameNames::add(std::uint64_t merged, std::uint32_t file, std::uint64_t local) {
+  // Only this (the adding) thread changes runs_: reading its last run needs no lock.
   if (!runs_.empty()) {
     const Run& last = runs_.back();
     if (last.file == file && merged - last.merged_first == local - last.local_first) return;
   }
-  if (full_) return;
+  if (full_from_.load(std::memory_order_relaxed) != kNotFull) return;
   if (runs_.size() >= kMaxRuns) {
-    full_ = true;
-    full_from_ = merged;
+    full_from_.store(merged, std::memory_order_relaxed);
     return;
   }
+  std::lock_guard lock(mutex_);
   runs_.push_back({merged, local, file});
 }
 
 FrameNames::Name FrameNames::name(std::uint64_t merged) const {
+  std::lock_guard lock(mutex_);
   auto after = std::upper_bound(runs_.begin(), runs_.end(), merged,
                                 [](std::uint64_t n, const Run& r) { return n < r.merged_first; });
   if (after == runs_.begin()) return {0, merged};

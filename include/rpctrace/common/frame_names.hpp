@@ -8,11 +8,17 @@
 // interleaved frame by frame cost at most one run per frame, up to kMaxRuns: past it, later
 // frames are named by their merged number alone, written "#N" so it is not taken for a frame
 // of file 1 (docs/limits.md).
+//
+// Frames are added by the analysis while the writers may name them on a thread of their own
+// (app::SinkThread): a run is added under a lock, and names are looked up under it; a frame
+// is named only after it was added, so its run is there.
 #pragma once
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,9 +30,10 @@ class FrameNames {
   // Frame `merged` is frame `local` of file `file` (0-based). Frames are added in order.
   void add(std::uint64_t merged, std::uint32_t file, std::uint64_t local);
   void clear() {
+    std::lock_guard lock(mutex_);
     runs_.clear();
     multiple_ = false;
-    full_ = false;
+    full_from_.store(kNotFull, std::memory_order_relaxed);
     files_.clear();
   }
   // The files' names, in command-line order: several, and every frame is named FILE:NUMBER
@@ -45,7 +52,9 @@ class FrameNames {
   // The file and number of merged frame `merged`; {0, merged} when only one file was read.
   [[nodiscard]] Name name(std::uint64_t merged) const;
   // Whether merged frame `merged` came after the table was full (then it has no file name).
-  [[nodiscard]] bool unnamed(std::uint64_t merged) const { return full_ && merged >= full_from_; }
+  [[nodiscard]] bool unnamed(std::uint64_t merged) const {
+    return merged >= full_from_.load(std::memory_order_relaxed);
+  }
   // "2:31" (file 2 on the command line, its frame 31), or "31" with one file.
   [[nodiscard]] std::string text(std::uint64_t merged) const;
 
@@ -55,10 +64,12 @@ class FrameNames {
     std::uint64_t local_first = 0;
     std::uint32_t file = 0;
   };
+  static constexpr std::uint64_t kNotFull = ~std::uint64_t{0};
+  mutable std::mutex mutex_;  // runs_ grows while another thread reads it
   std::vector<Run> runs_;
-  bool multiple_ = false;
-  bool full_ = false;
-  std::uint64_t full_from_ = 0;
+  bool multiple_ = false;  // set before the run
+  // The first frame past kMaxRuns; a frame's own add() came before any look-up of its name.
+  std::atomic<std::uint64_t> full_from_{kNotFull};
   std::vector<std::string> files_;
 };
 
