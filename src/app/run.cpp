@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "rpctrace/app/sink_thread.hpp"
 #include "rpctrace/common/frame_names.hpp"
 #include "rpctrace/pcap/counters.hpp"
 #include "rpctrace/pcap/input.hpp"
@@ -109,7 +111,10 @@ RunResult run(const pcap::InputOptions& input_options, const RunOptions& options
   std::vector<std::string> file_names;
   for (const auto& f : input->files()) file_names.push_back(f.name);
   names.set_files(std::move(file_names));
-  FanOut out(sinks);
+  FanOut fan_out(sinks);
+  std::optional<SinkThread> sink_thread;
+  if (options.sink_thread) sink_thread.emplace(fan_out);
+  analysis::Sink& out = sink_thread ? static_cast<analysis::Sink&>(*sink_thread) : fan_out;
   dcerpc::Counters dcerpc_counters;
   analysis::Tracker tracker(options.analysis, out, dcerpc_counters);
   transport::Dispatcher dispatcher(tracker, dcerpc_counters, options.transport);

@@ -165,10 +165,11 @@ void add_input_output(CLI::App& app, Parsed& p, Invocation& out) {
                  "output (the report is then not printed)")
       ->allow_extra_args(false);
   io->add_option("--threads", p.threads,
-                 "Threads (default: the cores this process may run on). With 2 or more a "
-                 "compressed capture file (gzip, zstd) is decompressed by a thread of its own "
-                 "while the analysis runs; 1 does everything on one. The output is the same "
-                 "for any number")
+                 "Threads (default: the cores this process may run on). With 2 or more the "
+                 "timeline's text is written by a thread of its own while "
+                 "the analysis runs (capture files, not standard input or a live capture), "
+                 "and a compressed file (gzip, zstd) is decompressed by another; 1 does "
+                 "everything on one. The output is the same for any number")
       ->check(whole_number(1, 1024));
   io->add_flag("-p,--no-promiscuous-mode", p.no_promiscuous,
                "Live: do not put the interface into promiscuous mode");
@@ -371,6 +372,13 @@ int apply(const Parsed& p, Invocation& out) {
   analysis::Selection& sel = out.run.analysis.selection;
   out.jsonl = p.format == "jsonl";
   out.zeek = p.format == "zeek";
+  // The timeline's text costs as much as the analysis (docs/performance.md): it gets a
+  // thread. The other outputs (JSON Lines, --summary, --calls, zeek, the other commands) do
+  // less per frame than copying the frame's record out to another core costs: measured
+  // slower with the thread.
+  out.run.sink_thread = out.threads >= 2 && out.command == Command::timeline && !out.quiet &&
+                        !out.jsonl && !out.summary && !out.calls && !out.zeek && p.live.empty() &&
+                        std::ranges::find(out.input.files, "-") == out.input.files.end();
   if (out.zeek && (out.command != Command::timeline || out.summary || out.calls || out.quiet ||
                    !p.time_format.empty()))
     return usage_error(
