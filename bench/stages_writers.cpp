@@ -46,29 +46,14 @@ class Recording final : public analysis::Sink {
 
   // Hands every event to `sink`, then finish().
   void replay(analysis::Sink& sink) const {
-    for (const auto& e : events_)
-      std::visit(
-          [&sink](const auto& v) {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, analysis::FrameRecord>)
-              sink.frame(v);
-            else if constexpr (std::is_same_v<T, analysis::CallRecord>)
-              sink.call(v);
-            else if constexpr (std::is_same_v<T, analysis::KdcMessage>)
-              sink.kerberos(v);
-            else
-              sink.conversation_end(v);
-          },
-          e);
+    for (const auto& e : events_) analysis::deliver(sink, e);
     sink.finish(stats_, links_);
   }
   [[nodiscard]] std::size_t frames() const { return frames_; }
   [[nodiscard]] const analysis::Statistics& stats() const { return stats_; }
 
  private:
-  std::vector<std::variant<analysis::FrameRecord, analysis::CallRecord, analysis::KdcMessage,
-                           analysis::Conversation>>
-      events_;
+  std::vector<analysis::SinkEvent> events_;
   std::size_t frames_ = 0;
   analysis::Statistics stats_;
   analysis::EpmLinks links_;

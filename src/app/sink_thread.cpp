@@ -51,20 +51,7 @@ void SinkThread::work() {
     std::exception_ptr thrown;
     if (!failed) {
       try {
-        for (std::size_t i = 0; i < batch.used; ++i)
-          std::visit(
-              [this](const auto& v) {
-                using T = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<T, analysis::FrameRecord>)
-                  target_.frame(v);
-                else if constexpr (std::is_same_v<T, analysis::CallRecord>)
-                  target_.call(v);
-                else if constexpr (std::is_same_v<T, analysis::KdcMessage>)
-                  target_.kerberos(v);
-                else
-                  target_.conversation_end(v);
-              },
-              batch.slots[i]);
+        for (std::size_t i = 0; i < batch.used; ++i) analysis::deliver(target_, batch.slots[i]);
       } catch (...) {
         thrown = std::current_exception();
       }

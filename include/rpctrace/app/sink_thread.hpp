@@ -51,8 +51,7 @@ class SinkThread final : public analysis::Sink {
   void drain();
 
  private:
-  using Event = std::variant<analysis::FrameRecord, analysis::CallRecord, analysis::KdcMessage,
-                             analysis::Conversation>;
+  using Event = analysis::SinkEvent;
   struct Batch {
     std::vector<Event> slots;  // [0, used) are this batch's events; the rest kept for reuse
     std::size_t used = 0;
