@@ -3,8 +3,8 @@
 folder, such as ../shared/captures/public) is run in every mode with --threads 1 and with
 --threads N (default 4), plain and gzip-compressed (the compressed file is read by the reader
 thread too; in the timeline's two formats), and standard output, standard error and the exit
-status must be equal, byte for byte. In the timeline's two formats (whose writers run on a
-thread of their own) each capture is also read together with the next one (two files merged,
+status must be equal, byte for byte. In the timeline's two formats (the text writer runs on
+a thread of its own, JSON Lines stays on one) each capture is also read together with the next one (two files merged,
 frames named FILE:NUMBER), and written out with -w (the written files must be equal too).
 
 Usage: threads_identical.py --rpctrace BIN DIR [DIR ...] [--threads N]

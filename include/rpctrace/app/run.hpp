@@ -33,9 +33,10 @@ struct RunOptions {
   // of the input would (Ctrl-C, SIGTERM), the sinks finished and the statistics given.
   std::function<bool()> interrupted;
   std::uint64_t max_frames = 0;  // -c: end after this many frames (0: no bound)
-  // The sinks run on a thread of their own (SinkThread), beside the analysis: --threads 2 or
-  // more on capture files. Not for standard input or a live capture, whose output is wanted
-  // as the frames come, not a batch later.
+  // The sinks run on a thread of their own (SinkThread), beside the analysis. The command
+  // line sets it for the timeline's text with --threads 2 or more on capture files (the other
+  // outputs measured slower with it; standard input and a live capture want their output as
+  // the frames come, not a batch later).
   bool sink_thread = false;
   // Given every frame read, numbered (-w keeps standard input's and a live capture's).
   std::function<void(const pcap::Frame&)> on_frame;

@@ -1,5 +1,5 @@
-// SinkThread: the sinks (writers, summary, diagnosis) on a thread of their own, beside the
-// analysis (RunOptions::sink_thread: --threads 2 or more on capture files).
+// SinkThread: the sinks on a thread of their own, beside the analysis (RunOptions::sink_thread:
+// in rpctrace, the timeline's text writer and -w's slice, with --threads 2 or more).
 //
 // The analysis hands every event to this sink, which copies it into a batch; a full batch goes
 // to the thread, which hands its events to the target sink in the order they came. The target
