@@ -327,9 +327,10 @@ void TextWriter::frame(const FrameRecord& f) {
     std::fwrite(scratch_.data(), 1, scratch_.size(), out_);
     return;
   }
-  std::size_t before = b.text.size();
-  format_frame(f, b, b.text);
-  buffered_ += b.text.size() - before;
+  scratch_.clear();
+  format_frame(f, b, scratch_);
+  chunks_.append(b.text, scratch_);
+  buffered_ += scratch_.size();
   if (buffered_ > kMaxBufferedText) {
     for (auto& [id, other] : blocks_)
       if (!other.header_printed) spill(other);
@@ -345,11 +346,10 @@ void TextWriter::spill(Block& b) {
   }
   std::fseek(spill_file_, 0, SEEK_END);
   long offset = std::ftell(spill_file_);
-  if (std::fwrite(b.text.data(), 1, b.text.size(), spill_file_) != b.text.size()) return;
+  if (!b.text.write(spill_file_)) return;
   b.spilled.emplace_back(offset, b.text.size());
   buffered_ -= b.text.size();
   b.text.clear();
-  b.text.shrink_to_fit();
 }
 
 void TextWriter::print_header(std::uint64_t id, Block& b) {
@@ -378,10 +378,9 @@ void TextWriter::print_buffered(Block& b) {
       std::fwrite(chunk.data(), 1, length, out_);
   }
   b.spilled.clear();
-  std::fwrite(b.text.data(), 1, b.text.size(), out_);
+  b.text.write(out_);  // a write that falls short shows in out_'s error, which finish() checks
   buffered_ -= b.text.size();
   b.text.clear();
-  b.text.shrink_to_fit();
 }
 
 // A conversation's group is fixed at its first frame (linking happens when it starts).

@@ -17,6 +17,7 @@
 
 #include "rpctrace/analysis/sink.hpp"
 #include "rpctrace/report/json.hpp"
+#include "rpctrace/report/text_chunks.hpp"
 
 namespace rpctrace::report {
 
@@ -60,7 +61,7 @@ class TextWriter : public analysis::Sink {
 
  private:
   struct Block {
-    std::string text;                                   // formatted, not yet printed
+    TextChunks::Text text;                              // formatted, not yet printed
     std::vector<std::pair<long, std::size_t>> spilled;  // earlier text, in the spill file
     bool ended = false;
     bool shown = false;
@@ -91,6 +92,7 @@ class TextWriter : public analysis::Sink {
   TimeFormat time_format_ = TimeFormat::delta;
   std::FILE* spill_file_ = nullptr;
   std::size_t buffered_ = 0;
+  TextChunks chunks_;  // the blocks' text; declared before blocks_, which it must outlive
   // By (group, conversation id): an EPM lookup's conversation, then the same client's
   // connections to the ports it answered, then the next group. The first is the head.
   using Key = std::pair<std::uint64_t, std::uint64_t>;
