@@ -463,7 +463,7 @@ void Diagnosis::tcp_trouble(Conv& c, const Conversation& conv) {
 void Diagnosis::ports_never_tried(const EpmLinks& links) {
   for (const EpmAnswer& a : links.answers()) {
     if (std::find(a.tried.begin(), a.tried.end(), true) != a.tried.end()) continue;
-    for (const auto& t : a.response.towers) {
+    for (const auto& t : a.response->towers) {
       if (!t.port || *t.port == 0 || !t.interface) continue;
       Finding x;
       x.severity = Severity::warning;

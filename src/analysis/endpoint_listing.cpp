@@ -83,7 +83,7 @@ void EndpointListing::finish(const Statistics& /*s*/, const EpmLinks& links) {
   for (const EpmAnswer& a : links.answers()) {
     if (!shown_.contains(a.conversation)) continue;
     if (!filter_.interfaces.empty() &&
-        std::none_of(a.response.towers.begin(), a.response.towers.end(),
+        std::none_of(a.response->towers.begin(), a.response->towers.end(),
                      [&](const epm::Tower& t) { return selected(t.interface); }))
       continue;
     result_.mappers[a.server].answers.push_back(a);

@@ -173,7 +173,8 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
     // Remember where the mapper sent clients: e.dir is the mapper's direction.
     if (const auto* answer =
             r.epm->value ? std::get_if<epm::EptMapResponse>(&*r.epm->value) : nullptr) {
-      links_.remember(*answer, v.id, e.at, s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address);
+      links_.remember(std::shared_ptr<const epm::EptMapResponse>(r.epm, answer), v.id, e.at,
+                      s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address);
       infer_from_answer(*answer, s, e.at, s.endpoint[e.dir].address);
     }
     if (e.header.ptype == PacketType::request) {
@@ -191,8 +192,8 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
     if (r.dcom->value) {
       epm::EptMapResponse towers = activation_towers(*r.dcom->value);
       if (!towers.towers.empty())
-        links_.remember(towers, v.id, e.at, s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address,
-                        r.dcom->value->operation);
+        links_.remember(std::move(towers), v.id, e.at, s.endpoint[e.dir ^ 1],
+                        s.endpoint[e.dir].address, r.dcom->value->operation);
     }
   }
 }

@@ -71,17 +71,17 @@ void append_answers(std::string& out, const common::IpAddress& address, const Ma
   auto at = std::back_inserter(out);
   fmt::format_to(at, "\n  ept_map and DCOM activation answers from {}:\n", address.to_string());
   for (const auto& a : m.answers) {
-    for (const auto& t : a.response.towers)
+    for (const auto& t : a.response->towers)
       fmt::format_to(at, "    frame {} (conversation {}), to {}: {} -> {}\n",
                      common::FrameNo{a.frame}, a.conversation, a.client.address.to_string(),
                      t.interface             ? dcerpc::format_syntax(*t.interface)
                      : a.source == "ept_map" ? std::string("?")
                                              : a.source + " (an object exporter)",
                      t.string_binding());
-    if (a.response.towers.empty() || a.response.status != 0)
+    if (a.response->towers.empty() || a.response->status != 0)
       fmt::format_to(at, "    frame {} (conversation {}), to {}: no tower, status {}\n",
                      common::FrameNo{a.frame}, a.conversation, a.client.address.to_string(),
-                     dcerpc::format_status(a.response.status));
+                     dcerpc::format_status(a.response->status));
   }
 }
 
@@ -121,13 +121,13 @@ void write_jsonl(std::FILE* out, const analysis::EndpointListingResult& e) {
       emit();
     }
     for (const auto& a : m.answers) {
-      for (const auto& t : a.response.towers) {
+      for (const auto& t : a.response->towers) {
         j.clear();
         j.begin_object().str("type", "endpoint").str("source", a.source).ip("server", address);
         if (t.interface) syntax_fields(j, *t.interface);
         tower_fields(t);
         j.ip("client", a.client.address).num("conversation", a.conversation).num("frame", a.frame);
-        j.num("status", a.response.status).end_object();
+        j.num("status", a.response->status).end_object();
         emit();
       }
     }

@@ -6,9 +6,10 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
+#include <memory>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -33,7 +34,9 @@ struct EpmAnswer {
   common::Timestamp ts;
   common::Endpoint client;   // where the answer went
   common::IpAddress server;  // the endpoint mapper
-  epm::EptMapResponse response;
+  // The decoded answer, shared with the frame's EpmDecode (not copied: towers hold a dozen
+  // allocations each, and 20,000 conversations at once each carry an answer).
+  std::shared_ptr<const epm::EptMapResponse> response;
   std::string source = "ept_map";  // or the DCOM activation that named the ports (EpmLink)
   // Per tower of the response: a conversation went from the client to the address and port
   // it gave (before the answer or after: a client may keep a connection it made earlier).
@@ -47,9 +50,16 @@ class EpmLinks {
   static constexpr std::size_t kMaxAnswers = 1u << 16;
 
   // One ept_map answer from `server` to `client`, in `conversation` at frame `at`.
-  void remember(const epm::EptMapResponse& answer, std::uint64_t conversation, const FrameRef& at,
-                const common::Endpoint& client, const common::IpAddress& server,
+  void remember(std::shared_ptr<const epm::EptMapResponse> answer, std::uint64_t conversation,
+                const FrameRef& at, const common::Endpoint& client, const common::IpAddress& server,
                 std::string source = "ept_map");
+  // The same for an answer no decode holds (DCOM's activation towers, tests): kept by value.
+  void remember(epm::EptMapResponse answer, std::uint64_t conversation, const FrameRef& at,
+                const common::Endpoint& client, const common::IpAddress& server,
+                std::string source = "ept_map") {
+    remember(std::make_shared<const epm::EptMapResponse>(std::move(answer)), conversation, at,
+             client, server, std::move(source));
+  }
   // A new conversation (over UDP or TCP): the answer that gave one of its endpoints, when one
   // came before `start` (endpoint[1], the server when the opening was seen, is tried first).
   [[nodiscard]] std::optional<EpmLink> link(const common::Endpoint (&endpoint)[2],
@@ -64,6 +74,14 @@ class EpmLinks {
 
  private:
   using Key = std::tuple<common::IpAddress, std::uint16_t, bool>;  // address, port, over UDP
+  // The same with the client that asked (tried() marks that client's).
+  using ClientKey = std::tuple<common::IpAddress, std::uint16_t, bool, common::IpAddress>;
+  // Hashed, not ordered: every answer adds a key per tower and every new conversation looks
+  // one up, and with 20,000 conversations at once the ordered maps' walks were 5-9% of a run.
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+    std::size_t operator()(const ClientKey& k) const;
+  };
   struct Target {
     std::vector<std::uint64_t> answers;  // serials of the answers that gave it, oldest first
   };
@@ -71,11 +89,10 @@ class EpmLinks {
   [[nodiscard]] const EpmAnswer* answer(std::uint64_t serial) const;
 
   std::deque<EpmAnswer> answers_;
-  std::uint64_t first_serial_ = 0;  // serial of answers_.front()
-  std::map<Key, Target> targets_;   // address and port -> the answers that gave it
-  // The same serials by address, port and the client that asked (tried() marks that client's).
-  using ClientKey = std::tuple<common::IpAddress, std::uint16_t, bool, common::IpAddress>;
-  std::map<ClientKey, std::vector<std::uint64_t>> by_client_;
+  std::uint64_t first_serial_ = 0;                    // serial of answers_.front()
+  std::unordered_map<Key, Target, KeyHash> targets_;  // address and port -> the answers
+  // The same serials by address, port and the client that asked.
+  std::unordered_map<ClientKey, std::vector<std::uint64_t>, KeyHash> by_client_;
   std::uint64_t dropped_ = 0;
 };
 

@@ -273,12 +273,12 @@ TEST(EndpointListing, EptMapAnswersAreTakenAtFinishByServer) {
   EXPECT_EQ(m.answers[0].conversation, 1u);
   EXPECT_EQ(m.answers[0].frame, 7u);
   EXPECT_EQ(m.answers[1].conversation, 3u);
-  EXPECT_EQ(m.answers[1].response.status, kEptSNotRegistered);
+  EXPECT_EQ(m.answers[1].response->status, kEptSNotRegistered);
   EXPECT_EQ(m.endpoints.size(), 1u);
   const auto& other = mapper(l, "10.0.0.5");
   EXPECT_TRUE(other.lookups.empty());  // answers only
   ASSERT_EQ(other.answers.size(), 1u);
-  EXPECT_EQ(other.answers[0].response.towers.at(0).port, 49800);
+  EXPECT_EQ(other.answers[0].response->towers.at(0).port, 49800);
   EXPECT_EQ(l.result().answers_dropped, 0u);
 }
 
@@ -323,7 +323,7 @@ TEST(EndpointListing, TheInterfaceFilterKeepsItsEntriesAndAnswers) {
   // An answer is kept when one of its towers is for the interface (with all its towers).
   ASSERT_EQ(m.answers.size(), 1u);
   EXPECT_EQ(m.answers[0].conversation, 2u);
-  EXPECT_EQ(m.answers[0].response.towers.size(), 2u);
+  EXPECT_EQ(m.answers[0].response->towers.size(), 2u);
   EXPECT_TRUE(mapper(l, "10.0.0.5").endpoints.empty());
   EXPECT_EQ(mapper(l, "10.0.0.5").entries, 0u);
 }

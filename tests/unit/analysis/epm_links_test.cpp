@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -80,7 +81,7 @@ TEST(EpmLinks, AnAnswerLinksAConversationToTheAddressAndPortItGave) {
   EXPECT_EQ(a.ts, at_us(6000));
   EXPECT_EQ(a.client, kClient);
   EXPECT_EQ(a.server, kServer);
-  EXPECT_EQ(a.response.towers.size(), 1u);
+  EXPECT_EQ(a.response->towers.size(), 1u);
   EXPECT_EQ(a.tried, std::vector<bool>{false});
   EXPECT_EQ(links.answers_dropped(), 0u);
 
@@ -180,12 +181,24 @@ TEST(EpmLinks, AnUnspecifiedOrMissingAddressMeansTheMappersOwn) {
   }
 }
 
+TEST(EpmLinks, AnAnswerIsSharedWithItsDecodeNotCopied) {
+  EpmLinks links;
+  auto decoded = std::make_shared<const epm::EptMapResponse>(
+      ept_map_answer({tower(49700, "10.0.0.2"), tower(49701, "fd00::2")}));
+  links.remember(decoded, 1, ref(5, 0), kClient, kServer);
+  ASSERT_EQ(links.answers().size(), 1u);
+  EXPECT_EQ(links.answers()[0].response.get(), decoded.get());
+  EXPECT_EQ(linked(links, ep("10.0.0.1", 49153), ep("10.0.0.2", 49700), 10), 1u);
+  EXPECT_EQ(linked(links, ep("10.0.0.1", 49153), ep("fd00::2", 49701), 10), 1u);
+  EXPECT_EQ(linked(links, ep("10.0.0.1", 49153), ep("fd00::2", 49700), 10), 0u);
+}
+
 TEST(EpmLinks, AnAnswerWithoutTowersIsKeptAndLinksNothing) {
   EpmLinks links;
   const auto r = ept_map_answer({}, 0x16c9a0d6);  // ept_s_not_registered
   links.remember(r, 1, ref(5, 0), kClient, kServer);
   ASSERT_EQ(links.answers().size(), 1u);
-  EXPECT_EQ(links.answers()[0].response.status, 0x16c9a0d6u);
+  EXPECT_EQ(links.answers()[0].response->status, 0x16c9a0d6u);
   EXPECT_TRUE(links.answers()[0].tried.empty());
   EXPECT_EQ(linked(links, ep("10.0.0.1", 49153), ep("10.0.0.2", 135), 10), 0u);
 }
