@@ -213,9 +213,16 @@ if [[ $help == *--threads* ]]; then
 fi
 if [[ -n $baseline ]]; then
   if [[ -x $baseline ]]; then
-    add_tool baseline-jsonl "$rounds" "$capture" "$baseline" "$capture" --format jsonl
-    add_tool baseline-text "$rounds" "$capture" "$baseline" "$capture"
-    add_tool baseline-summary "$rounds" "$capture" "$baseline" "$capture" --summary --format jsonl
+    # The same thread count as the first rpctrace rows, where the baseline has --threads (its
+    # default, the cores, would give its text writer a thread the rows compared with lack).
+    bt=()
+    if [[ $("$baseline" --help 2>&1) == *--threads* ]]; then
+      bt=(--threads "${thread_counts[0]}")
+    fi
+    add_tool baseline-jsonl "$rounds" "$capture" "$baseline" "$capture" --format jsonl "${bt[@]}"
+    add_tool baseline-text "$rounds" "$capture" "$baseline" "$capture" "${bt[@]}"
+    add_tool baseline-summary "$rounds" "$capture" "$baseline" "$capture" --summary --format jsonl \
+      "${bt[@]}"
   else
     note "no baseline binary at $baseline; skipping it"
   fi
@@ -317,7 +324,7 @@ report=$dir/results.txt
     "$tshark_version"
   echo "capture:  $capture ($capture_bytes bytes, from bench/gen_capture.py --size-mb $size_mb" \
     "--seed $seed --concurrency $concurrency --max-calls $max_calls --max-stub $max_stub)"
-  echo "threads:  rpctrace-* rows with --threads ${thread_counts[0]}"
+  echo "threads:  rpctrace-* rows (and baseline-* where it has --threads) with --threads ${thread_counts[0]}"
   for name in "${names[@]}"; do
     if [[ $name == *@* && ${input[$name]} != "${prefixes_shown:-}" ]]; then
       prefixes_shown=${input[$name]}
