@@ -38,6 +38,11 @@ bool TextChunks::Text::write(std::FILE* out) const {
   return whole;
 }
 
+void TextChunks::Text::append_to(std::string& out) const {
+  out.reserve(out.size() + size_);
+  for (const Chunk* c = head_; c != nullptr; c = c->next) out.append(c->data, c->used);
+}
+
 void TextChunks::Text::clear() {
   if (head_ != nullptr) pool_->give_back(head_);
   head_ = tail_ = nullptr;

@@ -188,9 +188,7 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
 
 }  // namespace
 
-TextWriter::~TextWriter() {
-  if (spill_file_ != nullptr) std::fclose(spill_file_);
-}
+TextWriter::~TextWriter() = default;
 
 // The time column of a frame line; spaces of its width on a record that is no frame.
 std::string TextWriter::time_column(const FrameRecord& f, const Block& b) const {
@@ -331,7 +329,7 @@ void TextWriter::frame(const FrameRecord& f) {
   format_frame(f, b, scratch_);
   chunks_.append(b.text, scratch_);
   buffered_ += scratch_.size();
-  if (buffered_ > kMaxBufferedText) {
+  if (buffered_ > max_buffered_text_) {
     for (auto& [id, other] : blocks_)
       if (!other.header_printed) spill(other);
   }
@@ -340,14 +338,9 @@ void TextWriter::frame(const FrameRecord& f) {
 
 void TextWriter::spill(Block& b) {
   if (b.text.empty()) return;
-  if (spill_file_ == nullptr) {
-    spill_file_ = std::tmpfile();
-    if (spill_file_ == nullptr) return;  // no temporary file: keep it in memory
-  }
-  std::fseek(spill_file_, 0, SEEK_END);
-  long offset = std::ftell(spill_file_);
-  if (!b.text.write(spill_file_)) return;
-  b.spilled.emplace_back(offset, b.text.size());
+  auto offset = spill_.append(b.text);
+  if (!offset) return;  // no temporary file: keep it in memory
+  b.spilled.emplace_back(*offset, b.text.size());
   buffered_ -= b.text.size();
   b.text.clear();
 }
@@ -370,13 +363,12 @@ void TextWriter::print_header(std::uint64_t id, Block& b) {
 }
 
 void TextWriter::print_buffered(Block& b) {
-  std::vector<char> chunk;
-  for (auto [offset, length] : b.spilled) {
-    chunk.resize(length);
-    if (std::fseek(spill_file_, offset, SEEK_SET) == 0 &&
-        std::fread(chunk.data(), 1, length, spill_file_) == length)
-      std::fwrite(chunk.data(), 1, length, out_);
-  }
+  for (auto [offset, length] : b.spilled)
+    if (!spill_.copy_to(offset, length, out_))  // said, not lost silently
+      fmt::print(out_,
+                 "  ({} bytes of this conversation's lines are lost: the temporary file that "
+                 "held them while it waited could not be written or read back)\n",
+                 length);
   b.spilled.clear();
   b.text.write(out_);  // a write that falls short shows in out_'s error, which finish() checks
   buffered_ -= b.text.size();

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace rpctrace::report {
@@ -36,6 +37,8 @@ class TextChunks {
     [[nodiscard]] bool empty() const { return size_ == 0; }
     // Writes the text to `out`, in order; false when a write fell short.
     bool write(std::FILE* out) const;
+    // Appends the text to `out`.
+    void append_to(std::string& out) const;
     // Gives the chunks back; the text is empty.
     void clear();
 

@@ -17,6 +17,7 @@
 
 #include "rpctrace/analysis/sink.hpp"
 #include "rpctrace/report/json.hpp"
+#include "rpctrace/report/spill_file.hpp"
 #include "rpctrace/report/text_chunks.hpp"
 
 namespace rpctrace::report {
@@ -36,11 +37,14 @@ class TextWriter : public analysis::Sink {
  public:
   // `summary`: conversation headers only, no frame lines. `max_ended_waiting` 0: every
   // conversation is printed as it ends (live capture), not in the order of first frames.
+  // `max_buffered_text`: kMaxBufferedText but for tests.
   TextWriter(std::FILE* out, std::FILE* stats_out, bool summary = false,
-             std::size_t max_ended_waiting = kMaxEndedWaiting)
+             std::size_t max_ended_waiting = kMaxEndedWaiting,
+             std::size_t max_buffered_text = kMaxBufferedText)
       : out_(out),
         stats_out_(stats_out),
         summary_(summary),
+        max_buffered_text_(max_buffered_text),
         max_ended_waiting_(max_ended_waiting) {}
   ~TextWriter() override;
   void set_time_format(TimeFormat t) { time_format_ = t; }
@@ -61,8 +65,8 @@ class TextWriter : public analysis::Sink {
 
  private:
   struct Block {
-    TextChunks::Text text;                              // formatted, not yet printed
-    std::vector<std::pair<long, std::size_t>> spilled;  // earlier text, in the spill file
+    TextChunks::Text text;                                       // formatted, not yet printed
+    std::vector<std::pair<std::uint64_t, std::size_t>> spilled;  // earlier text, in spill_
     bool ended = false;
     bool shown = false;
     bool header_printed = false;  // the head conversation streams its lines directly
@@ -90,7 +94,8 @@ class TextWriter : public analysis::Sink {
   std::FILE* stats_out_;
   bool summary_ = false;
   TimeFormat time_format_ = TimeFormat::delta;
-  std::FILE* spill_file_ = nullptr;
+  std::size_t max_buffered_text_;
+  SpillFile spill_;
   std::size_t buffered_ = 0;
   TextChunks chunks_;  // the blocks' text; declared before blocks_, which it must outlive
   // By (group, conversation id): an EPM lookup's conversation, then the same client's

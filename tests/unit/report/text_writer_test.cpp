@@ -117,6 +117,32 @@ TEST(TextWriter, EndedConversationsPastTheWaitingLimitArePrintedAhead) {
   EXPECT_LT(text.find("Conversation 1 (continued)"), text.find(line_of(12)));
 }
 
+// --- kMaxBufferedText: text waiting behind an open conversation moves to a temporary file past
+// the limit (here a few hundred bytes, so it moves many times) and comes back in order. ---
+TEST(TextWriter, TextMovedToTheTemporaryFileComesBackInOrder) {
+  auto run = [](std::size_t max_buffered) {
+    MemoryFile out, stats;
+    TextWriter w(out.get(), stats.get(), false, TextWriter::kMaxEndedWaiting, max_buffered);
+    std::uint64_t n = 0;
+    w.frame(frame(1, ++n, false));  // not shown yet: nothing prints, everything waits
+    for (int k = 0; k < 10; ++k)    // 39 conversations' frames interleaved
+      for (std::uint64_t id = 2; id <= 40; ++id) w.frame(frame(id, ++n, true));
+    for (std::uint64_t id = 3; id <= 40; id += 3)  // some end while 1 is open
+      w.conversation_end(conversation(id, true, id, n, 10));
+    w.frame(frame(1, ++n, true));
+    for (std::uint64_t id = 1; id <= 40; ++id)
+      if (id % 3 != 0) w.conversation_end(conversation(id, true, id, n, 10));
+    w.finish(Statistics{}, analysis::EpmLinks{});
+    return out.text();
+  };
+  const std::string in_memory = run(TextWriter::kMaxBufferedText);
+  const std::string spilled = run(300);
+  EXPECT_EQ(count(in_memory, "\n     1. "), 1u) << in_memory;
+  EXPECT_EQ(count(in_memory, "Conversation "), 40u);
+  EXPECT_EQ(spilled, in_memory);
+  EXPECT_EQ(run(1), in_memory);  // every frame moves out on its own
+}
+
 TEST(TextWriter, HiddenConversationPrintsNothing) {
   MemoryFile out, stats;
   {
