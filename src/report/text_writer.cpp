@@ -377,9 +377,9 @@ void TextWriter::print_buffered(Block& b) {
 
 // A conversation's group is fixed at its first frame (linking happens when it starts).
 TextWriter::Block& TextWriter::block(std::uint64_t id, std::uint64_t group) {
-  auto [it, added] = block_of_.try_emplace(id, nullptr);
-  if (added) it->second = &blocks_[Key{group == 0 ? id : group, id}];
-  return *it->second;
+  auto [block, added] = block_of_.try_emplace(id, nullptr);
+  if (added) *block = &blocks_[Key{group == 0 ? id : group, id}];
+  return **block;
 }
 
 void TextWriter::conversation_end(const Conversation& c) {

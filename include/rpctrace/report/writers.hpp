@@ -12,10 +12,10 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "rpctrace/analysis/sink.hpp"
+#include "rpctrace/common/id_map.hpp"
 #include "rpctrace/report/json.hpp"
 #include "rpctrace/report/spill_file.hpp"
 #include "rpctrace/report/text_chunks.hpp"
@@ -103,9 +103,9 @@ class TextWriter : public analysis::Sink {
   using Key = std::pair<std::uint64_t, std::uint64_t>;
   Block& block(std::uint64_t id, std::uint64_t group);
   std::map<Key, Block> blocks_;
-  // Conversation id -> its block in blocks_ (a map's nodes stay put): one hashed look-up a
+  // Conversation id -> its block in blocks_ (a map's nodes stay put): one flat look-up a
   // frame instead of two ordered ones. Erased before its block is.
-  std::unordered_map<std::uint64_t, Block*> block_of_;
+  common::IdMap<Block*> block_of_;
   std::uint64_t printed_ = 0;
   std::size_t max_ended_waiting_;
   std::size_t ended_waiting_ = 0;  // blocks ended but not printed
