@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <cctype>
 #include <optional>
 #include <span>
@@ -23,6 +25,27 @@ namespace {
 
 namespace nd = names_data;
 
+// A UUID's 16 octets as two big-endian integers: ordered as the octets are (the tables are
+// sorted that way), compared in two instructions instead of a call to memcmp. The look-ups
+// run for every PDU a writer names (about 5 % of a JSON Lines run with memcmp).
+struct UuidKey {
+  std::uint64_t high;
+  std::uint64_t low;
+  std::uint16_t opnum;
+  auto operator<=>(const UuidKey&) const = default;
+};
+
+std::uint64_t big_endian64(const std::uint8_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+
+UuidKey uuid_key(const std::array<std::uint8_t, 16>& octets, std::uint16_t opnum = 0) {
+  return {big_endian64(octets.data()), big_endian64(octets.data() + 8), opnum};
+}
+
 // Binary search in a table sorted by `key_of`; nullptr when `key` is not there.
 template <typename Row, typename Key, typename KeyOf>
 const Row* find_row(std::span<const Row> rows, const Key& key, KeyOf key_of) {
@@ -33,7 +56,13 @@ const Row* find_row(std::span<const Row> rows, const Key& key, KeyOf key_of) {
 }
 
 const nd::InterfaceRow* find_interface(const Uuid& u) {
-  return find_row(nd::interfaces(), u.octets, [](const nd::InterfaceRow& r) { return r.uuid; });
+  return find_row(nd::interfaces(), uuid_key(u.octets),
+                  [](const nd::InterfaceRow& r) { return uuid_key(r.uuid); });
+}
+
+const nd::OperationRow* find_operation(const Uuid& u, std::uint16_t opnum) {
+  return find_row(nd::operations(), uuid_key(u.octets, opnum),
+                  [](const nd::OperationRow& r) { return uuid_key(r.uuid, r.opnum); });
 }
 
 const nd::StatusRow* find_status(std::uint32_t code) {
@@ -288,18 +317,12 @@ std::optional<SyntaxId> interface_version(const Uuid& u) {
 }
 
 std::string_view operation_name(const Uuid& u, std::uint16_t opnum) {
-  using Key = std::pair<std::array<std::uint8_t, 16>, std::uint16_t>;
-  const auto* row = find_row(nd::operations(), Key{u.octets, opnum}, [](const nd::OperationRow& r) {
-    return Key{r.uuid, r.opnum};
-  });
+  const auto* row = find_operation(u, opnum);
   return row != nullptr ? row->name : std::string_view();
 }
 
 ReturnType operation_returns(const Uuid& u, std::uint16_t opnum) {
-  using Key = std::pair<std::array<std::uint8_t, 16>, std::uint16_t>;
-  const auto* row = find_row(nd::operations(), Key{u.octets, opnum}, [](const nd::OperationRow& r) {
-    return Key{r.uuid, r.opnum};
-  });
+  const auto* row = find_operation(u, opnum);
   if (row == nullptr) return ReturnType::unknown;
   static constexpr std::pair<std::string_view, ReturnType> kTypes[] = {
       {"NTSTATUS", ReturnType::ntstatus}, {"WERROR", ReturnType::werror},
