@@ -13,12 +13,17 @@ namespace rpctrace::report {
 
 using dcerpc::PacketType;
 
-std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
+void append_interface_label(std::string& out, std::string_view before,
+                            const std::optional<dcerpc::SyntaxId>& i,
                             std::optional<std::uint16_t> opnum, bool inferred) {
-  if (!i) return {};
-  std::string name(dcerpc::interface_name(i->uuid));
-  if (name.empty()) name = i->uuid.to_string(true);
-  std::string out = fmt::format(FMT_COMPILE("{} v{}.{}"), name, i->major, i->minor);
+  if (!i) return;
+  out += before;
+  const std::string_view name = dcerpc::interface_name(i->uuid);
+  if (name.empty())
+    i->uuid.append_to(out, true);
+  else
+    out += name;
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE(" v{}.{}"), i->major, i->minor);
   if (opnum) {
     auto op = dcerpc::operation_name(i->uuid, *opnum);
     if (!op.empty()) {
@@ -27,10 +32,16 @@ std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
     }
   }
   if (inferred) out += " (inferred from ept_map: bind not captured)";
+}
+
+std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
+                            std::optional<std::uint16_t> opnum, bool inferred) {
+  std::string out;
+  append_interface_label(out, {}, i, opnum, inferred);
   return out;
 }
 
-std::string frag_label(std::uint8_t flags) {
+std::string_view frag_label(std::uint8_t flags) {
   bool first = flags & dcerpc::pfc::first_frag, last = flags & dcerpc::pfc::last_frag;
   if (first && last) return {};
   if (first) return " [first fragment]";
@@ -67,7 +78,7 @@ std::string entry_line(const epm::EptEntry& e) {
 }
 
 void entry_lines(std::string_view op, const std::vector<epm::EptEntry>& entries,
-                 std::vector<std::string>& out) {
+                 TextLines& out) {
   out.push_back(
       fmt::format("{}: {} entr{}", op, entries.size(), entries.size() == 1 ? "y" : "ies"));
   for (std::size_t i = 0; i < entries.size() && i < kEntriesShown; ++i)
@@ -81,7 +92,7 @@ std::string handle_text(const epm::ContextHandle& h) {
   return h.is_null() ? std::string("null") : h.uuid.to_string(true);
 }
 
-void epm_lines(const analysis::ReportedPdu& p, std::vector<std::string>& out) {
+void epm_lines(const analysis::ReportedPdu& p, TextLines& out) {
   if (!p.epm) return;
   const analysis::EpmDecode& d = *p.epm;
   const std::string_view op = dcerpc::operation_name(dcerpc::epm_uuid(), d.opnum);
@@ -265,30 +276,33 @@ void call_text(const dcerpc::PduEvent& e, PduText& t) {
   const dcerpc::CommonHeader& h = e.header;
   std::string& s = t.summary;
   std::optional<std::uint16_t> opnum = e.opnum;
+  // Formatted straight into the summary (cleared by format_pdu): the hot path of a timeline.
   if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) {
-    s = fmt::format(
+    fmt::format_to(
+        std::back_inserter(s),
         FMT_COMPILE("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
         h.call_id, q->opnum, q->p_cont_id, q->alloc_hint);
     opnum = q->opnum;
-    if (q->object) t.details.push_back(fmt::format("object {}", q->object->to_string(true)));
+    if (q->object) t.details.format("object {}", q->object->to_string(true));
   } else if (const auto* r = std::get_if<dcerpc::Response>(&e.body)) {
-    s = fmt::format(
+    fmt::format_to(
+        std::back_inserter(s),
         FMT_COMPILE(
             "MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
         h.call_id, r->p_cont_id, r->alloc_hint, r->cancel_count);
   } else if (const auto* f = std::get_if<dcerpc::Fault>(&e.body)) {
-    s = fmt::format("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}",
-                    h.call_id, f->p_cont_id, dcerpc::format_status(f->status), f->cancel_count);
+    fmt::format_to(std::back_inserter(s),
+                   "MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}",
+                   h.call_id, f->p_cont_id, dcerpc::format_status(f->status), f->cancel_count);
   }
-  std::string label = interface_label(e.interface, opnum, e.interface_inferred);
-  if (!label.empty()) s += "  " + label;
+  append_interface_label(s, "  ", e.interface, opnum, e.interface_inferred);
   if (e.opnum && h.ptype != PacketType::request)
-    s += fmt::format(FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
+    fmt::format_to(std::back_inserter(s), FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
   if (h.ptype != PacketType::fault) s += frag_label(h.pfc_flags);
 }
 
 // A DCOM activation answer: the object exporter's string bindings a client connects to next.
-void dcom_lines(const analysis::ReportedPdu& p, std::vector<std::string>& out) {
+void dcom_lines(const analysis::ReportedPdu& p, TextLines& out) {
   if (p.dcom == nullptr) return;
   if (!p.dcom->value) {
     out.push_back(fmt::format("DCOM activation answer not decoded: {}", p.dcom->error));
@@ -320,21 +334,22 @@ void common_details(const analysis::ReportedPdu& p, PduText& t) {
     d.push_back("big-endian data representation");
   // Said once per call: on its first response fragment (the one with the latency) or its fault.
   if (e.request_frame && (e.latency_us || h.ptype == PacketType::fault)) {
-    std::string line =
-        fmt::format(FMT_COMPILE("answers request in frame {}"), common::FrameNo{*e.request_frame});
+    std::string& line = d.open();
+    fmt::format_to(std::back_inserter(line), FMT_COMPILE("answers request in frame {}"),
+                   common::FrameNo{*e.request_frame});
     if (e.latency_us) {
       line += ", ";
       line += common::format_seconds(*e.latency_us);
       line += " s later";
     }
-    d.push_back(line);
+    d.end();
   }
   if (p.return_code) {
     const auto& rc = *p.return_code;
     t.summary += "  returned ";
     t.summary += dcerpc::format_return_code(rc.value, rc.type);
     auto meaning = dcerpc::return_code_text(rc.value, rc.type).meaning;
-    if (rc.value != 0 && !meaning.empty()) d.push_back(fmt::format("returned: {}", meaning));
+    if (rc.value != 0 && !meaning.empty()) d.format("returned: {}", meaning);
   }
   if (e.call_complete && e.call_fragments > 1)
     d.push_back(fmt::format(FMT_COMPILE("reassembled from {} fragments, {} stub bytes"),
@@ -363,13 +378,19 @@ void common_details(const analysis::ReportedPdu& p, PduText& t) {
 }  // namespace
 
 PduText format_pdu(const analysis::ReportedPdu& p) {
+  PduText t;
+  format_pdu(p, t);
+  return t;
+}
+
+void format_pdu(const analysis::ReportedPdu& p, PduText& t) {
   const dcerpc::PduEvent& e = p.event;
   const dcerpc::CommonHeader& h = e.header;
-  PduText t;
+  t.clear();
   if (e.cl) {
     cl_pdu_text(e, t);
     common_details(p, t);
-    return t;
+    return;
   }
   // A body-carrying PDU cut before its fixed fields has only its header to show.
   const bool header_only = std::holds_alternative<dcerpc::NoBody>(e.body);
@@ -399,7 +420,6 @@ PduText format_pdu(const analysis::ReportedPdu& p) {
   if (t.summary.empty())
     t.summary = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", display_name(h.ptype), h.call_id);
   common_details(p, t);
-  return t;
 }
 
 }  // namespace rpctrace::report

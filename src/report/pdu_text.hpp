@@ -3,24 +3,79 @@
 // plus indented detail lines.
 #pragma once
 
+#include <fmt/format.h>
+
+#include <iterator>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rpctrace/analysis/model.hpp"
 
 namespace rpctrace::report {
 
+// Detail lines in one buffer with their ends: a line is appended in place (no string of its
+// own), and clear() keeps the capacity, so a writer that reuses one PduText from PDU to PDU
+// allocates nothing for its lines once the buffers have grown (issue 17: no string per line).
+// A line may hold any octet a capture gave, '\n' included: lines are kept by their ends.
+class TextLines {
+ public:
+  void push_back(std::string_view line) {
+    text_ += line;
+    end();
+  }
+  void emplace_back(std::string_view line) { push_back(line); }
+  // A line formatted straight into the buffer.
+  template <typename... Args>
+  void format(fmt::format_string<Args...> f, Args&&... args) {
+    fmt::format_to(std::back_inserter(text_), f, std::forward<Args>(args)...);
+    end();
+  }
+  // The buffer to append the next line to, piece by piece; end() closes it.
+  std::string& open() { return text_; }
+  void end() { ends_.push_back(text_.size()); }
+  [[nodiscard]] std::size_t size() const { return ends_.size(); }
+  [[nodiscard]] bool empty() const { return ends_.empty(); }
+  [[nodiscard]] std::string_view operator[](std::size_t i) const {
+    const std::size_t from = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(text_).substr(from, ends_[i] - from);
+  }
+  [[nodiscard]] std::vector<std::string> lines() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < size(); ++i) out.emplace_back((*this)[i]);
+    return out;
+  }
+  void clear() {
+    text_.clear();
+    ends_.clear();
+  }
+
+ private:
+  std::string text_;
+  std::vector<std::size_t> ends_;
+};
+
 // The summary line (without frame number) and the detail lines.
 struct PduText {
   std::string summary;
-  std::vector<std::string> details;
+  TextLines details;
+  void clear() {
+    summary.clear();
+    details.clear();
+  }
 };
 PduText format_pdu(const analysis::ReportedPdu& p);
+// The same into `t`, cleared first: a writer passes the same PduText for every PDU.
+void format_pdu(const analysis::ReportedPdu& p, PduText& t);
 // "EPMv4 v3.0 ept_map", with " (inferred from ept_map: bind not captured)" when inferred.
 std::string interface_label(const std::optional<dcerpc::SyntaxId>& i,
                             std::optional<std::uint16_t> opnum, bool inferred);
+// The same appended to `out` after `before`; nothing when there is no interface.
+void append_interface_label(std::string& out, std::string_view before,
+                            const std::optional<dcerpc::SyntaxId>& i,
+                            std::optional<std::uint16_t> opnum, bool inferred);
 // " [first fragment]" ...; empty for a PDU that is a whole call direction.
-std::string frag_label(std::uint8_t pfc_flags);
+std::string_view frag_label(std::uint8_t pfc_flags);
 // The summary and header details of a connectionless PDU (pdu_text_cl.cpp).
 void cl_pdu_text(const dcerpc::PduEvent& e, PduText& t);
 // An RTS PDU's summary ("MSRPC: c/o RPC RTS CONN/C1 or CONN/C2: ...") and details

@@ -188,84 +188,137 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
 
 }  // namespace
 
+TextWriter::TextWriter(std::FILE* out, std::FILE* stats_out, bool summary,
+                       std::size_t max_ended_waiting, std::size_t max_buffered_text)
+    : out_(out),
+      stats_out_(stats_out),
+      summary_(summary),
+      max_buffered_text_(max_buffered_text),
+      max_ended_waiting_(max_ended_waiting) {}
+
 TextWriter::~TextWriter() = default;
 
-// The time column of a frame line; spaces of its width on a record that is no frame.
-std::string TextWriter::time_column(const FrameRecord& f, const Block& b) const {
-  auto seconds = [](std::int64_t us) {
+// The time column of a frame line; spaces of its width on a record that is no frame. Written
+// into `buf` (no string of its own: it is on every frame line).
+std::string_view TextWriter::time_column(const FrameRecord& f, const Block& b,
+                                         TimeColumn& buf) const {
+  char text[sizeof buf];
+  char* end = text;
+  auto seconds = [&](std::int64_t us) {
     const auto u = static_cast<std::uint64_t>(us < 0 ? 0 : us);
-    return fmt::format(FMT_COMPILE("+{}.{:06}"), u / 1000000, u % 1000000);
+    end = fmt::format_to(text, FMT_COMPILE("+{}.{:06}"), u / 1000000, u % 1000000);
   };
-  auto clock = [](common::Timestamp ts, bool local, bool date) {
+  auto clock = [&](common::Timestamp ts, bool local, bool date) {
     const auto t = static_cast<std::time_t>(ts.sec);
     std::tm tm{};
-    if (local ? localtime_r(&t, &tm) == nullptr : gmtime_r(&t, &tm) == nullptr)
-      return std::string("?");
-    char text[32];
-    std::strftime(text, sizeof text, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
-    return fmt::format("{}.{:06}", text, ts.usec);
+    std::size_t n = 0;
+    if (local ? localtime_r(&t, &tm) != nullptr : gmtime_r(&t, &tm) != nullptr)
+      n = std::strftime(text, 32, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
+    if (n == 0) {
+      text[0] = '?';
+      end = text + 1;
+      return;
+    }
+    end = fmt::format_to(text + n, FMT_COMPILE(".{:06}"), ts.usec);
   };
-  std::string t;
   switch (time_format_) {
     case TimeFormat::delta:
-      t = seconds(f.delta_us);
+      seconds(f.delta_us);
       break;
     case TimeFormat::relative:
-      t = seconds(b.first ? f.ts.micros() - b.first->micros() : 0);
+      seconds(b.first ? f.ts.micros() - b.first->micros() : 0);
       break;
     case TimeFormat::utc:
     case TimeFormat::utc_date:
     case TimeFormat::local:
     case TimeFormat::local_date:
-      t = clock(f.ts, time_format_ == TimeFormat::local || time_format_ == TimeFormat::local_date,
-                time_format_ == TimeFormat::utc_date || time_format_ == TimeFormat::local_date);
+      clock(f.ts, time_format_ == TimeFormat::local || time_format_ == TimeFormat::local_date,
+            time_format_ == TimeFormat::utc_date || time_format_ == TimeFormat::local_date);
       break;
     case TimeFormat::epoch:
-      t = fmt::format("{}.{:06}", f.ts.sec, f.ts.usec);
+      end = fmt::format_to(text, FMT_COMPILE("{}.{:06}"), f.ts.sec, f.ts.usec);
       break;
   }
-  if (t.size() < 10) t.insert(0, 10 - t.size(), ' ');
-  if (f.delta_us < 0) t.assign(t.size(), ' ');
-  return t;
+  const auto size = static_cast<std::size_t>(end - text);
+  const std::size_t pad = size < kTimeWidth ? kTimeWidth - size : 0;
+  std::fill_n(buf.data(), pad, ' ');
+  if (f.delta_us < 0)
+    std::fill_n(buf.data() + pad, size, ' ');
+  else
+    std::copy_n(text, size, buf.data() + pad);
+  return {buf.data(), pad + size};
+}
+
+namespace {
+void append_details(std::string& out, const TextLines& details) {
+  for (std::size_t i = 0; i < details.size(); ++i) {
+    out += kIndent;
+    out += details[i];
+    out += '\n';
+  }
+}
+}  // namespace
+
+PduText& TextWriter::pdu_text() {
+  if (!pdu_text_) pdu_text_ = std::make_unique<PduText>();
+  return *pdu_text_;
 }
 
 void TextWriter::format_frame(const FrameRecord& f, const Block& b, std::string& out) {
-  std::string number = fmt::format(FMT_COMPILE("{:>6}."), common::FrameNo{f.frame});
-  const std::string delta = time_column(f, b);
+  // "  1234." and the time column, written once and copied into each line of the frame.
+  char number_text[common::kFrameNoMax + 8];
+  char* number_end = common::format_frame_no(number_text, common::FrameNo{f.frame});
+  if (const auto n = static_cast<std::size_t>(number_end - number_text); n < kNumberWidth) {
+    std::copy_backward(number_text, number_end, number_text + kNumberWidth);
+    std::fill_n(number_text, kNumberWidth - n, ' ');
+    number_end = number_text + kNumberWidth;
+  }
+  *number_end++ = '.';
+  const std::string_view number(number_text, static_cast<std::size_t>(number_end - number_text));
+  TimeColumn time_buf;
+  const std::string_view delta = time_column(f, b, time_buf);
   const std::size_t width = delta.size();
+  // NUMBER TIME  TEXT
+  auto line_start = [&] {
+    out += number;
+    out += ' ';
+    out += delta;
+    out += "  ";
+  };
   if (f.delta_us >= 0) {
     bool control = f.segment.flags &
                    (analysis::control::syn | analysis::control::fin | analysis::control::rst);
     for (const auto& e : f.events) {
       PduText t = format_event(e);
-      fmt::format_to(std::back_inserter(out), FMT_COMPILE("{} {}  {}\n"), number, delta, t.summary);
-      for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
+      line_start();
+      out += t.summary;
+      out += '\n';
+      append_details(out, t.details);
     }
     for (const auto& p : f.pdus) {
-      PduText t = format_pdu(p);
+      PduText& t = pdu_text();
+      format_pdu(p, t);
       if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));  // "MSRPC \PIPE\samr:"
       if (f.http_channel)                                                   // "MSRPC IN channel:"
         t.summary.insert(5, fmt::format(" {} channel", dcerpc::to_string(*f.http_channel)));
       if (p.event.at.frame != f.frame)  // a cut PDU, found at this frame's gap
         fmt::format_to(std::back_inserter(out), "{:>6}. {:>{}}  {}\n",
                        common::FrameNo{p.event.at.frame}, "(cut)", width, t.summary);
-      else
-        fmt::format_to(std::back_inserter(out), FMT_COMPILE("{} {}  {}\n"), number, delta,
-                       color_enabled() ? paint(pdu_color(p.event), t.summary) : t.summary);
-      for (const auto& d : t.details) {
-        out += kIndent;
-        out += d;
+      else {
+        line_start();
+        if (color_enabled())
+          out += paint(pdu_color(p.event), t.summary);
+        else
+          out += t.summary;
         out += '\n';
       }
+      append_details(out, t.details);
     }
     bool own_pdu = !f.events.empty();
     for (const auto& p : f.pdus) own_pdu = own_pdu || p.event.at.frame == f.frame;
     const bool datagram = analysis::is_datagram(f.protseq);
     if (datagram ? !own_pdu : !own_pdu || control) {
-      out += number;
-      out += ' ';
-      out += delta;
-      out += "  ";
+      line_start();
       if (datagram)
         append_udp_line(out, f);
       else
@@ -274,11 +327,12 @@ void TextWriter::format_frame(const FrameRecord& f, const Block& b, std::string&
   } else {
     // Decoded when the connection ended (a PDU the capture cut short): shown at its last frame.
     for (const auto& p : f.pdus) {
-      PduText t = format_pdu(p);
+      PduText& t = pdu_text();
+      format_pdu(p, t);
       if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));
       fmt::format_to(std::back_inserter(out), "{:>6}. {:>{}}  {}\n",
                      common::FrameNo{p.event.at.frame}, "(end)", width, t.summary);
-      for (const auto& d : t.details) fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, d);
+      append_details(out, t.details);
     }
   }
   for (const auto& n : f.notes) {

@@ -14,6 +14,7 @@
 // is named only after it was added, so its run is there.
 #pragma once
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <atomic>
@@ -85,21 +86,26 @@ struct FrameNo {
 
 }  // namespace rpctrace::common
 
+namespace rpctrace::common {
+// The frame number's text into `buf` (kFrameNoMax octets at least, ASCII); returns its end.
+inline constexpr std::size_t kFrameNoMax = 48;
+inline char* format_frame_no(char* buf, FrameNo f) {
+  const auto& names = frame_names();
+  if (names.unnamed(f.merged)) return fmt::format_to(buf, FMT_COMPILE("#{}"), f.merged);
+  if (names.multiple()) {
+    auto n = names.name(f.merged);
+    return fmt::format_to(buf, FMT_COMPILE("{}:{}"), n.file + 1, n.local);
+  }
+  return fmt::format_to(buf, FMT_COMPILE("{}"), f.merged);
+}
+}  // namespace rpctrace::common
+
 template <>
 struct fmt::formatter<rpctrace::common::FrameNo> : fmt::formatter<fmt::string_view> {
   template <typename Context>
   auto format(rpctrace::common::FrameNo f, Context& ctx) const {
-    char buf[48];
-    const auto& names = rpctrace::common::frame_names();
-    char* end = buf;
-    if (names.unnamed(f.merged)) {
-      end = fmt::format_to(buf, "#{}", f.merged);
-    } else if (names.multiple()) {
-      auto n = names.name(f.merged);
-      end = fmt::format_to(buf, "{}:{}", n.file + 1, n.local);
-    } else {
-      end = fmt::format_to(buf, "{}", f.merged);
-    }
+    char buf[rpctrace::common::kFrameNoMax];
+    char* end = rpctrace::common::format_frame_no(buf, f);
     return fmt::formatter<fmt::string_view>::format(
         fmt::string_view(buf, static_cast<std::size_t>(end - buf)), ctx);
   }

@@ -8,10 +8,12 @@
 //   final "stats" record. Schema: docs/jsonl.md.
 #pragma once
 
+#include <array>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rpctrace/analysis/sink.hpp"
@@ -33,6 +35,8 @@ using analysis::Statistics;
 // time UTC (ud) or local (ad), seconds since the epoch (e).
 enum class TimeFormat : std::uint8_t { delta, relative, utc, utc_date, local, local_date, epoch };
 
+struct PduText;  // src/report/pdu_text.hpp
+
 class TextWriter : public analysis::Sink {
  public:
   // `summary`: conversation headers only, no frame lines. `max_ended_waiting` 0: every
@@ -40,12 +44,7 @@ class TextWriter : public analysis::Sink {
   // `max_buffered_text`: kMaxBufferedText but for tests.
   TextWriter(std::FILE* out, std::FILE* stats_out, bool summary = false,
              std::size_t max_ended_waiting = kMaxEndedWaiting,
-             std::size_t max_buffered_text = kMaxBufferedText)
-      : out_(out),
-        stats_out_(stats_out),
-        summary_(summary),
-        max_buffered_text_(max_buffered_text),
-        max_ended_waiting_(max_ended_waiting) {}
+             std::size_t max_buffered_text = kMaxBufferedText);
   ~TextWriter() override;
   void set_time_format(TimeFormat t) { time_format_ = t; }
   void frame(const FrameRecord& f) override;
@@ -83,7 +82,13 @@ class TextWriter : public analysis::Sink {
     Conversation conv;  // set when it ends
   };
   void format_frame(const FrameRecord& f, const Block& b, std::string& out);
-  [[nodiscard]] std::string time_column(const FrameRecord& f, const Block& b) const;
+  PduText& pdu_text();
+  // The frame number's column (right-aligned) and the time column's least width.
+  static constexpr std::size_t kNumberWidth = 6;
+  static constexpr std::size_t kTimeWidth = 10;
+  using TimeColumn = std::array<char, 64>;  // the longest: "2026-12-04 20:03:55.123456"
+  [[nodiscard]] std::string_view time_column(const FrameRecord& f, const Block& b,
+                                             TimeColumn& buf) const;
   void print_header(std::uint64_t id, Block& b);
   void print_buffered(Block& b);
   void spill(Block& b);
@@ -111,6 +116,8 @@ class TextWriter : public analysis::Sink {
   std::size_t ended_waiting_ = 0;  // blocks ended but not printed
   bool head_interrupted_ = false;  // blocks were printed inside the streaming head's lines
   std::string scratch_;
+  // One PDU's lines, reused from PDU to PDU (pdu_text.hpp): made at the first PDU.
+  std::unique_ptr<PduText> pdu_text_;
 };
 
 class JsonlWriter : public analysis::Sink {

@@ -77,7 +77,7 @@ TEST(FormatPdu, BindListsEveryContextWithItsTransferSyntaxes) {
   EXPECT_EQ(t.summary,
             "MSRPC: c/o RPC Bind: UUID E1AF8308-5D1F-11C9-91A4-08002B14A0FA (EPMv4 v3.0) call "
             "0x54004E assoc grp 0x0 xmit 0x16D0 recv 0x16D0");
-  EXPECT_EQ(t.details,
+  EXPECT_EQ(t.details.lines(),
             (Lines{fmt::format("context 0x0: {} transfer {}", kEpm, kNdr),
                    fmt::format("context 0x1: {} transfer {}", kEpm, kNdr64),
                    fmt::format("context 0x2: {} transfer {}", kEpm, kBtfn),
@@ -94,14 +94,14 @@ TEST(FormatPdu, AlterContextOfAnUnnamedInterfaceShowsTheUuidAlone) {
   EXPECT_EQ(t.summary,
             "MSRPC: c/o RPC Alter Context: UUID 01234567-89AB-CDEF-0123-456789ABCDEF call 0x2 "
             "assoc grp 0x12345 xmit 0x10B8 recv 0x10B8");
-  EXPECT_EQ(t.details, (Lines{fmt::format("context 0x1: {} transfer {}", kUnnamed, kNdr)}));
+  EXPECT_EQ(t.details.lines(), (Lines{fmt::format("context 0x1: {} transfer {}", kUnnamed, kNdr)}));
 }
 
 TEST(FormatPdu, BindWithoutContextsSaysSo) {
   PduText t = format_pdu(pdu(PacketType::bind, 1, dcerpc::Bind{}));
   EXPECT_EQ(t.summary,
             "MSRPC: c/o RPC Bind: UUID (no context) call 0x1 assoc grp 0x0 xmit 0x0 recv 0x0");
-  EXPECT_EQ(t.details, Lines{});
+  EXPECT_EQ(t.details.lines(), Lines{});
 }
 
 // --- bind_ack and alter_context_resp: each result named by the context its bind proposed. ---
@@ -125,7 +125,7 @@ TEST(FormatPdu, BindAckNamesEachResultByTheProposedContext) {
   EXPECT_EQ(t.summary,
             "MSRPC: c/o RPC Bind Ack: call 0x54004E assoc grp 0x1000 xmit 0x16D0 recv 0x16D0");
   // A rejection beside an accepted context is the usual NDR/NDR64 negotiation: no advice.
-  EXPECT_EQ(t.details, (Lines{"sec_addr 135",
+  EXPECT_EQ(t.details.lines(), (Lines{"sec_addr 135",
                               fmt::format("context 0x0 {}: acceptance, transfer {}", kEpm, kNdr),
                               fmt::format("context 0x1 {}: provider_rejection "
                                           "(proposed_transfer_syntaxes_not_supported)",
@@ -146,7 +146,7 @@ TEST(FormatPdu, RejectionAdviceOnlyWhenNothingWasAccepted) {
   EXPECT_EQ(t.summary,
             "MSRPC: c/o RPC Alter Context Resp: call 0x3 assoc grp 0x0 xmit 0x16D0 recv 0x16D0");
   EXPECT_EQ(
-      t.details,
+      t.details.lines(),
       (Lines{
           fmt::format("context 0x0 {}: provider_rejection (abstract_syntax_not_supported)", kEpm),
           "  the server does not offer this interface (UUID and version): wrong server, or the "
@@ -160,7 +160,7 @@ TEST(FormatPdu, ResultsWithoutTheirBindAreNumbered) {
   dcerpc::BindAck a;
   a.results = {{result::acceptance, 0, ndr64()}, {7, 3, {}}};  // 7: no such result
   PduText t = format_pdu(pdu(PacketType::bind_ack, 4, a));     // the bind was not captured
-  EXPECT_EQ(t.details, (Lines{fmt::format("result 0: acceptance, transfer {}", kNdr64),
+  EXPECT_EQ(t.details.lines(), (Lines{fmt::format("result 0: acceptance, transfer {}", kNdr64),
                               "result 1: result 7 (local_limit_exceeded)"}));
 }
 
@@ -172,7 +172,7 @@ TEST(FormatPdu, BindNakGivesReasonMeaningAndVersions) {
   n.versions = {{5, 0}, {5, 1}};
   PduText t = format_pdu(pdu(PacketType::bind_nak, 3, n));
   EXPECT_EQ(t.summary, "MSRPC: c/o RPC Bind Nak: call 0x3 reason 0x9 (invalid_checksum)");
-  EXPECT_EQ(t.details, (Lines{"the authentication verifier did not check: wrong credentials or a "
+  EXPECT_EQ(t.details.lines(), (Lines{"the authentication verifier did not check: wrong credentials or a "
                               "tampered PDU",
                               "supports version 5.0", "supports version 5.1"}));
 }
@@ -182,11 +182,11 @@ TEST(FormatPdu, BindNakWithoutMeaningOrName) {
   n.provider_reject_reason = 0;  // reason_not_specified: nothing to advise
   PduText t = format_pdu(pdu(PacketType::bind_nak, 0x10, n));
   EXPECT_EQ(t.summary, "MSRPC: c/o RPC Bind Nak: call 0x10 reason 0x0 (reason_not_specified)");
-  EXPECT_EQ(t.details, Lines{});
+  EXPECT_EQ(t.details.lines(), Lines{});
   n.provider_reject_reason = 0x77;
   t = format_pdu(pdu(PacketType::bind_nak, 0x10, n));
   EXPECT_EQ(t.summary, "MSRPC: c/o RPC Bind Nak: call 0x10 reason 0x77 (unknown)");
-  EXPECT_EQ(t.details, Lines{});
+  EXPECT_EQ(t.details.lines(), Lines{});
 }
 
 // --- request, response, fault: the interface and operation they belong to. ---
@@ -198,7 +198,7 @@ TEST(FormatPdu, RequestNamesInterfaceAndOperation) {
   PduText t = format_pdu(p);
   EXPECT_EQ(t.summary,
             "MSRPC: c/o RPC Request: call 0x2 opnum 0x3 context 0x0 hint 0x84  EPMv4 v3.0 ept_map");
-  EXPECT_EQ(t.details, Lines{});
+  EXPECT_EQ(t.details.lines(), Lines{});
 }
 
 TEST(FormatPdu, InferredInterfaceIsMarked) {
@@ -272,7 +272,7 @@ TEST(FormatPdu, RequestObjectUuidIsADetail) {
   p.event.header.pfc_flags |= pfc::object_uuid;
   PduText t = format_pdu(p);
   EXPECT_EQ(t.summary, "MSRPC: c/o RPC Request: call 0x2 opnum 0x3 context 0x0 hint 0x84");
-  EXPECT_EQ(t.details, (Lines{"object 0B6EDBFA-4A24-4FC6-8A23-942B1ECA65D1"}));
+  EXPECT_EQ(t.details.lines(), (Lines{"object 0B6EDBFA-4A24-4FC6-8A23-942B1ECA65D1"}));
 }
 
 TEST(FormatPdu, FaultGivesStatusNameMeaningAndTheRequest) {
@@ -288,7 +288,7 @@ TEST(FormatPdu, FaultGivesStatusNameMeaningAndTheRequest) {
             "MSRPC: c/o RPC Fault: call 0x5 context 0x0 status 0x1C010003 (nca_s_unk_if) cancels "
             "0x1  EPMv4 v3.0 ept_map (opnum 0x3)");
   EXPECT_EQ(
-      t.details,
+      t.details.lines(),
       (Lines{"answers request in frame 7",
              "fault: the server does not offer this interface (or this version of it) on this "
              "endpoint"}));
@@ -298,7 +298,7 @@ TEST(FormatPdu, FaultGivesStatusNameMeaningAndTheRequest) {
   EXPECT_EQ(t.summary,
             "MSRPC: c/o RPC Fault: call 0x5 context 0x0 status 0xABCD1234 cancels 0x1  EPMv4 v3.0 "
             "ept_map (opnum 0x3)");
-  EXPECT_EQ(t.details, (Lines{"answers request in frame 7, 0.001500 s later"}));
+  EXPECT_EQ(t.details.lines(), (Lines{"answers request in frame 7, 0.001500 s later"}));
 }
 
 // --- PDUs without a body, rts, and PDUs the capture cut. ---
@@ -311,7 +311,7 @@ TEST(FormatPdu, BodilessTypesByNetworkMonitorsNames) {
   for (const auto& [type, name] : cases) {
     PduText t = format_pdu(pdu(type, 0x1F, dcerpc::NoBody{}));
     EXPECT_EQ(t.summary, fmt::format("MSRPC: c/o RPC {}: call 0x1F", name));
-    EXPECT_EQ(t.details, Lines{});
+    EXPECT_EQ(t.details.lines(), Lines{});
   }
 }
 
@@ -330,7 +330,7 @@ TEST(FormatPdu, RtsGivesItsNameFlagsAndCommands) {
   PduText t = format_pdu(p);
   EXPECT_EQ(t.summary, "MSRPC: c/o RPC RTS FlowControlAck: flags RTS_FLAG_OTHER_CMD");
   EXPECT_EQ(
-      t.details,
+      t.details.lines(),
       (Lines{std::string(dcerpc::rts_pdu_spec(dcerpc::RtsPduName::flow_control_ack).description),
              "FlowControlAck (BytesReceived 1674, AvailableWindow 65536, ChannelCookie "
              "3c7f2e81-1b94-4d0a-a6e5-0f28c94b1d22)"}));
@@ -377,7 +377,7 @@ TEST(FormatPdu, PduCutBeforeItsFixedFieldsShowsItsHeaderOnly) {
     EXPECT_EQ(t.summary, fmt::format("MSRPC: c/o RPC {}: call 0x2B [cut short: 20 of 72 bytes "
                                      "captured]",
                                      name));
-    EXPECT_EQ(t.details, Lines{});
+    EXPECT_EQ(t.details.lines(), Lines{});
   }
 }
 
@@ -399,20 +399,20 @@ TEST(FormatPdu, TruncatedPduSaysHowMuchWasCaptured) {
 TEST(FormatPdu, BigEndianDataRepresentationIsNoted) {
   auto p = pdu(PacketType::request, 2, request(3));
   p.event.header.packed_drep.octets[0] = 0x00;  // big-endian integers, ASCII
-  EXPECT_EQ(format_pdu(p).details, (Lines{"big-endian data representation"}));
+  EXPECT_EQ(format_pdu(p).details.lines(), (Lines{"big-endian data representation"}));
   p.event.header.packed_drep.octets[0] = 0x10;
-  EXPECT_EQ(format_pdu(p).details, Lines{});
+  EXPECT_EQ(format_pdu(p).details.lines(), Lines{});
 }
 
 TEST(FormatPdu, FirstResponseFragmentAnswersItsRequest) {
   auto p = pdu(PacketType::response, 2, response());
   p.event.request_frame = 6;
   p.event.latency_us = 1000;
-  EXPECT_EQ(format_pdu(p).details, (Lines{"answers request in frame 6, 0.001000 s later"}));
+  EXPECT_EQ(format_pdu(p).details.lines(), (Lines{"answers request in frame 6, 0.001000 s later"}));
   p.event.latency_us = 2'500'000;
-  EXPECT_EQ(format_pdu(p).details, (Lines{"answers request in frame 6, 2.500000 s later"}));
+  EXPECT_EQ(format_pdu(p).details.lines(), (Lines{"answers request in frame 6, 2.500000 s later"}));
   p.event.latency_us.reset();  // a later fragment of the same response: said once only
-  EXPECT_EQ(format_pdu(p).details, Lines{});
+  EXPECT_EQ(format_pdu(p).details.lines(), Lines{});
 }
 
 TEST(FormatPdu, ReassembledCallGivesFragmentsAndStubBytes) {
@@ -421,12 +421,12 @@ TEST(FormatPdu, ReassembledCallGivesFragmentsAndStubBytes) {
   p.event.call_complete = true;
   p.event.call_fragments = 3;
   p.event.call_stub_length = 9000;
-  EXPECT_EQ(format_pdu(p).details, (Lines{"reassembled from 3 fragments, 9000 stub bytes"}));
+  EXPECT_EQ(format_pdu(p).details.lines(), (Lines{"reassembled from 3 fragments, 9000 stub bytes"}));
   p.event.call_fragments = 1;  // a single fragment is not a reassembly
-  EXPECT_EQ(format_pdu(p).details, Lines{});
+  EXPECT_EQ(format_pdu(p).details.lines(), Lines{});
   p.event.call_fragments = 3;
   p.event.call_complete = false;
-  EXPECT_EQ(format_pdu(p).details, Lines{});
+  EXPECT_EQ(format_pdu(p).details.lines(), Lines{});
 }
 
 TEST(FormatPdu, VerificationTrailerNamesItsCommands) {
@@ -435,7 +435,7 @@ TEST(FormatPdu, VerificationTrailerNamesItsCommands) {
   vt.offset = 24;
   vt.commands = {{1, false, 4}, {2, false, 40}, {3, true, 16}, {7, false, 0}};
   p.verification_trailer = vt;
-  EXPECT_EQ(format_pdu(p).details,
+  EXPECT_EQ(format_pdu(p).details.lines(),
             (Lines{"verification trailer at stub offset 24: bitmask_1, pcontext, header2, 0x7"}));
 }
 
@@ -443,11 +443,11 @@ TEST(FormatPdu, AuthLineGivesTypeLevelPadContextAndLength) {
   auto p = pdu(PacketType::bind, 2, dcerpc::Bind{});
   p.event.header.auth_length = 40;
   p.event.sec_trailer = dcerpc::SecTrailer{10, 6, 4, 0, 79231};
-  EXPECT_EQ(format_pdu(p).details,
+  EXPECT_EQ(format_pdu(p).details.lines(),
             (Lines{"auth: type 10 (ntlmssp) level 6 (packet_privacy) pad 4 context_id 79231 "
                    "auth_length 40"}));
   p.event.sec_trailer = dcerpc::SecTrailer{99, 9, 0, 0, 0};
-  EXPECT_EQ(format_pdu(p).details,
+  EXPECT_EQ(format_pdu(p).details.lines(),
             (Lines{"auth: type 99 (unknown) level 9 (unknown) pad 0 context_id 0 auth_length 40"}));
 }
 
@@ -471,7 +471,7 @@ TEST(FormatPdu, EveryDetailInItsOrder) {
   p.stub_encrypted = true;
   p.epm = std::make_shared<const analysis::EpmDecode>(
       analysis::EpmDecode{3, std::nullopt, "stub incomplete in the capture"});
-  EXPECT_EQ(format_pdu(p).details,
+  EXPECT_EQ(format_pdu(p).details.lines(),
             (Lines{"big-endian data representation", "answers request in frame 4, 0.000020 s later",
                    "reassembled from 2 fragments, 10 stub bytes",
                    "fault: the caller's identity lacks the right for this operation: check the "
@@ -496,7 +496,7 @@ auth::Token token(std::string_view mechanism, std::string_view message) {
 std::string auth_value_line(const auth::AuthValue& v) {
   auto p = pdu(PacketType::bind, 1, dcerpc::Bind{});
   p.auth = analysis::AuthDecode{v, ""};
-  Lines d = format_pdu(p).details;
+  Lines d = format_pdu(p).details.lines();
   return d.size() == 1 ? d[0] : "<" + std::to_string(d.size()) + " lines>";
 }
 
@@ -596,14 +596,14 @@ TEST(FormatPdu, NetlogonGivesComputerAndAlgorithms) {
 TEST(FormatPdu, AuthValueThatDidNotDecodeGivesTheReason) {
   auto p = pdu(PacketType::bind, 1, dcerpc::Bind{});
   p.auth = analysis::AuthDecode{std::nullopt, "bad_signature: not \"NTLMSSP\\0\""};
-  EXPECT_EQ(format_pdu(p).details,
+  EXPECT_EQ(format_pdu(p).details.lines(),
             (Lines{"auth_value not decoded: bad_signature: not \"NTLMSSP\\0\""}));
 }
 
 TEST(FormatPdu, SealedStubIsNotDecoded) {
   auto p = pdu(PacketType::request, 2, request(0));
   p.stub_encrypted = true;
-  EXPECT_EQ(format_pdu(p).details, (Lines{"stub encrypted (packet privacy): not decoded"}));
+  EXPECT_EQ(format_pdu(p).details.lines(), (Lines{"stub encrypted (packet privacy): not decoded"}));
 }
 
 // --- The endpoint mapper's stubs. ---
@@ -625,7 +625,7 @@ Lines epm_lines(std::uint16_t opnum, epm::EpmValue value, bool is_request = true
                       : pdu(PacketType::response, 2, response());
   p.epm =
       std::make_shared<const analysis::EpmDecode>(analysis::EpmDecode{opnum, std::move(value), ""});
-  return format_pdu(p).details;
+  return format_pdu(p).details.lines();
 }
 
 TEST(FormatPdu, EptMapRequestGivesTowerObjectAndMaxTowers) {
@@ -777,12 +777,63 @@ TEST(FormatPdu, EpmStubThatDidNotDecodeGivesTheOperationAndWhy) {
   auto p = pdu(PacketType::response, 2, response());
   p.epm = std::make_shared<const analysis::EpmDecode>(
       analysis::EpmDecode{2, std::nullopt, "count_mismatch at stub offset 28: 5 > 4"});
-  EXPECT_EQ(format_pdu(p).details,
+  EXPECT_EQ(format_pdu(p).details.lines(),
             (Lines{"ept_lookup: not decoded: count_mismatch at stub offset 28: 5 > 4"}));
   // An error beside a value: the error wins, the value is not shown.
   p.epm = std::make_shared<const analysis::EpmDecode>(
       analysis::EpmDecode{3, epm::EptMapResponse{}, "tower_length"});
-  EXPECT_EQ(format_pdu(p).details, (Lines{"ept_map: not decoded: tower_length"}));
+  EXPECT_EQ(format_pdu(p).details.lines(), (Lines{"ept_map: not decoded: tower_length"}));
+}
+
+}  // namespace
+}  // namespace rpctrace::report
+
+// --- One PduText reused from PDU to PDU, as the text writer does. ---
+
+namespace rpctrace::report {
+namespace {
+
+TEST(TextLines, KeepsEachLineByItsEndNewlinesIncluded) {
+  TextLines t;
+  t.push_back("first");
+  t.format("second {}", 2);
+  t.open() += "a line\nwith a newline from the wire";
+  t.end();
+  t.push_back("");
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0], "first");
+  EXPECT_EQ(t[1], "second 2");
+  EXPECT_EQ(t[2], "a line\nwith a newline from the wire");
+  EXPECT_EQ(t[3], "");
+  t.clear();
+  EXPECT_TRUE(t.empty());
+  t.push_back("again");
+  EXPECT_EQ(t.lines(), (Lines{"again"}));
+}
+
+TEST(FormatPdu, AReusedPduTextGivesWhatAFreshOneGives) {
+  // A bind with many detail lines first, then a response with fewer and a shorter summary:
+  // nothing of the first may remain in the second.
+  dcerpc::Bind b;
+  b.max_xmit_frag = b.max_recv_frag = 0x16D0;
+  b.contexts = {{0, epm(), {ndr()}}, {1, epm(), {ndr64()}}, {2, epm(), {btfn()}}};
+  auto bind = pdu(PacketType::bind, 1, b);
+  auto answer = pdu(PacketType::response, 2, response());
+  answer.event.interface = epm();
+  answer.event.opnum = 3;
+  answer.event.request_frame = 6;
+  answer.event.latency_us = 1000;
+  PduText reused;
+  for (const auto* p : {&bind, &answer, &bind, &answer}) {
+    format_pdu(*p, reused);
+    const PduText fresh = format_pdu(*p);
+    EXPECT_EQ(reused.summary, fresh.summary);
+    EXPECT_EQ(reused.details.lines(), fresh.details.lines());
+  }
+  EXPECT_EQ(reused.details.lines(), (Lines{"answers request in frame 6, 0.001000 s later"}));
+  EXPECT_EQ(reused.summary,
+            "MSRPC: c/o RPC Response: call 0x2 context 0x0 hint 0x80 cancels 0x0  EPMv4 v3.0 "
+            "ept_map (opnum 0x3)");
 }
 
 }  // namespace
