@@ -23,7 +23,7 @@ void append_interface_label(std::string& out, std::string_view before,
     i->uuid.append_to(out, true);
   else
     out += name;
-  fmt::format_to(std::back_inserter(out), FMT_COMPILE(" v{}.{}"), i->major, i->minor);
+  append_format(out, FMT_COMPILE(" v{}.{}"), i->major, i->minor);
   if (opnum) {
     auto op = dcerpc::operation_name(i->uuid, *opnum);
     if (!op.empty()) {
@@ -278,15 +278,14 @@ void call_text(const dcerpc::PduEvent& e, PduText& t) {
   std::optional<std::uint16_t> opnum = e.opnum;
   // Formatted straight into the summary (cleared by format_pdu): the hot path of a timeline.
   if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) {
-    fmt::format_to(
-        std::back_inserter(s),
-        FMT_COMPILE("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
+    append_format(
+        s, FMT_COMPILE("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
         h.call_id, q->opnum, q->p_cont_id, q->alloc_hint);
     opnum = q->opnum;
     if (q->object) t.details.format("object {}", q->object->to_string(true));
   } else if (const auto* r = std::get_if<dcerpc::Response>(&e.body)) {
-    fmt::format_to(
-        std::back_inserter(s),
+    append_format(
+        s,
         FMT_COMPILE(
             "MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
         h.call_id, r->p_cont_id, r->alloc_hint, r->cancel_count);
@@ -297,7 +296,7 @@ void call_text(const dcerpc::PduEvent& e, PduText& t) {
   }
   append_interface_label(s, "  ", e.interface, opnum, e.interface_inferred);
   if (e.opnum && h.ptype != PacketType::request)
-    fmt::format_to(std::back_inserter(s), FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
+    append_format(s, FMT_COMPILE(" (opnum 0x{:X})"), *e.opnum);
   if (h.ptype != PacketType::fault) s += frag_label(h.pfc_flags);
 }
 
@@ -335,8 +334,8 @@ void common_details(const analysis::ReportedPdu& p, PduText& t) {
   // Said once per call: on its first response fragment (the one with the latency) or its fault.
   if (e.request_frame && (e.latency_us || h.ptype == PacketType::fault)) {
     std::string& line = d.open();
-    fmt::format_to(std::back_inserter(line), FMT_COMPILE("answers request in frame {}"),
-                   common::FrameNo{*e.request_frame});
+    append_format(line, FMT_COMPILE("answers request in frame {}"),
+                  common::FrameNo{*e.request_frame});
     if (e.latency_us) {
       line += ", ";
       line += common::format_seconds(*e.latency_us);

@@ -32,16 +32,16 @@ void append_tcp_line(std::string& out, const FrameRecord& f) {
   const analysis::SegmentFacts& s = f.segment;
   // seq range as Network Monitor prints it: first-last octet, or seq-seq when empty.
   std::uint32_t last = s.payload_length == 0 ? s.seq : s.seq + s.payload_length - 1;
-  fmt::format_to(std::back_inserter(out),
-                 FMT_COMPILE("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}\n"),
-                 flag_column(s.flags), s.payload_length, s.seq, last, s.ack, s.window, f.src.port,
-                 f.dst.port);
+  append_format(out,
+                FMT_COMPILE("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}\n"),
+                flag_column(s.flags), s.payload_length, s.seq, last, s.ack, s.window, f.src.port,
+                f.dst.port);
 }
 
 // A datagram's line, when it carried nothing decoded (a malformed PDU).
 void append_udp_line(std::string& out, const FrameRecord& f) {
-  fmt::format_to(std::back_inserter(out), FMT_COMPILE("UDP: len: {}, src: {} dst: {}\n"),
-                 f.segment.payload_length, f.src.port, f.dst.port);
+  append_format(out, FMT_COMPILE("UDP: len: {}, src: {} dst: {}\n"), f.segment.payload_length,
+                f.src.port, f.dst.port);
 }
 
 constexpr std::string_view kIndent = "                    ";
