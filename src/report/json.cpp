@@ -9,26 +9,28 @@
 
 namespace rpctrace::report {
 
+void JsonLine::grow(std::size_t n) {
+  std::size_t capacity = capacity_ == 0 ? 256 : capacity_;
+  while (capacity - size_ < n) capacity *= 2;
+  auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+  if (size_ != 0) std::memcpy(bigger.get(), buf_.get(), size_);
+  buf_ = std::move(bigger);
+  capacity_ = capacity;
+}
+
 void JsonLine::key(std::string_view k) {
-  // One append per key: keys are our own short ASCII identifiers, no escaping needed.
-  char buf[64];
-  std::size_t n = 0;
-  if (need_comma_) buf[n++] = ',';
+  // Keys are our own short ASCII identifiers: no escaping, one capacity check.
+  char* p = room(k.size() + 4);
+  if (need_comma_) *p++ = ',';
   need_comma_ = true;
-  if (!k.empty() && k.size() + 4 <= sizeof buf) {
-    buf[n++] = '"';
-    std::memcpy(buf + n, k.data(), k.size());
-    n += k.size();
-    buf[n++] = '"';
-    buf[n++] = ':';
-  } else if (!k.empty()) {
-    out_.append(buf, n);
-    n = 0;
-    out_ += '"';
-    out_ += k;
-    out_ += "\":";
+  if (!k.empty()) {
+    *p++ = '"';
+    std::memcpy(p, k.data(), k.size());
+    p += k.size();
+    *p++ = '"';
+    *p++ = ':';
   }
-  out_.append(buf, n);
+  size_ = static_cast<std::size_t>(p - buf_.get());
 }
 
 namespace {
@@ -43,59 +45,59 @@ bool needs_escape(unsigned char c) { return kEscape[c]; }
 }  // namespace
 
 void JsonLine::quoted(std::string_view s) {
-  out_ += '"';
+  put('"');
   std::size_t run = 0;  // start of the current run of bytes that need no escape
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (!needs_escape(c)) continue;
-    out_.append(s.data() + run, i - run);
+    put(s.substr(run, i - run));
     run = i + 1;
     switch (c) {
       case '"':
-        out_ += "\\\"";
+        put("\\\"");
         break;
       case '\\':
-        out_ += "\\\\";
+        put("\\\\");
         break;
       case '\n':
-        out_ += "\\n";
+        put("\\n");
         break;
       case '\r':
-        out_ += "\\r";
+        put("\\r");
         break;
       case '\t':
-        out_ += "\\t";
+        put("\\t");
         break;
       default: {
         static constexpr char kHex[] = "0123456789abcdef";
         char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out_.append(esc, 6);
+        put(std::string_view(esc, 6));
       }
     }
   }
-  out_.append(s.data() + run, s.size() - run);
-  out_ += '"';
+  put(s.substr(run));
+  put('"');
 }
 
 JsonLine& JsonLine::begin_object(std::string_view k) {
   key(k);
-  out_ += '{';
+  put('{');
   need_comma_ = false;
   return *this;
 }
 JsonLine& JsonLine::end_object() {
-  out_ += '}';
+  put('}');
   need_comma_ = true;
   return *this;
 }
 JsonLine& JsonLine::begin_array(std::string_view k) {
   key(k);
-  out_ += '[';
+  put('[');
   need_comma_ = false;
   return *this;
 }
 JsonLine& JsonLine::end_array() {
-  out_ += ']';
+  put(']');
   need_comma_ = true;
   return *this;
 }
@@ -107,33 +109,33 @@ JsonLine& JsonLine::str(std::string_view k, std::string_view v) {
 JsonLine& JsonLine::num(std::string_view k, std::uint64_t v) {
   key(k);
   fmt::format_int f(v);
-  out_.append(f.data(), f.size());
+  put(std::string_view(f.data(), f.size()));
   return *this;
 }
 JsonLine& JsonLine::inum(std::string_view k, std::int64_t v) {
   key(k);
   fmt::format_int f(v);
-  out_.append(f.data(), f.size());
+  put(std::string_view(f.data(), f.size()));
   return *this;
 }
 JsonLine& JsonLine::seconds(std::string_view k, std::int64_t us) {
   key(k);
-  out_ += common::format_seconds(us);
+  put(common::format_seconds(us));
   return *this;
 }
 JsonLine& JsonLine::number_text(std::string_view k, std::string_view text) {
   key(k);
-  out_ += text;
+  put(text);
   return *this;
 }
 JsonLine& JsonLine::boolean(std::string_view k, bool v) {
   key(k);
-  out_ += v ? "true" : "false";
+  put(v ? std::string_view("true") : std::string_view("false"));
   return *this;
 }
 JsonLine& JsonLine::null(std::string_view k) {
   key(k);
-  out_ += "null";
+  put("null");
   return *this;
 }
 JsonLine& JsonLine::element(std::string_view v) {

@@ -129,7 +129,7 @@ void JsonlWriter::put(const FrameRecord& f, const JsonLine& j) {
   }
   auto& pending = pending_[f.conversation];
   if (pending.size() < kMaxPendingRecords)
-    pending.push_back(j.text());
+    pending.emplace_back(j.text());
   else
     ++dropped_;
 }

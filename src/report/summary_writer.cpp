@@ -244,7 +244,7 @@ void write_json(std::FILE* out, const ConversationSummary& s) {
   j.str("verdict", analysis::to_string(s.verdict));
   if (!s.why.empty()) j.str("why", s.why);
   j.end_object();
-  std::fputs(j.text().c_str(), out);
+  std::fwrite(j.text().data(), 1, j.text().size(), out);
   std::fputc('\n', out);
 }
 
@@ -322,7 +322,7 @@ void SummaryWriter::finish(const analysis::Statistics& s) {
   if (jsonl_) {
     JsonLine j;
     write_statistics_json(s, j);
-    std::fputs(j.text().c_str(), out_);
+    std::fwrite(j.text().data(), 1, j.text().size(), out_);
     std::fputc('\n', out_);
     return;
   }
@@ -357,12 +357,12 @@ void write_op_stats(std::FILE* out, std::FILE* stats_out, bool jsonl,
       j.num("opnum", key.opnum).str("operation", analysis::operation_label(key));
       tally_fields(j, t);
       j.end_object();
-      std::fputs(j.text().c_str(), out);
+      std::fwrite(j.text().data(), 1, j.text().size(), out);
       std::fputc('\n', out);
     }
     j.clear();
     write_statistics_json(s, j);
-    std::fputs(j.text().c_str(), out);
+    std::fwrite(j.text().data(), 1, j.text().size(), out);
     std::fputc('\n', out);
     return;
   }
