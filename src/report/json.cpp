@@ -18,21 +18,6 @@ void JsonLine::grow(std::size_t n) {
   capacity_ = capacity;
 }
 
-void JsonLine::key(std::string_view k) {
-  // Keys are our own short ASCII identifiers: no escaping, one capacity check.
-  char* p = room(k.size() + 4);
-  if (need_comma_) *p++ = ',';
-  need_comma_ = true;
-  if (!k.empty()) {
-    *p++ = '"';
-    std::memcpy(p, k.data(), k.size());
-    p += k.size();
-    *p++ = '"';
-    *p++ = ':';
-  }
-  size_ = static_cast<std::size_t>(p - buf_.get());
-}
-
 namespace {
 // Octets that need escaping: control characters, '"', '\\', and everything outside ASCII.
 constexpr auto kEscape = [] {
@@ -79,45 +64,6 @@ void JsonLine::quoted(std::string_view s) {
   put('"');
 }
 
-JsonLine& JsonLine::begin_object(std::string_view k) {
-  key(k);
-  put('{');
-  need_comma_ = false;
-  return *this;
-}
-JsonLine& JsonLine::end_object() {
-  put('}');
-  need_comma_ = true;
-  return *this;
-}
-JsonLine& JsonLine::begin_array(std::string_view k) {
-  key(k);
-  put('[');
-  need_comma_ = false;
-  return *this;
-}
-JsonLine& JsonLine::end_array() {
-  put(']');
-  need_comma_ = true;
-  return *this;
-}
-JsonLine& JsonLine::str(std::string_view k, std::string_view v) {
-  key(k);
-  quoted(v);
-  return *this;
-}
-JsonLine& JsonLine::num(std::string_view k, std::uint64_t v) {
-  key(k);
-  fmt::format_int f(v);
-  put(std::string_view(f.data(), f.size()));
-  return *this;
-}
-JsonLine& JsonLine::inum(std::string_view k, std::int64_t v) {
-  key(k);
-  fmt::format_int f(v);
-  put(std::string_view(f.data(), f.size()));
-  return *this;
-}
 JsonLine& JsonLine::seconds(std::string_view k, std::int64_t us) {
   key(k);
   put(common::format_seconds(us));
@@ -126,11 +72,6 @@ JsonLine& JsonLine::seconds(std::string_view k, std::int64_t us) {
 JsonLine& JsonLine::number_text(std::string_view k, std::string_view text) {
   key(k);
   put(text);
-  return *this;
-}
-JsonLine& JsonLine::boolean(std::string_view k, bool v) {
-  key(k);
-  put(v ? std::string_view("true") : std::string_view("false"));
   return *this;
 }
 JsonLine& JsonLine::null(std::string_view k) {

@@ -2,6 +2,8 @@
 // Keys are written in the order given, so output is deterministic.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -15,14 +17,52 @@ namespace rpctrace::report {
 
 class JsonLine {
  public:
-  JsonLine& begin_object(std::string_view key = {});
-  JsonLine& end_object();
-  JsonLine& begin_array(std::string_view key);
-  JsonLine& end_array();
-  JsonLine& str(std::string_view key, std::string_view value);
-  JsonLine& num(std::string_view key, std::uint64_t value);
-  JsonLine& inum(std::string_view key, std::int64_t value);
-  JsonLine& boolean(std::string_view key, bool value);
+  // Inline, like key(): the keys are literals, so their lengths are known where they are
+  // written and their copies compile to moves instead of calls to memcpy.
+  JsonLine& begin_object(std::string_view k = {}) {
+    key(k);
+    put('{');
+    need_comma_ = false;
+    return *this;
+  }
+  JsonLine& end_object() {
+    put('}');
+    need_comma_ = true;
+    return *this;
+  }
+  JsonLine& begin_array(std::string_view k) {
+    key(k);
+    put('[');
+    need_comma_ = false;
+    return *this;
+  }
+  JsonLine& end_array() {
+    put(']');
+    need_comma_ = true;
+    return *this;
+  }
+  JsonLine& str(std::string_view k, std::string_view value) {
+    key(k);
+    quoted(value);
+    return *this;
+  }
+  JsonLine& num(std::string_view k, std::uint64_t value) {
+    key(k);
+    const fmt::format_int f(value);
+    put(std::string_view(f.data(), f.size()));
+    return *this;
+  }
+  JsonLine& inum(std::string_view k, std::int64_t value) {
+    key(k);
+    const fmt::format_int f(value);
+    put(std::string_view(f.data(), f.size()));
+    return *this;
+  }
+  JsonLine& boolean(std::string_view k, bool value) {
+    key(k);
+    put(value ? std::string_view("true") : std::string_view("false"));
+    return *this;
+  }
   JsonLine& null(std::string_view key);
   // Microseconds as a number of seconds with six decimals (0.001234): times and durations.
   JsonLine& seconds(std::string_view key, std::int64_t us);
@@ -58,7 +98,20 @@ class JsonLine {
   }
 
  private:
-  void key(std::string_view k);
+  // Keys are our own short ASCII identifiers: no escaping, one capacity check.
+  void key(std::string_view k) {
+    char* p = room(k.size() + 4);
+    if (need_comma_) *p++ = ',';
+    need_comma_ = true;
+    if (!k.empty()) {
+      *p++ = '"';
+      std::memcpy(p, k.data(), k.size());
+      p += k.size();
+      *p++ = '"';
+      *p++ = ':';
+    }
+    size_ = static_cast<std::size_t>(p - buf_.get());
+  }
   void quoted(std::string_view s);
   // `n` more octets may be written at the returned position (size_ then moves past them):
   // one capacity check per field instead of one per append, and no zeroing as a
