@@ -2,6 +2,7 @@
 // Keys are written in the order given, so output is deterministic.
 #pragma once
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -46,16 +47,17 @@ class JsonLine {
     quoted(value);
     return *this;
   }
+  // Digits written in place (at most 20, and a sign).
   JsonLine& num(std::string_view k, std::uint64_t value) {
     key(k);
-    const fmt::format_int f(value);
-    put(std::string_view(f.data(), f.size()));
+    size_ = static_cast<std::size_t>(fmt::format_to(room(20), FMT_COMPILE("{}"), value) -
+                                     buf_.get());
     return *this;
   }
   JsonLine& inum(std::string_view k, std::int64_t value) {
     key(k);
-    const fmt::format_int f(value);
-    put(std::string_view(f.data(), f.size()));
+    size_ = static_cast<std::size_t>(fmt::format_to(room(21), FMT_COMPILE("{}"), value) -
+                                     buf_.get());
     return *this;
   }
   JsonLine& boolean(std::string_view k, bool value) {
