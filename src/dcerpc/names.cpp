@@ -10,8 +10,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
-#include <cstring>
 #include <cctype>
 #include <optional>
 #include <span>
@@ -25,9 +23,8 @@ namespace {
 
 namespace nd = names_data;
 
-// A UUID's 16 octets as two big-endian integers: ordered as the octets are (the tables are
-// sorted that way), compared in two instructions instead of a call to memcmp. The look-ups
-// run for every PDU a writer names (about 5 % of a JSON Lines run with memcmp).
+// A UUID's 16 octets as two big-endian integers (common/octets16.hpp): ordered as the octets
+// are, as the tables are sorted. The look-ups run for every PDU a writer names.
 struct UuidKey {
   std::uint64_t high;
   std::uint64_t low;
@@ -35,15 +32,9 @@ struct UuidKey {
   auto operator<=>(const UuidKey&) const = default;
 };
 
-std::uint64_t big_endian64(const std::uint8_t* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  return v;
-}
-
 UuidKey uuid_key(const std::array<std::uint8_t, 16>& octets, std::uint16_t opnum = 0) {
-  return {big_endian64(octets.data()), big_endian64(octets.data() + 8), opnum};
+  return {common::octets16::ordered_half(octets, 0), common::octets16::ordered_half(octets, 8),
+          opnum};
 }
 
 // Binary search in a table sorted by `key_of`; nullptr when `key` is not there.

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "rpctrace/common/octets16.hpp"
+
 namespace rpctrace::common {
 
 struct IpAddress {
@@ -16,12 +18,19 @@ struct IpAddress {
   std::array<std::uint8_t, 16> octets{};  // v4 uses the first 4
 
   static IpAddress v4(std::uint32_t host_order);
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
-  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+  // As the defaulted operators would (family, then the octets in order), without memcmp.
+  friend bool operator==(const IpAddress& a, const IpAddress& b) {
+    return a.family == b.family && octets16::equal(a.octets, b.octets);
+  }
+  friend std::strong_ordering operator<=>(const IpAddress& a, const IpAddress& b) {
+    if (auto c = a.family <=> b.family; c != 0) return c;
+    return octets16::compare(a.octets, b.octets);
+  }
   [[nodiscard]] std::string to_string() const;
   // Appends the same text to `out` (no allocation for IPv4).
   void append_to(std::string& out) const;
   static std::optional<IpAddress> parse(std::string_view text);
+
 };
 
 struct Endpoint {

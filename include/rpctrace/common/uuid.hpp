@@ -12,14 +12,17 @@
 #include <string_view>
 
 #include "rpctrace/common/byte_reader.hpp"
+#include "rpctrace/common/octets16.hpp"
 
 namespace rpctrace::common {
 
 struct Uuid {
   std::array<std::uint8_t, 16> octets{};
 
-  friend bool operator==(const Uuid&, const Uuid&) = default;
-  friend auto operator<=>(const Uuid&, const Uuid&) = default;
+  friend bool operator==(const Uuid& a, const Uuid& b) { return octets16::equal(a.octets, b.octets); }
+  friend std::strong_ordering operator<=>(const Uuid& a, const Uuid& b) {
+    return octets16::compare(a.octets, b.octets);
+  }
   [[nodiscard]] bool is_nil() const;
   // 8-4-4-4-12 hex; upper case as Network Monitor and the KB print it, lower case for JSON.
   [[nodiscard]] std::string to_string(bool upper = false) const;
