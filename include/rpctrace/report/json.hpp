@@ -20,28 +20,10 @@ class JsonLine {
  public:
   // Inline, like key(): the keys are literals, so their lengths are known where they are
   // written and their copies compile to moves instead of calls to memcpy.
-  JsonLine& begin_object(std::string_view k = {}) {
-    key(k);
-    put('{');
-    need_comma_ = false;
-    return *this;
-  }
-  JsonLine& end_object() {
-    put('}');
-    need_comma_ = true;
-    return *this;
-  }
-  JsonLine& begin_array(std::string_view k) {
-    key(k);
-    put('[');
-    need_comma_ = false;
-    return *this;
-  }
-  JsonLine& end_array() {
-    put(']');
-    need_comma_ = true;
-    return *this;
-  }
+  JsonLine& begin_object(std::string_view k = {}) { return open(k, '{'); }
+  JsonLine& end_object() { return close('}'); }
+  JsonLine& begin_array(std::string_view k) { return open(k, '['); }
+  JsonLine& end_array() { return close(']'); }
   JsonLine& str(std::string_view k, std::string_view value) {
     key(k);
     quoted(value);
@@ -115,6 +97,17 @@ class JsonLine {
     size_ = static_cast<std::size_t>(p - buf_.get());
   }
   void quoted(std::string_view s);
+  JsonLine& open(std::string_view k, char bracket) {
+    key(k);
+    put(bracket);
+    need_comma_ = false;
+    return *this;
+  }
+  JsonLine& close(char bracket) {
+    put(bracket);
+    need_comma_ = true;
+    return *this;
+  }
   // `n` more octets may be written at the returned position (size_ then moves past them):
   // one capacity check per field instead of one per append, and no zeroing as a
   // std::string's resize does (JsonLine::key was 14 % of a JSON Lines run through one).
