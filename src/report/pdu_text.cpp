@@ -77,8 +77,7 @@ std::string entry_line(const epm::EptEntry& e) {
   return line;
 }
 
-void entry_lines(std::string_view op, const std::vector<epm::EptEntry>& entries,
-                 TextLines& out) {
+void entry_lines(std::string_view op, const std::vector<epm::EptEntry>& entries, TextLines& out) {
   out.push_back(
       fmt::format("{}: {} entr{}", op, entries.size(), entries.size() == 1 ? "y" : "ies"));
   for (std::size_t i = 0; i < entries.size() && i < kEntriesShown; ++i)
@@ -279,7 +278,8 @@ void call_text(const dcerpc::PduEvent& e, PduText& t) {
   // Formatted straight into the summary (cleared by format_pdu): the hot path of a timeline.
   if (const auto* q = std::get_if<dcerpc::Request>(&e.body)) {
     append_format(
-        s, FMT_COMPILE("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
+        s,
+        FMT_COMPILE("MSRPC: c/o RPC Request: call 0x{:X} opnum 0x{:X} context 0x{:X} hint 0x{:X}"),
         h.call_id, q->opnum, q->p_cont_id, q->alloc_hint);
     opnum = q->opnum;
     if (q->object) t.details.format("object {}", q->object->to_string(true));

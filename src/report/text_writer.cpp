@@ -32,10 +32,9 @@ void append_tcp_line(std::string& out, const FrameRecord& f) {
   const analysis::SegmentFacts& s = f.segment;
   // seq range as Network Monitor prints it: first-last octet, or seq-seq when empty.
   std::uint32_t last = s.payload_length == 0 ? s.seq : s.seq + s.payload_length - 1;
-  append_format(out,
-                FMT_COMPILE("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}\n"),
-                flag_column(s.flags), s.payload_length, s.seq, last, s.ack, s.window, f.src.port,
-                f.dst.port);
+  append_format(
+      out, FMT_COMPILE("TCP: {}, len: {}, seq: {}-{}, ack: {}, win: {}, src: {} dst: {}\n"),
+      flag_column(s.flags), s.payload_length, s.seq, last, s.ack, s.window, f.src.port, f.dst.port);
 }
 
 // A datagram's line, when it carried nothing decoded (a malformed PDU).

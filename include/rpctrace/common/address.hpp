@@ -30,7 +30,6 @@ struct IpAddress {
   // Appends the same text to `out` (no allocation for IPv4).
   void append_to(std::string& out) const;
   static std::optional<IpAddress> parse(std::string_view text);
-
 };
 
 struct Endpoint {

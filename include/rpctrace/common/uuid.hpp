@@ -19,7 +19,9 @@ namespace rpctrace::common {
 struct Uuid {
   std::array<std::uint8_t, 16> octets{};
 
-  friend bool operator==(const Uuid& a, const Uuid& b) { return octets16::equal(a.octets, b.octets); }
+  friend bool operator==(const Uuid& a, const Uuid& b) {
+    return octets16::equal(a.octets, b.octets);
+  }
   friend std::strong_ordering operator<=>(const Uuid& a, const Uuid& b) {
     return octets16::compare(a.octets, b.octets);
   }

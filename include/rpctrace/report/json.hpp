@@ -32,14 +32,14 @@ class JsonLine {
   // Digits written in place (at most 20, and a sign).
   JsonLine& num(std::string_view k, std::uint64_t value) {
     key(k);
-    size_ = static_cast<std::size_t>(fmt::format_to(room(20), FMT_COMPILE("{}"), value) -
-                                     buf_.get());
+    size_ =
+        static_cast<std::size_t>(fmt::format_to(room(20), FMT_COMPILE("{}"), value) - buf_.get());
     return *this;
   }
   JsonLine& inum(std::string_view k, std::int64_t value) {
     key(k);
-    size_ = static_cast<std::size_t>(fmt::format_to(room(21), FMT_COMPILE("{}"), value) -
-                                     buf_.get());
+    size_ =
+        static_cast<std::size_t>(fmt::format_to(room(21), FMT_COMPILE("{}"), value) - buf_.get());
     return *this;
   }
   JsonLine& boolean(std::string_view k, bool value) {

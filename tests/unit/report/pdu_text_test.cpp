@@ -125,12 +125,13 @@ TEST(FormatPdu, BindAckNamesEachResultByTheProposedContext) {
   EXPECT_EQ(t.summary,
             "MSRPC: c/o RPC Bind Ack: call 0x54004E assoc grp 0x1000 xmit 0x16D0 recv 0x16D0");
   // A rejection beside an accepted context is the usual NDR/NDR64 negotiation: no advice.
-  EXPECT_EQ(t.details.lines(), (Lines{"sec_addr 135",
-                              fmt::format("context 0x0 {}: acceptance, transfer {}", kEpm, kNdr),
-                              fmt::format("context 0x1 {}: provider_rejection "
-                                          "(proposed_transfer_syntaxes_not_supported)",
-                                          kEpm),
-                              fmt::format("context 0x2 {}: negotiate_ack, features 0x3", kEpm)}));
+  EXPECT_EQ(
+      t.details.lines(),
+      (Lines{"sec_addr 135", fmt::format("context 0x0 {}: acceptance, transfer {}", kEpm, kNdr),
+             fmt::format("context 0x1 {}: provider_rejection "
+                         "(proposed_transfer_syntaxes_not_supported)",
+                         kEpm),
+             fmt::format("context 0x2 {}: negotiate_ack, features 0x3", kEpm)}));
 }
 
 TEST(FormatPdu, RejectionAdviceOnlyWhenNothingWasAccepted) {
@@ -161,7 +162,7 @@ TEST(FormatPdu, ResultsWithoutTheirBindAreNumbered) {
   a.results = {{result::acceptance, 0, ndr64()}, {7, 3, {}}};  // 7: no such result
   PduText t = format_pdu(pdu(PacketType::bind_ack, 4, a));     // the bind was not captured
   EXPECT_EQ(t.details.lines(), (Lines{fmt::format("result 0: acceptance, transfer {}", kNdr64),
-                              "result 1: result 7 (local_limit_exceeded)"}));
+                                      "result 1: result 7 (local_limit_exceeded)"}));
 }
 
 // --- bind_nak: the reason by name, what it means, the versions the server offers. ---
@@ -172,9 +173,10 @@ TEST(FormatPdu, BindNakGivesReasonMeaningAndVersions) {
   n.versions = {{5, 0}, {5, 1}};
   PduText t = format_pdu(pdu(PacketType::bind_nak, 3, n));
   EXPECT_EQ(t.summary, "MSRPC: c/o RPC Bind Nak: call 0x3 reason 0x9 (invalid_checksum)");
-  EXPECT_EQ(t.details.lines(), (Lines{"the authentication verifier did not check: wrong credentials or a "
-                              "tampered PDU",
-                              "supports version 5.0", "supports version 5.1"}));
+  EXPECT_EQ(t.details.lines(),
+            (Lines{"the authentication verifier did not check: wrong credentials or a "
+                   "tampered PDU",
+                   "supports version 5.0", "supports version 5.1"}));
 }
 
 TEST(FormatPdu, BindNakWithoutMeaningOrName) {
@@ -421,7 +423,8 @@ TEST(FormatPdu, ReassembledCallGivesFragmentsAndStubBytes) {
   p.event.call_complete = true;
   p.event.call_fragments = 3;
   p.event.call_stub_length = 9000;
-  EXPECT_EQ(format_pdu(p).details.lines(), (Lines{"reassembled from 3 fragments, 9000 stub bytes"}));
+  EXPECT_EQ(format_pdu(p).details.lines(),
+            (Lines{"reassembled from 3 fragments, 9000 stub bytes"}));
   p.event.call_fragments = 1;  // a single fragment is not a reassembly
   EXPECT_EQ(format_pdu(p).details.lines(), Lines{});
   p.event.call_fragments = 3;
