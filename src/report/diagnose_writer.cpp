@@ -157,10 +157,7 @@ void write_text(std::FILE* out, const analysis::DiagnosisResult& d, bool all_ser
 void write_jsonl(std::FILE* out, const analysis::DiagnosisResult& d,
                  const analysis::Statistics& s) {
   JsonLine j;
-  auto emit = [&] {
-    std::fwrite(j.text().data(), 1, j.text().size(), out);
-    std::fputc('\n', out);
-  };
+  auto emit = [&] { j.write_line(out); };
   for (const auto& sv : d.services) {
     j.clear();
     Latency l = latency(sv.latencies_us);

@@ -106,10 +106,7 @@ void write_jsonl(std::FILE* out, const analysis::EndpointListingResult& e) {
     if (t.address) j.ip("address", *t.address);
     if (!t.endpoint_name.empty()) j.str("endpoint", t.endpoint_name);
   };
-  auto emit = [&] {
-    std::fwrite(j.text().data(), 1, j.text().size(), out);
-    std::fputc('\n', out);
-  };
+  auto emit = [&] { j.write_line(out); };
   for (const auto& [address, m] : e.mappers) {
     for (const auto& x : m.endpoints) {
       j.clear();
@@ -142,8 +139,7 @@ void write_endpoints(std::FILE* out, std::FILE* stats_out, bool jsonl,
     write_jsonl(out, e);
     JsonLine j;
     write_statistics_json(s, j);
-    std::fwrite(j.text().data(), 1, j.text().size(), out);
-    std::fputc('\n', out);
+    j.write_line(out);
   } else {
     write_text(out, e);
     // Statistics of a result that could not be written would only mislead.

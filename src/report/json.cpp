@@ -18,6 +18,11 @@ void JsonLine::grow(std::size_t n) {
   capacity_ = capacity;
 }
 
+void JsonLine::write_line(std::FILE* out) const {
+  std::fwrite(buf_.get(), 1, size_, out);
+  std::fputc('\n', out);
+}
+
 namespace {
 // Octets that need escaping: control characters, '"', '\\', and everything outside ASCII.
 constexpr auto kEscape = [] {

@@ -17,10 +17,7 @@ void JsonlWriter::endpoints(JsonLine& j, const FrameRecord& f) {
   j.ip("dst", f.dst.address).num("dst_port", f.dst.port);
 }
 
-void JsonlWriter::emit(const JsonLine& j) {
-  std::fwrite(j.text().data(), 1, j.text().size(), out_);
-  std::fputc('\n', out_);
-}
+void JsonlWriter::emit(const JsonLine& j) { j.write_line(out_); }
 
 void JsonlWriter::frame(const FrameRecord& f) {
   if (summary_) return;

@@ -244,8 +244,7 @@ void write_json(std::FILE* out, const ConversationSummary& s) {
   j.str("verdict", analysis::to_string(s.verdict));
   if (!s.why.empty()) j.str("why", s.why);
   j.end_object();
-  std::fwrite(j.text().data(), 1, j.text().size(), out);
-  std::fputc('\n', out);
+  j.write_line(out);
 }
 
 const std::vector<std::string> kSummaryColumns = {
@@ -322,8 +321,7 @@ void SummaryWriter::finish(const analysis::Statistics& s) {
   if (jsonl_) {
     JsonLine j;
     write_statistics_json(s, j);
-    std::fwrite(j.text().data(), 1, j.text().size(), out_);
-    std::fputc('\n', out_);
+    j.write_line(out_);
     return;
   }
   // By conversation number, as the timeline numbers them (they end in another order).
@@ -357,13 +355,11 @@ void write_op_stats(std::FILE* out, std::FILE* stats_out, bool jsonl,
       j.num("opnum", key.opnum).str("operation", analysis::operation_label(key));
       tally_fields(j, t);
       j.end_object();
-      std::fwrite(j.text().data(), 1, j.text().size(), out);
-      std::fputc('\n', out);
+      j.write_line(out);
     }
     j.clear();
     write_statistics_json(s, j);
-    std::fwrite(j.text().data(), 1, j.text().size(), out);
-    std::fputc('\n', out);
+    j.write_line(out);
     return;
   }
   static const std::vector<std::string> head = {

@@ -176,8 +176,7 @@ void ZeekWriter::shown_call(const analysis::CallRecord& r) {
   auto pipe = sec_addr_.find({r.conversation, r.channel ? r.channel->id : 0});
   if (pipe != sec_addr_.end()) j.str("named_pipe", pipe->second);
   j.str("endpoint", endpoint).str("operation", operation).end_object();
-  std::fwrite(j.text().data(), 1, j.text().size(), out_);
-  std::fputc('\n', out_);
+  j.write_line(out_);
   ++logged_;
 }
 

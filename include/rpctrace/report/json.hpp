@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -29,19 +30,8 @@ class JsonLine {
     quoted(value);
     return *this;
   }
-  // Digits written in place (at most 20, and a sign).
-  JsonLine& num(std::string_view k, std::uint64_t value) {
-    key(k);
-    size_ =
-        static_cast<std::size_t>(fmt::format_to(room(20), FMT_COMPILE("{}"), value) - buf_.get());
-    return *this;
-  }
-  JsonLine& inum(std::string_view k, std::int64_t value) {
-    key(k);
-    size_ =
-        static_cast<std::size_t>(fmt::format_to(room(21), FMT_COMPILE("{}"), value) - buf_.get());
-    return *this;
-  }
+  JsonLine& num(std::string_view k, std::uint64_t value) { return integer(k, value); }
+  JsonLine& inum(std::string_view k, std::int64_t value) { return integer(k, value); }
   JsonLine& boolean(std::string_view k, bool value) {
     key(k);
     put(value ? std::string_view("true") : std::string_view("false"));
@@ -76,6 +66,8 @@ class JsonLine {
   // An array element that is a number.
   JsonLine& element(std::uint64_t value) { return num({}, value); }
   [[nodiscard]] std::string_view text() const { return {buf_.get(), size_}; }
+  // The line and its newline to `out` (a JSON Lines record).
+  void write_line(std::FILE* out) const;
   void clear() {
     size_ = 0;
     need_comma_ = false;
@@ -97,6 +89,14 @@ class JsonLine {
     size_ = static_cast<std::size_t>(p - buf_.get());
   }
   void quoted(std::string_view s);
+  // Digits written in place: at most 20, and a sign.
+  template <typename Integer>
+  JsonLine& integer(std::string_view k, Integer value) {
+    key(k);
+    size_ =
+        static_cast<std::size_t>(fmt::format_to(room(21), FMT_COMPILE("{}"), value) - buf_.get());
+    return *this;
+  }
   JsonLine& open(std::string_view k, char bracket) {
     key(k);
     put(bracket);
