@@ -13,9 +13,8 @@
 namespace rpctrace::dcerpc {
 
 std::string_view to_string(CallOutcome o) {
-  static constexpr std::string_view kNames[] = {"response",   "fault",     "orphaned",
-                                                "unanswered", "forgotten", "superseded",
-                                                "rejected"};
+  static constexpr std::string_view kNames[] = {"response",  "fault",      "orphaned", "unanswered",
+                                                "forgotten", "superseded", "rejected"};
   static_assert(std::size(kNames) == static_cast<std::size_t>(CallOutcome::count_));
   auto i = static_cast<std::size_t>(o);
   return i < std::size(kNames) ? kNames[i] : "unknown";
@@ -159,7 +158,7 @@ void Association::bind(Direction dir, const PduView& v, const FrameRef& at) {
   pending_binds_[v.header.call_id] = b->contexts;
   while (pending_binds_.size() > limits_.max_contexts) pending_binds_.erase(pending_binds_.begin());
   for (const auto& c : b->contexts) {
-    if (contexts_.size() >= limits_.max_contexts && !contexts_.count(c.p_cont_id)) {
+    if (contexts_.size() >= limits_.max_contexts && !contexts_.contains(c.p_cont_id)) {
       ++counters_.contexts_evicted;
       note(dir, at, NoteKind::limit,
            fmt::format("{} presentation contexts (max_contexts): p_cont_id {} not tracked",

@@ -9,13 +9,13 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "rpctrace/common/address.hpp"
+#include "rpctrace/common/flat_map.hpp"
 #include "rpctrace/dcerpc/cl.hpp"
 #include "rpctrace/dcerpc/counters.hpp"
 #include "rpctrace/dcerpc/limits.hpp"
@@ -233,9 +233,9 @@ class Association {
   AssociationObserver& observer_;
   Counters& counters_;
   const AssociationLimits& limits_;
-  std::map<std::uint16_t, Context> contexts_;
-  std::map<std::uint32_t, std::vector<ContextElement>> pending_binds_;  // by call_id
-  std::unordered_map<std::uint32_t, Call> calls_;                       // by call_id
+  common::FlatMap<std::uint16_t, Context> contexts_;
+  common::FlatMap<std::uint32_t, std::vector<ContextElement>> pending_binds_;  // by call_id
+  std::unordered_map<std::uint32_t, Call> calls_;                              // by call_id
   std::uint64_t call_order_ = 0;
   std::optional<SyntaxId> inferred_interface_;
 };
