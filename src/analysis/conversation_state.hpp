@@ -5,10 +5,10 @@
 
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "rpctrace/analysis/tracker.hpp"
+#include "rpctrace/common/flat_map.hpp"
 #include "rpctrace/dcerpc/association.hpp"
 #include "rpctrace/dcerpc/cl_activity.hpp"
 
@@ -49,7 +49,11 @@ class ConversationState : public dcerpc::AssociationObserver {
   bool wants_stub(const dcerpc::SyntaxId& interface) override;
 
   Tracker& tracker;
-  common::Endpoint endpoint[2];
+  // Its two ends in the order of the carrier's directions (0: the one that opened it, or sent
+  // first): the conversation's client and server, as the roles put them.
+  [[nodiscard]] const common::Endpoint& endpoint(int dir) const {
+    return dir == client_is ? conv.client : conv.server;
+  }
   // --port, --host or --conversation leave it out whatever it carries: analysed (its EPM answers
   // link the conversations they name, its frames keep the clock), never written to a sink.
   bool excluded = false;
@@ -61,6 +65,7 @@ class ConversationState : public dcerpc::AssociationObserver {
   bool have_prev = false;
   bool opening_seen = false;
   int client_dir = -1;                      // from the PDUs when the opening was not seen
+  int client_is = 0;                        // the direction of conv.client (endpoint())
   std::vector<Tracker::PendingFrame> held;  // records waiting while bytes are held
   bool interface_matched = false;           // --interface
   bool opnum_matched = false;               // --opnum
@@ -75,7 +80,7 @@ class ConversationState : public dcerpc::AssociationObserver {
   const ChannelPtr* channel_now = nullptr;
   // The endpoint mapper requests decoded and not yet ended, by call id: their call records
   // take them instead of decoding the stub again. Bounded by kMaxEpmRequests.
-  std::unordered_map<std::uint64_t, EpmDecodePtr> epm_requests;  // epm_request_key()
+  common::FlatMap<std::uint64_t, EpmDecodePtr> epm_requests;  // epm_request_key()
   static constexpr std::size_t kMaxEpmRequests = 256;
 };
 

@@ -13,7 +13,7 @@ namespace rpctrace::analysis {
 ConversationState::ConversationState(Tracker& t, const ConversationOpen& o,
                                      dcerpc::Counters& counters,
                                      const dcerpc::AssociationLimits& limits)
-    : tracker(t), endpoint{o.endpoint[0], o.endpoint[1]}, assoc(*this, counters, limits) {
+    : tracker(t), assoc(*this, counters, limits) {
   conv.id = o.id;
   conv.group = o.id;
   conv.protseq = o.protseq;
@@ -46,7 +46,7 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
   ++counters_.conversations;
   // Linked to the EPM answer that gave one of its ports, when there is one and it came first.
   const bool udp = is_datagram(o.protseq);
-  if (auto l = links_.link(s->endpoint, o.first_ts, udp)) {
+  if (auto l = links_.link(o.endpoint, o.first_ts, udp)) {
     if (l->same_client) s->conv.group = l->conversation;
     if (l->interface) s->assoc.set_inferred_interface(*l->interface);
     s->conv.epm_link = std::make_shared<const EpmLink>(std::move(*l));
@@ -60,14 +60,14 @@ ConversationHandle Tracker::open(const ConversationOpen& o) {
   // A datagram names its interface in every header: nothing to infer.
   if (!udp && unopened_count_ < kMaxUnopened) {
     ++unopened_count_;
-    for (const common::Endpoint& e : s->endpoint) unopened_[{e, o.id}] = s.get();
+    for (const common::Endpoint& e : o.endpoint) unopened_[{e, o.id}] = s.get();
   }
   return s;
 }
 
 void Tracker::forget_unopened(const ConversationState& s) {
   std::size_t erased = 0;
-  for (const common::Endpoint& e : s.endpoint) erased += unopened_.erase({e, s.conv.id});
+  for (int d : {0, 1}) erased += unopened_.erase({s.endpoint(d), s.conv.id});
   if (erased > 0) --unopened_count_;
 }
 
@@ -116,8 +116,8 @@ void Tracker::begin_frame(ConversationState& s, const CarrierFrame& f) {
   r.ts = f.ts;
   r.dir = f.dir;
   r.segment = f.segment;
-  r.src = f.endpoints ? f.endpoints->first : s.endpoint[f.dir];
-  r.dst = f.endpoints ? f.endpoints->second : s.endpoint[f.dir ^ 1];
+  r.src = f.endpoints ? f.endpoints->first : s.endpoint(f.dir);
+  r.dst = f.endpoints ? f.endpoints->second : s.endpoint(f.dir ^ 1);
   r.http_channel = f.http_channel;
   r.delta_us = s.have_prev ? f.ts.micros() - s.prev_ts.micros() : 0;
   s.prev_ts = f.ts;
@@ -140,8 +140,8 @@ Tracker::PendingFrame& Tracker::pending(ConversationState& s) {
     r.protseq = s.conv.protseq;
     r.frame = s.conv.last_frame;
     r.ts = s.conv.end;
-    r.src = s.endpoint[0];
-    r.dst = s.endpoint[1];
+    r.src = s.endpoint(0);
+    r.dst = s.endpoint(1);
     r.delta_us = -1;  // not a frame of its own
     at_ = FrameRef{s.conv.last_frame, s.conv.end};
     trailer_open_ = true;
@@ -221,15 +221,17 @@ void Tracker::resolve_roles(ConversationState& s) {
   Conversation& v = s.conv;
   int client = 0;
   if (s.opening_seen) {
-    v.roles_from_syn = true;  // endpoint[0] opened it
+    v.roles_from_syn = true;  // endpoint(0) opened it
   } else if (s.client_dir >= 0) {
     client = s.client_dir;
-  } else if (epm::is_endpoint_mapper_port(s.endpoint[0].port) ||
-             (s.endpoint[0].port < 1024 && s.endpoint[1].port >= 1024)) {
+  } else if (epm::is_endpoint_mapper_port(s.endpoint(0).port) ||
+             (s.endpoint(0).port < 1024 && s.endpoint(1).port >= 1024)) {
     client = 1;
   }
-  v.client = s.endpoint[client];
-  v.server = s.endpoint[client ^ 1];
+  const common::Endpoint ends[2] = {s.endpoint(0), s.endpoint(1)};  // before they change
+  v.client = ends[client];
+  v.server = ends[client ^ 1];
+  s.client_is = client;
 }
 
 bool Tracker::shown(const ConversationState& s) const {
@@ -330,8 +332,8 @@ void Tracker::close(ConversationHandle handle, EndReason reason, const CarrierTo
   Conversation& v = s.conv;
   v.end_reason = reason;
   resolve_roles(s);
-  // Direction 0 is from endpoint[0], which may be the server (no opening seen).
-  const int from_client = v.client == s.endpoint[0] ? 0 : 1;
+  // Direction 0 is from endpoint(0), which may be the server (no opening seen).
+  const int from_client = v.client == s.endpoint(0) ? 0 : 1;
   v.bytes_to_server = totals.bytes[from_client];
   v.bytes_to_client = totals.bytes[from_client ^ 1];
   v.shown = shown(s);

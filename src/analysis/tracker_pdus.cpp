@@ -174,8 +174,8 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
     if (const auto* answer =
             r.epm->value ? std::get_if<epm::EptMapResponse>(&*r.epm->value) : nullptr) {
       links_.remember(std::shared_ptr<const epm::EptMapResponse>(r.epm, answer), v.id, e.at,
-                      s.endpoint[e.dir ^ 1], s.endpoint[e.dir].address);
-      infer_from_answer(*answer, s, e.at, s.endpoint[e.dir].address);
+                      s.endpoint(e.dir ^ 1), s.endpoint(e.dir).address);
+      infer_from_answer(*answer, s, e.at, s.endpoint(e.dir).address);
     }
     if (e.header.ptype == PacketType::request) {
       select_by_lookup(s, *r.epm);
@@ -192,8 +192,8 @@ void Tracker::on_pdu(ConversationState& s, const dcerpc::PduEvent& e,
     if (r.dcom->value) {
       epm::EptMapResponse towers = activation_towers(*r.dcom->value);
       if (!towers.towers.empty())
-        links_.remember(std::move(towers), v.id, e.at, s.endpoint[e.dir ^ 1],
-                        s.endpoint[e.dir].address, r.dcom->value->operation);
+        links_.remember(std::move(towers), v.id, e.at, s.endpoint(e.dir ^ 1),
+                        s.endpoint(e.dir).address, r.dcom->value->operation);
     }
   }
 }

@@ -16,6 +16,7 @@
 
 #include "rpctrace/auth/auth_value.hpp"
 #include "rpctrace/common/address.hpp"
+#include "rpctrace/common/boxed.hpp"
 #include "rpctrace/common/counter_row.hpp"
 #include "rpctrace/dcerpc/association.hpp"
 #include "rpctrace/dcerpc/names.hpp"
@@ -332,7 +333,7 @@ struct Conversation {
   bool well_known_port = false;      // the server port is the endpoint mapper's own (135, 593)
   bool pipe_activity = false;        // an SMB tree connect to IPC$ or a pipe's create was seen
   std::vector<ChannelPtr> channels;  // its pipes, in order of opening
-  std::optional<VirtualConnection> virtual_connection;  // RPC over HTTP v2
+  common::Boxed<VirtualConnection> virtual_connection;  // RPC over HTTP v2
   // The first conversation of its group: an EPM lookup and the connections of the same client
   // to the ports it answered (KB159298's story); the conversation's own id otherwise.
   std::uint64_t group = 0;

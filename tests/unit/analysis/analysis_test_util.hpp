@@ -358,7 +358,7 @@ class ConvScript {
     v.epm_link = link;
     v.well_known_port = epm::is_endpoint_mapper_port(server_.port);
     v.group = id_;
-    v.virtual_connection = virtual_connection;
+    if (virtual_connection) v.virtual_connection = *virtual_connection;
     sink_.conversation_end(v);
     return v;
   }
