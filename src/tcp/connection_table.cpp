@@ -17,8 +17,13 @@
 namespace rpctrace::tcp {
 
 struct ConnectionTable::Entry {
-  FlowKey key;
+  // The key is the connection's endpoints, lo first: `lo` says which of them is lo (a key of
+  // its own would repeat 40 octets in every entry).
+  [[nodiscard]] bool has_key(const FlowKey& key) const {
+    return conn.endpoint[lo] == key.lo && conn.endpoint[lo ^ 1] == key.hi;
+  }
   std::uint32_t hash = 0;
+  std::uint8_t lo = 0;
   bool in_closed_list = false;
   Index self = 0;  // this entry's number
   Links lru;       // in lru_: least recently active first
@@ -80,7 +85,7 @@ ConnectionTable::Index ConnectionTable::find(const FlowKey& key, std::uint32_t h
   for (std::size_t p = hash & mask;; p = (p + 1) & mask) {
     const Slot& slot = slots_[p];
     if (slot.entry == 0) return 0;
-    if (slot.hash == hash && at(slot.entry).key == key) return slot.entry;
+    if (slot.hash == hash && at(slot.entry).has_key(key)) return slot.entry;
   }
 }
 
@@ -146,7 +151,6 @@ ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, std::uint32_
   }
   const Index i = allocate();
   Entry* e = &at(i);
-  e->key = key;
   e->hash = hash;
   e->self = i;
   Connection& c = e->conn;
@@ -163,6 +167,7 @@ ConnectionTable::Entry* ConnectionTable::create(const FlowKey& key, std::uint32_
     c.endpoint[0] = src;
     c.endpoint[1] = dst;
   }
+  e->lo = c.endpoint[0] == key.lo ? 0 : 1;
   c.first_frame = frame;
   c.first_ts = c.last_ts = ts;
   push_back(lru_, &Entry::lru, i);
