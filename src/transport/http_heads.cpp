@@ -34,13 +34,14 @@ HttpHead::Result HttpHead::data(common::Bytes data, bool stream_start, bool resp
     return r;
   }
   if (state_ == State::skip) return r;
-  buffer_.insert(buffer_.end(), data.begin(), data.end());
-  http::MessageResult m = http::parse_message_head(buffer_);
+  std::vector<std::byte>& held = buffer_.get();
+  held.insert(held.end(), data.begin(), data.end());
+  http::MessageResult m = http::parse_message_head(held);
   if (m.is_need_more()) return r;
   if (m.is_malformed()) {  // not HTTP after all: the framer says what it is
     state_ = State::pdus;
     r.rest = data;
-    buffer_.clear();
+    buffer_.release();
     return r;
   }
   const http::MessageHead& h = m.value();
@@ -65,10 +66,9 @@ HttpHead::Result HttpHead::data(common::Bytes data, bool stream_start, bool resp
   r.event = std::move(e);
   state_ = pdus ? State::pdus : State::skip;
   // The octets after the head, out of this call's `data` (the head may span calls).
-  const std::size_t before = buffer_.size() - data.size();
+  const std::size_t before = held.size() - data.size();
   if (pdus && h.header_length >= before) r.rest = data.subspan(h.header_length - before);
-  buffer_.clear();
-  buffer_.shrink_to_fit();
+  buffer_.release();
   return r;
 }
 
@@ -79,8 +79,9 @@ std::optional<analysis::CarrierEvent> TlsHello::data(common::Bytes data, bool st
     done_ = true;
     return std::nullopt;
   }
-  buffer_.insert(buffer_.end(), data.begin(), data.end());
-  http::ClientHelloResult r = http::parse_client_hello(buffer_);
+  std::vector<std::byte>& held = buffer_.get();
+  held.insert(held.end(), data.begin(), data.end());
+  http::ClientHelloResult r = http::parse_client_hello(held);
   if (r.is_need_more()) return std::nullopt;  // parse_client_hello bounds what it asks for
   done_ = true;
   std::optional<analysis::CarrierEvent> out;
@@ -92,8 +93,7 @@ std::optional<analysis::CarrierEvent> TlsHello::data(common::Bytes data, bool st
     e.text = h.server_name.value_or("");
     for (const auto& p : h.alpn) e.alpn += (e.alpn.empty() ? "" : ",") + p;
   }
-  buffer_.clear();
-  buffer_.shrink_to_fit();
+  buffer_.release();
   return out;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -14,6 +15,22 @@
 #include "rpctrace/common/byte_reader.hpp"
 
 namespace rpctrace::transport {
+
+// Octets collected across calls until a head or a ClientHello is whole, on the heap only
+// while there are some: every connection keeps three of these (a head per direction, the
+// opener's ClientHello) and almost every one stays empty.
+class HeldOctets {
+ public:
+  std::vector<std::byte>& get() {
+    if (!octets_) octets_ = std::make_unique<std::vector<std::byte>>();
+    return *octets_;
+  }
+  [[nodiscard]] bool empty() const { return !octets_ || octets_->empty(); }
+  void release() { octets_.reset(); }
+
+ private:
+  std::unique_ptr<std::vector<std::byte>> octets_;
+};
 
 class HttpHead {
  public:
@@ -35,13 +52,13 @@ class HttpHead {
   // A gap: a head not complete yet is given up (its octets are lost with the gap).
   void gap() {
     if (state_ == State::head) state_ = State::pdus;
-    buffer_.clear();
+    buffer_.release();
   }
   [[nodiscard]] State state() const { return state_; }
 
  private:
   State state_ = State::undecided;
-  std::vector<std::byte> buffer_;
+  HeldOctets buffer_;
 };
 
 // RPC over HTTPS (MS-RPCH 2.1.2.1 over TLS): without keys, the opener's ClientHello is all a
@@ -55,7 +72,7 @@ class TlsHello {
 
  private:
   bool done_ = false;
-  std::vector<std::byte> buffer_;
+  HeldOctets buffer_;
 };
 
 }  // namespace rpctrace::transport

@@ -27,21 +27,25 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
       : tracker(t), vcs(registry), own(std::move(c)), framer(*this, counters, limits) {}
 
   // Where its facts go: the virtual connection's conversation once it holds or feeds one.
-  analysis::ConversationState& conversation() { return vc ? *vc->conversation : *own; }
+  analysis::ConversationState& conversation() {
+    VirtualConnection* v = vc();
+    return v != nullptr ? *v->conversation : *own;
+  }
   // Its directions in the conversation's: a channel whose opener is endpoint[1] of its own
   // connection is turned round.
   [[nodiscard]] analysis::Direction in_conversation(tcp::Direction dir) const {
     return static_cast<analysis::Direction>(dir ^ flip);
   }
   void count(tcp::Direction dir, std::size_t n) {
-    (vc ? vc->totals : totals).bytes[in_conversation(dir)] += n;
+    VirtualConnection* v = vc();
+    (v != nullptr ? v->totals : totals).bytes[in_conversation(dir)] += n;
   }
 
   void on_pdu(dcerpc::Direction dir, common::Bytes pdu, const dcerpc::FrameRef& at) override {
     dcerpc::RtsVantage where;
     if (pdu.size() > kPtypeOffset &&
         static_cast<dcerpc::PacketType>(pdu[kPtypeOffset]) == dcerpc::PacketType::rts) {
-      if (!named) name(dir, pdu, at);
+      if (!http_ || !http_->named) name(dir, pdu, at);
       where = vantage(dir);
     }
     tracker.pdu(conversation(), in_conversation(dir), pdu, at, where);
@@ -66,71 +70,93 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
   // Joins the virtual connection its RTS PDU named, at the end of the frame that carried it
   // (so that frame stays whole in its own conversation): its own conversation ends there.
   void join() {
+    Http& h = *http_;
     // Its holder ended since (within the same frame): it stays a conversation of its own.
-    if (!joining->conversation) {
-      joining.reset();
+    if (!h.joining->conversation) {
+      h.joining.reset();
       return;
     }
     tracker.closing(*own);
     tracker.close(std::move(own), analysis::EndReason::joined, totals);
-    vc = std::move(joining);
-    flip = static_cast<analysis::Direction>(initiator.value_or(0) ^ vc->initiator);
-    ++vc->feeding;
+    h.vc = std::move(h.joining);
+    flip = static_cast<analysis::Direction>(h.initiator.value_or(0) ^ h.vc->initiator);
+    ++h.vc->feeding;
+  }
+
+  // What RPC over HTTP v2 adds to a connection, from its request head or first RTS PDU on
+  // (most connections carry none, and keep a null pointer).
+  struct Http {
+    std::shared_ptr<VirtualConnection> vc;          // the virtual connection it holds or feeds
+    std::shared_ptr<VirtualConnection> joining;     // named one another holds: joins at frame end
+    std::optional<std::uint64_t> request_frame;     // of its RPC_IN_DATA / RPC_OUT_DATA head
+    std::optional<tcp::Direction> initiator;        // the side that sent the request head
+    std::optional<dcerpc::RtsChannel> rts_channel;  // IN for RPC_IN_DATA, OUT for RPC_OUT_DATA
+    bool named = false;                             // its virtual connection cookie was looked for
+    bool holds = false;  // it named its virtual connection first: the conversation is its own
+  };
+  Http& http_state() {
+    if (!http_) http_ = std::make_unique<Http>();
+    return *http_;
+  }
+  [[nodiscard]] VirtualConnection* vc() const { return http_ ? http_->vc.get() : nullptr; }
+  [[nodiscard]] bool joining() const { return http_ && http_->joining; }
+  [[nodiscard]] std::optional<dcerpc::RtsChannel> rts_channel() const {
+    return http_ ? http_->rts_channel : std::nullopt;
+  }
+  [[nodiscard]] std::optional<std::uint64_t> request_frame() const {
+    return http_ ? http_->request_frame : std::nullopt;
   }
 
   analysis::Tracker& tracker;
   VirtualConnections& vcs;
   analysis::ConversationHandle own;  // this connection's conversation, until it joins another's
-  std::shared_ptr<VirtualConnection> vc;       // the virtual connection it holds or feeds
-  std::shared_ptr<VirtualConnection> joining;  // named one another holds: joins at frame end
   dcerpc::StreamFramer framer;
   bool started[2] = {false, false};
+  analysis::Direction flip = 0;
   HttpHead http[2];  // RPC over HTTP v2: the heads before the PDU streams
   TlsHello tls;      // RPC over HTTPS: the opener's ClientHello
-  std::optional<std::uint64_t> http_request_frame;
-  std::optional<tcp::Direction> initiator;        // the side that sent the request head
-  std::optional<dcerpc::RtsChannel> rts_channel;  // IN for RPC_IN_DATA, OUT for RPC_OUT_DATA
-  bool named = false;                             // its virtual connection cookie was looked for
-  bool holds = false;        // it named its virtual connection first: the conversation is its own
-  std::uint64_t own_id = 0;  // its own conversation's id
-  analysis::Direction flip = 0;
+  std::unique_ptr<Http> http_;
   analysis::CarrierTotals totals;  // of its own conversation
-  common::Endpoint endpoint[2];    // its connection's
+  // Its connection, for its endpoints and id (its own conversation's): the table does not
+  // move a connection while it is tracked.
+  const tcp::Connection* connection = nullptr;
 
  private:
   [[nodiscard]] dcerpc::RtsVantage vantage(tcp::Direction dir) const {
-    if (!rts_channel) return {};
+    if (!http_ || !http_->rts_channel) return {};
+    const Http& h = *http_;
     const dcerpc::RtsLeg leg =
-        http_request_frame ? dcerpc::RtsLeg::client_proxy : dcerpc::RtsLeg::proxy_server;
-    return dcerpc::rts_vantage(leg, *rts_channel, initiator && *initiator == dir);
+        h.request_frame ? dcerpc::RtsLeg::client_proxy : dcerpc::RtsLeg::proxy_server;
+    return dcerpc::rts_vantage(leg, *h.rts_channel, h.initiator && *h.initiator == dir);
   }
   void name(tcp::Direction dir, common::Bytes pdu, const dcerpc::FrameRef& at);
 };
 
 // The first RTS PDU from the side that opened the channel names its virtual connection.
 void Channel::name(tcp::Direction dir, common::Bytes pdu, const dcerpc::FrameRef& at) {
-  if (initiator && *initiator != dir) return;
+  if (http_ && http_->initiator && *http_->initiator != dir) return;
   auto n = channel_naming(pdu);
   if (!n) return;
-  named = true;
-  initiator = dir;
-  if (!rts_channel) rts_channel = n->channel;  // between proxy and server: from its Flags
+  Http& h = http_state();
+  h.named = true;
+  h.initiator = dir;
+  if (!h.rts_channel) h.rts_channel = n->channel;  // between proxy and server: from its Flags
   const dcerpc::RtsLeg leg =
-      http_request_frame ? dcerpc::RtsLeg::client_proxy : dcerpc::RtsLeg::proxy_server;
+      h.request_frame ? dcerpc::RtsLeg::client_proxy : dcerpc::RtsLeg::proxy_server;
   const VirtualConnectionKey key{n->virtual_connection_cookie, leg};
   analysis::HttpChannel facts;
-  if (rts_channel) facts.name = dcerpc::to_string(*rts_channel);
-  facts.client = endpoint[dir];
-  facts.server = endpoint[dir ^ 1];
+  if (h.rts_channel) facts.name = dcerpc::to_string(*h.rts_channel);
+  facts.client = connection->endpoint[dir];
+  facts.server = connection->endpoint[dir ^ 1];
   facts.frame = at.frame;
   if (auto holder = vcs.find(key); holder && holder->conversation) {
-    facts.conversation = own_id;
+    facts.conversation = connection->id;
     tracker.join_virtual_connection(*own, *holder->conversation, facts);
-    joining = std::move(holder);
+    h.joining = std::move(holder);
     return;
   }
-  vc = vcs.add(key);
-  if (!vc) {
+  h.vc = vcs.add(key);
+  if (!h.vc) {
     analysis::ReportedNote note;
     note.kind = analysis::NoteKind::limit;
     note.detail = fmt::format(
@@ -140,13 +166,13 @@ void Channel::name(tcp::Direction dir, common::Bytes pdu, const dcerpc::FrameRef
     tracker.note(*own, std::move(note));
     return;
   }
-  facts.conversation = own_id;
+  facts.conversation = connection->id;
   tracker.name_virtual_connection(*own, n->virtual_connection_cookie, facts);
-  vc->initiator = static_cast<analysis::Direction>(dir);
-  vc->totals = totals;
-  vc->feeding = 1;
-  vc->conversation = std::move(own);
-  holds = true;
+  h.vc->initiator = static_cast<analysis::Direction>(dir);
+  h.vc->totals = totals;
+  h.vc->feeding = 1;
+  h.vc->conversation = std::move(own);
+  h.holds = true;
 }
 
 Channel& channel(tcp::Connection& c) { return static_cast<Channel&>(*c.state); }
@@ -166,9 +192,7 @@ void TcpAdapter::on_connection_start(tcp::Connection& c) {
   auto ch = std::make_unique<Channel>(
       tracker_, *virtual_connections_,
       tracker_.open(conversation_open(c, analysis::Protseq::ncacn_ip_tcp)), counters_, limits_);
-  ch->endpoint[0] = c.endpoint[0];
-  ch->endpoint[1] = c.endpoint[1];
-  ch->own_id = c.id;
+  ch->connection = &c;
   c.state = std::move(ch);
 }
 
@@ -178,17 +202,16 @@ void TcpAdapter::adopt(tcp::Connection& c, analysis::ConversationHandle conversa
   auto ch = std::make_unique<Channel>(tracker_, *virtual_connections_, std::move(conversation),
                                       counters_, limits_);
   ch->totals = totals;
-  ch->endpoint[0] = c.endpoint[0];
-  ch->endpoint[1] = c.endpoint[1];
-  ch->own_id = c.id;
+  ch->connection = &c;
   c.state = std::move(ch);
 }
 
 void TcpAdapter::on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) {
   Channel& ch = channel(c);
   analysis::CarrierFrame f = carrier_frame(s);
-  f.http_channel = ch.rts_channel;
-  if (ch.vc && !ch.holds) {  // a channel feeding another's conversation: its own endpoints
+  f.http_channel = ch.rts_channel();
+  if (ch.vc() != nullptr &&
+      !ch.http_->holds) {  // a channel feeding another's conversation: its own endpoints
     f.dir = ch.in_conversation(s.dir);
     f.endpoints = std::make_pair(c.endpoint[s.dir], c.endpoint[s.dir ^ 1]);
   }
@@ -202,17 +225,18 @@ void TcpAdapter::on_data(tcp::Connection& c, tcp::Direction dir, common::Bytes d
   analysis::ConversationState& conv = ch.conversation();
   const bool at_start = stream_start(c, dir) && ch.http[dir].state() == HttpHead::State::undecided;
   const HttpHead::State before = ch.http[dir].state();
-  HttpHead::Result head = ch.http[dir].data(data, at_start, ch.http_request_frame.has_value());
+  HttpHead::Result head = ch.http[dir].data(data, at_start, ch.request_frame().has_value());
   if (head.event) {
     // A channel of RPC over HTTP v2: its heads are steps of the carrier, shown on their frame.
     if (head.rpc_over_http) {
       tracker_.reclassify(conv, analysis::Protseq::ncacn_http);
-      ch.http_request_frame = origin.frame;
-      ch.initiator = dir;
-      ch.rts_channel =
+      Channel::Http& h = ch.http_state();
+      h.request_frame = origin.frame;
+      h.initiator = dir;
+      h.rts_channel =
           head.event->command == "RPC_IN_DATA" ? dcerpc::RtsChannel::in : dcerpc::RtsChannel::out;
     } else if (head.event->response) {
-      head.event->request_frame = ch.http_request_frame;
+      head.event->request_frame = ch.request_frame();
     }
     tracker_.event(conv, std::move(*head.event), true);
   }
@@ -241,27 +265,27 @@ void TcpAdapter::on_gap(tcp::Connection& c, tcp::Direction dir, std::uint64_t si
 void TcpAdapter::on_frame_end(tcp::Connection& c, const tcp::SegmentInfo& s) {
   Channel& ch = channel(c);
   analysis::FrameEnd e = frame_end(c, s);
-  if (ch.vc) {
+  if (VirtualConnection* vc = ch.vc()) {
     // The conversation's opening is its first channel's.
-    if (ch.holds)
-      ch.vc->opening_seen = e.opening_seen;
+    if (ch.http_->holds)
+      vc->opening_seen = e.opening_seen;
     else
-      e.opening_seen = ch.vc->opening_seen;
+      e.opening_seen = vc->opening_seen;
   }
   tracker_.end_frame(ch.conversation(), e);
-  if (ch.joining) ch.join();
+  if (ch.joining()) ch.join();
 }
 
 void TcpAdapter::on_connection_end(tcp::Connection& c, tcp::EndReason reason) {
   Channel& ch = channel(c);
-  if (ch.joining) ch.join();
+  if (ch.joining()) ch.join();
   ch.framer.finish(tracker_.closing(ch.conversation()));
-  if (!ch.vc) {
+  if (ch.vc() == nullptr) {
     tracker_.close(std::move(ch.own), end_reason(reason), ch.totals);
     return;
   }
   // The virtual connection's conversation ends with its last channel.
-  VirtualConnection& vc = *ch.vc;
+  VirtualConnection& vc = *ch.vc();
   vc.reason = end_reason(reason);
   if (--vc.feeding > 0) {
     tracker_.channel_ended(*vc.conversation);
@@ -269,7 +293,7 @@ void TcpAdapter::on_connection_end(tcp::Connection& c, tcp::EndReason reason) {
     virtual_connections_->remove(vc.key);
     tracker_.close(std::move(vc.conversation), vc.reason, vc.totals);
   }
-  ch.vc.reset();
+  ch.http_->vc.reset();
 }
 
 }  // namespace rpctrace::transport
