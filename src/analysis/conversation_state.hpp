@@ -54,28 +54,28 @@ class ConversationState : public dcerpc::AssociationObserver {
   [[nodiscard]] const common::Endpoint& endpoint(int dir) const {
     return dir == client_is ? conv.client : conv.server;
   }
-  // --port, --host or --conversation leave it out whatever it carries: analysed (its EPM answers
-  // link the conversations they name, its frames keep the clock), never written to a sink.
-  bool excluded = false;
   Conversation conv;
   dcerpc::Association assoc;
   // A connectionless conversation's calls (ncadg_ip_udp); null on a connection.
   std::unique_ptr<dcerpc::ClActivities> cl;
   common::Timestamp prev_ts;
+  int client_dir = -1;         // from the PDUs when the opening was not seen
+  std::uint8_t client_is = 0;  // the direction of conv.client (endpoint())
+  // --port, --host or --conversation leave it out whatever it carries: analysed (its EPM answers
+  // link the conversations they name, its frames keep the clock), never written to a sink.
+  bool excluded = false;
   bool have_prev = false;
   bool opening_seen = false;
-  int client_dir = -1;                      // from the PDUs when the opening was not seen
-  int client_is = 0;                        // the direction of conv.client (endpoint())
+  bool interface_matched = false;  // --interface
+  bool opnum_matched = false;      // --opnum
+  // Where the PDU being reported now was seen, when it is an RTS PDU (Tracker::pdu).
+  dcerpc::RtsVantage rts_vantage;
   std::vector<Tracker::PendingFrame> held;  // records waiting while bytes are held
-  bool interface_matched = false;           // --interface
-  bool opnum_matched = false;               // --opnum
   // The endpoint mapper decode of the PDU just reported: the response of the call whose end
   // the association reports next.
   EpmDecodePtr last_epm;
   // Channels by id - 1; null once closed.
   std::vector<std::unique_ptr<ChannelState>> channels;
-  // Where the PDU being reported now was seen, when it is an RTS PDU (Tracker::pdu).
-  dcerpc::RtsVantage rts_vantage;
   // The channel whose association is reporting now; null for the conversation's own.
   const ChannelPtr* channel_now = nullptr;
   // The endpoint mapper requests decoded and not yet ended, by call id: their call records

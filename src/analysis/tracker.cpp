@@ -231,7 +231,7 @@ void Tracker::resolve_roles(ConversationState& s) {
   const common::Endpoint ends[2] = {s.endpoint(0), s.endpoint(1)};  // before they change
   v.client = ends[client];
   v.server = ends[client ^ 1];
-  s.client_is = client;
+  s.client_is = static_cast<std::uint8_t>(client);
 }
 
 bool Tracker::shown(const ConversationState& s) const {

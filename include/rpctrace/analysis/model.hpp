@@ -315,24 +315,24 @@ struct Conversation {
   std::uint64_t id = 0;
   Protseq protseq = Protseq::ncacn_ip_tcp;
   common::Endpoint client, server;
-  bool roles_from_syn = false;  // else from the PDUs or the ports
-  bool syn_seen = false;        // a frame carried a SYN
-  bool dcerpc = false;          // at least one PDU
-  bool shown = false;           // printed (DCE/RPC, the endpoint mapper's ports, or --all)
+  bool roles_from_syn = false;   // else from the PDUs or the ports
+  bool syn_seen = false;         // a frame carried a SYN
+  bool dcerpc = false;           // at least one PDU
+  bool shown = false;            // printed (DCE/RPC, the endpoint mapper's ports, or --all)
+  bool well_known_port = false;  // the server port is the endpoint mapper's own (135, 593)
+  bool pipe_activity = false;    // an SMB tree connect to IPC$ or a pipe's create was seen
+  EndReason end_reason = EndReason::capture_end;
   std::uint64_t first_frame = 0, last_frame = 0, frames = 0;
   common::Timestamp start, end;
   std::uint64_t bytes_to_server = 0, bytes_to_client = 0;
   std::uint64_t pdus = 0, calls = 0, faults = 0, notes = 0;
   std::vector<InterfaceUse> interfaces;
-  EndReason end_reason = EndReason::capture_end;
   EpmLinkPtr epm_link;       // the EPM answer that gave the server's port
   OwningProcessPtr process;  // the program that owned it (NetMon's process table)
   // An EPM answer seen after this connection began (it began before the capture, its bind not
   // captured) that named its server's port: its interface labels the PDUs after it, inferred.
   EpmLinkPtr inferred_from;
-  bool well_known_port = false;      // the server port is the endpoint mapper's own (135, 593)
-  bool pipe_activity = false;        // an SMB tree connect to IPC$ or a pipe's create was seen
-  std::vector<ChannelPtr> channels;  // its pipes, in order of opening
+  std::vector<ChannelPtr> channels;                     // its pipes, in order of opening
   common::Boxed<VirtualConnection> virtual_connection;  // RPC over HTTP v2
   // The first conversation of its group: an EPM lookup and the connections of the same client
   // to the ports it answered (KB159298's story); the conversation's own id otherwise.
