@@ -482,7 +482,7 @@ void TextWriter::print_ended_early() {
 // An ended block leaves: its footer when it is shown (its lines are out already).
 void TextWriter::retire(std::uint64_t id, Block& b) {
   if (b.shown) {
-    std::string footer = conversation_footer(b.conv, b.omitted, kMaxHiddenFrames);
+    std::string footer = conversation_footer(*b.conv, b.omitted, kMaxHiddenFrames);
     if (!b.other_flows.empty()) {  // answers from another port: the filter of every flow
       std::string filter = wireshark_filter(b.protseq, b.client, b.server);
       filter = "(" + filter.substr(filter.find(": ") + 2);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rpctrace/analysis/sink.hpp"
+#include "rpctrace/common/boxed.hpp"
 #include "rpctrace/common/id_map.hpp"
 #include "rpctrace/report/json.hpp"
 #include "rpctrace/report/spill_file.hpp"
@@ -79,7 +80,9 @@ class TextWriter : public analysis::Sink {
     // ncadg_ip_udp: the flows its datagrams came on besides client <-> server (a server that
     // answers from another port), for the Wireshark filter of the whole conversation.
     std::vector<std::pair<common::Endpoint, common::Endpoint>> other_flows;
-    Conversation conv;  // set when it ends
+    // Set when it ends (only an ended block is retired): on the heap, as most blocks are of
+    // open conversations.
+    common::Boxed<Conversation> conv;
   };
   void format_frame(const FrameRecord& f, const Block& b, std::string& out);
   PduText& pdu_text();
