@@ -45,7 +45,7 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
     dcerpc::RtsVantage where;
     if (pdu.size() > kPtypeOffset &&
         static_cast<dcerpc::PacketType>(pdu[kPtypeOffset]) == dcerpc::PacketType::rts) {
-      if (!http_ || !http_->named) name(dir, pdu, at);
+      if (!over_http || !over_http->named) name(dir, pdu, at);
       where = vantage(dir);
     }
     tracker.pdu(conversation(), in_conversation(dir), pdu, at, where);
@@ -70,7 +70,7 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
   // Joins the virtual connection its RTS PDU named, at the end of the frame that carried it
   // (so that frame stays whole in its own conversation): its own conversation ends there.
   void join() {
-    Http& h = *http_;
+    Http& h = *over_http;
     // Its holder ended since (within the same frame): it stays a conversation of its own.
     if (!h.joining->conversation) {
       h.joining.reset();
@@ -95,16 +95,16 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
     bool holds = false;  // it named its virtual connection first: the conversation is its own
   };
   Http& http_state() {
-    if (!http_) http_ = std::make_unique<Http>();
-    return *http_;
+    if (!over_http) over_http = std::make_unique<Http>();
+    return *over_http;
   }
-  [[nodiscard]] VirtualConnection* vc() const { return http_ ? http_->vc.get() : nullptr; }
-  [[nodiscard]] bool joining() const { return http_ && http_->joining; }
+  [[nodiscard]] VirtualConnection* vc() const { return over_http ? over_http->vc.get() : nullptr; }
+  [[nodiscard]] bool joining() const { return over_http && over_http->joining; }
   [[nodiscard]] std::optional<dcerpc::RtsChannel> rts_channel() const {
-    return http_ ? http_->rts_channel : std::nullopt;
+    return over_http ? over_http->rts_channel : std::nullopt;
   }
   [[nodiscard]] std::optional<std::uint64_t> request_frame() const {
-    return http_ ? http_->request_frame : std::nullopt;
+    return over_http ? over_http->request_frame : std::nullopt;
   }
 
   analysis::Tracker& tracker;
@@ -113,18 +113,18 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
   dcerpc::StreamFramer framer;
   bool started[2] = {false, false};
   analysis::Direction flip = 0;
-  HttpHead http[2];  // RPC over HTTP v2: the heads before the PDU streams
-  TlsHello tls;      // RPC over HTTPS: the opener's ClientHello
-  std::unique_ptr<Http> http_;
-  analysis::CarrierTotals totals;  // of its own conversation
+  HttpHead http[2];                 // RPC over HTTP v2: the heads before the PDU streams
+  TlsHello tls;                     // RPC over HTTPS: the opener's ClientHello
+  std::unique_ptr<Http> over_http;  // null until its request head or first RTS PDU
+  analysis::CarrierTotals totals;   // of its own conversation
   // Its connection, for its endpoints and id (its own conversation's): the table does not
   // move a connection while it is tracked.
   const tcp::Connection* connection = nullptr;
 
  private:
   [[nodiscard]] dcerpc::RtsVantage vantage(tcp::Direction dir) const {
-    if (!http_ || !http_->rts_channel) return {};
-    const Http& h = *http_;
+    if (!over_http || !over_http->rts_channel) return {};
+    const Http& h = *over_http;
     const dcerpc::RtsLeg leg =
         h.request_frame ? dcerpc::RtsLeg::client_proxy : dcerpc::RtsLeg::proxy_server;
     return dcerpc::rts_vantage(leg, *h.rts_channel, h.initiator && *h.initiator == dir);
@@ -134,7 +134,7 @@ class Channel : public tcp::ConnectionState, public dcerpc::FramerSink {
 
 // The first RTS PDU from the side that opened the channel names its virtual connection.
 void Channel::name(tcp::Direction dir, common::Bytes pdu, const dcerpc::FrameRef& at) {
-  if (http_ && http_->initiator && *http_->initiator != dir) return;
+  if (over_http && over_http->initiator && *over_http->initiator != dir) return;
   auto n = channel_naming(pdu);
   if (!n) return;
   Http& h = http_state();
@@ -210,8 +210,8 @@ void TcpAdapter::on_segment(tcp::Connection& c, const tcp::SegmentInfo& s) {
   Channel& ch = channel(c);
   analysis::CarrierFrame f = carrier_frame(s);
   f.http_channel = ch.rts_channel();
-  if (ch.vc() != nullptr &&
-      !ch.http_->holds) {  // a channel feeding another's conversation: its own endpoints
+  // A channel feeding another's conversation: its own endpoints.
+  if (ch.vc() != nullptr && !ch.over_http->holds) {
     f.dir = ch.in_conversation(s.dir);
     f.endpoints = std::make_pair(c.endpoint[s.dir], c.endpoint[s.dir ^ 1]);
   }
@@ -267,7 +267,7 @@ void TcpAdapter::on_frame_end(tcp::Connection& c, const tcp::SegmentInfo& s) {
   analysis::FrameEnd e = frame_end(c, s);
   if (VirtualConnection* vc = ch.vc()) {
     // The conversation's opening is its first channel's.
-    if (ch.http_->holds)
+    if (ch.over_http->holds)
       vc->opening_seen = e.opening_seen;
     else
       e.opening_seen = vc->opening_seen;
@@ -293,7 +293,7 @@ void TcpAdapter::on_connection_end(tcp::Connection& c, tcp::EndReason reason) {
     virtual_connections_->remove(vc.key);
     tracker_.close(std::move(vc.conversation), vc.reason, vc.totals);
   }
-  ch.http_->vc.reset();
+  ch.over_http->vc.reset();
 }
 
 }  // namespace rpctrace::transport
