@@ -15,7 +15,22 @@ namespace {
 
 using dcerpc::PacketType;
 
-using dcerpc::PacketType;
+// Octets as lowercase hex, two digits each, written into the line (a tower's floors, the
+// packed data representation).
+template <class Octets>
+void hex_str(JsonLine& j, std::string_view key, const Octets& octets) {
+  j.raw_str(key, [&](std::string& out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const std::size_t at = out.size();
+    out.resize(at + 2 * std::size(octets));
+    char* p = out.data() + at;
+    for (auto o : octets) {
+      const auto v = static_cast<unsigned>(o);
+      *p++ = kHex[v >> 4];
+      *p++ = kHex[v & 15];
+    }
+  });
+}
 
 void tower(JsonLine& j, const epm::Tower& t) {
   j.begin_object().str("string_binding", t.string_binding());
@@ -30,10 +45,9 @@ void tower(JsonLine& j, const epm::Tower& t) {
     j.begin_object().num("protocol_id", f.protocol_id);
     auto name = epm::protocol_id_name(f.protocol_id);
     if (!name.empty()) j.str("protocol", name);
-    std::string lhs, rhs;
-    for (auto b : f.lhs) lhs += fmt::format("{:02x}", b);
-    for (auto b : f.rhs) rhs += fmt::format("{:02x}", b);
-    j.str("lhs", lhs).str("rhs", rhs).end_object();
+    hex_str(j, "lhs", f.lhs);
+    hex_str(j, "rhs", f.rhs);
+    j.end_object();
   }
   j.end_array().end_object();
 }
@@ -370,14 +384,7 @@ void write_pdu_record(JsonLine& j, const analysis::FrameRecord& f, const analysi
   j.num("rpc_vers", h.rpc_vers).num("rpc_vers_minor", h.rpc_vers_minor);
   j.num("pfc_flags", h.pfc_flags)
       .str("pfc_flags_names", dcerpc::pfc_flags_string(h.pfc_flags, h.ptype));
-  const auto& d = h.packed_drep.octets;
-  j.raw_str("packed_drep", [&](std::string& out) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (auto o : d) {
-      out += kHex[o >> 4];
-      out += kHex[o & 15];
-    }
-  });
+  hex_str(j, "packed_drep", h.packed_drep.octets);
   j.str("integer_order",
         h.packed_drep.integer_order() == common::ByteOrder::little ? "little" : "big");
   j.num("frag_length", h.frag_length).num("auth_length", h.auth_length).num("call_id", h.call_id);
