@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <ctime>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -390,6 +392,29 @@ TEST(Timestamp, Iso8601BeforeTheEpochAndAtTheClampBounds) {
   constexpr std::int64_t kClamp = std::int64_t{1} << 42;
   EXPECT_EQ((Timestamp{kClamp, 5}).to_iso8601(), "141338-07-19T02:25:04.000005Z");
   EXPECT_EQ((Timestamp{-kClamp, 5}).to_iso8601(), "-137399-06-15T21:34:56.000005Z");
+}
+
+// The digits put in place for four-digit years agree with fmt's padded fields (the rule for
+// every other year and for a fraction that is not one) over random times, from before the
+// clamp bound below to after the one above.
+TEST(Timestamp, Iso8601AgreesWithFmtsFieldsOverRandomTimes) {
+  std::mt19937_64 random(11);
+  constexpr std::int64_t kClamp = std::int64_t{1} << 42;
+  for (int i = 0; i < 200000; ++i) {
+    // Half around the four-digit years (0001 to 9999), half anywhere within the clamp.
+    const auto u = static_cast<std::int64_t>(random() >> 1);
+    const std::int64_t sec =
+        i % 2 == 0 ? u % 330000000000 - 62135596800 : u % (2 * kClamp) - kClamp;
+    auto usec = static_cast<std::int32_t>(random() % 1000000);
+    if (i % 97 == 0) usec = static_cast<std::int32_t>(random() % 3000000) - 1000000;
+    std::time_t t = static_cast<std::time_t>(sec);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    const std::string expected =
+        fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+    ASSERT_EQ((Timestamp{sec, usec}).to_iso8601(), expected) << sec << " " << usec;
+  }
 }
 
 TEST(Timestamp, MicrosAndOrdering) {
