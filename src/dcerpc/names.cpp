@@ -416,8 +416,8 @@ bool is_failure(std::uint32_t value, ReturnType type) {
 
 std::string format_return_code(std::uint32_t value, ReturnType type) {
   const StatusText t = return_code_text(value, type);
-  if (t.name.empty()) return fmt::format("{} 0x{:X}", to_string(type), value);
-  return fmt::format("{} (0x{:X})", t.name, value);
+  if (t.name.empty()) return fmt::format(FMT_COMPILE("{} 0x{:X}"), to_string(type), value);
+  return fmt::format(FMT_COMPILE("{} (0x{:X})"), t.name, value);
 }
 
 std::string_view to_string(PacketType t) {
@@ -545,13 +545,14 @@ std::string_view describe(Reason r) {
 std::string format_status(std::uint32_t status) {
   auto name = status_name(status);
   if (status == 0) return "0x0 (success)";
-  return name.empty() ? fmt::format("0x{:X}", status) : fmt::format("0x{:X} ({})", status, name);
+  return name.empty() ? fmt::format(FMT_COMPILE("0x{:X}"), status)
+                      : fmt::format(FMT_COMPILE("0x{:X} ({})"), status, name);
 }
 
 std::string format_status(std::uint32_t status, ReturnType space) {
   const StatusText t = return_code_text(status, space);
   if (status == 0 || t.name.empty()) return format_status(status);
-  return fmt::format("0x{:X} ({})", status, t.name);
+  return fmt::format(FMT_COMPILE("0x{:X} ({})"), status, t.name);
 }
 
 std::string format_syntax(const SyntaxId& s, bool with_name) {
@@ -561,7 +562,7 @@ std::string format_syntax(const SyntaxId& s, bool with_name) {
   if (!with_name) return out;
   auto name = interface_name(s.uuid);
   if (name.empty()) name = transfer_syntax_name(s);
-  if (!name.empty()) out += fmt::format(" ({})", name);
+  if (!name.empty()) out += fmt::format(FMT_COMPILE(" ({})"), name);
   return out;
 }
 

@@ -55,10 +55,10 @@ std::string auth_line(const analysis::ReportedPdu& p) {
   const auto& t = *p.event.sec_trailer;
   auto type = dcerpc::auth_type_name(t.auth_type);
   auto level = dcerpc::auth_level_name(t.auth_level);
-  return fmt::format("auth: type {} ({}) level {} ({}) pad {} context_id {} auth_length {}",
-                     t.auth_type, type.empty() ? "unknown" : type, t.auth_level,
-                     level.empty() ? "unknown" : level, t.auth_pad_length, t.auth_context_id,
-                     p.event.header.auth_length);
+  return fmt::format(
+      FMT_COMPILE("auth: type {} ({}) level {} ({}) pad {} context_id {} auth_length {}"),
+      t.auth_type, type.empty() ? "unknown" : type, t.auth_level, level.empty() ? "unknown" : level,
+      t.auth_pad_length, t.auth_context_id, p.event.header.auth_length);
 }
 
 // Lookup listings can hold hundreds of entries: the timeline shows the first few, and
@@ -71,19 +71,19 @@ std::string entry_line(const epm::EptEntry& e) {
     line += dcerpc::format_syntax(*e.tower->interface);
   else
     line += "?";
-  if (!e.annotation.empty()) line += fmt::format(" \"{}\"", e.annotation);
+  if (!e.annotation.empty()) line += fmt::format(FMT_COMPILE(" \"{}\""), e.annotation);
   if (e.tower) line += " -> " + e.tower->string_binding();
   if (!e.object.is_nil()) line += " object " + e.object.to_string(true);
   return line;
 }
 
 void entry_lines(std::string_view op, const std::vector<epm::EptEntry>& entries, TextLines& out) {
-  out.push_back(
-      fmt::format("{}: {} entr{}", op, entries.size(), entries.size() == 1 ? "y" : "ies"));
+  out.push_back(fmt::format(FMT_COMPILE("{}: {} entr{}"), op, entries.size(),
+                            entries.size() == 1 ? "y" : "ies"));
   for (std::size_t i = 0; i < entries.size() && i < kEntriesShown; ++i)
     out.push_back(entry_line(entries[i]));
   if (entries.size() > kEntriesShown)
-    out.push_back(fmt::format("  ... {} more (rpctrace endpoints lists them all)",
+    out.push_back(fmt::format(FMT_COMPILE("  ... {} more (rpctrace endpoints lists them all)"),
                               entries.size() - kEntriesShown));
 }
 
@@ -96,7 +96,7 @@ void epm_lines(const analysis::ReportedPdu& p, TextLines& out) {
   const analysis::EpmDecode& d = *p.epm;
   const std::string_view op = dcerpc::operation_name(dcerpc::epm_uuid(), d.opnum);
   if (!d.error.empty() || !d.value) {
-    out.push_back(fmt::format("{}: not decoded: {}", op, d.error));
+    out.push_back(fmt::format(FMT_COMPILE("{}: not decoded: {}"), op, d.error));
     return;
   }
   std::visit(
@@ -107,52 +107,55 @@ void epm_lines(const analysis::ReportedPdu& p, TextLines& out) {
           if (v.map_tower && v.map_tower->interface)
             line += " " + dcerpc::format_syntax(*v.map_tower->interface);
           if (v.map_tower)
-            line += fmt::format(" {}", v.map_tower->protseq.empty() ? "?" : v.map_tower->protseq);
+            line += fmt::format(FMT_COMPILE(" {}"),
+                                v.map_tower->protseq.empty() ? "?" : v.map_tower->protseq);
           if (v.object && !v.object->is_nil())
-            line += fmt::format(" object {}", v.object->to_string(true));
-          line += fmt::format(" max_towers {}", v.max_towers);
+            line += fmt::format(FMT_COMPILE(" object {}"), v.object->to_string(true));
+          line += fmt::format(FMT_COMPILE(" max_towers {}"), v.max_towers);
           out.push_back(line);
         } else if constexpr (std::is_same_v<T, epm::EptMapResponse>) {
           for (const auto& t : v.towers) {
             std::string iface =
                 t.interface ? dcerpc::format_syntax(*t.interface) : std::string("?");
-            out.push_back(fmt::format("ept_map: {} -> {}", iface, t.string_binding()));
+            out.push_back(fmt::format(FMT_COMPILE("ept_map: {} -> {}"), iface, t.string_binding()));
           }
           if (v.status != 0 || v.towers.empty()) {
-            out.push_back(fmt::format("ept_map: {} tower(s), status {}", v.towers.size(),
-                                      dcerpc::format_status(v.status)));
+            out.push_back(fmt::format(FMT_COMPILE("ept_map: {} tower(s), status {}"),
+                                      v.towers.size(), dcerpc::format_status(v.status)));
             auto meaning = dcerpc::status_meaning(v.status);
             if (v.status != 0 && !meaning.empty())
-              out.push_back(fmt::format("ept_map: {}", meaning));
+              out.push_back(fmt::format(FMT_COMPILE("ept_map: {}"), meaning));
           }
         } else if constexpr (std::is_same_v<T, epm::EptLookupRequest>) {
-          std::string line = fmt::format("ept_lookup request: inquiry_type {}", v.inquiry_type);
+          std::string line =
+              fmt::format(FMT_COMPILE("ept_lookup request: inquiry_type {}"), v.inquiry_type);
           if (v.interface_id) line += " interface " + dcerpc::format_syntax(*v.interface_id);
           if (v.object && !v.object->is_nil()) line += " object " + v.object->to_string(true);
-          line +=
-              fmt::format(" max_ents {} entry_handle {}", v.max_ents, handle_text(v.entry_handle));
+          line += fmt::format(FMT_COMPILE(" max_ents {} entry_handle {}"), v.max_ents,
+                              handle_text(v.entry_handle));
           out.push_back(line);
         } else if constexpr (std::is_same_v<T, epm::EptLookupResponse>) {
           entry_lines("ept_lookup", v.entries, out);
-          out.push_back(fmt::format("ept_lookup: entry_handle {}, status {}",
+          out.push_back(fmt::format(FMT_COMPILE("ept_lookup: entry_handle {}, status {}"),
                                     handle_text(v.entry_handle), dcerpc::format_status(v.status)));
         } else if constexpr (std::is_same_v<T, epm::EptInsertRequest>) {
           entry_lines("ept_insert", v.entries, out);
         } else if constexpr (std::is_same_v<T, epm::EptDeleteRequest>) {
           entry_lines("ept_delete", v.entries, out);
         } else if constexpr (std::is_same_v<T, epm::EptLookupHandleFreeRequest>) {
-          out.push_back(
-              fmt::format("ept_lookup_handle_free: entry_handle {}", handle_text(v.entry_handle)));
+          out.push_back(fmt::format(FMT_COMPILE("ept_lookup_handle_free: entry_handle {}"),
+                                    handle_text(v.entry_handle)));
         } else if constexpr (std::is_same_v<T, epm::EptInqObjectResponse>) {
-          out.push_back(fmt::format("ept_inq_object: {} status {}", v.ept_object.to_string(true),
-                                    dcerpc::format_status(v.status)));
+          out.push_back(fmt::format(FMT_COMPILE("ept_inq_object: {} status {}"),
+                                    v.ept_object.to_string(true), dcerpc::format_status(v.status)));
         } else if constexpr (std::is_same_v<T, epm::EptMgmtDeleteRequest>) {
           std::string line = "ept_mgmt_delete request:";
           if (v.object) line += " object " + v.object->to_string(true);
           if (v.tower) line += " " + v.tower->string_binding();
           out.push_back(line);
         } else if constexpr (requires { v.status; }) {
-          out.push_back(fmt::format("{}: status {}", op, dcerpc::format_status(v.status)));
+          out.push_back(
+              fmt::format(FMT_COMPILE("{}: status {}"), op, dcerpc::format_status(v.status)));
         }
       },
       *d.value);
@@ -204,17 +207,18 @@ void bind_text(const dcerpc::PduEvent& e, PduText& t) {
   if (!b.contexts.empty()) {  // the name beside the UUID: "(EPMv4 v3.0)"
     const auto& a = b.contexts[0].abstract_syntax;
     auto name = dcerpc::interface_name(a.uuid);
-    if (!name.empty()) uuid += fmt::format(" ({} v{}.{})", name, a.major, a.minor);
+    if (!name.empty()) uuid += fmt::format(FMT_COMPILE(" ({} v{}.{})"), name, a.major, a.minor);
   }
-  t.summary =
-      fmt::format("MSRPC: c/o RPC {}: UUID {} call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
-                  h.ptype == PacketType::bind ? "Bind" : "Alter Context", uuid, h.call_id,
-                  b.assoc_group_id, b.max_xmit_frag, b.max_recv_frag);
+  t.summary = fmt::format(
+      FMT_COMPILE(
+          "MSRPC: c/o RPC {}: UUID {} call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}"),
+      h.ptype == PacketType::bind ? "Bind" : "Alter Context", uuid, h.call_id, b.assoc_group_id,
+      b.max_xmit_frag, b.max_recv_frag);
   for (const auto& c : b.contexts) {
     std::string ts;
     for (const auto& x : c.transfer_syntaxes)
       ts += (ts.empty() ? "" : ", ") + dcerpc::format_syntax(x);
-    t.details.push_back(fmt::format("context 0x{:X}: {} transfer {}", c.p_cont_id,
+    t.details.push_back(fmt::format(FMT_COMPILE("context 0x{:X}: {} transfer {}"), c.p_cont_id,
                                     dcerpc::format_syntax(c.abstract_syntax),
                                     ts.empty() ? "(none)" : ts));
   }
@@ -225,10 +229,11 @@ void bind_ack_text(const dcerpc::PduEvent& e, PduText& t) {
   const dcerpc::CommonHeader& h = e.header;
   const auto& a = std::get<dcerpc::BindAck>(e.body);
   auto& d = t.details;
-  t.summary = fmt::format("MSRPC: c/o RPC {}: call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}",
-                          h.ptype == PacketType::bind_ack ? "Bind Ack" : "Alter Context Resp",
-                          h.call_id, a.assoc_group_id, a.max_xmit_frag, a.max_recv_frag);
-  if (!a.sec_addr.empty()) d.push_back(fmt::format("sec_addr {}", a.sec_addr));
+  t.summary = fmt::format(
+      FMT_COMPILE("MSRPC: c/o RPC {}: call 0x{:X} assoc grp 0x{:X} xmit 0x{:X} recv 0x{:X}"),
+      h.ptype == PacketType::bind_ack ? "Bind Ack" : "Alter Context Resp", h.call_id,
+      a.assoc_group_id, a.max_xmit_frag, a.max_recv_frag);
+  if (!a.sec_addr.empty()) d.push_back(fmt::format(FMT_COMPILE("sec_addr {}"), a.sec_addr));
   // A rejection beside an accepted context is the normal negotiation (Windows offers NDR and
   // NDR64 as two contexts): advice only when nothing was accepted.
   const bool any_accepted =
@@ -237,23 +242,24 @@ void bind_ack_text(const dcerpc::PduEvent& e, PduText& t) {
   for (std::size_t i = 0; i < a.results.size(); ++i) {
     const auto& r = a.results[i];
     std::string who = i < e.proposed.size()
-                          ? fmt::format("context 0x{:X} {}", e.proposed[i].p_cont_id,
+                          ? fmt::format(FMT_COMPILE("context 0x{:X} {}"), e.proposed[i].p_cont_id,
                                         dcerpc::format_syntax(e.proposed[i].abstract_syntax))
-                          : fmt::format("result {}", i);
+                          : fmt::format(FMT_COMPILE("result {}"), i);
     auto rn = dcerpc::result_name(r.result);
-    std::string res = rn.empty() ? fmt::format("result {}", r.result) : std::string(rn);
+    std::string res =
+        rn.empty() ? fmt::format(FMT_COMPILE("result {}"), r.result) : std::string(rn);
     if (r.result == result::acceptance) {
-      d.push_back(
-          fmt::format("{}: {}, transfer {}", who, res, dcerpc::format_syntax(r.transfer_syntax)));
+      d.push_back(fmt::format(FMT_COMPILE("{}: {}, transfer {}"), who, res,
+                              dcerpc::format_syntax(r.transfer_syntax)));
     } else if (r.result == result::negotiate_ack) {
-      d.push_back(fmt::format("{}: {}, features 0x{:X}", who, res, r.reason));
+      d.push_back(fmt::format(FMT_COMPILE("{}: {}, features 0x{:X}"), who, res, r.reason));
     } else {
       auto reason = dcerpc::provider_reason_name(r.reason);
-      d.push_back(
-          fmt::format("{}: {} ({})", who, res,
-                      reason.empty() ? fmt::format("reason {}", r.reason) : std::string(reason)));
+      d.push_back(fmt::format(
+          FMT_COMPILE("{}: {} ({})"), who, res,
+          reason.empty() ? fmt::format(FMT_COMPILE("reason {}"), r.reason) : std::string(reason)));
       auto meaning = dcerpc::provider_reason_meaning(r.reason);
-      if (!any_accepted && !meaning.empty()) d.push_back(fmt::format("  {}", meaning));
+      if (!any_accepted && !meaning.empty()) d.push_back(fmt::format(FMT_COMPILE("  {}"), meaning));
     }
   }
 }
@@ -262,12 +268,12 @@ void bind_nak_text(const dcerpc::PduEvent& e, PduText& t) {
   const auto& n = std::get<dcerpc::BindNak>(e.body);
   auto reason = dcerpc::reject_reason_name(n.provider_reject_reason);
   t.summary =
-      fmt::format("MSRPC: c/o RPC Bind Nak: call 0x{:X} reason 0x{:X} ({})", e.header.call_id,
-                  n.provider_reject_reason, reason.empty() ? "unknown" : reason);
+      fmt::format(FMT_COMPILE("MSRPC: c/o RPC Bind Nak: call 0x{:X} reason 0x{:X} ({})"),
+                  e.header.call_id, n.provider_reject_reason, reason.empty() ? "unknown" : reason);
   if (auto meaning = dcerpc::reject_reason_meaning(n.provider_reject_reason); !meaning.empty())
     t.details.push_back(std::string(meaning));
   for (auto [major, minor] : n.versions)
-    t.details.push_back(fmt::format("supports version {}.{}", major, minor));
+    t.details.push_back(fmt::format(FMT_COMPILE("supports version {}.{}"), major, minor));
 }
 
 // Requests, responses and faults: the summary, with the interface and operation they belong to.
@@ -290,9 +296,10 @@ void call_text(const dcerpc::PduEvent& e, PduText& t) {
             "MSRPC: c/o RPC Response: call 0x{:X} context 0x{:X} hint 0x{:X} cancels 0x{:X}"),
         h.call_id, r->p_cont_id, r->alloc_hint, r->cancel_count);
   } else if (const auto* f = std::get_if<dcerpc::Fault>(&e.body)) {
-    fmt::format_to(std::back_inserter(s),
-                   "MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}",
-                   h.call_id, f->p_cont_id, dcerpc::format_status(f->status), f->cancel_count);
+    fmt::format_to(
+        std::back_inserter(s),
+        FMT_COMPILE("MSRPC: c/o RPC Fault: call 0x{:X} context 0x{:X} status {} cancels 0x{:X}"),
+        h.call_id, f->p_cont_id, dcerpc::format_status(f->status), f->cancel_count);
   }
   append_interface_label(s, "  ", e.interface, opnum, e.interface_inferred);
   if (e.opnum && h.ptype != PacketType::request)
@@ -304,21 +311,23 @@ void call_text(const dcerpc::PduEvent& e, PduText& t) {
 void dcom_lines(const analysis::ReportedPdu& p, TextLines& out) {
   if (p.dcom == nullptr) return;
   if (!p.dcom->value) {
-    out.push_back(fmt::format("DCOM activation answer not decoded: {}", p.dcom->error));
+    out.push_back(
+        fmt::format(FMT_COMPILE("DCOM activation answer not decoded: {}"), p.dcom->error));
     return;
   }
   const dcom::ActivationAnswer& a = *p.dcom->value;
-  std::string line = fmt::format("DCOM {} answer", a.operation);
-  if (a.oxid) line += fmt::format(": OXID 0x{:016X}", *a.oxid);
+  std::string line = fmt::format(FMT_COMPILE("DCOM {} answer"), a.operation);
+  if (a.oxid) line += fmt::format(FMT_COMPILE(": OXID 0x{:016X}"), *a.oxid);
   if (a.activation_hresult)
-    line += fmt::format(", activation {}", dcerpc::format_return_code(*a.activation_hresult,
-                                                                      dcerpc::ReturnType::hresult));
+    line +=
+        fmt::format(FMT_COMPILE(", activation {}"),
+                    dcerpc::format_return_code(*a.activation_hresult, dcerpc::ReturnType::hresult));
   out.push_back(std::move(line));
   for (const auto& b : a.bindings)
-    out.push_back(
-        fmt::format("  string binding: {}:{}[{}]",
-                    b.protseq.empty() ? fmt::format("tower 0x{:02X}", b.tower_id) : b.protseq,
-                    b.network_address, b.endpoint));
+    out.push_back(fmt::format(
+        FMT_COMPILE("  string binding: {}:{}[{}]"),
+        b.protseq.empty() ? fmt::format(FMT_COMPILE("tower 0x{:02X}"), b.tower_id) : b.protseq,
+        b.network_address, b.endpoint));
 }
 
 // The details every PDU may have: byte order, the call it answers, fragments, the fault's
@@ -328,7 +337,8 @@ void common_details(const analysis::ReportedPdu& p, PduText& t) {
   const dcerpc::CommonHeader& h = e.header;
   auto& d = t.details;
   if (e.truncated)
-    t.summary += fmt::format(" [cut short: {} of {} bytes captured]", e.captured, h.frag_length);
+    t.summary += fmt::format(FMT_COMPILE(" [cut short: {} of {} bytes captured]"), e.captured,
+                             h.frag_length);
   if (h.packed_drep.integer_order() == common::ByteOrder::big)
     d.push_back("big-endian data representation");
   // Said once per call: on its first response fragment (the one with the latency) or its fault.
@@ -355,16 +365,17 @@ void common_details(const analysis::ReportedPdu& p, PduText& t) {
                             e.call_fragments, e.call_stub_length));
   if (const auto* f = std::get_if<dcerpc::Fault>(&e.body)) {
     auto meaning = dcerpc::status_meaning(f->status);
-    if (!meaning.empty()) d.push_back(fmt::format("fault: {}", meaning));
+    if (!meaning.empty()) d.push_back(fmt::format(FMT_COMPILE("fault: {}"), meaning));
   }
   if (p.verification_trailer) {
     std::string cmds;
     for (const auto& c : p.verification_trailer->commands) {
       auto name = dcerpc::verification_command_name(c.command);
-      cmds += fmt::format("{}{}", cmds.empty() ? "" : ", ",
-                          name.empty() ? fmt::format("0x{:X}", c.command) : std::string(name));
+      cmds += fmt::format(
+          FMT_COMPILE("{}{}"), cmds.empty() ? "" : ", ",
+          name.empty() ? fmt::format(FMT_COMPILE("0x{:X}"), c.command) : std::string(name));
     }
-    d.push_back(fmt::format("verification trailer at stub offset {}: {}",
+    d.push_back(fmt::format(FMT_COMPILE("verification trailer at stub offset {}: {}"),
                             p.verification_trailer->offset, cmds));
   }
   if (e.sec_trailer) d.push_back(auth_line(p));
@@ -417,7 +428,8 @@ void format_pdu(const analysis::ReportedPdu& p, PduText& t) {
       break;
   }
   if (t.summary.empty())
-    t.summary = fmt::format("MSRPC: c/o RPC {}: call 0x{:X}", display_name(h.ptype), h.call_id);
+    t.summary = fmt::format(FMT_COMPILE("MSRPC: c/o RPC {}: call 0x{:X}"), display_name(h.ptype),
+                            h.call_id);
   common_details(p, t);
 }
 

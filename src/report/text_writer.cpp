@@ -66,8 +66,9 @@ std::string wireshark_filter(analysis::Protseq protseq, const common::Endpoint& 
   const std::string_view ip = a.address.family == common::IpAddress::Family::v6 ? "ipv6" : "ip";
   const std::string_view carrier = analysis::is_datagram(protseq) ? "udp" : "tcp";
   return fmt::format(
-      "  Wireshark: {0}.addr=={1} && {2}.port=={3} && {0}.addr=={4} && {2}.port=={5}\n", ip,
-      a.address.to_string(), carrier, a.port, b.address.to_string(), b.port);
+      FMT_COMPILE(
+          "  Wireshark: {0}.addr=={1} && {2}.port=={3} && {0}.addr=={4} && {2}.port=={5}\n"),
+      ip, a.address.to_string(), carrier, a.port, b.address.to_string(), b.port);
 }
 
 // KB159298's story: the endpoint mapper's answer is what sent the client to this port.
@@ -75,43 +76,47 @@ std::string epm_link_line(const EpmLink& l, std::uint16_t port) {
   std::string iface;
   if (l.interface) {
     auto n = dcerpc::interface_name(l.interface->uuid);
-    iface = fmt::format(" for {} v{}.{}",
+    iface = fmt::format(FMT_COMPILE(" for {} v{}.{}"),
                         n.empty() ? l.interface->uuid.to_string(true) : std::string(n),
                         l.interface->major, l.interface->minor);
   }
   std::string other =
-      l.same_client ? std::string() : fmt::format(" (to another client, {})", l.client.to_string());
-  return fmt::format("  port {} was given by {}{} in conversation {}, frame {}, {} s earlier{}\n",
-                     port, l.source, iface, l.conversation, common::FrameNo{l.frame},
-                     common::format_seconds(l.delay_us), other);
+      l.same_client ? std::string()
+                    : fmt::format(FMT_COMPILE(" (to another client, {})"), l.client.to_string());
+  return fmt::format(
+      FMT_COMPILE("  port {} was given by {}{} in conversation {}, frame {}, {} s earlier{}\n"),
+      port, l.source, iface, l.conversation, common::FrameNo{l.frame},
+      common::format_seconds(l.delay_us), other);
 }
 
 // RPC over HTTP v2: the channels whose frames make up this timeline, or where this
 // channel's frames went on.
 std::string virtual_connection_lines(std::uint64_t id, const analysis::VirtualConnection& vc) {
   auto channel = [](const analysis::HttpChannel& ch) {
-    return fmt::format("{} channel {} -> {}", ch.name.empty() ? "a" : ch.name,
+    return fmt::format(FMT_COMPILE("{} channel {} -> {}"), ch.name.empty() ? "a" : ch.name,
                        ch.client.to_string(), ch.server.to_string());
   };
   if (vc.conversation != id) {
     if (vc.channels.empty()) return {};
     const auto& ch = vc.channels.front();
     return fmt::format(
-        "  {} of RPC over HTTP virtual connection {}: named in frame {}; its later frames are in "
-        "the timeline of conversation {}, which holds the virtual connection\n",
+        FMT_COMPILE("  {} of RPC over HTTP virtual connection {}: named in frame {}; its later "
+                    "frames are in "
+                    "the timeline of conversation {}, which holds the virtual connection\n"),
         channel(ch), vc.cookie.to_string(), common::FrameNo{ch.frame}, vc.conversation);
   }
   std::string out = fmt::format(
-      "  RPC over HTTP virtual connection {}: requests and responses of its channels "
-      "in one timeline\n",
+      FMT_COMPILE("  RPC over HTTP virtual connection {}: requests and responses of its channels "
+                  "in one timeline\n"),
       vc.cookie.to_string());
   for (const auto& ch : vc.channels) {
-    out += fmt::format("    {}, named in frame {}", channel(ch), common::FrameNo{ch.frame});
-    out += ch.conversation == id ? " (this conversation's own connection)\n"
-                                 : fmt::format(
-                                       " (its opening is conversation {}; frames after "
-                                       "frame {} are here)\n",
-                                       ch.conversation, common::FrameNo{ch.frame});
+    out += fmt::format(FMT_COMPILE("    {}, named in frame {}"), channel(ch),
+                       common::FrameNo{ch.frame});
+    out += ch.conversation == id
+               ? " (this conversation's own connection)\n"
+               : fmt::format(FMT_COMPILE(" (its opening is conversation {}; frames after "
+                                         "frame {} are here)\n"),
+                             ch.conversation, common::FrameNo{ch.frame});
   }
   if (vc.channels.size() == 1) out += "    no other channel named it in this capture\n";
   if (vc.channels.size() > 1) {  // the display filter of the whole virtual connection (-w)
@@ -125,7 +130,7 @@ std::string virtual_connection_lines(std::uint64_t id, const analysis::VirtualCo
     out += "    Wireshark, every channel: " + filter + "\n";
   }
   if (vc.channels_not_listed)
-    out += fmt::format("    and {} more channels\n", vc.channels_not_listed);
+    out += fmt::format(FMT_COMPILE("    and {} more channels\n"), vc.channels_not_listed);
   return out;
 }
 
@@ -136,24 +141,26 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
     auto n = dcerpc::interface_name(u.interface.uuid);
     std::string label = n.empty() ? u.interface.uuid.to_string(true) : std::string(n);
     names += (names.empty() ? "" : ", ") +
-             fmt::format("{} v{}.{}", label, u.interface.major, u.interface.minor);
+             fmt::format(FMT_COMPILE("{} v{}.{}"), label, u.interface.major, u.interface.minor);
   }
   std::string out = fmt::format(
-      "  end of conversation {}: {}; {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls", c.id,
+      FMT_COMPILE(
+          "  end of conversation {}: {}; {} - {}, frames {}-{} ({} frames), {} PDUs, {} calls"),
+      c.id,
       c.end_reason == analysis::EndReason::joined && c.virtual_connection
-          ? fmt::format("joined conversation {}", c.virtual_connection->conversation)
+          ? fmt::format(FMT_COMPILE("joined conversation {}"), c.virtual_connection->conversation)
           : std::string(analysis::to_string(c.end_reason)),
       c.start.to_iso8601(), c.end.to_iso8601(), common::FrameNo{c.first_frame},
       common::FrameNo{c.last_frame}, c.frames, c.pdus, c.calls);
-  if (c.faults) out += fmt::format(", {} faults", c.faults);
-  if (c.notes) out += fmt::format(", {} anomalies", c.notes);
+  if (c.faults) out += fmt::format(FMT_COMPILE(", {} faults"), c.faults);
+  if (c.notes) out += fmt::format(FMT_COMPILE(", {} anomalies"), c.notes);
   out += '\n';
-  if (!names.empty()) out += fmt::format("  interfaces: {}\n", names);
+  if (!names.empty()) out += fmt::format(FMT_COMPILE("  interfaces: {}\n"), names);
   for (const auto& ch : c.channels) {
-    out += fmt::format("  pipe {}: {} (SMB session 0x{:x}, tree 0x{:x}, handle {})", ch->id,
-                       ch->name.empty() ? "name unknown, open not captured" : ch->name, ch->session,
-                       ch->tree, ch->handle);
-    if (!ch->account.empty()) out += fmt::format(", account {}", ch->account);
+    out += fmt::format(FMT_COMPILE("  pipe {}: {} (SMB session 0x{:x}, tree 0x{:x}, handle {})"),
+                       ch->id, ch->name.empty() ? "name unknown, open not captured" : ch->name,
+                       ch->session, ch->tree, ch->handle);
+    if (!ch->account.empty()) out += fmt::format(FMT_COMPILE(", account {}"), ch->account);
     out += '\n';
   }
   if (!c.dcerpc) out += "  no DCE/RPC in this conversation\n";
@@ -164,24 +171,26 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
     const auto& l = *c.inferred_from;
     auto n = l.interface ? dcerpc::interface_name(l.interface->uuid) : std::string_view();
     out += fmt::format(
-        "  interface inferred: the ept_map answer in conversation {}, frame {} gave port {} for "
-        "{}; this connection began before the capture and its bind was not captured\n",
+        FMT_COMPILE("  interface inferred: the ept_map answer in conversation {}, frame {} gave "
+                    "port {} for "
+                    "{}; this connection began before the capture and its bind was not captured\n"),
         l.conversation, common::FrameNo{l.frame}, c.server.port,
         !l.interface ? std::string("an interface")
-        : n.empty()  ? dcerpc::format_syntax(*l.interface)
-                     : fmt::format("{} v{}.{}", n, l.interface->major, l.interface->minor));
+        : n.empty()
+            ? dcerpc::format_syntax(*l.interface)
+            : fmt::format(FMT_COMPILE("{} v{}.{}"), n, l.interface->major, l.interface->minor));
   }
   if (c.dcerpc && c.protseq != analysis::Protseq::ncacn_np && !c.epm_link && !c.inferred_from &&
       !c.well_known_port)
-    out += fmt::format(
-        "  port {} was not given by an EPM answer in this capture (a static port, or the lookup "
-        "came before the capture began)\n",
-        c.server.port);
+    out += fmt::format(FMT_COMPILE("  port {} was not given by an EPM answer in this capture (a "
+                                   "static port, or the lookup "
+                                   "came before the capture began)\n"),
+                       c.server.port);
   if (omitted)
-    out += fmt::format(
-        "  ({} frames not listed: they came after the first {} while the conversation showed no "
-        "DCE/RPC)\n",
-        omitted, hidden_cap);
+    out += fmt::format(FMT_COMPILE("  ({} frames not listed: they came after the first {} while "
+                                   "the conversation showed no "
+                                   "DCE/RPC)\n"),
+                       omitted, hidden_cap);
   return out;
 }
 
@@ -299,9 +308,10 @@ void TextWriter::format_frame(const FrameRecord& f, const Block& b, std::string&
       format_pdu(p, t);
       if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));  // "MSRPC \PIPE\samr:"
       if (f.http_channel)                                                   // "MSRPC IN channel:"
-        t.summary.insert(5, fmt::format(" {} channel", dcerpc::to_string(*f.http_channel)));
+        t.summary.insert(
+            5, fmt::format(FMT_COMPILE(" {} channel"), dcerpc::to_string(*f.http_channel)));
       if (p.event.at.frame != f.frame)  // a cut PDU, found at this frame's gap
-        fmt::format_to(std::back_inserter(out), "{:>6}. {:>{}}  {}\n",
+        fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:>6}. {:>{}}  {}\n"),
                        common::FrameNo{p.event.at.frame}, "(cut)", width, t.summary);
       else {
         line_start();
@@ -329,15 +339,16 @@ void TextWriter::format_frame(const FrameRecord& f, const Block& b, std::string&
       PduText& t = pdu_text();
       format_pdu(p, t);
       if (p.channel) t.summary.insert(5, " " + channel_label(*p.channel));
-      fmt::format_to(std::back_inserter(out), "{:>6}. {:>{}}  {}\n",
+      fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:>6}. {:>{}}  {}\n"),
                      common::FrameNo{p.event.at.frame}, "(end)", width, t.summary);
       append_details(out, t.details);
     }
   }
   for (const auto& n : f.notes) {
-    const std::string note = fmt::format("! {} {}: {}", analysis::layer_of(n.kind),
+    const std::string note = fmt::format(FMT_COMPILE("! {} {}: {}"), analysis::layer_of(n.kind),
                                          analysis::to_string(n.kind), n.detail);
-    fmt::format_to(std::back_inserter(out), "{}{}\n", kIndent, paint(Color::yellow, note));
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}{}\n"), kIndent,
+                   paint(Color::yellow, note));
   }
 }
 
@@ -370,7 +381,7 @@ void TextWriter::frame(const FrameRecord& f) {
   if (b.header_printed) {  // the head conversation: straight out
     scratch_.clear();
     if (head_interrupted_) {  // other conversations were printed since its last line
-      scratch_ = fmt::format("Conversation {} (continued): {} -> {}\n", f.conversation,
+      scratch_ = fmt::format(FMT_COMPILE("Conversation {} (continued): {} -> {}\n"), f.conversation,
                              b.client.to_string(), b.server.to_string());
       head_interrupted_ = false;
     }
@@ -404,10 +415,10 @@ void TextWriter::print_header(std::uint64_t id, Block& b) {
   std::string roles = analysis::is_datagram(b.protseq) ? " over UDP (ncadg_ip_udp)"
                       : b.roles_from_syn               ? ""
                                                        : " (roles inferred: no SYN in the capture)";
-  std::string header = fmt::format("Conversation {}: {} -> {}{}\n", id, b.client.to_string(),
-                                   b.server.to_string(), roles);
+  std::string header = fmt::format(FMT_COMPILE("Conversation {}: {} -> {}{}\n"), id,
+                                   b.client.to_string(), b.server.to_string(), roles);
   if (b.process)  // NetMon's process table: no other capture says which program it was
-    header += fmt::format("  process: {} (PID {}), from the capture's process table\n",
+    header += fmt::format(FMT_COMPILE("  process: {} (PID {}), from the capture's process table\n"),
                           b.process->name, b.process->pid);
   header += wireshark_filter(b.protseq, b.client, b.server);
   if (b.epm_link) header += epm_link_line(*b.epm_link, b.server.port);
@@ -464,11 +475,14 @@ void TextWriter::print_ended_early() {
       print_header(it->first.second, b);
       std::string note =
           max_ended_waiting_ == 0
-              ? fmt::format("  (printed as it ended; conversation {}, begun earlier, is open)\n",
-                            head_id)
+              ? fmt::format(
+                    FMT_COMPILE(
+                        "  (printed as it ended; conversation {}, begun earlier, is open)\n"),
+                    head_id)
               : fmt::format(
-                    "  (printed ahead of conversation {}, still open: more than {} ended "
-                    "conversations were waiting behind it)\n",
+                    FMT_COMPILE(
+                        "  (printed ahead of conversation {}, still open: more than {} ended "
+                        "conversations were waiting behind it)\n"),
                     head_id, max_ended_waiting_);
       std::fwrite(note.data(), 1, note.size(), out_);
       print_buffered(b);
