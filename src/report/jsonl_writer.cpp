@@ -145,10 +145,11 @@ void JsonlWriter::flush_pending(std::uint64_t conversation, bool write) {
 void JsonlWriter::conversation_end(const Conversation& c) {
   flush_pending(c.id, c.shown);
   if (!c.shown) return;
-  JsonLine j;
+  JsonLine& j = line_;  // reused, as for the frames' records
+  j.clear();
   j.begin_object().str("type", "conversation").num("conversation", c.id).num("group", c.group);
-  j.str("client", c.client.address.to_string()).num("client_port", c.client.port);
-  j.str("server", c.server.address.to_string()).num("server_port", c.server.port);
+  j.ip("client", c.client.address).num("client_port", c.client.port);
+  j.ip("server", c.server.address).num("server_port", c.server.port);
   j.boolean("roles_from_syn", c.roles_from_syn).boolean("dcerpc", c.dcerpc);
   if (c.process)
     j.begin_object("process")
