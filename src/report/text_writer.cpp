@@ -100,23 +100,23 @@ std::string virtual_connection_lines(std::uint64_t id, const analysis::VirtualCo
     if (vc.channels.empty()) return {};
     const auto& ch = vc.channels.front();
     return fmt::format(
-        FMT_COMPILE("  {} of RPC over HTTP virtual connection {}: named in frame {}; its later "
-                    "frames are in "
-                    "the timeline of conversation {}, which holds the virtual connection\n"),
+        FMT_COMPILE(
+            "  {} of RPC over HTTP virtual connection {}: named in frame {}; its later frames are "
+            "in the timeline of conversation {}, which holds the virtual connection\n"),
         channel(ch), vc.cookie.to_string(), common::FrameNo{ch.frame}, vc.conversation);
   }
-  std::string out = fmt::format(
-      FMT_COMPILE("  RPC over HTTP virtual connection {}: requests and responses of its channels "
-                  "in one timeline\n"),
-      vc.cookie.to_string());
+  std::string out = fmt::format(FMT_COMPILE("  RPC over HTTP virtual connection {}: requests and "
+                                            "responses of its channels in one timeline\n"),
+                                vc.cookie.to_string());
   for (const auto& ch : vc.channels) {
     out += fmt::format(FMT_COMPILE("    {}, named in frame {}"), channel(ch),
                        common::FrameNo{ch.frame});
     out += ch.conversation == id
                ? " (this conversation's own connection)\n"
-               : fmt::format(FMT_COMPILE(" (its opening is conversation {}; frames after "
-                                         "frame {} are here)\n"),
-                             ch.conversation, common::FrameNo{ch.frame});
+               : fmt::format(
+                     FMT_COMPILE(
+                         " (its opening is conversation {}; frames after frame {} are here)\n"),
+                     ch.conversation, common::FrameNo{ch.frame});
   }
   if (vc.channels.size() == 1) out += "    no other channel named it in this capture\n";
   if (vc.channels.size() > 1) {  // the display filter of the whole virtual connection (-w)
@@ -171,9 +171,9 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
     const auto& l = *c.inferred_from;
     auto n = l.interface ? dcerpc::interface_name(l.interface->uuid) : std::string_view();
     out += fmt::format(
-        FMT_COMPILE("  interface inferred: the ept_map answer in conversation {}, frame {} gave "
-                    "port {} for "
-                    "{}; this connection began before the capture and its bind was not captured\n"),
+        FMT_COMPILE(
+            "  interface inferred: the ept_map answer in conversation {}, frame {} gave port {} "
+            "for {}; this connection began before the capture and its bind was not captured\n"),
         l.conversation, common::FrameNo{l.frame}, c.server.port,
         !l.interface ? std::string("an interface")
         : n.empty()
@@ -183,13 +183,11 @@ std::string conversation_footer(const Conversation& c, std::uint64_t omitted,
   if (c.dcerpc && c.protseq != analysis::Protseq::ncacn_np && !c.epm_link && !c.inferred_from &&
       !c.well_known_port)
     out += fmt::format(FMT_COMPILE("  port {} was not given by an EPM answer in this capture (a "
-                                   "static port, or the lookup "
-                                   "came before the capture began)\n"),
+                                   "static port, or the lookup came before the capture began)\n"),
                        c.server.port);
   if (omitted)
     out += fmt::format(FMT_COMPILE("  ({} frames not listed: they came after the first {} while "
-                                   "the conversation showed no "
-                                   "DCE/RPC)\n"),
+                                   "the conversation showed no DCE/RPC)\n"),
                        omitted, hidden_cap);
   return out;
 }
@@ -479,11 +477,9 @@ void TextWriter::print_ended_early() {
                     FMT_COMPILE(
                         "  (printed as it ended; conversation {}, begun earlier, is open)\n"),
                     head_id)
-              : fmt::format(
-                    FMT_COMPILE(
-                        "  (printed ahead of conversation {}, still open: more than {} ended "
-                        "conversations were waiting behind it)\n"),
-                    head_id, max_ended_waiting_);
+              : fmt::format(FMT_COMPILE("  (printed ahead of conversation {}, still open: more "
+                                        "than {} ended conversations were waiting behind it)\n"),
+                            head_id, max_ended_waiting_);
       std::fwrite(note.data(), 1, note.size(), out_);
       print_buffered(b);
     }
