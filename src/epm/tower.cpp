@@ -4,6 +4,8 @@
 // version in the rhs; TCP/UDP/HTTP ports and IPv4 addresses are big-endian.
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "rpctrace/common/byte_reader.hpp"
 #include "rpctrace/epm/decode.hpp"
 #include "rpctrace/epm/limits.hpp"
@@ -122,6 +124,13 @@ std::string Tower::string_binding() const {
   return "unknown:" + ids;
 }
 
+namespace {
+void copy_octets(Bytes from, std::vector<std::uint8_t>& to) {
+  to.resize(from.size());
+  if (!from.empty()) std::memcpy(to.data(), from.data(), from.size());
+}
+}  // namespace
+
 common::ParseResult<Tower, Reason> parse_tower(Bytes octets) {
   using Result = common::ParseResult<Tower, Reason>;
   ByteReader r(octets, ByteOrder::little);
@@ -131,6 +140,7 @@ common::ParseResult<Tower, Reason> parse_tower(Bytes octets) {
     return Result::malformed(Reason::too_many_floors, 0,
                              fmt::format("floor_count {} > {}", floor_count, kMaxFloorsPerTower));
   Tower t;
+  t.floors.reserve(floor_count);  // bounded by kMaxFloorsPerTower above
   for (std::uint16_t i = 0; i < floor_count; ++i) {
     Floor f;
     std::uint16_t lhs_length = r.u16();
@@ -145,12 +155,12 @@ common::ParseResult<Tower, Reason> parse_tower(Bytes octets) {
           Reason::floor_length, r.position(),
           fmt::format("floor {} rhs_length {} past the tower", i + 1, rhs_length));
     Bytes rhs = r.bytes(rhs_length);
+    // Copied at their size, one allocation each (an ept_map answer holds a tower per entry).
     if (!lhs.empty()) {
       f.protocol_id = static_cast<std::uint8_t>(lhs[0]);
-      for (std::size_t k = 1; k < lhs.size(); ++k)
-        f.lhs.push_back(static_cast<std::uint8_t>(lhs[k]));
+      copy_octets(lhs.subspan(1), f.lhs);
     }
-    for (auto b : rhs) f.rhs.push_back(static_cast<std::uint8_t>(b));
+    copy_octets(rhs, f.rhs);
     t.floors.push_back(std::move(f));
   }
   derive(t);
