@@ -94,9 +94,16 @@ void derive(Tower& t) {
 }  // namespace
 
 std::string Tower::string_binding() const {
-  std::string host = address ? address->to_string() : std::string();
-  if (protseq == "ncacn_ip_tcp" || protseq == "ncadg_ip_udp" || protseq == "ncacn_http")
-    return fmt::format("{}:{}[{}]", protseq, host, port ? std::to_string(*port) : std::string());
+  if (protseq == "ncacn_ip_tcp" || protseq == "ncadg_ip_udp" || protseq == "ncacn_http") {
+    // Built by hand: every ept_map answer's towers are written with theirs.
+    std::string out = protseq;
+    out += ':';
+    if (address) address->append_to(out);
+    out += '[';
+    if (port) out += std::to_string(*port);
+    out += ']';
+    return out;
+  }
   if (protseq == "ncacn_np") {
     // The NetBIOS floor after the pipe names the host.
     std::string server;

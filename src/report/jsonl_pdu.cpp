@@ -38,7 +38,7 @@ void tower(JsonLine& j, const epm::Tower& t) {
   if (t.interface) syntax_object(j, "interface", *t.interface);
   if (t.transfer_syntax) syntax_object(j, "transfer_syntax", *t.transfer_syntax);
   if (t.port) j.num("port", *t.port);
-  if (t.address) j.str("address", t.address->to_string());
+  if (t.address) j.ip("address", *t.address);
   if (!t.endpoint_name.empty()) j.str("endpoint", t.endpoint_name);
   j.begin_array("floors");
   for (const auto& f : t.floors) {
